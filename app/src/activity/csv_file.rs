@@ -1,0 +1,145 @@
+//! The exported file: UTF-8 with a BOM (so Excel reads Korean names right), CRLF line ends,
+//! RFC 4180 quoting, and spreadsheet formulas neutralised (OWASP CSV injection).
+
+use std::borrow::Cow;
+
+use super::model::ActivityEntry;
+
+pub const CSV_HEADER: [&str; 7] = [
+    "Date-Time (UTC)",
+    "Affected customer",
+    "Action",
+    "Partner user",
+    "Customer ID",
+    "Details",
+    "Event ID",
+];
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A cell a spreadsheet would run as a formula gets a leading `'`, which shows it as text.
+pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+pub fn write_activity_csv<'a>(
+    entries: impl IntoIterator<Item = &'a ActivityEntry>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(UTF8_BOM.to_vec());
+    writer.write_record(CSV_HEADER)?;
+    for entry in entries {
+        let customer_id = entry
+            .customer
+            .as_ref()
+            .map(|customer| customer.id.to_string())
+            .unwrap_or_default();
+        let cells = [
+            entry.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            entry.customer_name().to_string(),
+            entry.action_text.clone(),
+            entry.partner_user.clone(),
+            customer_id,
+            entry.details.summary(),
+            entry.id.to_string(),
+        ];
+        writer.write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))?;
+    }
+    writer.into_inner().map_err(|error| error.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::model::{ActionDetails, ActionKind, CustomerRef, OrderLine};
+    use chrono::{TimeZone, Utc};
+
+    fn entry(company_name: &str) -> ActivityEntry {
+        ActivityEntry {
+            id: 42,
+            occurred_at: Utc.with_ymd_and_hms(2026, 11, 2, 8, 5, 9).unwrap(),
+            customer: Some(CustomerRef {
+                id: 3,
+                company_name: company_name.to_string(),
+            }),
+            action: ActionKind::OrderedSubscriptions,
+            action_text: "Ordered subscriptions".into(),
+            partner_user: "sales.agent@contoso.example".into(),
+            details: ActionDetails::Order {
+                order_id: "ORD-9".into(),
+                lines: vec![
+                    OrderLine {
+                        product: "Microsoft 365 E3".into(),
+                        quantity: 10,
+                        subscription_id: "s-1".into(),
+                    },
+                    OrderLine {
+                        product: "Power BI Pro".into(),
+                        quantity: 2,
+                        subscription_id: "s-2".into(),
+                    },
+                ],
+            },
+        }
+    }
+
+    fn text_of(entries: &[ActivityEntry]) -> String {
+        let bytes = write_activity_csv(entries).unwrap();
+        assert!(bytes.starts_with(UTF8_BOM), "file starts with the UTF-8 BOM");
+        String::from_utf8(bytes[3..].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn header_and_rows_end_in_crlf() {
+        let text = text_of(&[entry("Adatum")]);
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID"
+        );
+        assert!(
+            lines[1].starts_with(
+                "2026-11-02 08:05:09,Adatum,Ordered subscriptions,sales.agent@contoso.example,3,"
+            )
+        );
+        assert_eq!(lines[2], "", "the last record ends in CRLF too");
+        assert!(!text.replace("\r\n", "").contains('\n'), "no bare LF");
+    }
+
+    #[test]
+    fn commas_and_quotes_are_quoted_per_rfc_4180() {
+        let text = text_of(&[entry("Litware, Inc."), entry("The \"Best\" Coffee")]);
+        assert!(text.contains(",\"Litware, Inc.\","));
+        assert!(text.contains(",\"The \"\"Best\"\" Coffee\","));
+    }
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for evil in ["=SUM(A1:A9) Analytics", "+1", "-2+3", "@cmd", "\tx", "\rx", "\nx"] {
+            assert_eq!(neutralise_formula(evil), format!("'{evil}"));
+        }
+        assert_eq!(neutralise_formula("Adatum"), "Adatum");
+        let text = text_of(&[entry("=SUM(A1:A9) Analytics")]);
+        assert!(text.contains(",'=SUM(A1:A9) Analytics,"));
+    }
+
+    #[test]
+    fn korean_names_are_written_as_utf8() {
+        let bytes = write_activity_csv(&[entry("주식회사 한빛소프트")]).unwrap();
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(text.contains(",주식회사 한빛소프트,"));
+    }
+
+    #[test]
+    fn details_list_every_product() {
+        let text = text_of(&[entry("Adatum")]);
+        assert!(
+            text.contains("Microsoft 365 E3 × 10 (subscription s-1); Power BI Pro × 2 (subscription s-2)")
+        );
+    }
+}

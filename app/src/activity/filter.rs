@@ -1,0 +1,108 @@
+//! The filter box's matching rule. The page filters loaded rows with it as you type and the
+//! CSV export filters with the very same code, so the file always holds the rows on screen.
+
+use super::model::ActivityEntry;
+
+/// Longest filter text accepted (the input's `maxlength` and the export's check).
+pub const MAX_FILTER_CHARS: usize = 200;
+
+/// Filter text split into lowercase terms; a row matches when it contains every term.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    terms: Vec<String>,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        Filter {
+            terms: text.split_whitespace().map(str::to_lowercase).collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// `key` must come from [`search_key`], so it is already lowercase.
+    pub fn matches_key(&self, key: &str) -> bool {
+        self.terms.iter().all(|term| key.contains(term.as_str()))
+    }
+
+    pub fn matches(&self, entry: &ActivityEntry) -> bool {
+        self.is_empty() || self.matches_key(&search_key(entry))
+    }
+}
+
+/// Everything the filter searches, lowercased once: customer, action, partner user, details.
+pub fn search_key(entry: &ActivityEntry) -> String {
+    let mut key = String::new();
+    for part in [
+        entry.customer_name(),
+        entry.action_text.as_str(),
+        entry.action.label(),
+        entry.partner_user.as_str(),
+    ] {
+        key.push_str(part);
+        key.push('\n');
+    }
+    key.push_str(&entry.details.summary());
+    key.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::model::{ActionDetails, ActionKind, CustomerRef, OrderLine};
+    use chrono::{TimeZone, Utc};
+
+    fn order_for(company_name: &str) -> ActivityEntry {
+        ActivityEntry {
+            id: 1,
+            occurred_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 30, 0).unwrap(),
+            customer: Some(CustomerRef {
+                id: 7,
+                company_name: company_name.to_string(),
+            }),
+            action: ActionKind::OrderedSubscriptions,
+            action_text: "Ordered subscriptions".to_string(),
+            partner_user: "sales.agent@contoso.example".to_string(),
+            details: ActionDetails::Order {
+                order_id: "ORD-1".to_string(),
+                lines: vec![OrderLine {
+                    product: "Microsoft 365 E3".to_string(),
+                    quantity: 25,
+                    subscription_id: "sub-abc".to_string(),
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn empty_filter_matches_everything() {
+        assert!(Filter::parse("   ").matches(&order_for("Adatum")));
+    }
+
+    #[test]
+    fn matching_ignores_case_in_every_column() {
+        let entry = order_for("Adatum Corporation");
+        for text in ["ADATUM", "ordered", "SALES.AGENT", "microsoft 365 e3", "SUB-ABC"] {
+            assert!(Filter::parse(text).matches(&entry), "{text} should match");
+        }
+        assert!(!Filter::parse("woodgrove").matches(&entry));
+    }
+
+    #[test]
+    fn every_term_must_match() {
+        let entry = order_for("Adatum Corporation");
+        assert!(Filter::parse("adatum e3").matches(&entry));
+        assert!(!Filter::parse("adatum cancelled").matches(&entry));
+    }
+
+    #[test]
+    fn korean_names_match_by_any_part() {
+        let entry = order_for("주식회사 한빛소프트");
+        assert!(Filter::parse("한빛").matches(&entry));
+        assert!(Filter::parse("주식회사 소프트").matches(&entry));
+        assert!(!Filter::parse("서울").matches(&entry));
+    }
+}

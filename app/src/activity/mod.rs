@@ -1,0 +1,19 @@
+//! Account settings → Activity log: the log types, the period and filter rules shared by
+//! browser and server, the server function and query, the CSV export, and the page.
+
+pub mod api;
+pub mod filter;
+pub mod local_time;
+pub mod model;
+pub mod page;
+pub mod period;
+
+#[cfg(feature = "ssr")]
+pub mod csv_file;
+#[cfg(feature = "ssr")]
+pub mod export;
+#[cfg(feature = "ssr")]
+pub mod queries;
+
+/// Where the Export log form posts; served by `export::export_activity_log`.
+pub const EXPORT_PATH: &str = "/account-settings/activity-log/export";

@@ -1,0 +1,219 @@
+//! The shared log types: the same structs are filled by the server's query, sent to the
+//! browser, expanded and filtered there, and written to the CSV.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a partner user did. Stored as `kind` text in the database (see [`ActionKind::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ActionKind {
+    OrderedSubscriptions,
+    ChangedSubscriptionQuantity,
+    CancelledSubscription,
+    CreatedCustomer,
+    CreatedReferral,
+    ResetUserPassword,
+    AssignedLicense,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 7] = [
+        ActionKind::OrderedSubscriptions,
+        ActionKind::ChangedSubscriptionQuantity,
+        ActionKind::CancelledSubscription,
+        ActionKind::CreatedCustomer,
+        ActionKind::CreatedReferral,
+        ActionKind::ResetUserPassword,
+        ActionKind::AssignedLicense,
+    ];
+
+    /// The stable name stored in the database and used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::OrderedSubscriptions => "ordered_subscriptions",
+            ActionKind::ChangedSubscriptionQuantity => "changed_subscription_quantity",
+            ActionKind::CancelledSubscription => "cancelled_subscription",
+            ActionKind::CreatedCustomer => "created_customer",
+            ActionKind::CreatedReferral => "created_referral",
+            ActionKind::ResetUserPassword => "reset_user_password",
+            ActionKind::AssignedLicense => "assigned_license",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ActionKind> {
+        ActionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The words shown in the Action column.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionKind::OrderedSubscriptions => "Ordered subscriptions",
+            ActionKind::ChangedSubscriptionQuantity => "Changed subscription quantity",
+            ActionKind::CancelledSubscription => "Cancelled subscription",
+            ActionKind::CreatedCustomer => "Created customer",
+            ActionKind::CreatedReferral => "Created referral",
+            ActionKind::ResetUserPassword => "Reset user password",
+            ActionKind::AssignedLicense => "Assigned license",
+        }
+    }
+}
+
+/// One product of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product: String,
+    pub quantity: u32,
+    pub subscription_id: String,
+}
+
+/// What an action changed, stored as JSON in `activity_events.details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ActionDetails {
+    Order {
+        order_id: String,
+        lines: Vec<OrderLine>,
+    },
+    QuantityChange {
+        subscription_id: String,
+        product: String,
+        old_quantity: u32,
+        new_quantity: u32,
+    },
+    Cancellation {
+        subscription_id: String,
+        product: String,
+    },
+    NewCustomer {
+        domain: String,
+    },
+    Referral {
+        referral_id: String,
+        deal_name: String,
+        estimated_value_usd: u32,
+    },
+    PasswordReset {
+        user_principal_name: String,
+    },
+    LicenseAssignment {
+        product: String,
+        user_principal_name: String,
+    },
+}
+
+impl ActionDetails {
+    /// Label/value pairs for actions that are not orders (orders show a product table).
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ActionDetails::Order { order_id, lines } => vec![
+                ("Order ID", order_id.clone()),
+                ("Products", lines.len().to_string()),
+            ],
+            ActionDetails::QuantityChange {
+                subscription_id,
+                product,
+                old_quantity,
+                new_quantity,
+            } => vec![
+                ("Product", product.clone()),
+                ("Subscription ID", subscription_id.clone()),
+                ("Quantity", format!("{old_quantity} → {new_quantity}")),
+            ],
+            ActionDetails::Cancellation {
+                subscription_id,
+                product,
+            } => vec![
+                ("Product", product.clone()),
+                ("Subscription ID", subscription_id.clone()),
+            ],
+            ActionDetails::NewCustomer { domain } => vec![("Domain", domain.clone())],
+            ActionDetails::Referral {
+                referral_id,
+                deal_name,
+                estimated_value_usd,
+            } => vec![
+                ("Referral ID", referral_id.clone()),
+                ("Deal", deal_name.clone()),
+                ("Estimated value", format!("USD {estimated_value_usd}")),
+            ],
+            ActionDetails::PasswordReset { user_principal_name } => {
+                vec![("User", user_principal_name.clone())]
+            }
+            ActionDetails::LicenseAssignment {
+                product,
+                user_principal_name,
+            } => vec![
+                ("Product", product.clone()),
+                ("User", user_principal_name.clone()),
+            ],
+        }
+    }
+
+    /// The products of an order; empty for every other action.
+    pub fn order_lines(&self) -> &[OrderLine] {
+        match self {
+            ActionDetails::Order { lines, .. } => lines,
+            _ => &[],
+        }
+    }
+
+    /// One readable line, used in the CSV and searched by the filter.
+    pub fn summary(&self) -> String {
+        match self {
+            ActionDetails::Order { order_id, lines } => {
+                let products: Vec<String> = lines
+                    .iter()
+                    .map(|line| {
+                        format!(
+                            "{} × {} (subscription {})",
+                            line.product, line.quantity, line.subscription_id
+                        )
+                    })
+                    .collect();
+                format!("Order {order_id}: {}", products.join("; "))
+            }
+            other => other
+                .fields()
+                .into_iter()
+                .map(|(label, value)| format!("{label}: {value}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+}
+
+/// The customer an action affected, with the id its Subscriptions page is found by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    pub id: i64,
+    pub company_name: String,
+}
+
+impl CustomerRef {
+    pub fn subscriptions_href(&self) -> String {
+        format!("/customers/{}/subscriptions", self.id)
+    }
+}
+
+/// One row of the activity log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub customer: Option<CustomerRef>,
+    pub action: ActionKind,
+    /// The action as the acting system described it, shown in the Action column.
+    pub action_text: String,
+    /// The partner user's sign-in name (email).
+    pub partner_user: String,
+    pub details: ActionDetails,
+}
+
+impl ActivityEntry {
+    pub fn customer_name(&self) -> &str {
+        self.customer
+            .as_ref()
+            .map(|customer| customer.company_name.as_str())
+            .unwrap_or("")
+    }
+}

@@ -1,0 +1,174 @@
+//! Periods: the From/To days the viewer picks (in their own time zone) and the UTC instants
+//! the server is asked for. Both refuse bad input at the boundary, so a reversed or unbounded
+//! range can't exist past `parse`.
+
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+
+/// Longest period one page shows: a year, leap day included.
+pub const MAX_PERIOD_DAYS: i64 = 366;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("Choose a From date.")]
+    MissingFrom,
+    #[error("Choose a To date.")]
+    MissingTo,
+    #[error("{0} is not a valid date; use YYYY-MM-DD.")]
+    NotADate(String),
+    #[error("From must be on or before To.")]
+    Reversed,
+    #[error("Choose a period of at most {MAX_PERIOD_DAYS} days; export longer spans one year at a time.")]
+    TooLong,
+    #[error("{0} is not a valid time; use RFC 3339, e.g. 2026-11-01T00:00:00Z.")]
+    NotATime(String),
+}
+
+/// Whole days, both included, in the viewer's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalPeriod {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl LocalPeriod {
+    /// The reference product's default: the same day last month up to today.
+    pub fn most_recent_month(today: NaiveDate) -> LocalPeriod {
+        LocalPeriod {
+            from: today.checked_sub_months(Months::new(1)).unwrap_or(today),
+            to: today,
+        }
+    }
+
+    /// Reads the two date inputs (`YYYY-MM-DD`, as `<input type="date">` gives them).
+    pub fn parse(from: &str, to: &str) -> Result<LocalPeriod, PeriodError> {
+        let from = parse_day(from, PeriodError::MissingFrom)?;
+        let to = parse_day(to, PeriodError::MissingTo)?;
+        if from > to {
+            return Err(PeriodError::Reversed);
+        }
+        if (to - from).num_days() + 1 > MAX_PERIOD_DAYS {
+            return Err(PeriodError::TooLong);
+        }
+        Ok(LocalPeriod { from, to })
+    }
+
+    /// `activity-log_<from>_<to>.csv`
+    pub fn export_file_name(&self) -> String {
+        format!("activity-log_{}_{}.csv", self.from, self.to)
+    }
+}
+
+fn parse_day(text: &str, missing: PeriodError) -> Result<NaiveDate, PeriodError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(missing);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| PeriodError::NotADate(text.to_string()))
+}
+
+/// The instants a period covers, `from` included and `to` excluded. The browser turns its
+/// local days into these, so the server never has to guess the viewer's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcRange {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl UtcRange {
+    pub fn parse(from: &str, to: &str) -> Result<UtcRange, PeriodError> {
+        let from = parse_instant(from, PeriodError::MissingFrom)?;
+        let to = parse_instant(to, PeriodError::MissingTo)?;
+        if from >= to {
+            return Err(PeriodError::Reversed);
+        }
+        // A local day can be up to 26 hours long across zones; allow that slack on top.
+        if to - from > Duration::days(MAX_PERIOD_DAYS) + Duration::hours(28) {
+            return Err(PeriodError::TooLong);
+        }
+        Ok(UtcRange { from, to })
+    }
+}
+
+fn parse_instant(text: &str, missing: PeriodError) -> Result<DateTime<Utc>, PeriodError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(missing);
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|_| PeriodError::NotATime(text.chars().take(40).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn default_is_same_day_last_month_to_today() {
+        let period = LocalPeriod::most_recent_month(day("2026-11-25"));
+        assert_eq!(period.from, day("2026-10-25"));
+        assert_eq!(period.to, day("2026-11-25"));
+    }
+
+    #[test]
+    fn default_clamps_to_the_end_of_a_shorter_month() {
+        let period = LocalPeriod::most_recent_month(day("2026-03-31"));
+        assert_eq!(period.from, day("2026-02-28"));
+    }
+
+    #[test]
+    fn a_single_day_is_a_valid_period() {
+        let period = LocalPeriod::parse("2026-11-25", "2026-11-25").unwrap();
+        assert_eq!(period.from, period.to);
+        assert_eq!(
+            period.export_file_name(),
+            "activity-log_2026-11-25_2026-11-25.csv"
+        );
+    }
+
+    #[test]
+    fn bad_local_periods_say_what_is_wrong() {
+        assert_eq!(
+            LocalPeriod::parse("", "2026-11-25"),
+            Err(PeriodError::MissingFrom)
+        );
+        assert_eq!(LocalPeriod::parse("2026-11-01", " "), Err(PeriodError::MissingTo));
+        assert_eq!(
+            LocalPeriod::parse("2026-11-26", "2026-11-25"),
+            Err(PeriodError::Reversed)
+        );
+        assert_eq!(
+            LocalPeriod::parse("2026-02-30", "2026-11-25"),
+            Err(PeriodError::NotADate("2026-02-30".into()))
+        );
+        assert_eq!(
+            LocalPeriod::parse("2024-01-01", "2025-01-01"),
+            Err(PeriodError::TooLong)
+        );
+        assert!(LocalPeriod::parse("2024-01-01", "2024-12-31").is_ok());
+    }
+
+    #[test]
+    fn utc_ranges_accept_offsets_and_refuse_reversal() {
+        let range = UtcRange::parse("2026-10-24T15:00:00Z", "2026-11-25T15:00:00+00:00").unwrap();
+        assert!(range.from < range.to);
+        let korean = UtcRange::parse("2026-10-25T00:00:00+09:00", "2026-11-26T00:00:00+09:00").unwrap();
+        assert_eq!(korean, range);
+        assert_eq!(
+            UtcRange::parse("2026-11-25T00:00:00Z", "2026-11-25T00:00:00Z"),
+            Err(PeriodError::Reversed)
+        );
+        assert!(matches!(
+            UtcRange::parse("yesterday", "2026-11-25T00:00:00Z"),
+            Err(PeriodError::NotATime(_))
+        ));
+        assert_eq!(
+            UtcRange::parse("0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"),
+            Err(PeriodError::TooLong)
+        );
+    }
+}

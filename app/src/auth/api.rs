@@ -1,0 +1,123 @@
+//! Server functions of signing in and out.
+
+use leptos::prelude::*;
+
+use super::model::{DemoAccount, Viewer};
+use crate::errors::AppError;
+
+/// Where a successful sign-in lands.
+pub const AFTER_SIGN_IN: &str = "/account-settings/activity-log";
+
+/// The signed-in user, or `None` for an anonymous visitor.
+#[server(endpoint = "viewer")]
+pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
+    use crate::{auth::session, errors::with_status, state::app_state};
+    with_status(async { session::current_viewer(&app_state()?).await }.await)
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::{auth::password, auth::session, errors::with_status, state::app_state};
+    use http::{HeaderValue, header::SET_COOKIE};
+    const MAX_EMAIL_CHARS: usize = 254;
+    const MAX_PASSWORD_CHARS: usize = 1024;
+
+    with_status(
+        async {
+            let state = app_state()?;
+            let email = email.trim().to_lowercase();
+            if email.is_empty() || password.is_empty() {
+                return Err(AppError::InvalidInput("Enter your email and password.".into()));
+            }
+            if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
+                return Err(AppError::InvalidInput(
+                    "That email or password is too long.".into(),
+                ));
+            }
+            let account: Option<(i64, String)> =
+                sqlx::query_as("SELECT id, password_hash FROM partner_users WHERE email = $1")
+                    .bind(&email)
+                    .fetch_optional(&state.pool)
+                    .await?;
+            let (user_id, stored_hash) = match account {
+                Some((id, hash)) => (Some(id), Some(hash)),
+                None => (None, None),
+            };
+            let verified = password::verify_password(password, stored_hash).await?;
+            let Some(user_id) = user_id.filter(|_| verified) else {
+                tracing::info!("sign-in refused");
+                // The same words for an unknown email and a wrong password.
+                return Err(AppError::InvalidInput(
+                    "The email or password is not right.".into(),
+                ));
+            };
+            let token = session::start_session(&state, user_id).await?;
+            let cookie = HeaderValue::from_str(&session::session_cookie(&token, &state.sessions))
+                .map_err(|_| AppError::Internal)?;
+            expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, cookie);
+            leptos_axum::redirect(AFTER_SIGN_IN);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::{auth::session, errors::with_status, state::app_state};
+    use http::{HeaderValue, header::SET_COOKIE};
+
+    with_status(
+        async {
+            let state = app_state()?;
+            if let Some(parts) = use_context::<http::request::Parts>() {
+                if let Some(token) = session::session_token(&parts.headers) {
+                    session::end_session(&state.pool, &token).await?;
+                }
+            }
+            let cookie = HeaderValue::from_str(&session::clearing_cookie(&state.sessions))
+                .map_err(|_| AppError::Internal)?;
+            expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, cookie);
+            leptos_axum::redirect("/sign-in");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The demo sign-ins, listed on the sign-in page only when the database is a demo one.
+#[server(endpoint = "demo_accounts")]
+pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
+    use crate::{auth::model::Role, errors::with_status, state::app_state};
+
+    with_status(
+        async {
+            let state = app_state()?;
+            let is_demo: Option<(String,)> =
+                sqlx::query_as("SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'")
+                    .fetch_optional(&state.pool)
+                    .await?;
+            if is_demo.is_none() {
+                return Ok(Vec::new());
+            }
+            let rows: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT u.email, u.role, p.name FROM partner_users u
+                 JOIN partners p ON p.id = u.partner_id
+                 ORDER BY p.id, u.id",
+            )
+            .fetch_all(&state.pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(email, role, partner_name)| {
+                    Some(DemoAccount {
+                        email,
+                        role: Role::parse(&role)?,
+                        partner_name,
+                    })
+                })
+                .collect())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,10 @@
+//! Signing in and out, sessions, and the role gate.
+
+pub mod api;
+pub mod model;
+pub mod page;
+
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod session;

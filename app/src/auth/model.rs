@@ -1,0 +1,115 @@
+//! Who is signed in, and what their role allows.
+
+use serde::{Deserialize, Serialize};
+
+/// Partner Center roles known to this product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    GlobalAdmin,
+    BillingAdmin,
+    UserManagementAdmin,
+    AdminAgent,
+    SalesAgent,
+    HelpdeskAgent,
+    ReferralsAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::GlobalAdmin,
+        Role::BillingAdmin,
+        Role::UserManagementAdmin,
+        Role::AdminAgent,
+        Role::SalesAgent,
+        Role::HelpdeskAgent,
+        Role::ReferralsAdmin,
+    ];
+
+    /// The stable name stored in `partner_users.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::GlobalAdmin => "global_admin",
+            Role::BillingAdmin => "billing_admin",
+            Role::UserManagementAdmin => "user_management_admin",
+            Role::AdminAgent => "admin_agent",
+            Role::SalesAgent => "sales_agent",
+            Role::HelpdeskAgent => "helpdesk_agent",
+            Role::ReferralsAdmin => "referrals_admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::GlobalAdmin => "Global admin",
+            Role::BillingAdmin => "Billing admin",
+            Role::UserManagementAdmin => "User management admin",
+            Role::AdminAgent => "Admin agent",
+            Role::SalesAgent => "Sales agent",
+            Role::HelpdeskAgent => "Helpdesk agent",
+            Role::ReferralsAdmin => "Referrals admin",
+        }
+    }
+
+    /// The roles Partner Center lets open Account settings → Activity log.
+    pub fn can_view_activity_log(self) -> bool {
+        !matches!(self, Role::ReferralsAdmin)
+    }
+}
+
+/// The signed-in partner user as the page sees them. Holds nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub partner_id: i64,
+    pub partner_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// A demo sign-in shown on the sign-in page of the demo database only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoAccount {
+    pub email: String,
+    pub role: Role,
+    pub partner_name: String,
+}
+
+/// The password of every demo account (demo databases only).
+pub const DEMO_PASSWORD: &str = "demo-password-1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_six_roles_may_view_the_activity_log() {
+        let allowed: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|role| role.can_view_activity_log())
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                Role::GlobalAdmin,
+                Role::BillingAdmin,
+                Role::UserManagementAdmin,
+                Role::AdminAgent,
+                Role::SalesAgent,
+                Role::HelpdeskAgent
+            ]
+        );
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("GlobalAdmin"), None);
+    }
+}

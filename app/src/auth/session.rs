@@ -1,0 +1,195 @@
+//! Server-side sessions: a random token in an HttpOnly cookie, its SHA-256 in SQLite.
+//! Every server function and handler finds the viewer through here.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::Utc;
+use http::HeaderMap;
+use http::header::COOKIE;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+use super::model::{Role, Viewer};
+use crate::db::{from_db_time, to_db_time};
+use crate::errors::AppError;
+use crate::state::{AppState, SessionSettings};
+
+pub const SESSION_COOKIE: &str = "activity_log_session";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The `Set-Cookie` value that signs the browser in.
+pub fn session_cookie(token: &str, settings: &SessionSettings) -> String {
+    let secure = if settings.secure_cookie { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        settings.lifetime.num_seconds()
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clearing_cookie(settings: &SessionSettings) -> String {
+    let secure = if settings.secure_cookie { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// The session token in a request's `Cookie` headers, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, token)| token.to_string())
+        .filter(|token| token.len() == 64 && token.bytes().all(|byte| byte.is_ascii_hexdigit()))
+}
+
+/// Records a new session for `user_id` and returns the token for the cookie.
+pub async fn start_session(state: &AppState, user_id: i64) -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = hex(&bytes);
+    let now = Utc::now();
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(to_db_time(now))
+        .bind(to_db_time(now + state.sessions.lifetime))
+        .execute(&state.pool)
+        .await?;
+    Ok(token)
+}
+
+pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The signed-in user of an unexpired session, with their partner.
+pub async fn viewer_for_token(pool: &SqlitePool, token: &str) -> Result<Option<Viewer>, AppError> {
+    let row: Option<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.partner_id, p.name, u.display_name, u.email, u.role, s.expires_at
+         FROM sessions s
+         JOIN partner_users u ON u.id = s.user_id
+         JOIN partners p ON p.id = u.partner_id
+         WHERE s.token_hash = $1",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(pool)
+    .await?;
+    let Some((user_id, partner_id, partner_name, display_name, email, role, expires_at)) = row else {
+        return Ok(None);
+    };
+    if from_db_time(&expires_at)? <= Utc::now() {
+        end_session(pool, token).await?;
+        return Ok(None);
+    }
+    let Some(role) = Role::parse(&role) else {
+        tracing::error!(user_id, role, "unknown role in partner_users");
+        return Err(AppError::Internal);
+    };
+    Ok(Some(Viewer {
+        user_id,
+        partner_id,
+        partner_name,
+        display_name,
+        email,
+        role,
+    }))
+}
+
+pub async fn viewer_from_headers(pool: &SqlitePool, headers: &HeaderMap) -> Result<Option<Viewer>, AppError> {
+    match session_token(headers) {
+        Some(token) => viewer_for_token(pool, &token).await,
+        None => Ok(None),
+    }
+}
+
+/// The viewer of the request a server function or page render is answering.
+pub async fn current_viewer(state: &AppState) -> Result<Option<Viewer>, AppError> {
+    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+        return Ok(None);
+    };
+    viewer_from_headers(&state.pool, &parts.headers).await
+}
+
+/// The activity-log gate: signed in, and in one of the six roles allowed to see it.
+pub fn require_activity_log_role(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
+    let viewer = viewer.ok_or(AppError::NotSignedIn)?;
+    if !viewer.role.can_view_activity_log() {
+        return Err(AppError::RoleNotAllowed);
+    }
+    Ok(viewer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn the_session_token_is_read_among_other_cookies() {
+        let token = "ab".repeat(32);
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("theme=dark"));
+        headers.append(
+            COOKIE,
+            HeaderValue::from_str(&format!("lang=ko; {SESSION_COOKIE}={token}")).unwrap(),
+        );
+        assert_eq!(session_token(&headers), Some(token));
+    }
+
+    #[test]
+    fn malformed_tokens_are_ignored() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("activity_log_session=' OR 1=1 --"),
+        );
+        assert_eq!(session_token(&headers), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_same_site() {
+        let settings = SessionSettings {
+            lifetime: chrono::Duration::hours(8),
+            secure_cookie: true,
+        };
+        let cookie = session_cookie("token", &settings);
+        assert!(cookie.contains("HttpOnly"));
+        assert!(cookie.contains("SameSite=Lax"));
+        assert!(cookie.contains("Max-Age=28800"));
+        assert!(cookie.ends_with("; Secure"));
+    }
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer {
+            user_id: 1,
+            partner_id: 1,
+            partner_name: "Contoso Partners".into(),
+            display_name: "Test".into(),
+            email: "t@contoso.example".into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn the_gate_refuses_anonymous_and_referrals_admins() {
+        assert_eq!(require_activity_log_role(None), Err(AppError::NotSignedIn));
+        assert_eq!(
+            require_activity_log_role(Some(viewer(Role::ReferralsAdmin))),
+            Err(AppError::RoleNotAllowed)
+        );
+        assert!(require_activity_log_role(Some(viewer(Role::HelpdeskAgent))).is_ok());
+    }
+}

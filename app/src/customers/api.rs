@@ -1,0 +1,21 @@
+use leptos::prelude::*;
+
+use super::model::CustomerSubscriptions;
+use crate::errors::AppError;
+
+#[server(endpoint = "customer_subscriptions")]
+pub async fn get_customer_subscriptions(customer_id: i64) -> Result<CustomerSubscriptions, AppError> {
+    use super::queries;
+    use crate::{auth::session, errors::with_status, state::app_state};
+
+    with_status(
+        async {
+            let state = app_state()?;
+            let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
+            queries::customer_subscriptions(&state.pool, viewer.partner_id, customer_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound("Customer not found.".into()))
+        }
+        .await,
+    )
+}

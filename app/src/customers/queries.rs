@@ -1,0 +1,44 @@
+use sqlx::SqlitePool;
+
+use super::model::{CustomerSubscriptions, Subscription};
+use crate::activity::model::CustomerRef;
+use crate::errors::AppError;
+
+/// A customer of `partner_id` with its subscriptions; `None` when the customer does not
+/// exist *or belongs to another partner* — the caller can't tell which, on purpose.
+pub async fn customer_subscriptions(
+    pool: &SqlitePool,
+    partner_id: i64,
+    customer_id: i64,
+) -> Result<Option<CustomerSubscriptions>, AppError> {
+    let customer: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT id, company_name, domain FROM customers WHERE id = $1 AND partner_id = $2")
+            .bind(customer_id)
+            .bind(partner_id)
+            .fetch_optional(pool)
+            .await?;
+    let Some((id, company_name, domain)) = customer else {
+        return Ok(None);
+    };
+    let rows: Vec<(String, String, i64, String, String)> = sqlx::query_as(
+        "SELECT id, product, quantity, status, start_date FROM subscriptions
+         WHERE customer_id = $1 ORDER BY start_date DESC, product",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(CustomerSubscriptions {
+        customer: CustomerRef { id, company_name },
+        domain,
+        subscriptions: rows
+            .into_iter()
+            .map(|(id, product, quantity, status, start_date)| Subscription {
+                id,
+                product,
+                quantity: u32::try_from(quantity).unwrap_or(0),
+                status,
+                start_date,
+            })
+            .collect(),
+    }))
+}

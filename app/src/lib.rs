@@ -1,0 +1,91 @@
+#![recursion_limit = "256"]
+//! The partner activity log: shared types, pages and server functions.
+//! Each area keeps its model, server functions, queries and page together:
+//! `activity` (the log itself), `customers` (Subscriptions page), `auth` (sign-in, sessions).
+
+pub mod activity;
+pub mod auth;
+pub mod customers;
+pub mod errors;
+pub mod layout;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use activity::page::ActivityLogPage;
+use auth::api::AFTER_SIGN_IN;
+use auth::page::SignInPage;
+use customers::page::SubscriptionsPage;
+use layout::{AppHeader, NotFoundPage, provide_viewer};
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_viewer();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/activity-log.css"/>
+        <Title text="Activity log · Partner Center"/>
+        <Router>
+            <AppHeader/>
+            <main id="main">
+                // Async rendering waits for the data, so a refused or missing page is a real
+                // 403/404 and a signed-out visitor gets a real redirect.
+                <Routes fallback=|| view! { <NotFoundPage/> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path=AFTER_SIGN_IN/> }/>
+                    <Route path=path!("/sign-in") view=SignInPage/>
+                    <Route path=path!("/account-settings/activity-log") view=ActivityLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// After sign-in and sign-out, load the next page in full so every part of it (the header
+/// too) is rendered for the new session.
+#[cfg(feature = "hydrate")]
+pub fn use_full_page_redirects() {
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_href(location);
+        }
+    });
+}
+
+/// Marks `<body data-hydrated>` once the page is interactive; browser tests wait for it.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(body) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

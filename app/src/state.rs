@@ -1,0 +1,27 @@
+//! Server-side state every server function and handler reaches through the Leptos context.
+
+use sqlx::SqlitePool;
+
+use crate::errors::AppError;
+
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    /// How long a sign-in lasts.
+    pub lifetime: chrono::Duration,
+    /// Adds `Secure` to the cookie; turn on whenever the app is served over https.
+    pub secure_cookie: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub sessions: SessionSettings,
+}
+
+/// The state provided by the server's router; missing only if the server was wired wrongly.
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}

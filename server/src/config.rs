@@ -1,0 +1,97 @@
+//! The server's runtime settings, read from `Leptos.toml` (see the comments there).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub demo: DemoSettings,
+    pub session: SessionFileSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub seed: u64,
+    pub events: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFileSettings {
+    pub lifetime_hours: u32,
+    pub secure_cookie: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Settings::parse(&text)
+            .map_err(|source| ConfigError::Parse {
+                path: path.to_path_buf(),
+                source,
+            })
+            .and_then(Settings::validated)
+    }
+
+    pub fn parse(text: &str) -> Result<Settings, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    fn validated(self) -> Result<Settings, ConfigError> {
+        if self.session.lifetime_hours == 0 || self.session.lifetime_hours > 24 * 30 {
+            return Err(ConfigError::Invalid(
+                "session.lifetime_hours must be between 1 and 720".into(),
+            ));
+        }
+        Ok(self)
+    }
+
+    pub fn session_settings(&self) -> app::state::SessionSettings {
+        app::state::SessionSettings {
+            lifetime: chrono::Duration::hours(i64::from(self.session.lifetime_hours)),
+            secure_cookie: self.session.secure_cookie,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_leptos_toml_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Leptos.toml");
+        let settings = Settings::load(&path).unwrap();
+        assert_eq!(settings.database.path, PathBuf::from("data/activity-log.sqlite"));
+        assert_eq!(settings.session_settings().lifetime, chrono::Duration::hours(8));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let text = "[database]\npath='x'\ntypo=1\n[demo]\nseed=1\nevents=1\n[session]\nlifetime_hours=1\nsecure_cookie=false\n";
+        assert!(Settings::parse(text).is_err());
+    }
+}
