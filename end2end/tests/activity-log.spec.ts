@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { baseUrl, dayIn, hydrated, loadedCounts, PASSWORD, signIn } from './helpers';
+
+const ZONE = 'Asia/Seoul'; // playwright.config.ts runs the browser in this zone
+
+function sameDayLastMonth(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  const year = m === 1 ? y - 1 : y;
+  const month = m === 1 ? 12 : m - 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return `${year}-${String(month).padStart(2, '0')}-${String(Math.min(d, lastDay)).padStart(2, '0')}`;
+}
+
+test('signing in opens the activity log with the most recent month in the viewer\'s zone', async ({ page }) => {
+  await signIn(page, 'global.admin@contoso.example');
+  const today = dayIn(ZONE, new Date());
+  await expect(page.getByLabel('From', { exact: true })).toHaveValue(sameDayLastMonth(today));
+  await expect(page.getByLabel('To', { exact: true })).toHaveValue(today);
+  await expect(page.getByText(`Times are in your time zone, ${ZONE} (UTC+09:00)`)).toBeVisible();
+  const headers = page.locator('table.events thead th');
+  await expect(headers).toHaveText(['Details', 'Date-Time', 'Affected customer', 'Action', 'Partner user']);
+  const { shown, total } = await loadedCounts(page);
+  expect(total).toBeGreaterThan(20);
+  expect(shown).toBe(total);
+  await expect(page.locator('tr.event')).toHaveCount(total);
+
+  // Newest first: every row's time is no later than the one above it.
+  const times = await page.locator('tr.event time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')!));
+  expect([...times].sort().reverse()).toEqual(times);
+  // Displayed in Seoul time: the first row's UTC instant shown 9 hours later.
+  const first = new Date(times[0]);
+  const shownText = await page.locator('tr.event time').first().textContent();
+  const seoul = new Intl.DateTimeFormat('sv-SE', { timeZone: ZONE, dateStyle: 'short', timeStyle: 'medium' }).format(first);
+  expect(shownText).toBe(seoul);
+});
+
+test('Account settings menu leads to the Activity log', async ({ page }) => {
+  await signIn(page, 'sales.agent@contoso.example');
+  await page.goto(`${baseUrl()}/customers/1/subscriptions`);
+  await hydrated(page);
+  await page.getByText('Account settings').click();
+  await page.getByRole('link', { name: 'Activity log' }).first().click();
+  await expect(page).toHaveURL(/\/account-settings\/activity-log$/);
+  await expect(page.getByRole('heading', { name: 'Activity log' })).toBeVisible();
+});
+
+test('the down arrow expands an order to show each product', async ({ page }) => {
+  await signIn(page, 'admin.agent@contoso.example');
+  await loadedCounts(page);
+  const orderRow = page.locator('tr.event', { hasText: 'Ordered subscriptions' }).first();
+  const arrow = orderRow.getByRole('button', { name: /^Details: Ordered subscriptions for / });
+  await expect(arrow).toHaveAttribute('aria-expanded', 'false');
+  const detailsId = await arrow.getAttribute('aria-controls');
+  const details = page.locator(`#${detailsId}`);
+  await expect(details).toBeHidden();
+
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  await arrow.click();
+  await expect(arrow).toHaveAttribute('aria-expanded', 'true');
+  await expect(details).toBeVisible();
+  const products = details.locator('table.order-lines tbody tr');
+  expect(await products.count()).toBeGreaterThan(0);
+  await expect(details.locator('table.order-lines thead th')).toHaveText(['Product', 'Quantity', 'Subscription ID']);
+  await expect(products.first().locator('td').nth(1)).toHaveText(/^\d+$/);
+  expect(requests, 'expanding needs no round trip').toEqual([]);
+
+  await arrow.click();
+  await expect(arrow).toHaveAttribute('aria-expanded', 'false');
+  await expect(details).toBeHidden();
+});
+
+test('a customer link opens that customer\'s Subscriptions page', async ({ page }) => {
+  await signIn(page, 'billing.admin@contoso.example');
+  await loadedCounts(page);
+  await page.locator('tr.event').getByRole('link', { name: '주식회사 한빛소프트' }).first().click();
+  await expect(page).toHaveURL(/\/customers\/\d+\/subscriptions$/);
+  await expect(page.getByRole('heading', { name: 'Subscriptions' })).toBeVisible();
+  await expect(page.locator('.customer-name')).toContainText('주식회사 한빛소프트');
+  const rows = page.locator('table.data-table tbody tr');
+  expect(await rows.count()).toBeGreaterThan(0);
+  await expect(page.locator('table.data-table thead th')).toHaveText([
+    'Product', 'Quantity', 'Status', 'Start date', 'Subscription ID',
+  ]);
+});
+
+test('the filter narrows the loaded rows as you type, Korean included', async ({ page }) => {
+  await signIn(page, 'user.admin@contoso.example');
+  const before = await loadedCounts(page);
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+
+  await page.getByLabel('Filter').fill('한빛');
+  const after = await loadedCounts(page);
+  expect(after.total).toBe(before.total);
+  expect(after.shown).toBeGreaterThan(0);
+  expect(after.shown).toBeLessThan(before.total);
+  const customers = await page.locator('tr.event td:nth-child(3)').allTextContents();
+  expect(customers).toHaveLength(after.shown);
+  for (const name of customers) expect(name).toContain('한빛');
+
+  await page.getByLabel('Filter').fill('ORDERED 한빛');
+  const both = await loadedCounts(page);
+  expect(both.shown).toBeGreaterThan(0);
+  for (const action of await page.locator('tr.event td:nth-child(4)').allTextContents()) {
+    expect(action).toBe('Ordered subscriptions');
+  }
+
+  await page.getByLabel('Filter').fill('no such thing anywhere');
+  await expect(page.getByText('No events match the filter.')).toBeVisible();
+  expect(requests.filter((url) => url.includes('/api/')), 'filtering needs no round trip').toEqual([]);
+});
+
+test('Export log downloads exactly the rows on screen as an Excel-friendly CSV', async ({ page }) => {
+  await signIn(page, 'global.admin@contoso.example');
+  const { total } = await loadedCounts(page);
+  const from = await page.getByLabel('From', { exact: true }).inputValue();
+  const to = await page.getByLabel('To', { exact: true }).inputValue();
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`activity-log_${from}_${to}.csv`);
+  const bytes = readFileSync((await download.path())!);
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  const text = bytes.subarray(3).toString('utf8');
+  expect(text.endsWith('\r\n')).toBe(true);
+  expect(text.replace(/\r\n/g, '')).not.toContain('\n');
+  const lines = text.split('\r\n').slice(0, -1);
+  expect(lines[0]).toBe('Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID');
+  // No field of the demo data spans lines, so records are lines.
+  expect(lines.length - 1).toBe(total);
+  expect(text).toContain(',주식회사 한빛소프트,');
+  expect(text).toContain(",'=SUM(A1:A9) Analytics,");
+  expect(text).toContain(',"Litware, Inc.",');
+  expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},/);
+
+  // With a filter, the file follows the filter.
+  await page.getByLabel('Filter').fill('한빛');
+  const { shown } = await loadedCounts(page);
+  const [filtered] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  const filteredLines = readFileSync((await filtered.path())!).subarray(3).toString('utf8').split('\r\n').slice(1, -1);
+  expect(filteredLines).toHaveLength(shown);
+  for (const line of filteredLines) expect(line).toContain('한빛');
+});
+
+test('a reversed or missing period gets an inline message and no request', async ({ page }) => {
+  await signIn(page, 'helpdesk.agent@contoso.example');
+  await loadedCounts(page);
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  const to = await page.getByLabel('To', { exact: true }).inputValue();
+  const [y, m, d] = to.split('-').map(Number);
+  const dayAfter = new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+
+  await page.getByLabel('From', { exact: true }).fill(dayAfter);
+  await expect(page.getByRole('alert')).toHaveText('From must be on or before To.');
+  await expect(page.getByRole('button', { name: 'Export log' })).toBeDisabled();
+  await page.getByLabel('From', { exact: true }).fill('');
+  await expect(page.getByRole('alert')).toHaveText('Choose a From date.');
+  expect(requests.filter((url) => url.includes('/api/list_activity'))).toEqual([]);
+
+  await page.getByLabel('From', { exact: true }).fill(to);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await loadedCounts(page);
+  expect(requests.filter((url) => url.includes('/api/list_activity'))).toHaveLength(1);
+});
+
+test('a period with no activity says so', async ({ page }) => {
+  await signIn(page, 'global.admin@contoso.example');
+  await loadedCounts(page);
+  await page.getByLabel('From', { exact: true }).fill('2020-01-01');
+  await page.getByLabel('To', { exact: true }).fill('2020-01-31');
+  await expect(page.getByText('No activity in this period.')).toBeVisible();
+});
+
+test('the Referrals admin is refused, by the page and by the server', async ({ page }) => {
+  await page.goto(`${baseUrl()}/sign-in`);
+  await hydrated(page);
+  await page.getByLabel('Email').fill('referrals.admin@contoso.example');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/account-settings/activity-log');
+  await expect(page.getByRole('heading', { name: "Your role can't view the activity log" })).toBeVisible();
+  await expect(page.locator('table.events')).toHaveCount(0);
+
+  const response = await page.request.post(`${baseUrl()}/api/list_activity`, {
+    form: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' },
+  });
+  expect(response.status()).toBe(403);
+  const direct = await page.goto(`${baseUrl()}/account-settings/activity-log`);
+  expect(direct!.status()).toBe(403);
+});
+
+test('a wrong password is refused with a clear message', async ({ page }) => {
+  await page.goto(`${baseUrl()}/sign-in`);
+  await hydrated(page);
+  await page.getByLabel('Email').fill('global.admin@contoso.example');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('The email or password is not right.');
+  await expect(page).toHaveURL(/\/sign-in$/);
+});
+
+test('another partner\'s customer page is a 404', async ({ page }) => {
+  // Contoso's customers are 1-12 and Fabrikam's 13-16 in the demo database.
+  await signIn(page, 'global.admin@fabrikam.example');
+  const own = await page.goto(`${baseUrl()}/customers/13/subscriptions`);
+  expect(own!.status()).toBe(200);
+  await expect(page.locator('.customer-name')).toContainText('Alpine Ski House');
+
+  await page.context().clearCookies();
+  await signIn(page, 'global.admin@contoso.example');
+  const other = await page.goto(`${baseUrl()}/customers/13/subscriptions`);
+  expect(other!.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Customer not found.' })).toBeVisible();
+  await expect(page.getByText('Alpine Ski House')).toHaveCount(0);
+});
+
+test('signing out ends the session', async ({ page }) => {
+  await signIn(page, 'global.admin@contoso.example');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL('**/sign-in');
+  const response = await page.goto(`${baseUrl()}/account-settings/activity-log`);
+  expect(response!.url()).toMatch(/\/sign-in$/);
+});

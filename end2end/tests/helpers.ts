@@ -1,0 +1,37 @@
+import { expect, Page } from '@playwright/test';
+
+export const PASSWORD = 'demo-password-1';
+
+export function baseUrl(): string {
+  const url = process.env.BASE_URL;
+  if (!url) throw new Error('BASE_URL is not set: global-setup did not start the server');
+  return url;
+}
+
+/** Waits until the wasm has hydrated the page, so clicks run our code, not plain HTML. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+export async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto(`${baseUrl()}/sign-in`);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/account-settings/activity-log');
+  await hydrated(page);
+}
+
+/** `YYYY-MM-DD` of a date as seen in a time zone. */
+export function dayIn(timeZone: string, date: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+}
+
+/** The activity log rows once loaded, and the "N of M events" numbers. */
+export async function loadedCounts(page: Page): Promise<{ shown: number; total: number }> {
+  const count = page.locator('p.count');
+  await expect(count).toHaveText(/^\d+ of \d+ events$/);
+  const [, shown, total] = (await count.textContent())!.match(/^(\d+) of (\d+) events$/)!;
+  return { shown: Number(shown), total: Number(total) };
+}

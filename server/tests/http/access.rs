@@ -1,0 +1,158 @@
+//! Sign-in, sessions and the role gate, over real HTTP.
+
+use reqwest::StatusCode;
+
+use crate::support::{PASSWORD, assert_status, client, spawn_app};
+
+const ALLOWED: [&str; 6] = [
+    "global.admin@contoso.example",
+    "billing.admin@contoso.example",
+    "user.admin@contoso.example",
+    "admin.agent@contoso.example",
+    "sales.agent@contoso.example",
+    "helpdesk.agent@contoso.example",
+];
+
+#[tokio::test]
+async fn sign_in_sets_an_http_only_same_site_cookie() {
+    let app = spawn_app().await;
+    let response = app
+        .sign_in(&client(), "Global.Admin@Contoso.example ", PASSWORD)
+        .await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("activity_log_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    let wrong_password = app
+        .sign_in(&client(), "global.admin@contoso.example", "nope")
+        .await;
+    let unknown_email = app.sign_in(&client(), "nobody@contoso.example", PASSWORD).await;
+    assert!(wrong_password.headers().get("set-cookie").is_none());
+    let a = assert_status(wrong_password, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let b = assert_status(unknown_email, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(a, b);
+    assert!(a.contains("The email or password is not right."), "{a}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+#[tokio::test]
+async fn the_activity_log_without_a_session_is_refused() {
+    let app = spawn_app().await;
+    let body = assert_status(app.list_last_month(&client()).await, StatusCode::UNAUTHORIZED).await;
+    assert!(body.contains("NotSignedIn"), "{body}");
+}
+
+#[tokio::test]
+async fn a_forged_session_cookie_is_refused() {
+    let app = spawn_app().await;
+    let response = reqwest::Client::new()
+        .post(app.url("/api/list_activity"))
+        .header("cookie", format!("activity_log_session={}", "a".repeat(64)))
+        .form(&[("from", "2026-01-01T00:00:00Z"), ("to", "2026-01-02T00:00:00Z")])
+        .send()
+        .await
+        .unwrap();
+    assert_status(response, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn each_of_the_six_roles_may_list_activity() {
+    let app = spawn_app().await;
+    for email in ALLOWED {
+        let client = app.signed_in(email).await;
+        let response = app.list_last_month(&client).await;
+        assert_eq!(response.status(), StatusCode::OK, "{email}");
+    }
+}
+
+#[tokio::test]
+async fn the_referrals_admin_is_refused_by_every_server_function_and_page() {
+    let app = spawn_app().await;
+    let client = app.signed_in("referrals.admin@contoso.example").await;
+    let body = assert_status(app.list_last_month(&client).await, StatusCode::FORBIDDEN).await;
+    assert!(body.contains("RoleNotAllowed"), "{body}");
+    let response = client
+        .post(app.url("/api/customer_subscriptions"))
+        .form(&[("customer_id", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_status(response, StatusCode::FORBIDDEN).await;
+    let page = client
+        .get(app.url("/account-settings/activity-log"))
+        .send()
+        .await
+        .unwrap();
+    let html = assert_status(page, StatusCode::FORBIDDEN).await;
+    assert!(html.contains("Your role can"), "the page explains the refusal");
+}
+
+#[tokio::test]
+async fn the_page_sends_anonymous_visitors_to_sign_in() {
+    let app = spawn_app().await;
+    // A browser's navigation accepts HTML; that is what makes the redirect a real 302.
+    let response = client()
+        .get(app.url("/account-settings/activity-log"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()["location"], "/sign-in");
+}
+
+#[tokio::test]
+async fn signing_out_invalidates_the_session_on_the_server() {
+    let app = spawn_app().await;
+    let client = app.signed_in("sales.agent@contoso.example").await;
+    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
+    let response = client.post(app.url("/api/sign_out")).send().await.unwrap();
+    assert!(response.status().is_success() || response.status().is_redirection());
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(
+        app.list_last_month(&client).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn demo_accounts_are_listed_only_for_a_demo_database() {
+    let app = spawn_app().await;
+    let listed = client()
+        .post(app.url("/api/demo_accounts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("referrals.admin@contoso.example"), "{listed}");
+    assert!(!listed.contains("argon2"), "no password hash leaves the server");
+    sqlx::query("DELETE FROM app_meta WHERE key = 'demo'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let listed = client()
+        .post(app.url("/api/demo_accounts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed, "[]");
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real server on a free port, a real SQLite file per test.
+
+mod access;
+mod activity;
+mod customers;
+mod demo;
+mod export;
+mod support;

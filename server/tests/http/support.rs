@@ -1,0 +1,142 @@
+//! `spawn_app()`: a seeded demo database in a temp dir and the real server on port 0.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
+use leptos::prelude::LeptosOptions;
+use reqwest::{Client, Response, StatusCode};
+use server::demo::{DemoOptions, seed_demo};
+use server::startup::Application;
+use sqlx::SqlitePool;
+
+pub const PASSWORD: &str = "demo-password-1";
+pub const DEMO_SEED: u64 = 7;
+pub const DEMO_EVENTS: usize = 1500;
+/// Contoso's customers are ids 1-12, Fabrikam's 13-16.
+pub const FABRIKAM_CUSTOMER: i64 = 13;
+pub const CONTOSO_CUSTOMER: i64 = 7;
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub db: SqlitePool,
+    pub now: DateTime<Utc>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn demo_now() -> DateTime<Utc> {
+    Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("test.sqlite");
+    let db = app::db::connect(&path).await.unwrap();
+    let now = demo_now();
+    seed_demo(
+        &db,
+        &DemoOptions {
+            seed: DEMO_SEED,
+            events: DEMO_EVENTS,
+            now,
+        },
+    )
+    .await
+    .unwrap();
+    let options = LeptosOptions::builder().output_name("activity-log").build();
+    let sessions = app::state::SessionSettings {
+        lifetime: chrono::Duration::hours(8),
+        secure_cookie: false,
+    };
+    let application = Application::build(&path, sessions, options, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let address = application.local_addr();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        now,
+        _dir: dir,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// A client signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> Client {
+        let client = client();
+        let response = self.sign_in(&client, email, PASSWORD).await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "sign-in of {email} failed: {}",
+            response.status()
+        );
+        client
+    }
+
+    pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
+        client
+            .post(self.url("/api/sign_in"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls the list server function for the 30 days up to now.
+    pub async fn list_last_month(&self, client: &Client) -> Response {
+        self.list(
+            client,
+            &rfc3339(self.now - Duration::days(30)),
+            &rfc3339(self.now + Duration::hours(1)),
+        )
+        .await
+    }
+
+    pub async fn list(&self, client: &Client, from: &str, to: &str) -> Response {
+        client
+            .post(self.url("/api/list_activity"))
+            .form(&[("from", from), ("to", to)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn export(&self, client: &Client, fields: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url("/account-settings/activity-log/export"))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let (count,): (i64,) = sqlx::query_as(sql).fetch_one(&self.db).await.unwrap();
+        count
+    }
+}
+
+pub async fn assert_status(response: Response, expected: StatusCode) -> String {
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, expected, "unexpected status; body: {body}");
+    body
+}
