@@ -56,37 +56,7 @@ pub fn write_activity_csv<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::model::{ActionDetails, ActionKind, CustomerRef, OrderLine};
-    use chrono::{TimeZone, Utc};
-
-    fn entry(company_name: &str) -> ActivityEntry {
-        ActivityEntry {
-            id: 42,
-            occurred_at: Utc.with_ymd_and_hms(2026, 11, 2, 8, 5, 9).unwrap(),
-            customer: Some(CustomerRef {
-                id: 3,
-                company_name: company_name.to_string(),
-            }),
-            action: ActionKind::OrderedSubscriptions,
-            action_text: "Ordered subscriptions".into(),
-            partner_user: "sales.agent@contoso.example".into(),
-            details: ActionDetails::Order {
-                order_id: "ORD-9".into(),
-                lines: vec![
-                    OrderLine {
-                        product: "Microsoft 365 E3".into(),
-                        quantity: 10,
-                        subscription_id: "s-1".into(),
-                    },
-                    OrderLine {
-                        product: "Power BI Pro".into(),
-                        quantity: 2,
-                        subscription_id: "s-2".into(),
-                    },
-                ],
-            },
-        }
-    }
+    use crate::activity::model::sample_order;
 
     fn text_of(entries: &[ActivityEntry]) -> String {
         let bytes = write_activity_csv(entries).unwrap();
@@ -96,7 +66,7 @@ mod tests {
 
     #[test]
     fn header_and_rows_end_in_crlf() {
-        let text = text_of(&[entry("Adatum")]);
+        let text = text_of(&[sample_order("Adatum")]);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             lines[0],
@@ -113,7 +83,7 @@ mod tests {
 
     #[test]
     fn commas_and_quotes_are_quoted_per_rfc_4180() {
-        let text = text_of(&[entry("Litware, Inc."), entry("The \"Best\" Coffee")]);
+        let text = text_of(&[sample_order("Litware, Inc."), sample_order("The \"Best\" Coffee")]);
         assert!(text.contains(",\"Litware, Inc.\","));
         assert!(text.contains(",\"The \"\"Best\"\" Coffee\","));
     }
@@ -124,20 +94,20 @@ mod tests {
             assert_eq!(neutralise_formula(evil), format!("'{evil}"));
         }
         assert_eq!(neutralise_formula("Adatum"), "Adatum");
-        let text = text_of(&[entry("=SUM(A1:A9) Analytics")]);
+        let text = text_of(&[sample_order("=SUM(A1:A9) Analytics")]);
         assert!(text.contains(",'=SUM(A1:A9) Analytics,"));
     }
 
     #[test]
     fn korean_names_are_written_as_utf8() {
-        let bytes = write_activity_csv(&[entry("주식회사 한빛소프트")]).unwrap();
+        let bytes = write_activity_csv(&[sample_order("주식회사 한빛소프트")]).unwrap();
         let text = std::str::from_utf8(&bytes).unwrap();
         assert!(text.contains(",주식회사 한빛소프트,"));
     }
 
     #[test]
     fn details_list_every_product() {
-        let text = text_of(&[entry("Adatum")]);
+        let text = text_of(&[sample_order("Adatum")]);
         assert!(
             text.contains("Microsoft 365 E3 × 10 (subscription s-1); Power BI Pro × 2 (subscription s-2)")
         );

@@ -52,40 +52,24 @@ pub fn search_key(entry: &ActivityEntry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::model::{ActionDetails, ActionKind, CustomerRef, OrderLine};
-    use chrono::{TimeZone, Utc};
-
-    fn order_for(company_name: &str) -> ActivityEntry {
-        ActivityEntry {
-            id: 1,
-            occurred_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 30, 0).unwrap(),
-            customer: Some(CustomerRef {
-                id: 7,
-                company_name: company_name.to_string(),
-            }),
-            action: ActionKind::OrderedSubscriptions,
-            action_text: "Ordered subscriptions".to_string(),
-            partner_user: "sales.agent@contoso.example".to_string(),
-            details: ActionDetails::Order {
-                order_id: "ORD-1".to_string(),
-                lines: vec![OrderLine {
-                    product: "Microsoft 365 E3".to_string(),
-                    quantity: 25,
-                    subscription_id: "sub-abc".to_string(),
-                }],
-            },
-        }
-    }
+    use crate::activity::model::sample_order;
 
     #[test]
     fn empty_filter_matches_everything() {
-        assert!(Filter::parse("   ").matches(&order_for("Adatum")));
+        assert!(Filter::parse("   ").matches(&sample_order("Adatum")));
     }
 
     #[test]
     fn matching_ignores_case_in_every_column() {
-        let entry = order_for("Adatum Corporation");
-        for text in ["ADATUM", "ordered", "SALES.AGENT", "microsoft 365 e3", "SUB-ABC"] {
+        let entry = sample_order("Adatum Corporation");
+        for text in [
+            "ADATUM",
+            "ordered",
+            "SALES.AGENT",
+            "microsoft 365 e3",
+            "POWER BI",
+            "ORD-9",
+        ] {
             assert!(Filter::parse(text).matches(&entry), "{text} should match");
         }
         assert!(!Filter::parse("woodgrove").matches(&entry));
@@ -93,14 +77,14 @@ mod tests {
 
     #[test]
     fn every_term_must_match() {
-        let entry = order_for("Adatum Corporation");
+        let entry = sample_order("Adatum Corporation");
         assert!(Filter::parse("adatum e3").matches(&entry));
         assert!(!Filter::parse("adatum cancelled").matches(&entry));
     }
 
     #[test]
     fn korean_names_match_by_any_part() {
-        let entry = order_for("주식회사 한빛소프트");
+        let entry = sample_order("주식회사 한빛소프트");
         assert!(Filter::parse("한빛").matches(&entry));
         assert!(Filter::parse("주식회사 소프트").matches(&entry));
         assert!(!Filter::parse("서울").matches(&entry));

@@ -217,3 +217,35 @@ impl ActivityEntry {
             .unwrap_or("")
     }
 }
+
+/// An order of two products for `company_name`, for tests of code that reads entries.
+#[cfg(test)]
+pub(crate) fn sample_order(company_name: &str) -> ActivityEntry {
+    use chrono::TimeZone;
+    ActivityEntry {
+        id: 42,
+        occurred_at: Utc.with_ymd_and_hms(2026, 11, 2, 8, 5, 9).unwrap(),
+        customer: Some(CustomerRef {
+            id: 3,
+            company_name: company_name.to_string(),
+        }),
+        action: ActionKind::OrderedSubscriptions,
+        action_text: "Ordered subscriptions".into(),
+        partner_user: "sales.agent@contoso.example".into(),
+        details: ActionDetails::Order {
+            order_id: "ORD-9".into(),
+            lines: vec![
+                OrderLine {
+                    product: "Microsoft 365 E3".into(),
+                    quantity: 10,
+                    subscription_id: "s-1".into(),
+                },
+                OrderLine {
+                    product: "Power BI Pro".into(),
+                    quantity: 2,
+                    subscription_id: "s-2".into(),
+                },
+            ],
+        },
+    }
+}

@@ -146,26 +146,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 "Pick a period, expand a row for its details, filter, and export what you see."
             </p>
             <div class="controls">
-                <div class="field">
-                    <label for="period-from">"From"</label>
-                    <input
-                        id="period-from"
-                        type="date"
-                        required
-                        prop:value=move || from_day.get()
-                        on:input=move |ev| from_day.set(event_target_value(&ev))
-                    />
-                </div>
-                <div class="field">
-                    <label for="period-to">"To"</label>
-                    <input
-                        id="period-to"
-                        type="date"
-                        required
-                        prop:value=move || to_day.get()
-                        on:input=move |ev| to_day.set(event_target_value(&ev))
-                    />
-                </div>
+                <DayField id="period-from" label="From" day=from_day/>
+                <DayField id="period-to" label="To" day=to_day/>
                 <div class="field grow">
                     <label for="activity-filter">"Filter"</label>
                     <input
@@ -218,6 +200,23 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 Load::Loaded(_) => view! { <EventTable visible/> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// A labelled `<input type="date">` bound to a `YYYY-MM-DD` signal.
+#[component]
+fn DayField(id: &'static str, label: &'static str, day: RwSignal<String>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type="date"
+                required
+                prop:value=move || day.get()
+                on:input=move |ev| day.set(event_target_value(&ev))
+            />
+        </div>
     }
 }
 

@@ -132,27 +132,16 @@ async fn signing_out_invalidates_the_session_on_the_server() {
 #[tokio::test]
 async fn demo_accounts_are_listed_only_for_a_demo_database() {
     let app = spawn_app().await;
-    let listed = client()
-        .post(app.url("/api/demo_accounts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let demo_accounts = || async {
+        let response = client().post(app.url("/api/demo_accounts")).send().await.unwrap();
+        response.text().await.unwrap()
+    };
+    let listed = demo_accounts().await;
     assert!(listed.contains("referrals.admin@contoso.example"), "{listed}");
     assert!(!listed.contains("argon2"), "no password hash leaves the server");
     sqlx::query("DELETE FROM app_meta WHERE key = 'demo'")
         .execute(&app.db)
         .await
         .unwrap();
-    let listed = client()
-        .post(app.url("/api/demo_accounts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(listed, "[]");
+    assert_eq!(demo_accounts().await, "[]");
 }
