@@ -12,6 +12,8 @@ pub mod layout;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;
@@ -27,6 +29,8 @@ use layout::{AppHeader, NotFoundPage, provide_viewer};
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::provide_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
-import { baseUrl, dayIn, hydrated, loadedCounts, PASSWORD, signIn } from './helpers';
+import { expect } from '@playwright/test';
+import { baseUrl, dayIn, hydrated, loadedCounts, PASSWORD, signIn, test } from './helpers';
 
 const ZONE = 'Asia/Seoul'; // playwright.config.ts runs the browser in this zone
 
@@ -205,6 +205,11 @@ test('a wrong password is refused with a clear message', async ({ page }) => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toHaveText('The email or password is not right.');
   await expect(page).toHaveURL(/\/sign-in$/);
+
+  // The demo database lists its accounts; choosing one fills the form.
+  await page.getByRole('button', { name: 'sales.agent@contoso.example' }).click();
+  await expect(page.getByLabel('Email')).toHaveValue('sales.agent@contoso.example');
+  await expect(page.getByLabel('Password')).toHaveValue(PASSWORD);
 });
 
 test('another partner\'s customer page is a 404', async ({ page }) => {

@@ -1,4 +1,19 @@
-import { expect, Page } from '@playwright/test';
+import { expect, Page, test as base } from '@playwright/test';
+
+/** Every test also fails if the page's Content-Security-Policy blocked anything. */
+export const test = base.extend<{ cspViolations: string[] }>({
+  cspViolations: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      await use(violations);
+      expect(violations, 'the Content-Security-Policy blocked nothing').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 export const PASSWORD = 'demo-password-1';
 

@@ -13,12 +13,15 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
-use axum::middleware::map_response;
+use axum::middleware::{self, map_response};
 use axum::response::Response;
 use axum::routing::post;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::security;
 
 /// The router's state: what Leptos needs plus what our handlers need.
 #[derive(Clone)]
@@ -99,6 +102,9 @@ fn router(state: ServerState) -> Router {
             leptos_axum::file_and_error_handler_with_context::<ServerState, _>(provide_app_state, shell),
         )
         .layer(map_response(status_from_app_error))
+        .layer(middleware::from_fn(security::refuse_cross_site))
+        .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(security::security_headers))
         .with_state(state)
 }
 

@@ -13,7 +13,7 @@ const ALLOWED: [&str; 6] = [
     "helpdesk.agent@contoso.example",
 ];
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_sets_an_http_only_same_site_cookie() {
     let app = spawn_app().await;
     let response = app
@@ -34,7 +34,7 @@ async fn sign_in_sets_an_http_only_same_site_cookie() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_email_and_wrong_password_get_the_same_answer() {
     let app = spawn_app().await;
     let wrong_password = app
@@ -49,14 +49,14 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_activity_log_without_a_session_is_refused() {
     let app = spawn_app().await;
     let body = assert_status(app.list_last_month(&client()).await, StatusCode::UNAUTHORIZED).await;
     assert!(body.contains("NotSignedIn"), "{body}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_session_cookie_is_refused() {
     let app = spawn_app().await;
     let response = reqwest::Client::new()
@@ -69,7 +69,7 @@ async fn a_forged_session_cookie_is_refused() {
     assert_status(response, StatusCode::UNAUTHORIZED).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_of_the_six_roles_may_list_activity() {
     let app = spawn_app().await;
     for email in ALLOWED {
@@ -79,7 +79,7 @@ async fn each_of_the_six_roles_may_list_activity() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_referrals_admin_is_refused_by_every_server_function_and_page() {
     let app = spawn_app().await;
     let client = app.signed_in("referrals.admin@contoso.example").await;
@@ -101,7 +101,7 @@ async fn the_referrals_admin_is_refused_by_every_server_function_and_page() {
     assert!(html.contains("Your role can"), "the page explains the refusal");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_sends_anonymous_visitors_to_sign_in() {
     let app = spawn_app().await;
     // A browser's navigation accepts HTML; that is what makes the redirect a real 302.
@@ -115,7 +115,7 @@ async fn the_page_sends_anonymous_visitors_to_sign_in() {
     assert_eq!(response.headers()["location"], "/sign-in");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_invalidates_the_session_on_the_server() {
     let app = spawn_app().await;
     let client = app.signed_in("sales.agent@contoso.example").await;
@@ -129,7 +129,7 @@ async fn signing_out_invalidates_the_session_on_the_server() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_accounts_are_listed_only_for_a_demo_database() {
     let app = spawn_app().await;
     let demo_accounts = || async {

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use crate::support::{assert_status, client, rfc3339, spawn_app};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_sees_exactly_its_own_events_newest_first() {
     let app = spawn_app().await;
     let from = app.now - Duration::days(400);
@@ -66,7 +66,7 @@ async fn a_partner_sees_exactly_its_own_events_newest_first() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_range_includes_from_and_excludes_to() {
     let app = spawn_app().await;
     let (at,): (String,) = sqlx::query_as(
@@ -93,7 +93,7 @@ async fn the_range_includes_from_and_excludes_to() {
     assert!(ending.iter().all(|entry| entry.occurred_at < at));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_ranges_are_refused_with_a_message() {
     let app = spawn_app().await;
     let agent = app.signed_in("helpdesk.agent@contoso.example").await;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use crate::support::{CONTOSO_CUSTOMER, FABRIKAM_CUSTOMER, assert_status, spawn_app};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_lists_its_subscriptions() {
     let app = spawn_app().await;
     let client = app.signed_in("sales.agent@contoso.example").await;
@@ -35,7 +35,7 @@ async fn a_customer_lists_its_subscriptions() {
     assert!(html.contains(&found.subscriptions[0].id));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_partners_customer_is_not_found() {
     let app = spawn_app().await;
     let client = app.signed_in("global.admin@contoso.example").await;

@@ -23,7 +23,7 @@ async fn dump(seed: u64) -> Vec<(String, i64, String, String)> {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_seed_gives_the_same_events() {
     let first = dump(11).await;
     assert_eq!(first.len(), 400);
@@ -31,7 +31,7 @@ async fn the_same_seed_gives_the_same_events() {
     assert_ne!(first, dump(12).await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_spans_thirteen_months_with_every_kind_of_action() {
     let dir = tempfile::tempdir().unwrap();
     let pool = app::db::connect(&dir.path().join("demo.sqlite")).await.unwrap();

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 
 use crate::support::{assert_status, client, rfc3339, spawn_app};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_export_holds_exactly_the_filtered_rows_of_the_period() {
     let app = spawn_app().await;
     let client = app.signed_in("billing.admin@contoso.example").await;
@@ -51,7 +51,7 @@ async fn the_export_holds_exactly_the_filtered_rows_of_the_period() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exported_cells_are_safe_for_spreadsheets() {
     let app = spawn_app().await;
     let client = app.signed_in("global.admin@contoso.example").await;
@@ -81,7 +81,7 @@ async fn exported_cells_are_safe_for_spreadsheets() {
     assert!(!text.contains("fabrikam"), "no other partner's rows");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_refuses_the_wrong_people_and_bad_input() {
     let app = spawn_app().await;
     let fields = [

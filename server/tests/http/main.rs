@@ -5,4 +5,5 @@ mod activity;
 mod customers;
 mod demo;
 mod export;
+mod security;
 mod support;
