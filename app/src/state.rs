@@ -6,8 +6,10 @@ use crate::errors::AppError;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
-    /// How long a sign-in lasts.
+    /// How long a sign-in lasts at most (absolute lifetime).
     pub lifetime: chrono::Duration,
+    /// A session unused for this long ends.
+    pub idle_timeout: chrono::Duration,
     /// Adds `Secure` to the cookie; turn on whenever the app is served over https.
     pub secure_cookie: bool,
 }

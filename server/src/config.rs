@@ -29,6 +29,7 @@ pub struct DemoSettings {
 #[serde(deny_unknown_fields)]
 pub struct SessionFileSettings {
     pub lifetime_hours: u32,
+    pub idle_minutes: u32,
     pub secure_cookie: bool,
 }
 
@@ -66,12 +67,18 @@ impl Settings {
                 "session.lifetime_hours must be between 1 and 720".into(),
             ));
         }
+        if self.session.idle_minutes == 0 || self.session.idle_minutes > self.session.lifetime_hours * 60 {
+            return Err(ConfigError::Invalid(
+                "session.idle_minutes must be between 1 and the lifetime".into(),
+            ));
+        }
         Ok(self)
     }
 
     pub fn session_settings(&self) -> app::state::SessionSettings {
         app::state::SessionSettings {
             lifetime: chrono::Duration::hours(i64::from(self.session.lifetime_hours)),
+            idle_timeout: chrono::Duration::minutes(i64::from(self.session.idle_minutes)),
             secure_cookie: self.session.secure_cookie,
         }
     }
@@ -91,7 +98,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused() {
-        let text = "[database]\npath='x'\ntypo=1\n[demo]\nseed=1\nevents=1\n[session]\nlifetime_hours=1\nsecure_cookie=false\n";
+        let text = "[database]\npath='x'\ntypo=1\n[demo]\nseed=1\nevents=1\n[session]\nlifetime_hours=1\nidle_minutes=5\nsecure_cookie=false\n";
         assert!(Settings::parse(text).is_err());
     }
 }

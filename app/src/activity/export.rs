@@ -68,8 +68,7 @@ async fn build_export(
     headers: &HeaderMap,
     form: ExportForm,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let viewer =
-        session::require_activity_log_role(session::viewer_from_headers(&state.pool, headers).await?)?;
+    let viewer = session::require_activity_log_role(session::viewer_from_headers(state, headers).await?)?;
     let invalid = |error: super::period::PeriodError| AppError::InvalidInput(error.to_string());
     let range = UtcRange::parse(&form.from, &form.to).map_err(invalid)?;
     // The file is named by the local days; parsing them also keeps the header value clean.

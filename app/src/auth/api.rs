@@ -51,6 +51,12 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                     "The email or password is not right.".into(),
                 ));
             };
+            // A new session id on every sign-in: any session the browser brought is ended.
+            if let Some(parts) = use_context::<http::request::Parts>() {
+                if let Some(previous) = session::session_token(&parts.headers) {
+                    session::end_session(&state.pool, &previous).await?;
+                }
+            }
             let token = session::start_session(&state, user_id).await?;
             let cookie = HeaderValue::from_str(&session::session_cookie(&token, &state.sessions))
                 .map_err(|_| AppError::Internal)?;

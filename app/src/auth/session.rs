@@ -57,11 +57,13 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<String, App
     OsRng.fill_bytes(&mut bytes);
     let token = hex(&bytes);
     let now = Utc::now();
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(to_db_time(now))
-        .bind(to_db_time(now + state.sessions.lifetime))
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(to_db_time(now))
+    .bind(to_db_time(now + state.sessions.lifetime))
         .execute(&state.pool)
         .await?;
     Ok(token)
@@ -75,10 +77,19 @@ pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), AppError>
     Ok(())
 }
 
-/// The signed-in user of an unexpired session, with their partner.
-pub async fn viewer_for_token(pool: &SqlitePool, token: &str) -> Result<Option<Viewer>, AppError> {
-    let row: Option<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.partner_id, p.name, u.display_name, u.email, u.role, s.expires_at
+/// Sessions are marked as used at most once a minute, to spare a write on every request.
+const LAST_SEEN_GRANULARITY_SECONDS: i64 = 60;
+
+type SessionRow = (i64, i64, String, String, String, String, String, String);
+
+/// The signed-in user of a session that has neither expired nor sat idle too long.
+pub async fn viewer_for_token(
+    pool: &SqlitePool,
+    settings: &SessionSettings,
+    token: &str,
+) -> Result<Option<Viewer>, AppError> {
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT u.id, u.partner_id, p.name, u.display_name, u.email, u.role, s.expires_at, s.last_seen_at
          FROM sessions s
          JOIN partner_users u ON u.id = s.user_id
          JOIN partners p ON p.id = u.partner_id
@@ -87,12 +98,22 @@ pub async fn viewer_for_token(pool: &SqlitePool, token: &str) -> Result<Option<V
     .bind(token_hash(token))
     .fetch_optional(pool)
     .await?;
-    let Some((user_id, partner_id, partner_name, display_name, email, role, expires_at)) = row else {
+    let Some((user_id, partner_id, partner_name, display_name, email, role, expires_at, last_seen_at)) = row
+    else {
         return Ok(None);
     };
-    if from_db_time(&expires_at)? <= Utc::now() {
+    let now = Utc::now();
+    let last_seen = from_db_time(&last_seen_at)?;
+    if from_db_time(&expires_at)? <= now || now - last_seen > settings.idle_timeout {
         end_session(pool, token).await?;
         return Ok(None);
+    }
+    if (now - last_seen).num_seconds() >= LAST_SEEN_GRANULARITY_SECONDS {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(to_db_time(now))
+            .bind(token_hash(token))
+            .execute(pool)
+            .await?;
     }
     let Some(role) = Role::parse(&role) else {
         tracing::error!(user_id, role, "unknown role in partner_users");
@@ -108,9 +129,9 @@ pub async fn viewer_for_token(pool: &SqlitePool, token: &str) -> Result<Option<V
     }))
 }
 
-pub async fn viewer_from_headers(pool: &SqlitePool, headers: &HeaderMap) -> Result<Option<Viewer>, AppError> {
+pub async fn viewer_from_headers(state: &AppState, headers: &HeaderMap) -> Result<Option<Viewer>, AppError> {
     match session_token(headers) {
-        Some(token) => viewer_for_token(pool, &token).await,
+        Some(token) => viewer_for_token(&state.pool, &state.sessions, &token).await,
         None => Ok(None),
     }
 }
@@ -120,7 +141,7 @@ pub async fn current_viewer(state: &AppState) -> Result<Option<Viewer>, AppError
     let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
         return Ok(None);
     };
-    viewer_from_headers(&state.pool, &parts.headers).await
+    viewer_from_headers(state, &parts.headers).await
 }
 
 /// The activity-log gate: signed in, and in one of the six roles allowed to see it.
@@ -163,6 +184,7 @@ mod tests {
     fn cookies_are_http_only_and_same_site() {
         let settings = SessionSettings {
             lifetime: chrono::Duration::hours(8),
+            idle_timeout: chrono::Duration::minutes(30),
             secure_cookie: true,
         };
         let cookie = session_cookie("token", &settings);

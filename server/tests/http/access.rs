@@ -145,3 +145,47 @@ async fn demo_accounts_are_listed_only_for_a_demo_database() {
         .unwrap();
     assert_eq!(demo_accounts().await, "[]");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_again_rotates_the_session_id() {
+    let app = spawn_app().await;
+    let client = client();
+    let first = app
+        .sign_in(&client, "admin.agent@contoso.example", PASSWORD)
+        .await;
+    let first_cookie = first.headers()["set-cookie"].to_str().unwrap().to_string();
+    let second = app
+        .sign_in(&client, "admin.agent@contoso.example", PASSWORD)
+        .await;
+    let second_cookie = second.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert_ne!(first_cookie.split(';').next(), second_cookie.split(';').next());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        1,
+        "the old session ended"
+    );
+    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_expired_sessions_end_on_the_server() {
+    let app = spawn_app().await;
+    for stale in [
+        "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00Z'",
+        "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'",
+    ] {
+        let client = app.signed_in("sales.agent@contoso.example").await;
+        assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
+        sqlx::query(stale).execute(&app.db).await.unwrap();
+        assert_eq!(
+            app.list_last_month(&client).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{stale}"
+        );
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM sessions").await,
+            0,
+            "the stale session was deleted"
+        );
+    }
+}

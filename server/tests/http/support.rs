@@ -46,6 +46,7 @@ pub async fn spawn_app() -> TestApp {
     let options = LeptosOptions::builder().output_name("activity-log").build();
     let sessions = app::state::SessionSettings {
         lifetime: chrono::Duration::hours(8),
+        idle_timeout: chrono::Duration::minutes(30),
         secure_cookie: false,
     };
     let application = Application::build(&path, sessions, options, "127.0.0.1:0".parse().unwrap())
