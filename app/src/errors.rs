@@ -8,6 +8,7 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", try_from = "WireError")]
 pub enum AppError {
     #[error("Please sign in to continue.")]
     NotSignedIn,
@@ -17,6 +18,8 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     InvalidInput(String),
+    #[error("Too many failed sign-ins. Try again in {wait_seconds} seconds.")]
+    TooManyAttempts { wait_seconds: u64 },
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -30,9 +33,58 @@ impl AppError {
             AppError::RoleNotAllowed => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
+    }
+}
+
+/// How an [`AppError`] travels: its kind for programs, its message for people, e.g.
+/// `{"error":"RoleNotAllowed","message":"Your role can't view the activity log."}`.
+#[derive(Serialize, Deserialize)]
+struct WireError {
+    error: String,
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<u64>,
+}
+
+impl From<AppError> for WireError {
+    fn from(error: AppError) -> Self {
+        let (kind, retry_after_seconds) = match &error {
+            AppError::NotSignedIn => ("NotSignedIn", None),
+            AppError::RoleNotAllowed => ("RoleNotAllowed", None),
+            AppError::NotFound(_) => ("NotFound", None),
+            AppError::InvalidInput(_) => ("InvalidInput", None),
+            AppError::TooManyAttempts { wait_seconds } => ("TooManyAttempts", Some(*wait_seconds)),
+            AppError::Internal => ("Internal", None),
+            AppError::Unreachable => ("Unreachable", None),
+        };
+        WireError {
+            error: kind.to_string(),
+            message: error.to_string(),
+            retry_after_seconds,
+        }
+    }
+}
+
+impl TryFrom<WireError> for AppError {
+    type Error = String;
+
+    fn try_from(wire: WireError) -> Result<Self, Self::Error> {
+        Ok(match wire.error.as_str() {
+            "NotSignedIn" => AppError::NotSignedIn,
+            "RoleNotAllowed" => AppError::RoleNotAllowed,
+            "NotFound" => AppError::NotFound(wire.message),
+            "InvalidInput" => AppError::InvalidInput(wire.message),
+            "TooManyAttempts" => AppError::TooManyAttempts {
+                wait_seconds: wire.retry_after_seconds.unwrap_or(1),
+            },
+            "Internal" => AppError::Internal,
+            "Unreachable" => AppError::Unreachable,
+            other => return Err(format!("unknown error kind {other}")),
+        })
     }
 }
 
@@ -68,4 +120,28 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_travel_with_their_message_and_come_back_whole() {
+        for error in [
+            AppError::NotSignedIn,
+            AppError::RoleNotAllowed,
+            AppError::NotFound("Customer not found.".into()),
+            AppError::InvalidInput("From must be on or before To.".into()),
+            AppError::TooManyAttempts { wait_seconds: 30 },
+            AppError::Internal,
+        ] {
+            let json = serde_json::to_string(&error).unwrap();
+            assert!(
+                json.contains(&serde_json::to_string(&error.to_string()).unwrap()),
+                "{json}"
+            );
+            assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error);
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub struct SessionSettings {
 pub struct AppState {
     pub pool: SqlitePool,
     pub sessions: SessionSettings,
+    pub sign_in_throttle: std::sync::Arc<crate::auth::throttle::SignInThrottle>,
 }
 
 /// The state provided by the server's router; missing only if the server was wired wrongly.

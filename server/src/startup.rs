@@ -66,7 +66,11 @@ impl Application {
         leptos_options.site_addr = listener.local_addr().map_err(listen_error)?;
         let state = ServerState {
             leptos_options,
-            app: AppState { pool, sessions },
+            app: AppState {
+                pool,
+                sessions,
+                sign_in_throttle: Default::default(),
+            },
         };
         Ok(Application {
             listener,
@@ -82,7 +86,9 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, letting requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // Connection info gives sign-in throttling the client's address.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }

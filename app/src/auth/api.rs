@@ -17,8 +17,11 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::auth::throttle::{ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, account_key, address_key};
     use crate::{auth::password, auth::session, errors::with_status, state::app_state};
+    use axum::extract::ConnectInfo;
     use http::{HeaderValue, header::SET_COOKIE};
+    use std::time::Instant;
     const MAX_EMAIL_CHARS: usize = 254;
     const MAX_PASSWORD_CHARS: usize = 1024;
 
@@ -34,23 +37,39 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                     "That email or password is too long.".into(),
                 ));
             }
-            let account: Option<(i64, String)> =
+            // The peer address of the connection; a proxy's forwarding headers are not trusted.
+            let address = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+                .await
+                .map(|ConnectInfo(peer)| peer.ip().to_string())
+                .unwrap_or_else(|_| "unknown".into());
+            let (account, client) = (account_key(&email), address_key(&address));
+            let throttle = &state.sign_in_throttle;
+            if let Some(wait) = throttle.wait(&[&account, &client], Instant::now()) {
+                tracing::warn!(%email, %address, "sign-in refused: throttled");
+                return Err(AppError::TooManyAttempts {
+                    wait_seconds: wait.as_secs_f64().ceil() as u64,
+                });
+            }
+            let user: Option<(i64, String)> =
                 sqlx::query_as("SELECT id, password_hash FROM partner_users WHERE email = $1")
                     .bind(&email)
                     .fetch_optional(&state.pool)
                     .await?;
-            let (user_id, stored_hash) = match account {
+            let (user_id, stored_hash) = match user {
                 Some((id, hash)) => (Some(id), Some(hash)),
                 None => (None, None),
             };
             let verified = password::verify_password(password, stored_hash).await?;
             let Some(user_id) = user_id.filter(|_| verified) else {
-                tracing::info!("sign-in refused");
+                throttle.record_failure(&account, ACCOUNT_FREE_FAILURES, Instant::now());
+                throttle.record_failure(&client, ADDRESS_FREE_FAILURES, Instant::now());
+                tracing::warn!(%email, %address, "sign-in failed");
                 // The same words for an unknown email and a wrong password.
                 return Err(AppError::InvalidInput(
                     "The email or password is not right.".into(),
                 ));
             };
+            throttle.record_success(&account);
             // A new session id on every sign-in: any session the browser brought is ended.
             if let Some(parts) = use_context::<http::request::Parts>() {
                 if let Some(previous) = session::session_token(&parts.headers) {
@@ -61,6 +80,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             let cookie = HeaderValue::from_str(&session::session_cookie(&token, &state.sessions))
                 .map_err(|_| AppError::Internal)?;
             expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, cookie);
+            tracing::info!(%email, %address, "signed in");
             leptos_axum::redirect(AFTER_SIGN_IN);
             Ok(())
         }

@@ -189,3 +189,37 @@ async fn idle_and_expired_sessions_end_on_the_server() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_lock_the_account_with_the_wait_time() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let response = app
+            .sign_in(&client(), "billing.admin@contoso.example", "guess")
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let response = app
+        .sign_in(&client(), "billing.admin@contoso.example", "guess")
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the sixth failure itself is judged"
+    );
+    // Now even the right password waits, and says for how long.
+    let response = app
+        .sign_in(&client(), "billing.admin@contoso.example", PASSWORD)
+        .await;
+    assert!(response.headers().get("set-cookie").is_none());
+    let body = assert_status(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(
+        body.contains("Too many failed sign-ins. Try again in 30 seconds."),
+        "{body}"
+    );
+    // Another account from the same address is not locked by this one.
+    let other = app
+        .sign_in(&client(), "sales.agent@contoso.example", PASSWORD)
+        .await;
+    assert!(other.status().is_success() || other.status().is_redirection());
+}
