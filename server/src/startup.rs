@@ -94,6 +94,10 @@ impl Application {
     }
 }
 
+/// Routes served by plain axum handlers rather than Leptos (the access-matrix test walks
+/// these beside the server functions and pages, so none escapes its checks).
+pub const HANDLER_ROUTES: [&str; 1] = [EXPORT_PATH];
+
 fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let app_state = state.app.clone();

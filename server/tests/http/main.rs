@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a free port, a real SQLite file per test.
 
 mod access;
+mod access_matrix;
 mod activity;
 mod customers;
 mod demo;

@@ -1,0 +1,221 @@
+//! Every server function, page and handler route, called as every kind of caller, against
+//! the expectation written down for that cell. The lists come from the code (registered
+//! server functions, the router's routes, `HANDLER_ROUTES`), so a new endpoint without
+//! written expectations fails this test.
+
+use chrono::Duration;
+use leptos::server_fn::axum::server_fn_paths;
+use leptos_axum::generate_route_list;
+use reqwest::{Client, StatusCode};
+
+use crate::support::{CONTOSO_CUSTOMER, PASSWORD, TestApp, client, rfc3339, spawn_app};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    Anonymous,
+    /// One of the six roles that may view the activity log, at Contoso.
+    Allowed(&'static str),
+    ReferralsAdmin,
+    /// Fabrikam's Global admin, calling with Contoso's ids.
+    OtherPartner,
+}
+
+const CALLERS: [Caller; 9] = [
+    Caller::Anonymous,
+    Caller::Allowed("global.admin@contoso.example"),
+    Caller::Allowed("billing.admin@contoso.example"),
+    Caller::Allowed("user.admin@contoso.example"),
+    Caller::Allowed("admin.agent@contoso.example"),
+    Caller::Allowed("sales.agent@contoso.example"),
+    Caller::Allowed("helpdesk.agent@contoso.example"),
+    Caller::ReferralsAdmin,
+    Caller::OtherPartner,
+];
+
+impl Caller {
+    fn email(self) -> Option<&'static str> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Allowed(email) => Some(email),
+            Caller::ReferralsAdmin => Some("referrals.admin@contoso.example"),
+            Caller::OtherPartner => Some("global.admin@fabrikam.example"),
+        }
+    }
+}
+
+/// What a response must show: its status, text it must hold, text it must not.
+struct Expect {
+    status: StatusCode,
+    contains: Option<&'static str>,
+    never: &'static [&'static str],
+}
+
+const CONTOSO_ONLY: &[&str] = &["주식회사 한빛소프트", "contoso.example\",\"details", "Adatum"];
+
+fn expect(status: StatusCode) -> Expect {
+    Expect {
+        status,
+        contains: None,
+        never: &[],
+    }
+}
+
+/// The expectation of every (endpoint, caller) cell.
+fn expectation(endpoint: &str, caller: Caller) -> Expect {
+    use Caller::*;
+    let never_contoso = |status| Expect {
+        status,
+        contains: None,
+        never: CONTOSO_ONLY,
+    };
+    match (endpoint, caller) {
+        ("/api/viewer", Anonymous) => Expect {
+            contains: Some("null"),
+            ..expect(StatusCode::OK)
+        },
+        ("/api/viewer", _) => expect(StatusCode::OK),
+        ("/api/sign_in", _) => Expect {
+            contains: Some("The email or password is not right."),
+            ..expect(StatusCode::UNPROCESSABLE_ENTITY)
+        },
+        ("/api/sign_out", _) => expect(StatusCode::OK),
+        ("/api/demo_accounts", _) => expect(StatusCode::OK),
+        (
+            "/api/list_activity" | "/api/customer_subscriptions" | "/account-settings/activity-log/export",
+            Anonymous,
+        ) => expect(StatusCode::UNAUTHORIZED),
+        (
+            "/api/list_activity" | "/api/customer_subscriptions" | "/account-settings/activity-log/export",
+            ReferralsAdmin,
+        ) => expect(StatusCode::FORBIDDEN),
+        ("/api/list_activity", Allowed(_)) => Expect {
+            contains: Some("주식회사 한빛소프트"),
+            ..expect(StatusCode::OK)
+        },
+        ("/api/list_activity", OtherPartner) => never_contoso(StatusCode::OK),
+        ("/api/customer_subscriptions", Allowed(_)) => Expect {
+            contains: Some("주식회사 한빛소프트"),
+            ..expect(StatusCode::OK)
+        },
+        ("/api/customer_subscriptions", OtherPartner) => never_contoso(StatusCode::NOT_FOUND),
+        ("/account-settings/activity-log/export", Allowed(_)) => Expect {
+            contains: Some("주식회사 한빛소프트"),
+            ..expect(StatusCode::OK)
+        },
+        ("/account-settings/activity-log/export", OtherPartner) => never_contoso(StatusCode::OK),
+        ("/", _) => expect(StatusCode::FOUND),
+        ("/sign-in", _) => expect(StatusCode::OK),
+        ("/account-settings/activity-log" | "/customers/{id}/subscriptions", Anonymous) => {
+            expect(StatusCode::FOUND)
+        }
+        ("/account-settings/activity-log" | "/customers/{id}/subscriptions", ReferralsAdmin) => Expect {
+            contains: Some("Your role can"),
+            ..never_contoso(StatusCode::FORBIDDEN)
+        },
+        ("/account-settings/activity-log", Allowed(_) | OtherPartner) => expect(StatusCode::OK),
+        ("/customers/{id}/subscriptions", Allowed(_)) => Expect {
+            contains: Some("주식회사 한빛소프트"),
+            ..expect(StatusCode::OK)
+        },
+        ("/customers/{id}/subscriptions", OtherPartner) => never_contoso(StatusCode::NOT_FOUND),
+        _ => panic!("no access expectation is written for {endpoint} as {caller:?}: add it to the matrix"),
+    }
+}
+
+/// Sends the one request that probes `endpoint`, with Contoso's ids and the whole demo period.
+async fn probe(app: &TestApp, client: &Client, caller: Caller, endpoint: &str) -> reqwest::Response {
+    let from = rfc3339(app.now - Duration::days(366));
+    let to = rfc3339(app.now + Duration::hours(1));
+    let customer = CONTOSO_CUSTOMER.to_string();
+    let request = match endpoint {
+        // A wrong password for the caller's own account: one failure each, below the throttle.
+        "/api/sign_in" => client.post(app.url(endpoint)).form(&[
+            ("email", caller.email().unwrap_or("nobody@contoso.example")),
+            ("password", "wrong"),
+        ]),
+        "/api/list_activity" => client
+            .post(app.url(endpoint))
+            .form(&[("from", &from), ("to", &to)]),
+        "/api/customer_subscriptions" => client.post(app.url(endpoint)).form(&[("customer_id", &customer)]),
+        "/account-settings/activity-log/export" => client.post(app.url(endpoint)).form(&[
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+            ("from_date", "2025-11-25"),
+            ("to_date", "2026-11-25"),
+        ]),
+        path if path.starts_with("/api/") => client.post(app.url(path)),
+        "/customers/{id}/subscriptions" => {
+            client.get(app.url(&format!("/customers/{customer}/subscriptions")))
+        }
+        path => client.get(app.url(path)),
+    };
+    request
+        .header(
+            "accept",
+            if endpoint.starts_with("/api/") {
+                "application/json"
+            } else {
+                "text/html"
+            },
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_every_caller_as_written() {
+    let app = spawn_app().await;
+    let mut endpoints: Vec<String> = server_fn_paths().map(|(path, _)| path.to_string()).collect();
+    endpoints.extend(
+        generate_route_list(app::App)
+            .iter()
+            .map(|route| route.path().to_string()),
+    );
+    endpoints.extend(
+        server::startup::HANDLER_ROUTES
+            .iter()
+            .map(|path| path.to_string()),
+    );
+    endpoints.sort();
+    endpoints.dedup();
+    // Signing out ends the caller's session, so it is probed last.
+    endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
+    assert!(endpoints.len() >= 11, "found only {endpoints:?}");
+
+    let mut cells = 0;
+    for caller in CALLERS {
+        let client = match caller.email() {
+            Some(email) => {
+                let client = client();
+                let response = app.sign_in(&client, email, PASSWORD).await;
+                assert!(response.status().is_success(), "sign-in of {email}");
+                client
+            }
+            None => client(),
+        };
+        for endpoint in &endpoints {
+            let expected = expectation(endpoint, caller);
+            let response = probe(&app, &client, caller, endpoint).await;
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_eq!(status, expected.status, "{endpoint} as {caller:?}: {body:.300}");
+            if let Some(text) = expected.contains {
+                assert!(
+                    body.contains(text),
+                    "{endpoint} as {caller:?} lacks {text:?}: {body:.300}"
+                );
+            }
+            for leak in expected.never {
+                assert!(!body.contains(leak), "{endpoint} as {caller:?} leaked {leak:?}");
+            }
+            cells += 1;
+        }
+    }
+    println!(
+        "access matrix: {} endpoints × {} callers = {cells} cells",
+        endpoints.len(),
+        CALLERS.len()
+    );
+    assert_eq!(cells, endpoints.len() * CALLERS.len());
+}
