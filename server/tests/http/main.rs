@@ -3,6 +3,7 @@
 mod access;
 mod access_matrix;
 mod activity;
+mod bad_input;
 mod customers;
 mod demo;
 mod export;
