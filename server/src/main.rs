@@ -92,7 +92,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|error| error.to_string())?;
             // Tests and scripts wait for this exact line to learn the port.
             println!("listening on http://{}", app.local_addr());
-            app.run_until_stopped().await.map_err(|error| error.to_string())
+            app.run_until_stopped().await.map_err(|error| error.to_string())?;
+            println!("stopped cleanly");
+            Ok(())
         }
     }
 }

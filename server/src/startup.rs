@@ -45,6 +45,7 @@ impl FromRef<ServerState> for AppState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    pool: sqlx::SqlitePool,
 }
 
 impl Application {
@@ -67,7 +68,7 @@ impl Application {
         let state = ServerState {
             leptos_options,
             app: AppState {
-                pool,
+                pool: pool.clone(),
                 sessions,
                 sign_in_throttle: Default::default(),
             },
@@ -75,6 +76,7 @@ impl Application {
         Ok(Application {
             listener,
             router: router(state),
+            pool,
         })
     }
 
@@ -84,13 +86,17 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until SIGINT/SIGTERM, letting requests in flight finish.
+    /// Serves until SIGINT/SIGTERM, lets requests in flight finish, then closes the pool
+    /// (which checkpoints SQLite's WAL).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Connection info gives sign-in throttling the client's address.
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await?;
+        self.pool.close().await;
+        tracing::info!("stopped cleanly");
+        Ok(())
     }
 }
 

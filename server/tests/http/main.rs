@@ -8,4 +8,5 @@ mod customers;
 mod demo;
 mod export;
 mod security;
+mod shutdown;
 mod support;
