@@ -70,14 +70,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 ));
             };
             throttle.record_success(&account);
+            let request = use_context::<http::request::Parts>()
+                .map(|parts| parts.headers)
+                .unwrap_or_default();
             // A new session id on every sign-in: any session the browser brought is ended.
-            if let Some(parts) = use_context::<http::request::Parts>() {
-                if let Some(previous) = session::session_token(&parts.headers) {
-                    session::end_session(&state.pool, &previous).await?;
-                }
+            if let Some(previous) = session::session_token(&request) {
+                session::end_session(&state.pool, &previous).await?;
             }
             let token = session::start_session(&state, user_id).await?;
-            let cookie = HeaderValue::from_str(&session::session_cookie(&token, &state.sessions))
+            let cookie = HeaderValue::from_str(&session::session_cookie(&token, &state.sessions, &request))
                 .map_err(|_| AppError::Internal)?;
             expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, cookie);
             tracing::info!(%email, %address, "signed in");
@@ -96,12 +97,13 @@ pub async fn sign_out() -> Result<(), AppError> {
     with_status(
         async {
             let state = app_state()?;
-            if let Some(parts) = use_context::<http::request::Parts>() {
-                if let Some(token) = session::session_token(&parts.headers) {
-                    session::end_session(&state.pool, &token).await?;
-                }
+            let request = use_context::<http::request::Parts>()
+                .map(|parts| parts.headers)
+                .unwrap_or_default();
+            if let Some(token) = session::session_token(&request) {
+                session::end_session(&state.pool, &token).await?;
             }
-            let cookie = HeaderValue::from_str(&session::clearing_cookie(&state.sessions))
+            let cookie = HeaderValue::from_str(&session::clearing_cookie(&state.sessions, &request))
                 .map_err(|_| AppError::Internal)?;
             expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, cookie);
             leptos_axum::redirect("/sign-in");

@@ -23,9 +23,26 @@ fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// Whether the cookie gets `Secure`: when the settings ask for it, or when the browser
+/// reached us over https (directly or through a proxy that says so). A spoofed header can
+/// only make the cookie stricter.
+fn secure_attribute(settings: &SessionSettings, request: &HeaderMap) -> &'static str {
+    let forwarded_https = request
+        .get("x-forwarded-proto")
+        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    let https_origin = request
+        .get(http::header::ORIGIN)
+        .is_some_and(|origin| origin.as_bytes().starts_with(b"https://"));
+    if settings.secure_cookie || forwarded_https || https_origin {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
 /// The `Set-Cookie` value that signs the browser in.
-pub fn session_cookie(token: &str, settings: &SessionSettings) -> String {
-    let secure = if settings.secure_cookie { "; Secure" } else { "" };
+pub fn session_cookie(token: &str, settings: &SessionSettings, request: &HeaderMap) -> String {
+    let secure = secure_attribute(settings, request);
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         settings.lifetime.num_seconds()
@@ -33,8 +50,8 @@ pub fn session_cookie(token: &str, settings: &SessionSettings) -> String {
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
-pub fn clearing_cookie(settings: &SessionSettings) -> String {
-    let secure = if settings.secure_cookie { "; Secure" } else { "" };
+pub fn clearing_cookie(settings: &SessionSettings, request: &HeaderMap) -> String {
+    let secure = secure_attribute(settings, request);
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
@@ -187,11 +204,30 @@ mod tests {
             idle_timeout: chrono::Duration::minutes(30),
             secure_cookie: true,
         };
-        let cookie = session_cookie("token", &settings);
+        let cookie = session_cookie("token", &settings, &HeaderMap::new());
         assert!(cookie.contains("HttpOnly"));
         assert!(cookie.contains("SameSite=Lax"));
         assert!(cookie.contains("Max-Age=28800"));
         assert!(cookie.ends_with("; Secure"));
+    }
+
+    #[test]
+    fn cookies_are_secure_whenever_the_browser_came_over_https() {
+        let settings = SessionSettings {
+            lifetime: chrono::Duration::hours(8),
+            idle_timeout: chrono::Duration::minutes(30),
+            secure_cookie: false,
+        };
+        assert!(!session_cookie("t", &settings, &HeaderMap::new()).contains("Secure"));
+        let mut proxied = HeaderMap::new();
+        proxied.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert!(session_cookie("t", &settings, &proxied).ends_with("; Secure"));
+        let mut direct = HeaderMap::new();
+        direct.insert(
+            http::header::ORIGIN,
+            HeaderValue::from_static("https://partner.example"),
+        );
+        assert!(clearing_cookie(&settings, &direct).ends_with("; Secure"));
     }
 
     fn viewer(role: Role) -> Viewer {
