@@ -115,11 +115,20 @@ impl From<sqlx::Error> for AppError {
 #[cfg(feature = "ssr")]
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(error.status_code());
-        }
+        set_response_status(error.status_code());
     }
     result
+}
+
+/// Sets the status of the response being made on the server (a page render or a server
+/// function call); does nothing in the browser.
+pub fn set_response_status(status: StatusCode) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use leptos_router::components::{A, Redirect};
 
 use crate::auth::api::{SignOut, get_viewer};
 use crate::auth::model::Viewer;
-use crate::errors::AppError;
+use crate::errors::{AppError, set_response_status};
 
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
 
@@ -19,16 +19,6 @@ pub fn provide_viewer() {
 
 pub fn use_viewer() -> ViewerResource {
     expect_context::<ViewerResource>()
-}
-
-/// Sets the status of the page being rendered on the server; does nothing in the browser.
-pub fn set_page_status(status: StatusCode) {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
-    }
-    #[cfg(not(feature = "ssr"))]
-    let _ = status;
 }
 
 #[component]
@@ -84,7 +74,7 @@ pub fn RequireActivityLogRole(render: fn(Viewer) -> AnyView) -> impl IntoView {
                 match viewer.await {
                     Ok(Some(viewer)) if viewer.role.can_view_activity_log() => render(viewer),
                     Ok(Some(viewer)) => {
-                        set_page_status(StatusCode::FORBIDDEN);
+                        set_response_status(StatusCode::FORBIDDEN);
                         view! { <RoleRefused viewer/> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
@@ -112,7 +102,7 @@ fn RoleRefused(viewer: Viewer) -> impl IntoView {
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
-    set_page_status(StatusCode::NOT_FOUND);
+    set_response_status(StatusCode::NOT_FOUND);
     view! {
         <section class="not-found">
             <h1>"Page not found"</h1>

@@ -20,7 +20,6 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::auth::throttle::{ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, account_key, address_key};
     use crate::{auth::password, auth::session, errors::with_status, state::app_state};
     use axum::extract::ConnectInfo;
-    use http::{HeaderValue, header::SET_COOKIE};
     use std::time::Instant;
     const MAX_EMAIL_CHARS: usize = 254;
     const MAX_PASSWORD_CHARS: usize = 1024;
@@ -70,17 +69,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 ));
             };
             throttle.record_success(&account);
-            let request = use_context::<http::request::Parts>()
-                .map(|parts| parts.headers)
-                .unwrap_or_default();
+            let request = session::request_headers();
             // A new session id on every sign-in: any session the browser brought is ended.
-            if let Some(previous) = session::session_token(&request) {
-                session::end_session(&state.pool, &previous).await?;
-            }
+            session::end_presented_session(&state.pool, &request).await?;
             let token = session::start_session(&state, user_id).await?;
-            let cookie = HeaderValue::from_str(&session::session_cookie(&token, &state.sessions, &request))
-                .map_err(|_| AppError::Internal)?;
-            expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, cookie);
+            session::send_cookie(&session::session_cookie(&token, &state.sessions, &request))?;
             tracing::info!(%email, %address, "signed in");
             leptos_axum::redirect(AFTER_SIGN_IN);
             Ok(())
@@ -92,20 +85,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::{auth::session, errors::with_status, state::app_state};
-    use http::{HeaderValue, header::SET_COOKIE};
 
     with_status(
         async {
             let state = app_state()?;
-            let request = use_context::<http::request::Parts>()
-                .map(|parts| parts.headers)
-                .unwrap_or_default();
-            if let Some(token) = session::session_token(&request) {
-                session::end_session(&state.pool, &token).await?;
-            }
-            let cookie = HeaderValue::from_str(&session::clearing_cookie(&state.sessions, &request))
-                .map_err(|_| AppError::Internal)?;
-            expect_context::<leptos_axum::ResponseOptions>().append_header(SET_COOKIE, cookie);
+            let request = session::request_headers();
+            session::end_presented_session(&state.pool, &request).await?;
+            session::send_cookie(&session::clearing_cookie(&state.sessions, &request))?;
             leptos_axum::redirect("/sign-in");
             Ok(())
         }

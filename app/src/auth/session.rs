@@ -153,12 +153,33 @@ pub async fn viewer_from_headers(state: &AppState, headers: &HeaderMap) -> Resul
     }
 }
 
+/// The headers of the request a server function or page render is answering.
+pub fn request_headers() -> HeaderMap {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .map(|parts| parts.headers)
+        .unwrap_or_default()
+}
+
 /// The viewer of the request a server function or page render is answering.
 pub async fn current_viewer(state: &AppState) -> Result<Option<Viewer>, AppError> {
-    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
-        return Ok(None);
-    };
-    viewer_from_headers(state, &parts.headers).await
+    viewer_from_headers(state, &request_headers()).await
+}
+
+/// Ends the session whose cookie the request carries, if any.
+pub async fn end_presented_session(pool: &SqlitePool, request: &HeaderMap) -> Result<(), AppError> {
+    match session_token(request) {
+        Some(token) => end_session(pool, &token).await,
+        None => Ok(()),
+    }
+}
+
+/// Adds a `Set-Cookie` header to the response being made.
+pub fn send_cookie(cookie: &str) -> Result<(), AppError> {
+    let value = http::HeaderValue::from_str(cookie).map_err(|_| AppError::Internal)?;
+    let response =
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
+    response.append_header(http::header::SET_COOKIE, value);
+    Ok(())
 }
 
 /// The activity-log gate: signed in, and in one of the six roles allowed to see it.

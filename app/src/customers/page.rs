@@ -3,8 +3,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::api::get_customer_subscriptions;
-use crate::errors::AppError;
-use crate::layout::{RequireActivityLogRole, set_page_status};
+use crate::errors::{AppError, set_response_status};
+use crate::layout::RequireActivityLogRole;
 
 /// `/customers/{id}/subscriptions`
 #[component]
@@ -85,7 +85,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                     }
                     Err(error) => {
                         if let AppError::NotFound(_) = error {
-                            set_page_status(StatusCode::NOT_FOUND);
+                            set_response_status(StatusCode::NOT_FOUND);
                         }
                         view! {
                             <section class="not-found">
