@@ -10,7 +10,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'activity-log-e2e-'));
   const server = spawn(
     join(root, 'target', 'debug', 'server'),
-    ['--db', join(dataDir, 'demo.sqlite'), 'serve', '--addr', '127.0.0.1:0'],
+    [
+      '--db', join(dataDir, 'demo.sqlite'),
+      '--signing-key', join(dataDir, 'signing.key'),
+      'serve', '--addr', '127.0.0.1:0',
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } },
   );
   let output = '';
@@ -35,6 +39,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     });
   });
   process.env.BASE_URL = baseUrl;
+  // The integrity tests edit the database file directly, as an attacker would.
+  process.env.E2E_DATABASE = join(dataDir, 'demo.sqlite');
   return async () => {
     server.kill('SIGTERM');
     await new Promise((done) => server.once('exit', done));

@@ -19,9 +19,9 @@ pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .create_if_missing(true)
         // WAL lets the page read while an import writes.
         .journal_mode(SqliteJournalMode::Wal)
-        // In WAL mode NORMAL is still crash-safe for the database; a power cut may lose
-        // the last transactions, which the ingest work will revisit for durability.
-        .synchronous(SqliteSynchronous::Normal)
+        // FULL syncs the WAL on every commit, so an ingest batch answered 2xx survives a
+        // crash or a power cut, not only a killed process.
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("Please sign in to continue.")]
     NotSignedIn,
-    #[error("Your role can't view the activity log.")]
-    RoleNotAllowed,
+    /// The signed-in role may not do this; the message says what it can't do.
+    #[error("{0}")]
+    RoleNotAllowed(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -30,7 +31,7 @@ impl AppError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::RoleNotAllowed => StatusCode::FORBIDDEN,
+            AppError::RoleNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -54,7 +55,7 @@ impl From<AppError> for WireError {
     fn from(error: AppError) -> Self {
         let (kind, retry_after_seconds) = match &error {
             AppError::NotSignedIn => ("NotSignedIn", None),
-            AppError::RoleNotAllowed => ("RoleNotAllowed", None),
+            AppError::RoleNotAllowed(_) => ("RoleNotAllowed", None),
             AppError::NotFound(_) => ("NotFound", None),
             AppError::InvalidInput(_) => ("InvalidInput", None),
             AppError::TooManyAttempts { wait_seconds } => ("TooManyAttempts", Some(*wait_seconds)),
@@ -75,7 +76,7 @@ impl TryFrom<WireError> for AppError {
     fn try_from(wire: WireError) -> Result<Self, Self::Error> {
         Ok(match wire.error.as_str() {
             "NotSignedIn" => AppError::NotSignedIn,
-            "RoleNotAllowed" => AppError::RoleNotAllowed,
+            "RoleNotAllowed" => AppError::RoleNotAllowed(wire.message),
             "NotFound" => AppError::NotFound(wire.message),
             "InvalidInput" => AppError::InvalidInput(wire.message),
             "TooManyAttempts" => AppError::TooManyAttempts {
@@ -139,7 +140,7 @@ mod tests {
     fn errors_travel_with_their_message_and_come_back_whole() {
         for error in [
             AppError::NotSignedIn,
-            AppError::RoleNotAllowed,
+            AppError::RoleNotAllowed("Your role can't view the activity log.".into()),
             AppError::NotFound("Customer not found.".into()),
             AppError::InvalidInput("From must be on or before To.".into()),
             AppError::TooManyAttempts { wait_seconds: 30 },

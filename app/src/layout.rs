@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
 use crate::auth::api::{SignOut, get_viewer};
-use crate::auth::model::Viewer;
+use crate::auth::model::{Permission, Viewer};
 use crate::errors::{AppError, set_response_status};
 
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
@@ -40,6 +40,11 @@ pub fn AppHeader() -> impl IntoView {
                                             <li>
                                                 <A href="/account-settings/activity-log">"Activity log"</A>
                                             </li>
+                                            {viewer.role.can_manage_api_tokens().then(|| view! {
+                                                <li>
+                                                    <A href="/account-settings/api-tokens">"API tokens"</A>
+                                                </li>
+                                            })}
                                         </ul>
                                     </details>
                                 </nav>
@@ -63,19 +68,19 @@ pub fn AppHeader() -> impl IntoView {
     }
 }
 
-/// Renders `render(viewer)` for a signed-in user whose role may view the activity log;
-/// sends anyone else to sign in, or explains that their role can't.
+/// Renders `render(viewer)` for a signed-in user whose role `permission` allows; sends
+/// anyone else to sign in, or explains that their role can't (with a real 403).
 #[component]
-pub fn RequireActivityLogRole(render: fn(Viewer) -> AnyView) -> impl IntoView {
+pub fn RequireRole(permission: Permission, render: fn(Viewer) -> AnyView) -> impl IntoView {
     let viewer = use_viewer();
     view! {
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match viewer.await {
-                    Ok(Some(viewer)) if viewer.role.can_view_activity_log() => render(viewer),
+                    Ok(Some(viewer)) if (permission.allows)(viewer.role) => render(viewer),
                     Ok(Some(viewer)) => {
                         set_response_status(StatusCode::FORBIDDEN);
-                        view! { <RoleRefused viewer/> }.into_any()
+                        view! { <RoleRefused viewer permission/> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
@@ -86,14 +91,13 @@ pub fn RequireActivityLogRole(render: fn(Viewer) -> AnyView) -> impl IntoView {
 }
 
 #[component]
-fn RoleRefused(viewer: Viewer) -> impl IntoView {
+fn RoleRefused(viewer: Viewer, permission: Permission) -> impl IntoView {
     view! {
         <section class="refused">
-            <h1>"Your role can't view the activity log"</h1>
+            <h1>"Your role can't " {permission.action}</h1>
             <p>
                 "You are signed in as " <strong>{viewer.email}</strong> " (" {viewer.role.label()}
-                "). The activity log is open to Global admins, Billing admins, User management admins, "
-                "Admin agents, Sales agents and Helpdesk agents."
+                "). Only " {permission.allowed_roles} " can " {permission.action} "."
             </p>
             <p>"Ask a Global admin of " {viewer.partner_name} " to change your role if you need it."</p>
         </section>

@@ -1,12 +1,18 @@
 #![recursion_limit = "256"]
 //! The partner activity log: shared types, pages and server functions.
 //! Each area keeps its model, server functions, queries and page together:
-//! `activity` (the log itself), `customers` (Subscriptions page), `auth` (sign-in, sessions).
+//! `activity` (the log itself), `customers` (Subscriptions page), `auth` (sign-in, sessions),
+//! `integrity` (hash chain, checkpoints, verify), `ingest` (events from other systems),
+//! `api_tokens` (the tokens those systems use).
 
 pub mod activity;
+pub mod api_tokens;
 pub mod auth;
 pub mod customers;
 pub mod errors;
+#[cfg(feature = "ssr")]
+pub mod ingest;
+pub mod integrity;
 pub mod layout;
 
 #[cfg(feature = "ssr")]
@@ -22,6 +28,7 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use activity::page::ActivityLogPage;
+use api_tokens::page::ApiTokensPage;
 use auth::api::AFTER_SIGN_IN;
 use auth::page::SignInPage;
 use customers::page::SubscriptionsPage;
@@ -65,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path=AFTER_SIGN_IN/> }/>
                     <Route path=path!("/sign-in") view=SignInPage/>
                     <Route path=path!("/account-settings/activity-log") view=ActivityLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account-settings/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/:id/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

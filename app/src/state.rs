@@ -19,6 +19,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub sessions: SessionSettings,
     pub sign_in_throttle: std::sync::Arc<crate::auth::throttle::SignInThrottle>,
+    /// Checks checkpoint signatures; the signing half stays with the server binary.
+    pub checkpoint_key: ed25519_dalek::VerifyingKey,
 }
 
 /// The state provided by the server's router; missing only if the server was wired wrongly.

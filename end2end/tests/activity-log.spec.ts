@@ -129,7 +129,7 @@ test('Export log downloads exactly the rows on screen as an Excel-friendly CSV',
   expect(text.endsWith('\r\n')).toBe(true);
   expect(text.replace(/\r\n/g, '')).not.toContain('\n');
   const lines = text.split('\r\n').slice(0, -1);
-  expect(lines[0]).toBe('Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID');
+  expect(lines[0]).toBe('Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID,Action kind,Details (JSON)');
   // No field of the demo data spans lines, so records are lines.
   expect(lines.length - 1).toBe(total);
   expect(text).toContain(',주식회사 한빛소프트,');

@@ -10,6 +10,14 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub demo: DemoSettings,
     pub session: SessionFileSettings,
+    pub integrity: IntegrityFileSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrityFileSettings {
+    pub signing_key: PathBuf,
+    pub checkpoint_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +80,11 @@ impl Settings {
                 "session.idle_minutes must be between 1 and the lifetime".into(),
             ));
         }
+        if self.integrity.checkpoint_minutes == 0 || self.integrity.checkpoint_minutes > 24 * 60 {
+            return Err(ConfigError::Invalid(
+                "integrity.checkpoint_minutes must be between 1 and 1440".into(),
+            ));
+        }
         Ok(self)
     }
 
@@ -98,7 +111,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused() {
-        let text = "[database]\npath='x'\ntypo=1\n[demo]\nseed=1\nevents=1\n[session]\nlifetime_hours=1\nidle_minutes=5\nsecure_cookie=false\n";
+        let text = "[database]\npath='x'\ntypo=1\n[demo]\nseed=1\nevents=1\n[session]\nlifetime_hours=1\nidle_minutes=5\nsecure_cookie=false\n[integrity]\nsigning_key='k'\ncheckpoint_minutes=60\n";
         assert!(Settings::parse(text).is_err());
     }
 }

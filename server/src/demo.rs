@@ -4,7 +4,7 @@
 use app::activity::model::{ActionDetails, ActionKind, OrderLine};
 use app::auth::model::{DEMO_PASSWORD, Role};
 use app::auth::password::hash_password_blocking;
-use app::db::to_db_time;
+use app::integrity::chain::{AppendError, NewEvent, append_events};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -33,6 +33,8 @@ pub enum SeedError {
     NotEmpty,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Append(#[from] AppendError),
 }
 
 struct DemoPartner {
@@ -352,6 +354,7 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
                 product: PRODUCTS.choose(&mut rng).expect("products").to_string(),
                 user_principal_name: user_principal(&mut rng),
             },
+            ActionKind::ExportedActivityLog => unreachable!("the demo plan never picks exports"),
         };
         let user = pick_actor(&users[customer.partner], kind, &mut rng);
         events.push(Event {
@@ -378,22 +381,27 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
         .execute(&mut *tx)
         .await?;
     }
-    for event in &events {
-        let details = serde_json::to_string(&event.details).expect("details serialise");
-        sqlx::query(
-            "INSERT INTO activity_events
-                (partner_id, occurred_at, customer_id, partner_user_id, action_kind, action_text, details)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(event.partner as i64 + 1)
-        .bind(to_db_time(event.at))
-        .bind(event.customer)
-        .bind(event.user)
-        .bind(event.kind.as_str())
-        .bind(event.kind.label())
-        .bind(details)
-        .execute(&mut *tx)
-        .await?;
+    // Written through the same chain as ingested events, so a demo database verifies.
+    for partner in 0..PARTNERS.len() {
+        let chained: Vec<NewEvent> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, event)| event.partner == partner)
+            .map(|(index, event)| NewEvent {
+                external_id: format!(
+                    "demo-{}-{:07}",
+                    PARTNERS[partner].domain.split('.').next().unwrap_or("p"),
+                    index + 1
+                ),
+                occurred_at: event.at,
+                customer_id: Some(event.customer),
+                partner_user_id: event.user,
+                action: event.kind,
+                action_text: event.kind.label().to_string(),
+                details: event.details.clone(),
+            })
+            .collect();
+        append_events(&mut tx, partner as i64 + 1, &chained, options.now).await?;
     }
     sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo', 'true'), ('demo_seed', $1)")
         .bind(options.seed.to_string())
@@ -437,6 +445,7 @@ fn pick_actor(users: &[(i64, Role)], kind: ActionKind, rng: &mut StdRng) -> i64 
                 Role::UserManagementAdmin | Role::AdminAgent | Role::HelpdeskAgent
             )
         }
+        ActionKind::ExportedActivityLog => role.can_view_activity_log(),
     };
     let fitting: Vec<i64> = users
         .iter()

@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod demo;
+pub mod import;
 pub mod security;
 pub mod startup;

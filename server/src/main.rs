@@ -1,15 +1,21 @@
-//! `server serve` runs the app; `server seed-demo` makes a demo database.
+//! `server serve` runs the app; `seed-demo` makes a demo database; `import` reads events
+//! from a file; `verify` walks the hash chains; `checkpoint` signs their heads now.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
+use app::integrity::verify::{partners_to_verify, verify_partner};
 use chrono::{DurationRound, TimeDelta, Utc};
 use clap::{Parser, Subcommand};
 use leptos::prelude::get_configuration;
 use server::config::Settings;
 use server::demo::{DemoOptions, seed_demo};
-use server::startup::Application;
+use server::import::{ImportFormat, import_file};
+use server::startup::{Application, IntegritySettings};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(about = "The partner activity log", version)]
@@ -20,6 +26,9 @@ struct Cli {
     /// SQLite database file (default: database.path in the settings file).
     #[arg(long, global = true)]
     db: Option<PathBuf>,
+    /// Checkpoint signing key file (default: integrity.signing_key in the settings file).
+    #[arg(long, global = true)]
+    signing_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -43,6 +52,25 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Store events from FILE for one partner: NDJSON (one ingest event per line) or the
+    /// export's CSV. Prints read / stored / duplicates / rejected (with line numbers).
+    Import {
+        file: PathBuf,
+        /// The partner the events belong to: its domain (contoso.example) or id.
+        #[arg(long)]
+        partner: String,
+        /// ndjson or csv (default: from the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Walk every partner's hash chain and checkpoints; exit 1 if one is broken.
+    Verify {
+        /// Only this partner (domain or id).
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Sign a checkpoint of every chain that grew since its last one.
+    Checkpoint,
 }
 
 #[tokio::main]
@@ -65,7 +93,82 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     let settings = Settings::load(&cli.config).map_err(|error| error.to_string())?;
     let database = cli.db.clone().unwrap_or_else(|| settings.database.path.clone());
+    let signing_key = cli
+        .signing_key
+        .clone()
+        .unwrap_or_else(|| settings.integrity.signing_key.clone());
+    let signer = || CheckpointSigner::load_or_create(&signing_key).map_err(|error| error.to_string());
     match cli.command.unwrap_or(Command::Serve { addr: None }) {
+        Command::Import {
+            file,
+            partner,
+            format,
+        } => {
+            let format = match format.as_deref() {
+                Some("ndjson") => ImportFormat::Ndjson,
+                Some("csv") => ImportFormat::Csv,
+                Some(other) => return Err(format!("unknown format {other:?}; use ndjson or csv")),
+                None => ImportFormat::from_path(&file).ok_or_else(|| {
+                    format!(
+                        "can't tell the format of {} from its name; pass --format ndjson or --format csv",
+                        file.display()
+                    )
+                })?,
+            };
+            let pool = open_existing(&database).await?;
+            let (partner_id, partner_name) = find_partner(&pool, &partner).await?;
+            let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let summary = import_file(&pool, partner_id, &file, format, show_progress)
+                .await
+                .map_err(|error| error.to_string());
+            pool.close().await;
+            let summary = summary?;
+            print!("{partner_name}: {summary}");
+            if summary.rejected.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{} lines were rejected", summary.rejected.len()))
+            }
+        }
+        Command::Verify { partner } => {
+            let signer = signer()?;
+            let pool = open_existing(&database).await?;
+            let partners = match partner {
+                Some(partner) => vec![find_partner(&pool, &partner).await?.0],
+                None => partners_to_verify(&pool)
+                    .await
+                    .map_err(|error| error.to_string())?,
+            };
+            let mut broken = 0;
+            for partner_id in partners {
+                let report = verify_partner(&pool, partner_id, &signer.verifying_key())
+                    .await
+                    .map_err(|error| error.to_string())?;
+                broken += usize::from(report.broken.is_some());
+                println!("partner {partner_id}: {report}");
+            }
+            pool.close().await;
+            if broken == 0 {
+                Ok(())
+            } else {
+                Err(format!("{broken} chain(s) broken"))
+            }
+        }
+        Command::Checkpoint => {
+            let signer = signer()?;
+            let pool = open_existing(&database).await?;
+            let made = sign_checkpoints(&pool, &signer, Utc::now())
+                .await
+                .map_err(|error| error.to_string())?;
+            pool.close().await;
+            if made.is_empty() {
+                println!("no chain grew since its last checkpoint");
+            }
+            for (partner_id, seq) in made {
+                println!("partner {partner_id}: signed a checkpoint at event #{seq}");
+            }
+            Ok(())
+        }
         Command::SeedDemo { events, seed, force } => {
             if database.exists() {
                 if !force {
@@ -87,9 +190,19 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|error| format!("leptos configuration: {error}"))?
                 .leptos_options;
             let addr = addr.unwrap_or(leptos_options.site_addr);
-            let app = Application::build(&database, settings.session_settings(), leptos_options, addr)
-                .await
-                .map_err(|error| error.to_string())?;
+            let integrity = IntegritySettings {
+                signer: Arc::new(signer()?),
+                checkpoint_every: Duration::from_secs(u64::from(settings.integrity.checkpoint_minutes) * 60),
+            };
+            let app = Application::build(
+                &database,
+                settings.session_settings(),
+                integrity,
+                leptos_options,
+                addr,
+            )
+            .await
+            .map_err(|error| error.to_string())?;
             // Tests and scripts wait for this exact line to learn the port.
             println!("listening on http://{}", app.local_addr());
             app.run_until_stopped().await.map_err(|error| error.to_string())?;
@@ -121,6 +234,27 @@ async fn seed_new_database(database: &std::path::Path, seed: u64, events: usize)
         summary.events
     );
     Ok(())
+}
+
+/// Opens a database that must already exist (import and verify never create one).
+async fn open_existing(database: &std::path::Path) -> Result<sqlx::SqlitePool, String> {
+    if !database.exists() {
+        return Err(format!("{} does not exist", database.display()));
+    }
+    app::db::connect(database)
+        .await
+        .map_err(|error| format!("cannot open {}: {error}", database.display()))
+}
+
+/// A partner by domain or id: (id, name).
+async fn find_partner(pool: &sqlx::SqlitePool, partner: &str) -> Result<(i64, String), String> {
+    let found: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM partners WHERE domain = $1 OR CAST(id AS TEXT) = $1")
+            .bind(partner.trim().to_lowercase())
+            .fetch_optional(pool)
+            .await
+            .map_err(|error| error.to_string())?;
+    found.ok_or_else(|| format!("no partner with domain or id {partner:?}"))
 }
 
 fn remove_database(database: &std::path::Path) -> Result<(), String> {

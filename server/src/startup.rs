@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use app::activity::EXPORT_PATH;
 use app::activity::export::export_activity_log;
 use app::errors::AppError;
+use app::ingest::handler::ingest_events;
+use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
+use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
 use app::state::{AppState, SessionSettings};
 use app::{App, shell};
 use axum::Router;
@@ -18,6 +21,7 @@ use axum::response::Response;
 use axum::routing::post;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -42,10 +46,18 @@ impl FromRef<ServerState> for AppState {
     }
 }
 
+/// The checkpoint key and how often the running server signs checkpoints.
+#[derive(Clone)]
+pub struct IntegritySettings {
+    pub signer: Arc<CheckpointSigner>,
+    pub checkpoint_every: std::time::Duration,
+}
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
     pool: sqlx::SqlitePool,
+    integrity: IntegritySettings,
 }
 
 impl Application {
@@ -53,6 +65,7 @@ impl Application {
     pub async fn build(
         database: &Path,
         sessions: SessionSettings,
+        integrity: IntegritySettings,
         mut leptos_options: LeptosOptions,
         addr: SocketAddr,
     ) -> Result<Application, StartupError> {
@@ -71,12 +84,14 @@ impl Application {
                 pool: pool.clone(),
                 sessions,
                 sign_in_throttle: Default::default(),
+                checkpoint_key: integrity.signer.verifying_key(),
             },
         };
         Ok(Application {
             listener,
             router: router(state),
             pool,
+            integrity,
         })
     }
 
@@ -91,18 +106,38 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Connection info gives sign-in throttling the client's address.
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let checkpoints = tokio::spawn(sign_checkpoints_periodically(
+            self.pool.clone(),
+            self.integrity.clone(),
+        ));
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        checkpoints.abort();
+        let _ = checkpoints.await;
         self.pool.close().await;
         tracing::info!("stopped cleanly");
         Ok(())
     }
 }
 
+/// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`.
+async fn sign_checkpoints_periodically(pool: sqlx::SqlitePool, integrity: IntegritySettings) {
+    let mut ticks = tokio::time::interval(integrity.checkpoint_every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match sign_checkpoints(&pool, &integrity.signer, chrono::Utc::now()).await {
+            Ok(made) if made.is_empty() => {}
+            Ok(made) => tracing::info!(?made, "signed checkpoints (partner, chain position)"),
+            Err(error) => tracing::error!(%error, "signing checkpoints failed; will retry"),
+        }
+    }
+}
+
 /// Routes served by plain axum handlers rather than Leptos (the access-matrix test walks
 /// these beside the server functions and pages, so none escapes its checks).
-pub const HANDLER_ROUTES: [&str; 1] = [EXPORT_PATH];
+pub const HANDLER_ROUTES: [&str; 2] = [EXPORT_PATH, INGEST_PATH];
 
 fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
@@ -120,6 +155,12 @@ fn router(state: ServerState) -> Router {
         .layer(map_response(status_from_app_error))
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES))
+        // Added after the 64 KiB limit, with its own: a batch of events is bigger. It is
+        // authenticated by a token, never a cookie, so cross-site checks have nothing to guard.
+        .route(
+            INGEST_PATH,
+            post(ingest_events).layer(RequestBodyLimitLayer::new(INGEST_BODY_LIMIT_BYTES)),
+        )
         .layer(middleware::from_fn(security::security_headers))
         .with_state(state)
 }

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use super::model::ActivityEntry;
 
-pub const CSV_HEADER: [&str; 7] = [
+/// The first seven columns are for people; the last two let `server import` read the file
+/// back exactly (the action kind and the details as JSON).
+pub const CSV_HEADER: [&str; 9] = [
     "Date-Time (UTC)",
     "Affected customer",
     "Action",
@@ -13,7 +15,12 @@ pub const CSV_HEADER: [&str; 7] = [
     "Customer ID",
     "Details",
     "Event ID",
+    "Action kind",
+    "Details (JSON)",
 ];
+
+/// How the Date-Time column is written (UTC).
+pub const CSV_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -40,13 +47,15 @@ pub fn write_activity_csv<'a>(
             .map(|customer| customer.id.to_string())
             .unwrap_or_default();
         let cells = [
-            entry.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            entry.occurred_at.format(CSV_TIME_FORMAT).to_string(),
             entry.customer_name().to_string(),
             entry.action_text.clone(),
             entry.partner_user.clone(),
             customer_id,
             entry.details.summary(),
-            entry.id.to_string(),
+            entry.event_id.clone(),
+            entry.action.as_str().to_string(),
+            serde_json::to_string(&entry.details).unwrap_or_default(),
         ];
         writer.write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))?;
     }
@@ -70,7 +79,7 @@ mod tests {
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             lines[0],
-            "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID"
+            "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID,Action kind,Details (JSON)"
         );
         assert!(
             lines[1].starts_with(

@@ -14,10 +14,11 @@ pub enum ActionKind {
     CreatedReferral,
     ResetUserPassword,
     AssignedLicense,
+    ExportedActivityLog,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: [ActionKind; 8] = [
         ActionKind::OrderedSubscriptions,
         ActionKind::ChangedSubscriptionQuantity,
         ActionKind::CancelledSubscription,
@@ -25,6 +26,7 @@ impl ActionKind {
         ActionKind::CreatedReferral,
         ActionKind::ResetUserPassword,
         ActionKind::AssignedLicense,
+        ActionKind::ExportedActivityLog,
     ];
 
     /// The stable name stored in the database and used in URLs.
@@ -37,6 +39,7 @@ impl ActionKind {
             ActionKind::CreatedReferral => "created_referral",
             ActionKind::ResetUserPassword => "reset_user_password",
             ActionKind::AssignedLicense => "assigned_license",
+            ActionKind::ExportedActivityLog => "exported_activity_log",
         }
     }
 
@@ -54,6 +57,7 @@ impl ActionKind {
             ActionKind::CreatedReferral => "Created referral",
             ActionKind::ResetUserPassword => "Reset user password",
             ActionKind::AssignedLicense => "Assigned license",
+            ActionKind::ExportedActivityLog => "Exported the activity log",
         }
     }
 }
@@ -99,9 +103,30 @@ pub enum ActionDetails {
         product: String,
         user_principal_name: String,
     },
+    /// Someone took the log out of the app: the period (local days) and filter they chose.
+    Export {
+        from_date: String,
+        to_date: String,
+        filter: String,
+        format: String,
+    },
 }
 
 impl ActionDetails {
+    /// The one action kind these details describe.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            ActionDetails::Order { .. } => ActionKind::OrderedSubscriptions,
+            ActionDetails::QuantityChange { .. } => ActionKind::ChangedSubscriptionQuantity,
+            ActionDetails::Cancellation { .. } => ActionKind::CancelledSubscription,
+            ActionDetails::NewCustomer { .. } => ActionKind::CreatedCustomer,
+            ActionDetails::Referral { .. } => ActionKind::CreatedReferral,
+            ActionDetails::PasswordReset { .. } => ActionKind::ResetUserPassword,
+            ActionDetails::LicenseAssignment { .. } => ActionKind::AssignedLicense,
+            ActionDetails::Export { .. } => ActionKind::ExportedActivityLog,
+        }
+    }
+
     /// Label/value pairs for actions that are not orders (orders show a product table).
     pub fn fields(&self) -> Vec<(&'static str, String)> {
         match self {
@@ -145,6 +170,23 @@ impl ActionDetails {
             } => vec![
                 ("Product", product.clone()),
                 ("User", user_principal_name.clone()),
+            ],
+            ActionDetails::Export {
+                from_date,
+                to_date,
+                filter,
+                format,
+            } => vec![
+                ("Period", format!("{from_date} – {to_date}")),
+                (
+                    "Filter",
+                    if filter.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        filter.clone()
+                    },
+                ),
+                ("Format", format.clone()),
             ],
         }
     }
@@ -198,7 +240,10 @@ impl CustomerRef {
 /// One row of the activity log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityEntry {
+    /// The row's id in this database.
     pub id: i64,
+    /// The id the recording system gave the event (the CSV's Event ID; unique per partner).
+    pub event_id: String,
     pub occurred_at: DateTime<Utc>,
     pub customer: Option<CustomerRef>,
     pub action: ActionKind,
@@ -224,6 +269,7 @@ pub(crate) fn sample_order(company_name: &str) -> ActivityEntry {
     use chrono::TimeZone;
     ActivityEntry {
         id: 42,
+        event_id: "crm-000042".into(),
         occurred_at: Utc.with_ymd_and_hms(2026, 11, 2, 8, 5, 9).unwrap(),
         customer: Some(CustomerRef {
             id: 3,

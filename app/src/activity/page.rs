@@ -13,12 +13,14 @@ use super::filter::{Filter, MAX_FILTER_CHARS, search_key};
 use super::local_time;
 use super::model::{ActionDetails, ActivityEntry};
 use super::period::LocalPeriod;
+use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::model::Viewer;
-use crate::layout::RequireActivityLogRole;
+use crate::integrity::badge::IntegrityBadge;
+use crate::layout::RequireRole;
 
 #[component]
 pub fn ActivityLogPage() -> impl IntoView {
-    view! { <RequireActivityLogRole render=|viewer| view! { <ActivityLog viewer/> }.into_any()/> }
+    view! { <RequireRole permission=VIEW_ACTIVITY_LOG render=|viewer| view! { <ActivityLog viewer/> }.into_any()/> }
 }
 
 /// A loaded event with what the page derives from it once, not on every keystroke.
@@ -181,6 +183,9 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 }}
             </p>
             {move || period.get().err().map(|error| view! { <p class="inline-error" role="alert">{error.to_string()}</p> })}
+            <IntegrityBadge bounds=Signal::derive(move || {
+                export_fields.get().map(|(from, to, _, _)| (from, to))
+            })/>
             <p class="count" aria-live="polite">
                 {move || match load.with(|load| matches!(load, Load::Loaded(_))) {
                     true => format!("{} of {} events", visible.with(Vec::len), total()),

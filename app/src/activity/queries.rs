@@ -17,6 +17,7 @@ type EventRow = (
     String,
     String,
     String,
+    String,
     Option<i64>,
     Option<String>,
 );
@@ -28,7 +29,7 @@ pub async fn events_in_range(
     range: UtcRange,
 ) -> Result<Vec<ActivityEntry>, AppError> {
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT e.id, e.occurred_at, e.action_kind, e.action_text, e.details, u.email,
+        "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at, e.action_kind, e.action_text, e.details, u.email,
                 c.id, c.company_name
          FROM activity_events e
          JOIN partner_users u ON u.id = e.partner_user_id
@@ -52,13 +53,24 @@ pub async fn events_in_range(
 }
 
 fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
-    let (id, occurred_at, action_kind, action_text, details, partner_user, customer_id, company_name) = row;
+    let (
+        id,
+        event_id,
+        occurred_at,
+        action_kind,
+        action_text,
+        details,
+        partner_user,
+        customer_id,
+        company_name,
+    ) = row;
     let corrupt = |what: &str| {
         tracing::error!(event_id = id, what, "unreadable activity event");
         AppError::Internal
     };
     Ok(ActivityEntry {
         id,
+        event_id,
         occurred_at: from_db_time(&occurred_at).map_err(|_| corrupt("occurred_at"))?,
         customer: customer_id
             .zip(company_name)

@@ -58,6 +58,39 @@ impl Role {
     pub fn can_view_activity_log(self) -> bool {
         !matches!(self, Role::ReferralsAdmin)
     }
+
+    /// API tokens let other systems write into the log: Global admins only.
+    pub fn can_manage_api_tokens(self) -> bool {
+        self == Role::GlobalAdmin
+    }
+}
+
+/// Something a role may or may not do, with the words that explain a refusal.
+#[derive(Debug, Clone, Copy)]
+pub struct Permission {
+    pub allows: fn(Role) -> bool,
+    /// Completes "Your role can't …".
+    pub action: &'static str,
+    /// Who can, for the refusal page.
+    pub allowed_roles: &'static str,
+}
+
+pub const VIEW_ACTIVITY_LOG: Permission = Permission {
+    allows: Role::can_view_activity_log,
+    action: "view the activity log",
+    allowed_roles: "Global admins, Billing admins, User management admins, Admin agents, Sales agents and Helpdesk agents",
+};
+
+pub const MANAGE_API_TOKENS: Permission = Permission {
+    allows: Role::can_manage_api_tokens,
+    action: "manage API tokens",
+    allowed_roles: "Global admins",
+};
+
+impl Permission {
+    pub fn refusal(&self) -> String {
+        format!("Your role can't {}.", self.action)
+    }
 }
 
 /// The signed-in partner user as the page sees them. Holds nothing secret.

@@ -8,7 +8,7 @@ use http::header::COOKIE;
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
-use super::model::{Role, Viewer};
+use super::model::{Permission, Role, VIEW_ACTIVITY_LOG, Viewer};
 use crate::db::{from_db_time, to_db_time};
 use crate::errors::AppError;
 use crate::state::{AppState, SessionSettings};
@@ -184,9 +184,14 @@ pub fn send_cookie(cookie: &str) -> Result<(), AppError> {
 
 /// The activity-log gate: signed in, and in one of the six roles allowed to see it.
 pub fn require_activity_log_role(viewer: Option<Viewer>) -> Result<Viewer, AppError> {
+    require_permission(viewer, VIEW_ACTIVITY_LOG)
+}
+
+/// Signed in, and in a role `permission` allows.
+pub fn require_permission(viewer: Option<Viewer>, permission: Permission) -> Result<Viewer, AppError> {
     let viewer = viewer.ok_or(AppError::NotSignedIn)?;
-    if !viewer.role.can_view_activity_log() {
-        return Err(AppError::RoleNotAllowed);
+    if !(permission.allows)(viewer.role) {
+        return Err(AppError::RoleNotAllowed(permission.refusal()));
     }
     Ok(viewer)
 }
@@ -267,7 +272,9 @@ mod tests {
         assert_eq!(require_activity_log_role(None), Err(AppError::NotSignedIn));
         assert_eq!(
             require_activity_log_role(Some(viewer(Role::ReferralsAdmin))),
-            Err(AppError::RoleNotAllowed)
+            Err(AppError::RoleNotAllowed(
+                "Your role can't view the activity log.".into()
+            ))
         );
         assert!(require_activity_log_role(Some(viewer(Role::HelpdeskAgent))).is_ok());
     }

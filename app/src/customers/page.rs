@@ -3,13 +3,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::api::get_customer_subscriptions;
+use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::errors::{AppError, set_response_status};
-use crate::layout::RequireActivityLogRole;
+use crate::layout::RequireRole;
 
 /// `/customers/{id}/subscriptions`
 #[component]
 pub fn SubscriptionsPage() -> impl IntoView {
-    view! { <RequireActivityLogRole render=|_| view! { <CustomerSubscriptionsView/> }.into_any()/> }
+    view! { <RequireRole permission=VIEW_ACTIVITY_LOG render=|_| view! { <CustomerSubscriptionsView/> }.into_any()/> }
 }
 
 #[component]

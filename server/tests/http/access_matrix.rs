@@ -50,7 +50,15 @@ struct Expect {
     never: &'static [&'static str],
 }
 
-const CONTOSO_ONLY: &[&str] = &["주식회사 한빛소프트", "contoso.example\",\"details", "Adatum"];
+const CONTOSO_ONLY: &[&str] = &[
+    "주식회사 한빛소프트",
+    "contoso.example\",\"details",
+    "Adatum",
+    CONTOSO_TOKEN_NAME,
+];
+
+/// An API token of Contoso's that exists before the matrix runs.
+const CONTOSO_TOKEN_NAME: &str = "Contoso billing system";
 
 fn expect(status: StatusCode) -> Expect {
     Expect {
@@ -103,6 +111,53 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             ..expect(StatusCode::OK)
         },
         ("/account-settings/activity-log/export", OtherPartner) => never_contoso(StatusCode::OK),
+        ("/api/period_integrity", Anonymous) => expect(StatusCode::UNAUTHORIZED),
+        ("/api/period_integrity", ReferralsAdmin) => expect(StatusCode::FORBIDDEN),
+        ("/api/period_integrity", Allowed(_)) => Expect {
+            contains: Some("\"events_in_period\""),
+            ..expect(StatusCode::OK)
+        },
+        ("/api/period_integrity", OtherPartner) => Expect {
+            contains: Some("\"partner_id\":2"),
+            ..never_contoso(StatusCode::OK)
+        },
+        // API tokens: Global admins only, each partner its own.
+        ("/api/api_tokens" | "/api/create_api_token" | "/api/revoke_api_token", Anonymous) => {
+            expect(StatusCode::UNAUTHORIZED)
+        }
+        ("/api/api_tokens", Allowed("global.admin@contoso.example")) => Expect {
+            contains: Some(CONTOSO_TOKEN_NAME),
+            ..expect(StatusCode::OK)
+        },
+        ("/api/create_api_token", Allowed("global.admin@contoso.example")) => Expect {
+            contains: Some("\"secret\":\"alog_"),
+            ..expect(StatusCode::OK)
+        },
+        ("/api/revoke_api_token", Allowed("global.admin@contoso.example")) => expect(StatusCode::OK),
+        (
+            "/api/api_tokens" | "/api/create_api_token" | "/api/revoke_api_token",
+            Allowed(_) | ReferralsAdmin,
+        ) => Expect {
+            contains: Some("Your role can't manage API tokens."),
+            ..never_contoso(StatusCode::FORBIDDEN)
+        },
+        ("/api/api_tokens" | "/api/create_api_token", OtherPartner) => never_contoso(StatusCode::OK),
+        ("/api/revoke_api_token", OtherPartner) => never_contoso(StatusCode::NOT_FOUND),
+        // The ingest endpoint takes API tokens only: a session cookie is not enough.
+        ("/api/v1/events", _) => Expect {
+            contains: Some("Send a live API token"),
+            ..never_contoso(StatusCode::UNAUTHORIZED)
+        },
+        ("/account-settings/api-tokens", Anonymous) => expect(StatusCode::FOUND),
+        ("/account-settings/api-tokens", Allowed("global.admin@contoso.example")) => Expect {
+            contains: Some(CONTOSO_TOKEN_NAME),
+            ..expect(StatusCode::OK)
+        },
+        ("/account-settings/api-tokens", Allowed(_) | ReferralsAdmin) => Expect {
+            contains: Some("Your role can"),
+            ..never_contoso(StatusCode::FORBIDDEN)
+        },
+        ("/account-settings/api-tokens", OtherPartner) => never_contoso(StatusCode::OK),
         ("/", _) => expect(StatusCode::FOUND),
         ("/sign-in", _) => expect(StatusCode::OK),
         ("/account-settings/activity-log" | "/customers/{id}/subscriptions", Anonymous) => {
@@ -123,7 +178,13 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
 }
 
 /// Sends the one request that probes `endpoint`, with Contoso's ids and the whole demo period.
-async fn probe(app: &TestApp, client: &Client, caller: Caller, endpoint: &str) -> reqwest::Response {
+async fn probe(
+    app: &TestApp,
+    client: &Client,
+    caller: Caller,
+    endpoint: &str,
+    contoso_token: i64,
+) -> reqwest::Response {
     let from = rfc3339(app.now - Duration::days(366));
     let to = rfc3339(app.now + Duration::hours(1));
     let customer = CONTOSO_CUSTOMER.to_string();
@@ -133,9 +194,17 @@ async fn probe(app: &TestApp, client: &Client, caller: Caller, endpoint: &str) -
             ("email", caller.email().unwrap_or("nobody@contoso.example")),
             ("password", "wrong"),
         ]),
-        "/api/list_activity" => client
+        "/api/list_activity" | "/api/period_integrity" => client
             .post(app.url(endpoint))
             .form(&[("from", &from), ("to", &to)]),
+        "/api/create_api_token" => client.post(app.url(endpoint)).form(&[("name", "Matrix probe")]),
+        "/api/revoke_api_token" => client
+            .post(app.url(endpoint))
+            .form(&[("id", contoso_token.to_string())]),
+        "/api/v1/events" => client
+            .post(app.url(endpoint))
+            .header("content-type", "application/json")
+            .body(r#"{"events":[]}"#),
         "/api/customer_subscriptions" => client.post(app.url(endpoint)).form(&[("customer_id", &customer)]),
         "/account-settings/activity-log/export" => client.post(app.url(endpoint)).form(&[
             ("from", from.as_str()),
@@ -166,6 +235,9 @@ async fn probe(app: &TestApp, client: &Client, caller: Caller, endpoint: &str) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_every_caller_as_written() {
     let app = spawn_app().await;
+    let (contoso_token, _) = app::api_tokens::store::create(&app.db, 1, 1, CONTOSO_TOKEN_NAME)
+        .await
+        .unwrap();
     let mut endpoints: Vec<String> = server_fn_paths().map(|(path, _)| path.to_string()).collect();
     endpoints.extend(
         generate_route_list(app::App)
@@ -181,7 +253,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     endpoints.dedup();
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
-    assert!(endpoints.len() >= 11, "found only {endpoints:?}");
+    assert!(endpoints.len() >= 17, "found only {endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {
@@ -196,7 +268,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
         };
         for endpoint in &endpoints {
             let expected = expectation(endpoint, caller);
-            let response = probe(&app, &client, caller, endpoint).await;
+            let response = probe(&app, &client, caller, endpoint, contoso_token).await;
             let status = response.status();
             let body = response.text().await.unwrap();
             assert_eq!(status, expected.status, "{endpoint} as {caller:?}: {body:.300}");

@@ -37,15 +37,15 @@ async fn the_export_holds_exactly_the_filtered_rows_of_the_period() {
         let bytes = response.bytes().await.unwrap();
         assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
         let mut reader = csv::Reader::from_reader(&bytes[3..]);
-        let ids: Vec<i64> = reader
+        let ids: Vec<String> = reader
             .records()
-            .map(|record| record.unwrap()[6].parse().unwrap())
+            .map(|record| record.unwrap()[6].to_string())
             .collect();
         let filter = Filter::parse(filter_text);
-        let expected: Vec<i64> = listed
+        let expected: Vec<String> = listed
             .iter()
             .filter(|entry| filter.matches(entry))
-            .map(|entry| entry.id)
+            .map(|entry| entry.event_id.clone())
             .collect();
         assert_eq!(ids, expected, "filter {filter_text:?}");
     }
@@ -71,7 +71,7 @@ async fn exported_cells_are_safe_for_spreadsheets() {
     let bytes = response.bytes().await.unwrap();
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
     assert!(text.starts_with(
-        "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID\r\n"
+        "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID,Action kind,Details (JSON)\r\n"
     ));
     assert!(text.contains(",'=SUM(A1:A9) Analytics,"), "formula neutralised");
     assert!(!text.contains(",=SUM"));

@@ -3,12 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::integrity::checkpoint::CheckpointSigner;
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
 use leptos::prelude::LeptosOptions;
 use reqwest::{Client, Response, StatusCode};
 use server::demo::{DemoOptions, seed_demo};
-use server::startup::Application;
+use server::startup::{Application, IntegritySettings};
 use sqlx::SqlitePool;
+use std::sync::Arc;
 
 pub const PASSWORD: &str = "demo-password-1";
 pub const DEMO_SEED: u64 = 7;
@@ -21,7 +23,9 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub db: SqlitePool,
     pub now: DateTime<Utc>,
-    _dir: tempfile::TempDir,
+    pub signer: Arc<CheckpointSigner>,
+    /// Holds the database file and the signing key.
+    pub dir: tempfile::TempDir,
 }
 
 pub fn demo_now() -> DateTime<Utc> {
@@ -49,16 +53,28 @@ pub async fn spawn_app() -> TestApp {
         idle_timeout: chrono::Duration::minutes(30),
         secure_cookie: false,
     };
-    let application = Application::build(&path, sessions, options, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let signer = Arc::new(CheckpointSigner::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let integrity = IntegritySettings {
+        signer: signer.clone(),
+        checkpoint_every: std::time::Duration::from_secs(3600),
+    };
+    let application = Application::build(
+        &path,
+        sessions,
+        integrity,
+        options,
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let address = application.local_addr();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         db,
         now,
-        _dir: dir,
+        signer,
+        dir,
     }
 }
 

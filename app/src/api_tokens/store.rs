@@ -1,0 +1,121 @@
+//! API token secrets and their SQL. A secret is 32 random bytes; only its SHA-256 is kept,
+//! so a copy of the database lets nobody send events.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+use super::model::ApiTokenSummary;
+use crate::db::to_db_time;
+use crate::errors::AppError;
+use crate::integrity::canonical::to_hex;
+
+/// Every secret starts with this, so leaked tokens are easy to search for.
+pub const TOKEN_PREFIX: &str = "alog_";
+const SHOWN_PREFIX_CHARS: usize = 12;
+
+fn token_hash(secret: &str) -> String {
+    to_hex(&Sha256::digest(secret.as_bytes()))
+}
+
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", to_hex(&bytes))
+}
+
+pub async fn list(pool: &SqlitePool, partner_id: i64) -> Result<Vec<ApiTokenSummary>, AppError> {
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT t.id, t.name, t.token_prefix, t.created_at, u.email, t.last_used_at, t.revoked_at
+         FROM api_tokens t JOIN partner_users u ON u.id = t.created_by
+         WHERE t.partner_id = $1
+         ORDER BY t.id DESC",
+    )
+    .bind(partner_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, prefix, created_at, created_by, last_used_at, revoked_at)| ApiTokenSummary {
+                id,
+                name,
+                prefix,
+                created_at,
+                created_by,
+                last_used_at,
+                revoked_at,
+            },
+        )
+        .collect())
+}
+
+/// Stores a new token for the partner and returns its id with the secret.
+pub async fn create(
+    pool: &SqlitePool,
+    partner_id: i64,
+    created_by: i64,
+    name: &str,
+) -> Result<(i64, String), AppError> {
+    let secret = new_secret();
+    let prefix: String = secret.chars().take(SHOWN_PREFIX_CHARS).collect();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO api_tokens (partner_id, name, token_hash, token_prefix, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(partner_id)
+    .bind(name)
+    .bind(token_hash(&secret))
+    .bind(prefix)
+    .bind(created_by)
+    .bind(to_db_time(Utc::now()))
+    .fetch_one(pool)
+    .await?;
+    Ok((id, secret))
+}
+
+/// Revokes one of the partner's tokens; another partner's token id is "not found".
+pub async fn revoke(pool: &SqlitePool, partner_id: i64, token_id: i64) -> Result<(), AppError> {
+    let result = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND partner_id = $2",
+    )
+    .bind(token_id)
+    .bind(partner_id)
+    .bind(to_db_time(Utc::now()))
+    .execute(pool)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(AppError::NotFound("There is no such API token.".into()));
+    }
+    Ok(())
+}
+
+/// The partner a live token belongs to, from an `Authorization: Bearer …` value.
+pub async fn authenticate(pool: &SqlitePool, secret: &str) -> Result<Option<i64>, AppError> {
+    if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
+        return Ok(None);
+    }
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, partner_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash(secret))
+            .fetch_optional(pool)
+            .await?;
+    let Some((token_id, partner_id)) = row else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+        .bind(token_id)
+        .bind(to_db_time(Utc::now()))
+        .execute(pool)
+        .await?;
+    Ok(Some(partner_id))
+}

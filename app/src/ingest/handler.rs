@@ -1,0 +1,168 @@
+//! `POST /api/v1/events`: a batch of events from one of the partner's systems.
+//!
+//! Answers: 200 `{"stored":n,"duplicates":m}` once the batch is committed and synced;
+//! 400 for a body that is not a batch, 401 without a live token, 409 when an id was stored
+//! before with other content, 413 over the size limit, 415 when not JSON, 422 naming the
+//! first refused field. A refused batch stores nothing.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::json;
+
+use super::MAX_BATCH_EVENTS;
+use super::event::{IncomingBatch, PartnerDirectory};
+use crate::api_tokens::store;
+use crate::errors::AppError;
+use crate::integrity::chain::{AppendError, append_batch};
+use crate::state::AppState;
+
+pub async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match ingest(&state, &headers, &body).await {
+        Ok((stored, duplicates)) => (
+            StatusCode::OK,
+            axum::Json(json!({ "stored": stored, "duplicates": duplicates })),
+        )
+            .into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+struct Refusal {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            kind,
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+impl From<AppError> for Refusal {
+    fn from(error: AppError) -> Refusal {
+        Refusal::new(error.status_code(), "Internal", error.to_string())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.kind, "message": self.message });
+        if let Some(field) = self.field {
+            body["field"] = json!(field);
+        }
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+async fn ingest(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(usize, usize), Refusal> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    let unauthorized = || {
+        Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Send a live API token: Authorization: Bearer alog_… (a Global admin creates one under Account settings → API tokens).",
+        )
+    };
+    let Some(secret) = bearer else {
+        return Err(unauthorized());
+    };
+    let partner_id = store::authenticate(&state.pool, secret)
+        .await?
+        .ok_or_else(unauthorized)?;
+
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .is_some_and(|kind| kind.trim() == "application/json")
+        });
+    if !is_json {
+        return Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "Send the batch as Content-Type: application/json.",
+        ));
+    }
+    let batch: IncomingBatch = serde_json::from_slice(body).map_err(|error| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("The body is not a batch of events ({{\"events\": [...]}}): {error}"),
+        )
+    })?;
+    if batch.events.is_empty() || batch.events.len() > MAX_BATCH_EVENTS {
+        return Err(Refusal {
+            field: Some("events".into()),
+            ..Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "InvalidInput",
+                format!(
+                    "events: a batch holds 1 to {MAX_BATCH_EVENTS} events; this one holds {}",
+                    batch.events.len()
+                ),
+            )
+        });
+    }
+
+    let directory = PartnerDirectory::load(&state.pool, partner_id)
+        .await
+        .map_err(AppError::from)?;
+    let now = Utc::now();
+    let mut events = Vec::with_capacity(batch.events.len());
+    for (index, incoming) in batch.events.iter().enumerate() {
+        let event = directory.resolve(incoming, now).map_err(|problem| {
+            let field = format!("events[{index}].{}", problem.field);
+            Refusal {
+                message: format!("{field}: {}", problem.message),
+                field: Some(field),
+                ..Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, "InvalidInput", "")
+            }
+        })?;
+        events.push(event);
+    }
+    match append_batch(&state.pool, partner_id, &events).await {
+        Ok(summary) => {
+            tracing::info!(
+                partner_id,
+                stored = summary.stored,
+                duplicates = summary.duplicates,
+                "ingested a batch"
+            );
+            Ok((summary.stored, summary.duplicates))
+        }
+        Err(AppendError::Conflict { index, external_id }) => {
+            let field = format!("events[{index}].id");
+            Err(Refusal {
+                message: format!(
+                    "{field}: {external_id:?} was already stored with different content; an event id can't be reused"
+                ),
+                field: Some(field),
+                ..Refusal::new(StatusCode::CONFLICT, "Conflict", "")
+            })
+        }
+        Err(AppendError::Database(error)) => Err(AppError::from(error).into()),
+    }
+}

@@ -1,0 +1,135 @@
+//! The Activity log page's integrity badge: is the shown period's history as the server
+//! wrote it, and how much of it a signed checkpoint covers.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::api::check_period_integrity;
+use super::model::PeriodIntegrity;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Check {
+    Idle,
+    Checking,
+    Done(PeriodIntegrity),
+    Failed(String),
+}
+
+/// `bounds` are the RFC 3339 instants of the shown period; `None` while there is none.
+#[component]
+pub fn IntegrityBadge(bounds: Signal<Option<(String, String)>>) -> impl IntoView {
+    let check = RwSignal::new(Check::Idle);
+    let latest = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let Some((from, to)) = bounds.get() else {
+            check.set(Check::Idle);
+            return;
+        };
+        let request = latest.get_value() + 1;
+        latest.set_value(request);
+        check.set(Check::Checking);
+        spawn_local(async move {
+            let result = check_period_integrity(from, to).await;
+            if latest.get_value() == request {
+                check.set(match result {
+                    Ok(integrity) => Check::Done(integrity),
+                    Err(error) => Check::Failed(error.to_string()),
+                });
+            }
+        });
+    });
+
+    move || match check.get() {
+        Check::Idle => ().into_any(),
+        Check::Checking => view! {
+            <p class="integrity" data-integrity="checking" role="status">"Checking the log's integrity…"</p>
+        }
+        .into_any(),
+        Check::Failed(message) => view! {
+            <p class="integrity" data-integrity="unknown" role="status">
+                "The log's integrity could not be checked: " {message}
+            </p>
+        }
+        .into_any(),
+        Check::Done(integrity) => view! { <IntegrityResult integrity/> }.into_any(),
+    }
+}
+
+#[component]
+fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
+    let PeriodIntegrity {
+        chain,
+        events_in_period,
+        covered_in_period,
+        public_key,
+    } = integrity;
+    let (state, title, text) = match (&chain.broken, &chain.checkpoint) {
+        (Some(broken), _) => {
+            let place = match (broken.chain_seq, &broken.occurred_at) {
+                (Some(seq), Some(at)) => format!("at event #{seq} (occurred {at})"),
+                (Some(seq), None) => format!("at event #{seq}"),
+                (None, Some(at)) => format!("at an event that occurred {at}"),
+                (None, None) => "in the signed checkpoints".to_string(),
+            };
+            (
+                "broken",
+                "Tampering detected".to_string(),
+                format!(
+                    "The log is broken {place}: {}: {}.",
+                    broken.kind.as_str(),
+                    broken.detail
+                ),
+            )
+        }
+        (None, _) if events_in_period == 0 => (
+            "verified",
+            "Chain intact".to_string(),
+            format!(
+                "No events in this period; all {} events of the log verify.",
+                chain.events
+            ),
+        ),
+        (None, Some(checkpoint)) if covered_in_period == events_in_period => (
+            "verified",
+            "Verified".to_string(),
+            format!(
+                "All {events_in_period} events of this period are covered by the signed checkpoint of {}.",
+                checkpoint.signed_at
+            ),
+        ),
+        (None, Some(checkpoint)) => (
+            "partial",
+            "Chain intact".to_string(),
+            format!(
+                "{covered_in_period} of {events_in_period} events are covered by the signed checkpoint of {}; \
+                 the {} newer ones are chained and will be signed at the next checkpoint.",
+                checkpoint.signed_at,
+                events_in_period - covered_in_period
+            ),
+        ),
+        (None, None) => (
+            "partial",
+            "Chain intact".to_string(),
+            format!(
+                "All {} events are chained; no checkpoint has been signed yet.",
+                chain.events
+            ),
+        ),
+    };
+    view! {
+        <div class="integrity" data-integrity=state role="status">
+            <strong class="integrity-title">{title}</strong>
+            " "
+            <span>{text}</span>
+            <details>
+                <summary>"How is this checked?"</summary>
+                <p>
+                    "Every event stores the SHA-256 of its content and of the event before it, so an edited, \
+                     deleted, inserted or moved event breaks the chain. Checkpoints sign the chain's head with \
+                     the server's Ed25519 key, which is kept outside the database. Public key:"
+                </p>
+                <code class="public-key">{public_key}</code>
+            </details>
+        </div>
+    }
+}

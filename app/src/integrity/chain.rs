@@ -1,0 +1,147 @@
+//! Appending events to a partner's hash chain: the only way events are written (ingest,
+//! import, the export's own record, the demo seed), so every stored event is chained.
+
+use chrono::{DateTime, Utc};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::canonical::{EventContent, GENESIS_HASH};
+use crate::activity::model::{ActionDetails, ActionKind};
+use crate::db::to_db_time;
+
+/// An event ready to store: its customer and user already checked to belong to the partner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The sender's id for the event; a second event with the same id is not stored again.
+    pub external_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub customer_id: Option<i64>,
+    pub partner_user_id: i64,
+    pub action: ActionKind,
+    pub action_text: String,
+    pub details: ActionDetails,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AppendSummary {
+    pub stored: usize,
+    /// Events already stored with the same id and the same content.
+    pub duplicates: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The id was used before for an event with other content: refusing it keeps retries
+    /// safe without letting a sender overwrite history.
+    #[error("event {index}: id {external_id:?} was already stored with different content")]
+    Conflict { index: usize, external_id: String },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The last link of a partner's chain: (position, hash); (0, genesis) for an empty chain.
+pub async fn chain_head(conn: &mut SqliteConnection, partner_id: i64) -> Result<(i64, String), sqlx::Error> {
+    let head: Option<(i64, String)> = sqlx::query_as(
+        "SELECT chain_seq, event_hash FROM activity_events
+         WHERE partner_id = $1 AND chain_seq IS NOT NULL
+         ORDER BY chain_seq DESC LIMIT 1",
+    )
+    .bind(partner_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(head.unwrap_or_else(|| (0, GENESIS_HASH.to_string())))
+}
+
+/// Stores `events` at the end of the partner's chain, on a connection inside a write
+/// transaction the caller opened (and commits). Order within the batch is kept.
+pub async fn append_events(
+    conn: &mut SqliteConnection,
+    partner_id: i64,
+    events: &[NewEvent],
+    recorded_at: DateTime<Utc>,
+) -> Result<AppendSummary, AppendError> {
+    let recorded_at = to_db_time(recorded_at);
+    let (mut seq, mut prev_hash) = chain_head(conn, partner_id).await?;
+    let mut summary = AppendSummary::default();
+    for (index, event) in events.iter().enumerate() {
+        let occurred_at = to_db_time(event.occurred_at);
+        let details = serde_json::to_string(&event.details)
+            .map_err(|error| sqlx::Error::Protocol(format!("details did not serialise: {error}")))?;
+        let existing: Option<(String, Option<i64>, i64, String, String, String)> = sqlx::query_as(
+            "SELECT occurred_at, customer_id, partner_user_id, action_kind, action_text, details
+             FROM activity_events WHERE partner_id = $1 AND external_id = $2",
+        )
+        .bind(partner_id)
+        .bind(&event.external_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(stored) = existing {
+            let same = stored
+                == (
+                    occurred_at,
+                    event.customer_id,
+                    event.partner_user_id,
+                    event.action.as_str().to_string(),
+                    event.action_text.clone(),
+                    details,
+                );
+            if !same {
+                return Err(AppendError::Conflict {
+                    index,
+                    external_id: event.external_id.clone(),
+                });
+            }
+            summary.duplicates += 1;
+            continue;
+        }
+        let content = EventContent {
+            partner_id,
+            external_id: &event.external_id,
+            occurred_at: &occurred_at,
+            customer_id: event.customer_id,
+            partner_user_id: event.partner_user_id,
+            action_kind: event.action.as_str(),
+            action_text: &event.action_text,
+            details: &details,
+            recorded_at: &recorded_at,
+        };
+        let event_hash = content.chained_hash(&prev_hash);
+        seq += 1;
+        sqlx::query(
+            "INSERT INTO activity_events
+                (partner_id, external_id, occurred_at, customer_id, partner_user_id, action_kind,
+                 action_text, details, recorded_at, chain_seq, prev_hash, event_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(partner_id)
+        .bind(&event.external_id)
+        .bind(&occurred_at)
+        .bind(event.customer_id)
+        .bind(event.partner_user_id)
+        .bind(event.action.as_str())
+        .bind(&event.action_text)
+        .bind(&details)
+        .bind(&recorded_at)
+        .bind(seq)
+        .bind(&prev_hash)
+        .bind(&event_hash)
+        .execute(&mut *conn)
+        .await?;
+        prev_hash = event_hash;
+        summary.stored += 1;
+    }
+    Ok(summary)
+}
+
+/// Appends one batch in its own transaction: all of it is stored or none. The write lock is
+/// taken up front (`BEGIN IMMEDIATE`) so two batches never read the same chain head, and
+/// the commit returns only once SQLite has synced it (`synchronous = FULL`, see `db`).
+pub async fn append_batch(
+    pool: &SqlitePool,
+    partner_id: i64,
+    events: &[NewEvent],
+) -> Result<AppendSummary, AppendError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let summary = append_events(&mut tx, partner_id, events, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(summary)
+}

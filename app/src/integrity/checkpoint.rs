@@ -1,0 +1,214 @@
+//! Signed checkpoints: "partner P's chain had head H at position N, at time T", signed with
+//! an Ed25519 key that lives in a file outside the database. Someone who can write the
+//! database but not read that file cannot rewrite or cut history a checkpoint covers.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use sqlx::SqlitePool;
+
+use super::canonical::{from_hex, to_hex};
+use super::chain::chain_head;
+use crate::db::to_db_time;
+
+/// The exact text a checkpoint's signature covers.
+pub fn checkpoint_statement(partner_id: i64, chain_seq: &str, head_hash: &str, signed_at: &str) -> String {
+    format!(
+        "activity-log checkpoint v1\npartner_id={partner_id}\nchain_seq={chain_seq}\nhead_hash={head_hash}\nsigned_at={signed_at}\n"
+    )
+}
+
+pub fn signature_is_valid(key: &VerifyingKey, statement: &str, signature_hex: &str) -> bool {
+    let Some(bytes) = from_hex(signature_hex) else {
+        return false;
+    };
+    let Ok(signature) = Signature::from_slice(&bytes) else {
+        return false;
+    };
+    key.verify(statement.as_bytes(), &signature).is_ok()
+}
+
+pub fn public_key_hex(key: &VerifyingKey) -> String {
+    to_hex(key.as_bytes())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read the signing key {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot create the signing key {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a signing key (expected 64 hex digits)")]
+    Malformed { path: PathBuf },
+}
+
+/// The server's checkpoint key. Deliberately not `Serialize` and not `Debug`-printable.
+pub struct CheckpointSigner {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for CheckpointSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckpointSigner({})", public_key_hex(&self.verifying_key()))
+    }
+}
+
+impl CheckpointSigner {
+    /// Reads the key file (64 hex digits), creating it with a new random key, readable by
+    /// its owner only, when it does not exist.
+    pub fn load_or_create(path: &Path) -> Result<CheckpointSigner, KeyError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let bytes = from_hex(text.trim()).filter(|bytes| bytes.len() == 32);
+                let seed: [u8; 32] =
+                    bytes
+                        .and_then(|bytes| bytes.try_into().ok())
+                        .ok_or_else(|| KeyError::Malformed {
+                            path: path.to_path_buf(),
+                        })?;
+                Ok(CheckpointSigner {
+                    key: SigningKey::from_bytes(&seed),
+                })
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key = SigningKey::generate(&mut rand::rngs::OsRng);
+                write_private_file(path, &format!("{}\n", to_hex(key.as_bytes()))).map_err(|source| {
+                    KeyError::Create {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                })?;
+                tracing::info!(path = %path.display(), "created a new checkpoint signing key");
+                Ok(CheckpointSigner { key })
+            }
+            Err(source) => Err(KeyError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    fn sign(&self, statement: &str) -> String {
+        to_hex(&self.key.sign(statement.as_bytes()).to_bytes())
+    }
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+/// Signs a checkpoint for every partner whose chain grew since its last checkpoint.
+/// Returns (partner, position) of each checkpoint made.
+pub async fn sign_checkpoints(
+    pool: &SqlitePool,
+    signer: &CheckpointSigner,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let partners: Vec<(i64,)> = sqlx::query_as("SELECT id FROM partners ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    let signed_at = to_db_time(now);
+    let mut made = Vec::new();
+    for (partner_id,) in partners {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (seq, head_hash) = chain_head(&mut tx, partner_id).await?;
+        let (last,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(chain_seq) FROM chain_checkpoints WHERE partner_id = $1")
+                .bind(partner_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if seq == 0 || last.is_some_and(|last| last >= seq) {
+            continue;
+        }
+        let signature = signer.sign(&checkpoint_statement(
+            partner_id,
+            &seq.to_string(),
+            &head_hash,
+            &signed_at,
+        ));
+        sqlx::query(
+            "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(partner_id)
+        .bind(seq)
+        .bind(&head_hash)
+        .bind(&signed_at)
+        .bind(signature)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        made.push((partner_id, seq));
+    }
+    Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_key_is_private_and_reads_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/checkpoint.key");
+        let created = CheckpointSigner::load_or_create(&path).unwrap();
+        let loaded = CheckpointSigner::load_or_create(&path).unwrap();
+        assert_eq!(created.verifying_key(), loaded.verifying_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(!format!("{created:?}").contains(&to_hex(created.key.as_bytes())));
+    }
+
+    #[test]
+    fn signatures_cover_every_part_of_the_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = CheckpointSigner::load_or_create(&dir.path().join("k")).unwrap();
+        let key = signer.verifying_key();
+        let statement = checkpoint_statement(1, "10", &"a".repeat(64), "2026-11-25T16:00:00Z");
+        let signature = signer.sign(&statement);
+        assert!(signature_is_valid(&key, &statement, &signature));
+        for other in [
+            checkpoint_statement(2, "10", &"a".repeat(64), "2026-11-25T16:00:00Z"),
+            checkpoint_statement(1, "11", &"a".repeat(64), "2026-11-25T16:00:00Z"),
+            checkpoint_statement(1, "10", &"b".repeat(64), "2026-11-25T16:00:00Z"),
+            checkpoint_statement(1, "10", &"a".repeat(64), "2026-11-25T17:00:00Z"),
+        ] {
+            assert!(!signature_is_valid(&key, &other, &signature));
+        }
+        assert!(!signature_is_valid(&key, &statement, "not hex"));
+    }
+
+    #[test]
+    fn a_malformed_key_file_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        std::fs::write(&path, "hello").unwrap();
+        assert!(matches!(
+            CheckpointSigner::load_or_create(&path),
+            Err(KeyError::Malformed { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello");
+    }
+}

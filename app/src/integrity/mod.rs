@@ -1,0 +1,16 @@
+//! Tamper evidence: every partner's events form a SHA-256 hash chain, and signed
+//! checkpoints pin its head. `canonical` defines what is hashed, `chain` appends,
+//! `checkpoint` signs, `verify` walks; the page shows the result as a badge.
+
+pub mod api;
+pub mod badge;
+pub mod model;
+
+#[cfg(feature = "ssr")]
+pub mod canonical;
+#[cfg(feature = "ssr")]
+pub mod chain;
+#[cfg(feature = "ssr")]
+pub mod checkpoint;
+#[cfg(feature = "ssr")]
+pub mod verify;

@@ -1,0 +1,105 @@
+//! What a walk of a partner's hash chain found, shared by `server verify`, the server
+//! function behind the page's integrity badge, and the badge itself.
+
+use serde::{Deserialize, Serialize};
+
+/// How the stored log differs from what the server wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TamperKind {
+    /// An event's content (or its link) no longer matches its hash.
+    Edited,
+    /// Events are missing from the middle of the chain.
+    Deleted,
+    /// A row the server did not write sits in the chain.
+    Inserted,
+    /// Events were moved to other places in the chain.
+    Reordered,
+    /// Events a signed checkpoint covers are gone from the end.
+    Truncated,
+    /// A checkpoint's signature does not verify with the server's public key.
+    ForgedCheckpoint,
+}
+
+impl TamperKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TamperKind::Edited => "edited",
+            TamperKind::Deleted => "deleted",
+            TamperKind::Inserted => "inserted",
+            TamperKind::Reordered => "reordered",
+            TamperKind::Truncated => "truncated",
+            TamperKind::ForgedCheckpoint => "forged checkpoint",
+        }
+    }
+}
+
+/// The first place the chain stops holding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainBreak {
+    pub kind: TamperKind,
+    /// The chain position where the walk stopped, when there is one.
+    pub chain_seq: Option<i64>,
+    /// The row found there (its database id), when there is one.
+    pub event_id: Option<i64>,
+    pub occurred_at: Option<String>,
+    pub detail: String,
+}
+
+/// The newest checkpoint whose signature verified and whose head the chain still matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    pub chain_seq: i64,
+    pub signed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub partner_id: i64,
+    /// Events walked and found in order (all of them when the chain is intact).
+    pub events: u64,
+    pub checkpoint: Option<CheckpointInfo>,
+    pub broken: Option<ChainBreak>,
+}
+
+impl std::fmt::Display for ChainReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.broken {
+            None => {
+                write!(f, "intact: {} events", self.events)?;
+                match &self.checkpoint {
+                    Some(checkpoint) => write!(
+                        f,
+                        " (signed checkpoint of {} covers #1–#{})",
+                        checkpoint.signed_at, checkpoint.chain_seq
+                    ),
+                    None => write!(f, " (no signed checkpoint yet)"),
+                }
+            }
+            Some(broken) => {
+                write!(f, "broken: {}", broken.kind.as_str())?;
+                if let Some(seq) = broken.chain_seq {
+                    write!(f, " at event #{seq}")?;
+                }
+                if let Some(id) = broken.event_id {
+                    write!(f, " (row id {id}")?;
+                    if let Some(at) = &broken.occurred_at {
+                        write!(f, ", occurred {at}")?;
+                    }
+                    write!(f, ")")?;
+                }
+                write!(f, ": {}", broken.detail)
+            }
+        }
+    }
+}
+
+/// The Activity log page's integrity badge for the shown period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodIntegrity {
+    pub chain: ChainReport,
+    pub events_in_period: u64,
+    /// Events of the period at or before the last signed checkpoint.
+    pub covered_in_period: u64,
+    /// The Ed25519 key checkpoints are signed with, hex.
+    pub public_key: String,
+}

@@ -1,0 +1,279 @@
+//! `server import FILE`: events from an NDJSON file (one ingest event per line) or a CSV in
+//! the export's own format, checked line by line like the ingest endpoint, and appended to
+//! the partner's chain in batches. Refused lines are reported by line number; the rest are
+//! stored, and lines already stored are counted as duplicates.
+
+use std::path::Path;
+
+use app::activity::csv_file::{CSV_HEADER, CSV_TIME_FORMAT};
+use app::ingest::MAX_BATCH_EVENTS;
+use app::ingest::event::{IncomingEvent, PartnerDirectory};
+use app::integrity::chain::{AppendError, NewEvent, append_batch};
+use chrono::{NaiveDateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use sqlx::SqlitePool;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    Ndjson,
+    Csv,
+}
+
+impl ImportFormat {
+    /// `.csv` is CSV; `.ndjson`, `.jsonl` and `.json` are NDJSON.
+    pub fn from_path(path: &Path) -> Option<ImportFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(ImportFormat::Csv),
+            "ndjson" | "jsonl" | "json" => Some(ImportFormat::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub read: usize,
+    pub stored: usize,
+    pub duplicates: usize,
+    /// (line number, why), in line order.
+    pub rejected: Vec<(usize, String)>,
+}
+
+impl std::fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "read {} · stored {} · duplicates {} · rejected {}",
+            self.read,
+            self.stored,
+            self.duplicates,
+            self.rejected.len()
+        )?;
+        const SHOWN: usize = 20;
+        for (line, why) in self.rejected.iter().take(SHOWN) {
+            writeln!(f, "  line {line}: {why}")?;
+        }
+        if self.rejected.len() > SHOWN {
+            writeln!(f, "  … and {} more", self.rejected.len() - SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Format(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Reads `path` whole, then stores its events for `partner_id`.
+pub async fn import_file(
+    pool: &SqlitePool,
+    partner_id: i64,
+    path: &Path,
+    format: ImportFormat,
+    show_progress: bool,
+) -> Result<ImportSummary, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let (lines, mut rejected) = match format {
+        ImportFormat::Ndjson => read_ndjson(&bytes),
+        ImportFormat::Csv => read_csv(&bytes)?,
+    };
+    let directory = PartnerDirectory::load(pool, partner_id).await?;
+    let now = Utc::now();
+    let mut resolved: Vec<(usize, NewEvent)> = Vec::with_capacity(lines.len());
+    for (line, incoming) in &lines {
+        match directory.resolve(incoming, now) {
+            Ok(event) => resolved.push((*line, event)),
+            Err(problem) => rejected.push((*line, format!("{}: {}", problem.field, problem.message))),
+        }
+    }
+    let mut summary = ImportSummary {
+        read: lines.len() + rejected.len(),
+        ..ImportSummary::default()
+    };
+    let progress = if show_progress {
+        ProgressBar::new(resolved.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} events · {per_sec} · {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    for batch in resolved.chunks(MAX_BATCH_EVENTS) {
+        let mut batch: Vec<&(usize, NewEvent)> = batch.iter().collect();
+        // An id already stored with other content refuses its line; the batch goes again
+        // without it.
+        loop {
+            let events: Vec<NewEvent> = batch.iter().map(|(_, event)| event.clone()).collect();
+            match append_batch(pool, partner_id, &events).await {
+                Ok(stored) => {
+                    summary.stored += stored.stored;
+                    summary.duplicates += stored.duplicates;
+                    break;
+                }
+                Err(AppendError::Conflict { index, external_id }) => {
+                    let (line, _) = batch.remove(index);
+                    rejected.push((
+                        *line,
+                        format!("id: {external_id:?} was already stored with different content"),
+                    ));
+                }
+                Err(AppendError::Database(error)) => return Err(error.into()),
+            }
+        }
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish_and_clear();
+    rejected.sort_by_key(|(line, _)| *line);
+    summary.rejected = rejected;
+    Ok(summary)
+}
+
+type Lines = (Vec<(usize, IncomingEvent)>, Vec<(usize, String)>);
+
+fn read_ndjson(bytes: &[u8]) -> Lines {
+    let text = String::from_utf8_lossy(bytes);
+    let mut events = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<IncomingEvent>(line) {
+            Ok(event) => events.push((index + 1, event)),
+            Err(error) => rejected.push((index + 1, format!("not an event: {error}"))),
+        }
+    }
+    (events, rejected)
+}
+
+/// The export's CSV. Rows are newest first there; they are stored oldest first, as the
+/// chain was built, with ties kept in the order they were exported from.
+fn read_csv(bytes: &[u8]) -> Result<Lines, ImportError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|error| ImportError::Format(format!("the CSV header can't be read: {error}")))?
+        .clone();
+    let column = |name: &str| {
+        headers.iter().position(|header| header == name).ok_or_else(|| {
+            ImportError::Format(format!(
+                "the CSV has no {name:?} column; expected the export's columns: {}",
+                CSV_HEADER.join(", ")
+            ))
+        })
+    };
+    let (time, customer, action, user, event_id, kind, details) = (
+        column("Date-Time (UTC)")?,
+        column("Customer ID")?,
+        column("Action")?,
+        column("Partner user")?,
+        column("Event ID")?,
+        column("Action kind")?,
+        column("Details (JSON)")?,
+    );
+    let mut events = Vec::new();
+    let mut rejected = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                let line = error.position().map_or(0, |position| position.line() as usize);
+                rejected.push((line, format!("not a CSV record: {error}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |position| position.line() as usize);
+        let cell = |index: usize| record.get(index).unwrap_or_default();
+        let parsed = (|| {
+            let occurred_at = NaiveDateTime::parse_from_str(cell(time), CSV_TIME_FORMAT)
+                .map_err(|_| format!("Date-Time (UTC): {:?} is not YYYY-MM-DD HH:MM:SS", cell(time)))?
+                .and_utc();
+            let customer_id = match cell(customer) {
+                "" => None,
+                id => Some(
+                    id.parse::<i64>()
+                        .map_err(|_| format!("Customer ID: {id:?} is not a number"))?,
+                ),
+            };
+            let details = serde_json::from_str(cell(details))
+                .map_err(|error| format!("Details (JSON): not JSON: {error}"))?;
+            Ok::<_, String>(IncomingEvent {
+                id: restore_formula(cell(event_id)),
+                occurred_at: occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                customer_id,
+                partner_user: restore_formula(cell(user)),
+                action: cell(kind).to_string(),
+                action_text: Some(restore_formula(cell(action))),
+                details,
+            })
+        })();
+        match parsed {
+            Ok(event) => events.push((line, event)),
+            Err(why) => rejected.push((line, why)),
+        }
+    }
+    events.reverse();
+    events.sort_by(|(_, a), (_, b)| a.occurred_at.cmp(&b.occurred_at));
+    Ok((events, rejected))
+}
+
+/// Undoes the export's formula neutralising (a `'` before `=`, `+`, `-`, `@`, …).
+fn restore_formula(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) => rest.to_string(),
+        _ => cell.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_known_by_extension() {
+        assert_eq!(
+            ImportFormat::from_path(Path::new("a.CSV")),
+            Some(ImportFormat::Csv)
+        );
+        assert_eq!(
+            ImportFormat::from_path(Path::new("a.ndjson")),
+            Some(ImportFormat::Ndjson)
+        );
+        assert_eq!(ImportFormat::from_path(Path::new("a.txt")), None);
+    }
+
+    #[test]
+    fn bad_ndjson_lines_are_reported_by_number() {
+        let (events, rejected) = read_ndjson(
+            b"{\"id\":\"a\",\"occurred_at\":\"2026-11-20T09:15:00Z\",\"partner_user\":\"x\",\"action\":\"y\",\"details\":{}}\n\nnot json\n",
+        );
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, 1);
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].0, 3);
+    }
+
+    #[test]
+    fn a_csv_without_the_machine_columns_is_refused_with_the_expected_header() {
+        let error = read_csv(b"Date-Time (UTC),Action\r\n").unwrap_err();
+        assert!(error.to_string().contains("no \"Customer ID\" column"), "{error}");
+    }
+
+    #[test]
+    fn neutralised_formulas_are_restored() {
+        assert_eq!(restore_formula("'=SUM(A1)"), "=SUM(A1)");
+        assert_eq!(restore_formula("'plain"), "'plain");
+        assert_eq!(restore_formula("plain"), "plain");
+    }
+}
