@@ -100,6 +100,7 @@ pub async fn verify_partner(
     let mut prev_id = i64::MIN;
     let mut expected_seq: i64 = 1;
     let mut next_checkpoint = checkpoints.iter().peekable();
+    let mut pending: Option<(ChainBreak, i64, Problem)> = None;
     while let Some(row) = rows.try_next().await? {
         let (id, seq_text, stored_prev, stored_hash, ..) = &row;
         let stored_prev = stored_prev.as_deref().unwrap_or_default();
@@ -125,13 +126,15 @@ pub async fn verify_partner(
             .as_ref()
             .is_some_and(|content| content.chained_hash(stored_prev) == stored_hash);
         let fits_chain = stored_prev == prev_hash;
+        // Cases that need another look at the table are settled after the walk's
+        // connection is released (a one-connection pool must not deadlock).
         let problem = match (fits_own_hash, fits_chain) {
             (true, true) if seq == expected_seq => None,
-            (true, true) => Some((
+            (true, true) => Some(Problem::Known(
                 TamperKind::Edited,
                 format!("its chain position was changed from #{expected_seq} to #{seq}"),
             )),
-            (false, true) => Some((
+            (false, true) => Some(Problem::Known(
                 TamperKind::Edited,
                 "its content no longer matches its hash".to_string(),
             )),
@@ -140,53 +143,25 @@ pub async fn verify_partner(
                     .as_ref()
                     .is_some_and(|content| content.chained_hash(&prev_hash) == stored_hash);
                 Some(if link_edited {
-                    (
+                    Problem::Known(
                         TamperKind::Edited,
                         "its link to the previous event was changed".into(),
                     )
                 } else {
-                    (
+                    Problem::Known(
                         TamperKind::Inserted,
                         "it matches neither its own hash nor its place: the server did not write it".into(),
                     )
                 })
             }
-            (true, false) if seq > expected_seq => match row_following(pool, partner_id, &prev_hash).await? {
-                Some((moved_id, moved_seq)) => Some((
-                    TamperKind::Reordered,
-                    format!(
-                        "the event that belongs at #{expected_seq} (row id {moved_id}) was moved to #{}",
-                        moved_seq.unwrap_or_default()
-                    ),
-                )),
-                None if seq == expected_seq + 1 => Some((
-                    TamperKind::Deleted,
-                    format!("event #{expected_seq} before it is missing"),
-                )),
-                None => Some((
-                    TamperKind::Deleted,
-                    format!("events #{expected_seq}–#{} before it are missing", seq - 1),
-                )),
-            },
-            (true, false) => {
-                let belongs_after = position_of_hash(pool, partner_id, stored_prev).await?;
-                Some(match belongs_after {
-                    Some(after) => (
-                        TamperKind::Reordered,
-                        format!(
-                            "this event belongs after #{after}, not after #{}",
-                            expected_seq - 1
-                        ),
-                    ),
-                    None => (
-                        TamperKind::Inserted,
-                        "it links to no event of this chain: the server did not write it".into(),
-                    ),
-                })
-            }
+            (true, false) if seq > expected_seq => Some(Problem::Gap { expected_seq }),
+            (true, false) => Some(Problem::LinksElsewhere {
+                stored_prev: stored_prev.to_string(),
+                expected_seq,
+            }),
         };
-        if let Some((kind, detail)) = problem {
-            report.broken = Some(at(kind, Some(seq), detail));
+        if let Some(problem) = problem {
+            pending = Some((at(TamperKind::Edited, Some(seq), String::new()), seq, problem));
             break;
         }
         if *id <= prev_id {
@@ -221,6 +196,12 @@ pub async fn verify_partner(
     }
     drop(rows);
 
+    if let Some((mut broken, seq, problem)) = pending {
+        let (kind, detail) = problem.settle(pool, partner_id, &prev_hash, seq).await?;
+        broken.kind = kind;
+        broken.detail = detail;
+        report.broken = Some(broken);
+    }
     if report.broken.is_none() {
         if let Some(checkpoint) = next_checkpoint.next() {
             let last = expected_seq - 1;
@@ -237,6 +218,67 @@ pub async fn verify_partner(
         }
     }
     Ok(report)
+}
+
+/// A broken link found during the walk, named once the walk is over.
+enum Problem {
+    Known(TamperKind, String),
+    /// The row links past a missing position: deleted, or moved elsewhere.
+    Gap {
+        expected_seq: i64,
+    },
+    /// The row is in sequence but follows another event: moved, or forged.
+    LinksElsewhere {
+        stored_prev: String,
+        expected_seq: i64,
+    },
+}
+
+impl Problem {
+    async fn settle(
+        self,
+        pool: &SqlitePool,
+        partner_id: i64,
+        prev_hash: &str,
+        seq: i64,
+    ) -> Result<(TamperKind, String), sqlx::Error> {
+        Ok(match self {
+            Problem::Known(kind, detail) => (kind, detail),
+            Problem::Gap { expected_seq } => match row_following(pool, partner_id, prev_hash).await? {
+                Some((moved_id, moved_seq)) => (
+                    TamperKind::Reordered,
+                    format!(
+                        "the event that belongs at #{expected_seq} (row id {moved_id}) was moved to #{}",
+                        moved_seq.unwrap_or_default()
+                    ),
+                ),
+                None if seq == expected_seq + 1 => (
+                    TamperKind::Deleted,
+                    format!("event #{expected_seq} before it is missing"),
+                ),
+                None => (
+                    TamperKind::Deleted,
+                    format!("events #{expected_seq}–#{} before it are missing", seq - 1),
+                ),
+            },
+            Problem::LinksElsewhere {
+                stored_prev,
+                expected_seq,
+            } => match position_of_hash(pool, partner_id, &stored_prev).await? {
+                Some(after) => (
+                    TamperKind::Reordered,
+                    format!(
+                        "this event belongs after #{after}, not after #{}",
+                        expected_seq - 1
+                    ),
+                ),
+                None => (
+                    TamperKind::Inserted,
+                    "it links to no event of this chain: the server did not write it".into(),
+                ),
+            },
+        })
+    }
 }
 
 /// The partner's checkpoints in chain order, or the first whose signature fails.

@@ -7,6 +7,7 @@ mod bad_input;
 mod customers;
 mod demo;
 mod export;
+mod integrity;
 mod security;
 mod shutdown;
 mod support;

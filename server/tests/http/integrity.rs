@@ -1,0 +1,292 @@
+//! Tamper evidence: the database file is edited directly, as someone with disk access
+//! would, and `verify` must notice every change; untouched databases always verify.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
+use app::integrity::model::TamperKind;
+use app::integrity::verify::{partners_to_verify, verify_partner};
+use chrono::Utc;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use server::demo::{DemoOptions, seed_demo};
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+use crate::support::demo_now;
+
+/// A seeded database with a checkpoint at every chain's head, closed so it is one file.
+async fn template(dir: &Path, seed: u64, events: usize) -> (PathBuf, CheckpointSigner) {
+    let path = dir.join("template.sqlite");
+    let pool = app::db::connect(&path).await.unwrap();
+    seed_demo(
+        &pool,
+        &DemoOptions {
+            seed,
+            events,
+            now: demo_now(),
+        },
+    )
+    .await
+    .unwrap();
+    let signer = CheckpointSigner::load_or_create(&dir.join("signing.key")).unwrap();
+    sign_checkpoints(&pool, &signer, Utc::now()).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    (path, signer)
+}
+
+/// The attacker's connection: no migrations, no foreign keys, nothing of the app's.
+async fn open_raw(path: &Path) -> SqlitePool {
+    let options = SqliteConnectOptions::from_str("sqlite://")
+        .unwrap()
+        .filename(path)
+        .foreign_keys(false);
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap()
+}
+
+/// A new file each round: a closing connection may still write into its old file.
+fn fresh_copy(template: &Path, dir: &Path, round: usize) -> PathBuf {
+    let work = dir.join(format!("work-{round}.sqlite"));
+    std::fs::copy(template, &work).unwrap();
+    work
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Tamper {
+    EditField,
+    DeleteRow,
+    InsertForgedRow,
+    SwapRows,
+    TruncateTail,
+    EditCheckpoint,
+}
+
+const TAMPERS: [Tamper; 6] = [
+    Tamper::EditField,
+    Tamper::DeleteRow,
+    Tamper::InsertForgedRow,
+    Tamper::SwapRows,
+    Tamper::TruncateTail,
+    Tamper::EditCheckpoint,
+];
+
+/// What `verify` should call each tampering (an edited chain position reads as a move).
+fn expected_kinds(tamper: Tamper) -> &'static [TamperKind] {
+    match tamper {
+        Tamper::EditField => &[TamperKind::Edited, TamperKind::Reordered, TamperKind::Deleted],
+        Tamper::DeleteRow => &[TamperKind::Deleted, TamperKind::Truncated],
+        Tamper::InsertForgedRow => &[TamperKind::Inserted, TamperKind::Edited],
+        Tamper::SwapRows => &[TamperKind::Reordered],
+        Tamper::TruncateTail => &[TamperKind::Truncated],
+        Tamper::EditCheckpoint => &[TamperKind::ForgedCheckpoint],
+    }
+}
+
+/// Applies one random tampering to `partner`'s rows; returns a description for failures.
+async fn tamper(pool: &SqlitePool, partner: i64, kind: Tamper, rng: &mut StdRng) -> String {
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, chain_seq FROM activity_events WHERE partner_id = $1 ORDER BY chain_seq")
+            .bind(partner)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let (id, seq) = *rows.choose(rng).unwrap();
+    let run = |sql: String| async move {
+        sqlx::query(&sql).execute(pool).await.unwrap();
+        sql
+    };
+    match kind {
+        Tamper::EditField => {
+            let edits = [
+                format!(
+                    "UPDATE activity_events SET occurred_at = strftime('%Y-%m-%dT%H:%M:%SZ', occurred_at, '+1 second') WHERE id = {id}"
+                ),
+                format!(
+                    "UPDATE activity_events SET customer_id = CASE WHEN customer_id IS NULL THEN 1 ELSE customer_id + 1 END WHERE id = {id}"
+                ),
+                format!("UPDATE activity_events SET partner_user_id = partner_user_id + 1 WHERE id = {id}"),
+                format!(
+                    "UPDATE activity_events SET action_kind = 'assigned_license' || action_kind WHERE id = {id}"
+                ),
+                format!("UPDATE activity_events SET action_text = action_text || ' ' WHERE id = {id}"),
+                format!(
+                    "UPDATE activity_events SET details = replace(details, '\"type\"', '\"type\" ') WHERE id = {id}"
+                ),
+                format!("UPDATE activity_events SET external_id = external_id || 'x' WHERE id = {id}"),
+                format!("UPDATE activity_events SET recorded_at = '2020-01-01T00:00:00Z' WHERE id = {id}"),
+                format!("UPDATE activity_events SET prev_hash = CASE WHEN substr(prev_hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(prev_hash, 2) WHERE id = {id}"),
+                format!(
+                    "UPDATE activity_events SET event_hash = CASE WHEN substr(event_hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(event_hash, 2) WHERE id = {id}"
+                ),
+                format!("UPDATE activity_events SET chain_seq = chain_seq + 100000 WHERE id = {id}"),
+                format!("UPDATE activity_events SET customer_id = 'seven' WHERE id = {id}"),
+            ];
+            run(edits.choose(rng).unwrap().clone()).await
+        }
+        Tamper::DeleteRow => run(format!("DELETE FROM activity_events WHERE id = {id}")).await,
+        Tamper::InsertForgedRow => {
+            let (max_seq, head): (i64, String) = sqlx::query_as(
+                "SELECT chain_seq, event_hash FROM activity_events WHERE partner_id = $1 ORDER BY chain_seq DESC LIMIT 1",
+            )
+            .bind(partner)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            let (chain_seq, prev_hash, event_hash) = match rng.gen_range(0..3) {
+                // Outside the chain altogether.
+                0 => ("NULL".to_string(), "NULL".to_string(), "NULL".to_string()),
+                // Appended after the head, with a made-up hash.
+                1 => (
+                    (max_seq + 1).to_string(),
+                    format!("'{head}'"),
+                    format!("'{}'", "ab".repeat(32)),
+                ),
+                // Given a copied row's chain fields, at a free position in the middle.
+                _ => (
+                    (seq * 1000 + 7).to_string(),
+                    "prev_hash".to_string(),
+                    "event_hash".to_string(),
+                ),
+            };
+            run(format!(
+                "INSERT INTO activity_events
+                    (partner_id, external_id, occurred_at, customer_id, partner_user_id, action_kind,
+                     action_text, details, recorded_at, chain_seq, prev_hash, event_hash)
+                 SELECT partner_id, 'forged-' || external_id, occurred_at, customer_id, partner_user_id,
+                        action_kind, action_text, details, recorded_at, {chain_seq}, {prev_hash}, {event_hash}
+                 FROM activity_events WHERE id = {id}"
+            ))
+            .await
+        }
+        Tamper::SwapRows => {
+            let (other_id, other_seq) = loop {
+                let pick = *rows.choose(rng).unwrap();
+                if pick.0 != id {
+                    break pick;
+                }
+            };
+            run(format!(
+                "UPDATE activity_events SET chain_seq = -1 WHERE id = {id};
+                 UPDATE activity_events SET chain_seq = {seq} WHERE id = {other_id};
+                 UPDATE activity_events SET chain_seq = {other_seq} WHERE id = {id};"
+            ))
+            .await
+        }
+        Tamper::TruncateTail => {
+            let keep = rows.len() as i64 - rng.gen_range(1..=10);
+            run(format!(
+                "DELETE FROM activity_events WHERE partner_id = {partner} AND chain_seq > {keep}"
+            ))
+            .await
+        }
+        Tamper::EditCheckpoint => {
+            let edits = [
+                format!(
+                    "UPDATE chain_checkpoints SET chain_seq = chain_seq - 1 WHERE partner_id = {partner}"
+                ),
+                format!(
+                    "UPDATE chain_checkpoints SET head_hash = CASE WHEN substr(head_hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(head_hash, 2) WHERE partner_id = {partner}"
+                ),
+                format!(
+                    "UPDATE chain_checkpoints SET signed_at = '2030-01-01T00:00:00Z' WHERE partner_id = {partner}"
+                ),
+                format!(
+                    "UPDATE chain_checkpoints SET signature = CASE WHEN substr(signature, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(signature, 2) WHERE partner_id = {partner}"
+                ),
+            ];
+            run(edits.choose(rng).unwrap().clone()).await
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untouched_databases_always_verify() {
+    for seed in [1, 2, 3, 20261125] {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, signer) = template(dir.path(), seed, 400).await;
+        let pool = open_raw(&path).await;
+        for partner in partners_to_verify(&pool).await.unwrap() {
+            let report = verify_partner(&pool, partner, &signer.verifying_key())
+                .await
+                .unwrap();
+            assert_eq!(report.broken, None, "seed {seed}: {report}");
+            assert!(report.checkpoint.is_some(), "the head is signed");
+            assert!(report.to_string().starts_with("intact: "), "{report}");
+        }
+        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM activity_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(total, 400);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_random_tamperings_are_all_detected() {
+    let seed: u64 = std::env::var("TAMPER_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| rand::thread_rng().r#gen());
+    println!("TAMPER_SEED={seed}");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let (template, signer) = template(dir.path(), 5, 300).await;
+    let key = signer.verifying_key();
+
+    let mut named_as_expected = std::collections::HashMap::<Tamper, (usize, usize)>::new();
+    for round in 0..1000 {
+        let work = fresh_copy(&template, dir.path(), round);
+        let pool = open_raw(&work).await;
+        let partner = rng.gen_range(1..=2);
+        let kind = *TAMPERS.choose(&mut rng).unwrap();
+        let what = tamper(&pool, partner, kind, &mut rng).await;
+        if std::env::var("TAMPER_TRACE").is_ok() {
+            println!("round {round}: partner {partner}: {what}");
+        }
+        let mut found = None;
+        for other in partners_to_verify(&pool).await.unwrap() {
+            let report = verify_partner(&pool, other, &key).await.unwrap();
+            if other != partner {
+                assert_eq!(
+                    report.broken, None,
+                    "round {round}: partner {other} untouched but {report}"
+                );
+            } else {
+                found = report.broken;
+            }
+        }
+        let found = found.unwrap_or_else(|| panic!("round {round} (seed {seed}): not detected: {what}"));
+        let counts = named_as_expected.entry(kind).or_default();
+        counts.1 += 1;
+        if expected_kinds(kind).contains(&found.kind) {
+            counts.0 += 1;
+        } else {
+            panic!("round {round} (seed {seed}): {what} was reported as {found:?}");
+        }
+        pool.close().await;
+        if round >= 2 {
+            let old = dir.path().join(format!("work-{}.sqlite", round - 2));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", old.display()));
+            }
+        }
+    }
+    for (kind, (named, total)) in &named_as_expected {
+        println!("{kind:?}: {total} tamperings, all detected, {named} named as expected");
+    }
+    assert_eq!(
+        named_as_expected.len(),
+        TAMPERS.len(),
+        "every kind of tampering was tried"
+    );
+}
