@@ -86,6 +86,7 @@ pub async fn import_file(
         ImportFormat::Ndjson => read_ndjson(&bytes),
         ImportFormat::Csv => read_csv(&bytes)?,
     };
+    let read = lines.len() + rejected.len();
     let directory = PartnerDirectory::load(pool, partner_id).await?;
     let now = Utc::now();
     let mut resolved: Vec<(usize, NewEvent)> = Vec::with_capacity(lines.len());
@@ -96,7 +97,7 @@ pub async fn import_file(
         }
     }
     let mut summary = ImportSummary {
-        read: lines.len() + rejected.len(),
+        read,
         ..ImportSummary::default()
     };
     let progress = if show_progress {

@@ -124,7 +124,9 @@ async fn tamper(pool: &SqlitePool, partner: i64, kind: Tamper, rng: &mut StdRng)
                 ),
                 format!("UPDATE activity_events SET external_id = external_id || 'x' WHERE id = {id}"),
                 format!("UPDATE activity_events SET recorded_at = '2020-01-01T00:00:00Z' WHERE id = {id}"),
-                format!("UPDATE activity_events SET prev_hash = CASE WHEN substr(prev_hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(prev_hash, 2) WHERE id = {id}"),
+                format!(
+                    "UPDATE activity_events SET prev_hash = CASE WHEN substr(prev_hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(prev_hash, 2) WHERE id = {id}"
+                ),
                 format!(
                     "UPDATE activity_events SET event_hash = CASE WHEN substr(event_hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(event_hash, 2) WHERE id = {id}"
                 ),

@@ -7,6 +7,8 @@ mod bad_input;
 mod customers;
 mod demo;
 mod export;
+mod import;
+mod ingest;
 mod integrity;
 mod security;
 mod shutdown;

@@ -25,7 +25,7 @@ pub struct TestApp {
     pub now: DateTime<Utc>,
     pub signer: Arc<CheckpointSigner>,
     /// Holds the database file and the signing key.
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 pub fn demo_now() -> DateTime<Utc> {
@@ -74,7 +74,7 @@ pub async fn spawn_app() -> TestApp {
         db,
         now,
         signer,
-        dir,
+        _dir: dir,
     }
 }
 

@@ -1,0 +1,282 @@
+//! `POST /api/v1/events` over real HTTP: tokens, idempotency, all-or-nothing batches, clear
+//! refusals, and exports recorded as events.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{CONTOSO_CUSTOMER, FABRIKAM_CUSTOMER, TestApp, assert_status, client, spawn_app};
+
+const CONTOSO: i64 = 1;
+const FABRIKAM: i64 = 2;
+
+async fn token_for(app: &TestApp, partner: i64) -> String {
+    let (_, secret) = app::api_tokens::store::create(&app.db, partner, partner_admin(partner), "Test system")
+        .await
+        .unwrap();
+    secret
+}
+
+/// The first user of each demo partner is its Global admin.
+fn partner_admin(partner: i64) -> i64 {
+    if partner == CONTOSO { 1 } else { 8 }
+}
+
+fn event(id: &str, customer: i64, user: &str) -> Value {
+    json!({
+        "id": id,
+        "occurred_at": "2026-11-20T09:15:00Z",
+        "customer_id": customer,
+        "partner_user": user,
+        "action": "assigned_license",
+        "details": {"type": "license_assignment", "product": "Microsoft 365 E3", "user_principal_name": "minji@hanbit.example"}
+    })
+}
+
+async fn send(app: &TestApp, token: Option<&str>, body: &Value) -> reqwest::Response {
+    let mut request = client()
+        .post(app.url("/api/v1/events"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+async fn stored_with_prefix(app: &TestApp, prefix: &str) -> i64 {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM activity_events WHERE external_id LIKE $1 || '%'")
+            .bind(prefix)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_stored_once_even_when_sent_twice() {
+    let app = spawn_app().await;
+    let token = token_for(&app, CONTOSO).await;
+    let batch = json!({"events": (0..50).map(|n| event(&format!("crm-{n}"), CONTOSO_CUSTOMER, "sales.agent@contoso.example")).collect::<Vec<_>>()});
+    let first = assert_status(send(&app, Some(&token), &batch).await, StatusCode::OK).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&first).unwrap(),
+        json!({"stored": 50, "duplicates": 0})
+    );
+    let again = assert_status(send(&app, Some(&token), &batch).await, StatusCode::OK).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&again).unwrap(),
+        json!({"stored": 0, "duplicates": 50})
+    );
+    assert_eq!(stored_with_prefix(&app, "crm-").await, 50);
+
+    // The events are in Contoso's log, chained, and the chain verifies.
+    let viewer = app.signed_in("global.admin@contoso.example").await;
+    let listed = app
+        .list(&viewer, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z")
+        .await;
+    let listed: Vec<app::activity::model::ActivityEntry> = listed.json().await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|entry| entry.event_id.starts_with("crm-"))
+            .count(),
+        50
+    );
+    let report = app::integrity::verify::verify_partner(&app.db, CONTOSO, &app.signer.verifying_key())
+        .await
+        .unwrap();
+    assert_eq!(report.broken, None, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_live_token_nothing_is_stored() {
+    let app = spawn_app().await;
+    let batch = json!({"events": [event("x-1", CONTOSO_CUSTOMER, "sales.agent@contoso.example")]});
+    for token in [None, Some("alog_not-a-real-token"), Some("Basic abc")] {
+        let response = send(&app, token, &batch).await;
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body = assert_status(response, StatusCode::UNAUTHORIZED).await;
+        assert!(body.contains("Send a live API token"), "{body}");
+    }
+    let token = token_for(&app, CONTOSO).await;
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM api_tokens")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    app::api_tokens::store::revoke(&app.db, CONTOSO, id)
+        .await
+        .unwrap();
+    assert_status(send(&app, Some(&token), &batch).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(stored_with_prefix(&app, "x-").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_event_refuses_the_whole_batch_and_names_the_field() {
+    let app = spawn_app().await;
+    let token = token_for(&app, CONTOSO).await;
+    let good = event("b-0", CONTOSO_CUSTOMER, "sales.agent@contoso.example");
+    let cases = [
+        (
+            event("b-1", 999, "sales.agent@contoso.example"),
+            "events[1].customer_id",
+            "no customer with id 999",
+        ),
+        (
+            event("b-1", FABRIKAM_CUSTOMER, "sales.agent@contoso.example"),
+            "events[1].customer_id",
+            "belongs to your organisation",
+        ),
+        (
+            event("b-1", CONTOSO_CUSTOMER, "global.admin@fabrikam.example"),
+            "events[1].partner_user",
+            "no partner user",
+        ),
+        (
+            json!({"id": "b-1", "occurred_at": "soon", "partner_user": "sales.agent@contoso.example", "action": "assigned_license", "details": {}}),
+            "events[1].occurred_at",
+            "RFC 3339",
+        ),
+    ];
+    for (bad, field, words) in cases {
+        let body = assert_status(
+            send(&app, Some(&token), &json!({"events": [good.clone(), bad]})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["field"], field, "{body}");
+        assert!(body["message"].as_str().unwrap().contains(words), "{body}");
+    }
+    assert_eq!(
+        stored_with_prefix(&app, "b-").await,
+        0,
+        "nothing of a refused batch is stored"
+    );
+
+    // Reusing an id for other content is a conflict, and also stores nothing.
+    assert_status(
+        send(&app, Some(&token), &json!({"events": [good.clone()]})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut changed = event("b-0", CONTOSO_CUSTOMER, "admin.agent@contoso.example");
+    changed["occurred_at"] = json!("2026-11-21T00:00:00Z");
+    let new_one = event("b-2", CONTOSO_CUSTOMER, "sales.agent@contoso.example");
+    let body = assert_status(
+        send(&app, Some(&token), &json!({"events": [new_one, changed]})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(body.contains("events[1].id"), "{body}");
+    assert_eq!(stored_with_prefix(&app, "b-").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_the_right_4xx() {
+    let app = spawn_app().await;
+    let token = token_for(&app, CONTOSO).await;
+    let url = app.url("/api/v1/events");
+    let post = |body: String, kind: &'static str| {
+        client()
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", kind)
+            .body(body)
+    };
+    let text = post("{}".into(), "text/plain").send().await.unwrap();
+    assert_status(text, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    let broken = post("{\"events\": [".into(), "application/json")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_status(broken, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("not a batch"), "{body}");
+    let unknown = post(r#"{"events": [], "partner_id": 2}"#.into(), "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_status(unknown, StatusCode::BAD_REQUEST).await;
+    let empty = post(r#"{"events": []}"#.into(), "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_status(empty, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let many = json!({"events": (0..1001).map(|n| event(&format!("m-{n}"), CONTOSO_CUSTOMER, "sales.agent@contoso.example")).collect::<Vec<_>>()});
+    let body = assert_status(
+        post(many.to_string(), "application/json").send().await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(body.contains("1 to 1000 events"), "{body}");
+    // Announce a body over the limit and send none: the answer comes from the length alone.
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    let request = format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        app.address,
+        app::ingest::INGEST_BODY_LIMIT_BYTES + 1
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 64];
+    let read = tokio::io::AsyncReadExt::read(&mut stream, &mut answer)
+        .await
+        .unwrap();
+    let status_line = String::from_utf8_lossy(&answer[..read]).to_string();
+    assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partners_token_writes_into_that_partners_log_only() {
+    let app = spawn_app().await;
+    let fabrikam = token_for(&app, FABRIKAM).await;
+    let batch = json!({"events": [event("f-1", FABRIKAM_CUSTOMER, "global.admin@fabrikam.example")]});
+    assert_status(send(&app, Some(&fabrikam), &batch).await, StatusCode::OK).await;
+    let (partner,): (i64,) =
+        sqlx::query_as("SELECT partner_id FROM activity_events WHERE external_id = 'f-1'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(partner, FABRIKAM);
+    // Contoso's customer is unknown to Fabrikam's token.
+    let contoso_customer =
+        json!({"events": [event("f-2", CONTOSO_CUSTOMER, "global.admin@fabrikam.example")]});
+    assert_status(
+        send(&app, Some(&fabrikam), &contoso_customer).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_export_is_recorded_as_an_event_of_its_exporter() {
+    let app = spawn_app().await;
+    let viewer = app.signed_in("billing.admin@contoso.example").await;
+    let fields = [
+        ("from", "2026-10-01T00:00:00Z"),
+        ("to", "2026-11-01T00:00:00Z"),
+        ("from_date", "2026-10-01"),
+        ("to_date", "2026-10-31"),
+        ("filter", "한빛"),
+    ];
+    assert_status(app.export(&viewer, &fields).await, StatusCode::OK).await;
+    let (user, details): (String, String) = sqlx::query_as(
+        "SELECT u.email, e.details FROM activity_events e JOIN partner_users u ON u.id = e.partner_user_id
+         WHERE e.action_kind = 'exported_activity_log'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(user, "billing.admin@contoso.example");
+    let details: Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(
+        details,
+        json!({"type": "export", "from_date": "2026-10-01", "to_date": "2026-10-31", "filter": "한빛", "format": "csv"})
+    );
+    let report = app::integrity::verify::verify_partner(&app.db, CONTOSO, &app.signer.verifying_key())
+        .await
+        .unwrap();
+    assert_eq!(report.broken, None, "{report}");
+}
