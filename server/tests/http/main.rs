@@ -6,6 +6,7 @@ mod activity;
 mod bad_input;
 mod customers;
 mod demo;
+mod durability;
 mod export;
 mod import;
 mod ingest;

@@ -1,40 +1,20 @@
 //! The real binary stops cleanly on SIGTERM: requests in flight get their answer first.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::BufRead;
+use std::process::Command;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{PASSWORD, client};
+use crate::support::{PASSWORD, RunningServer, client, start_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args([
-            "--db",
-            dir.path().join("db.sqlite").to_str().unwrap(),
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut line = String::new();
-    let url = loop {
-        line.clear();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the server exited before listening"
-        );
-        if let Some(url) = line.trim().strip_prefix("listening on ") {
-            break url.to_string();
-        }
-    };
+    let RunningServer {
+        child: mut server,
+        url,
+        stdout,
+    } = start_server(&dir.path().join("db.sqlite"), &dir.path().join("signing.key"));
 
     let client = client();
     let response = client

@@ -157,3 +157,42 @@ pub async fn assert_status(response: Response, expected: StatusCode) -> String {
     assert_eq!(status, expected, "unexpected status; body: {body}");
     body
 }
+
+/// The real `server` binary, serving `db` on a free port.
+pub struct RunningServer {
+    pub child: std::process::Child,
+    pub url: String,
+    pub stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+/// Starts `server --db DB --signing-key KEY serve` (seeding a demo database when DB is
+/// missing) and waits for its "listening on" line.
+pub fn start_server(db: &std::path::Path, key: &std::path::Path) -> RunningServer {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--signing-key",
+            key.to_str().unwrap(),
+        ])
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let url = loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server exited before listening"
+        );
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            break url.to_string();
+        }
+    };
+    RunningServer { child, url, stdout }
+}
