@@ -1,0 +1,81 @@
+import { expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { baseUrl, hydrated, loadedCounts, signIn, test } from './helpers';
+
+function database(): string {
+  const path = process.env.E2E_DATABASE;
+  if (!path) throw new Error('E2E_DATABASE is not set: global-setup did not start the server');
+  return path;
+}
+
+/** Runs SQL on the server's database file directly, as someone with disk access could. */
+function sql(statement: string): string {
+  return execFileSync('sqlite3', [database(), statement], { encoding: 'utf8' }).trim();
+}
+
+function serverCommand(...args: string[]): string {
+  const root = resolve(__dirname, '..', '..');
+  return execFileSync(
+    join(root, 'target', 'debug', 'server'),
+    ['--db', database(), '--signing-key', join(dirname(database()), 'signing.key'), ...args],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, RUST_LOG: 'warn' } },
+  );
+}
+
+const badge = (page: import('@playwright/test').Page) => page.locator('.integrity');
+
+test('the integrity badge says how much of the period a signed checkpoint covers', async ({ page }) => {
+  // Sign a checkpoint now, on demand, so every event so far is covered.
+  expect(serverCommand('checkpoint')).toMatch(/partner 1: signed a checkpoint at event #\d+|no chain grew/);
+  await signIn(page, 'admin.agent@contoso.example');
+  const { total } = await loadedCounts(page);
+  await expect(badge(page)).toHaveAttribute('data-integrity', 'verified');
+  await expect(badge(page)).toContainText(`Verified All ${total} events of this period are covered by the signed checkpoint of`);
+  await badge(page).getByText('How is this checked?').click();
+  await expect(badge(page).locator('.public-key')).toHaveText(/^[0-9a-f]{64}$/);
+});
+
+test('an export is itself recorded in the log, by the user who made it', async ({ page }) => {
+  await signIn(page, 'billing.admin@contoso.example');
+  await loadedCounts(page);
+  await page.getByLabel('Filter').fill('한빛');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  expect(readFileSync((await download.path())!).length).toBeGreaterThan(100);
+
+  await page.reload();
+  await hydrated(page);
+  await page.getByLabel('Filter').fill('exported the activity log billing.admin');
+  const row = page.locator('tr.event').first();
+  await expect(row).toContainText('Exported the activity log');
+  await expect(row).toContainText('billing.admin@contoso.example');
+  await row.getByRole('button').click();
+  await expect(page.locator('.event-details').first()).toContainText('한빛');
+  // The new event came after the last checkpoint: chained, but not yet signed.
+  await expect(badge(page)).toHaveAttribute('data-integrity', 'partial');
+  await expect(badge(page)).toContainText('will be signed at the next checkpoint');
+});
+
+test('editing the database file directly turns the badge red at the edited event', async ({ page }) => {
+  const [id, seq, original] = sql(
+    "SELECT id, chain_seq, action_text FROM activity_events WHERE partner_id = 1 AND action_kind = 'ordered_subscriptions' ORDER BY occurred_at DESC LIMIT 1",
+  ).split('|');
+  sql(`UPDATE activity_events SET action_text = 'Nothing to see here' WHERE id = ${id}`);
+  try {
+    await signIn(page, 'global.admin@contoso.example');
+    await expect(badge(page)).toHaveAttribute('data-integrity', 'broken');
+    await expect(badge(page)).toContainText(`Tampering detected The log is broken at event #${seq}`);
+    await expect(badge(page)).toContainText('edited: its content no longer matches its hash');
+    expect(() => serverCommand('verify')).toThrow(/chain\(s\) broken/);
+  } finally {
+    sql(`UPDATE activity_events SET action_text = '${original.replace(/'/g, "''")}' WHERE id = ${id}`);
+  }
+  await page.reload();
+  await hydrated(page);
+  await expect(badge(page)).not.toHaveAttribute('data-integrity', 'broken');
+  expect(serverCommand('verify')).toContain('partner 1: intact');
+});
