@@ -280,3 +280,36 @@ async fn every_export_is_recorded_as_an_event_of_its_exporter() {
         .unwrap();
     assert_eq!(report.broken, None, "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_description_matches_the_endpoint() {
+    let doc: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/openapi.json"
+    )))
+    .unwrap();
+    let documented: Vec<&str> = doc["components"]["schemas"]["Event"]["properties"]["action"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kind| kind.as_str().unwrap())
+        .collect();
+    let known: Vec<&str> = app::activity::model::ActionKind::ALL
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect();
+    assert_eq!(documented, known, "every action kind is documented");
+    assert_eq!(
+        doc["components"]["schemas"]["Batch"]["properties"]["events"]["maxItems"],
+        app::ingest::MAX_BATCH_EVENTS
+    );
+
+    let app = spawn_app().await;
+    let token = token_for(&app, CONTOSO).await;
+    let example =
+        &doc["paths"]["/api/v1/events"]["post"]["requestBody"]["content"]["application/json"]["example"];
+    let body = assert_status(send(&app, Some(&token), example).await, StatusCode::OK).await;
+    let answer_example =
+        &doc["paths"]["/api/v1/events"]["post"]["responses"]["200"]["content"]["application/json"]["example"];
+    assert_eq!(&serde_json::from_str::<Value>(&body).unwrap(), answer_example);
+}
