@@ -146,3 +146,132 @@ fn generated_bad_input_gets_a_readable_4xx_and_changes_nothing() {
     );
     assert_eq!(answered[5], 0);
 }
+
+/// A JSON value that fits no field of an event: wrong types, absurd numbers, nasty text.
+fn bad_json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::json;
+    prop_oneof![
+        Just(json!(null)),
+        Just(json!({})),
+        Just(json!([])),
+        Just(json!(true)),
+        Just(json!(-1)),
+        Just(json!(1e308)),
+        Just(json!("")),
+        Just(json!("9999-12-31T23:59:59Z")),
+        Just(json!("' OR 1=1 --")),
+        Just(json!({"type": "order"})),
+        Just(json!({"type": "export", "from_date": 1})),
+        any::<i64>().prop_map(|number| json!(number)),
+        "\\PC{0,60}".prop_map(|text| json!(text)),
+        "[a-z]{1,3}".prop_map(|word| json!(word.repeat(3000))),
+    ]
+}
+
+const EVENT_FIELDS: [&str; 7] = [
+    "id",
+    "occurred_at",
+    "customer_id",
+    "partner_user",
+    "action",
+    "action_text",
+    "details",
+];
+
+/// Events with wrong, absurd or missing fields, each sent alone with a valid token: never a
+/// 5xx; a refusal is a readable 4xx; the few that are still valid (any text is a valid id)
+/// are stored and chained; nothing else in the database changes.
+#[test]
+fn generated_bad_events_get_a_readable_4xx_or_are_stored_whole() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = runtime.block_on(spawn_app());
+    let (_, token) = runtime
+        .block_on(app::api_tokens::store::create(&app.db, 1, 1, "Fuzzer"))
+        .unwrap();
+    let events_before = runtime.block_on(app.count("SELECT COUNT(*) FROM activity_events"));
+    let good = serde_json::json!({
+        "id": "fuzz-1", "occurred_at": "2026-11-20T09:15:00Z", "customer_id": 7,
+        "partner_user": "sales.agent@contoso.example", "action": "created_customer",
+        "details": {"type": "new_customer", "domain": "adatum.example"}
+    });
+    let mut runner = TestRunner::new(Config {
+        cases: 2_000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        0..EVENT_FIELDS.len(),
+        bad_json_value(),
+        proptest::collection::vec(
+            proptest::option::weighted(0.2, bad_json_value()),
+            EVENT_FIELDS.len(),
+        ),
+        any::<u64>(),
+    );
+    let stored = std::cell::Cell::new(0i64);
+    let refused = std::cell::Cell::new(0u32);
+    runner
+        .run(&strategy, |(always, bad, sometimes, unique)| {
+            let mut event = good.clone();
+            event["id"] = serde_json::json!(format!("fuzz-{unique}"));
+            event[EVENT_FIELDS[always]] = bad;
+            for (field, value) in EVENT_FIELDS.iter().zip(sometimes) {
+                if let Some(value) = value {
+                    event[*field] = value;
+                }
+            }
+            let body = serde_json::json!({ "events": [event] }).to_string();
+            let response = runtime
+                .block_on(
+                    client()
+                        .post(app.url("/api/v1/events"))
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send(),
+                )
+                .unwrap();
+            let status = response.status();
+            let answer = runtime.block_on(response.text()).unwrap();
+            prop_assert!(
+                !status.is_server_error(),
+                "{} {:.300} for {:.300}",
+                status,
+                answer,
+                body
+            );
+            if status.is_success() {
+                let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+                stored.set(stored.get() + answer["stored"].as_i64().unwrap());
+            } else {
+                assert_readable_refusal(status, &answer, &body);
+                refused.set(refused.get() + 1);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let events_after = runtime.block_on(app.count("SELECT COUNT(*) FROM activity_events"));
+    assert_eq!(
+        events_after,
+        events_before + stored.get(),
+        "only accepted events were stored"
+    );
+    let report = runtime
+        .block_on(app::integrity::verify::verify_partner(
+            &app.db,
+            1,
+            &app.signer.verifying_key(),
+        ))
+        .unwrap();
+    assert_eq!(report.broken, None, "{report}");
+    println!(
+        "bad events: 2000 sent, {} refused with a 4xx, {} stored",
+        refused.get(),
+        stored.get()
+    );
+    assert!(refused.get() > 1500, "most generated events are bad");
+}
