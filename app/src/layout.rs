@@ -104,6 +104,18 @@ fn RoleRefused(viewer: Viewer, permission: Permission) -> impl IntoView {
     }
 }
 
+/// "Account settings / <current>", above each settings page's title.
+#[component]
+pub fn SettingsBreadcrumb(current: &'static str) -> impl IntoView {
+    view! {
+        <nav class="breadcrumb" aria-label="Breadcrumb">
+            <span>"Account settings"</span>
+            " / "
+            <span aria-current="page">{current}</span>
+        </nav>
+    }
+}
+
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     set_response_status(StatusCode::NOT_FOUND);

@@ -9,17 +9,35 @@ use crate::errors::AppError;
 /// The browser computes the instants from the viewer's local From/To days.
 #[server(endpoint = "list_activity")]
 pub async fn list_activity(from: String, to: String) -> Result<Vec<ActivityEntry>, AppError> {
-    use super::{period::UtcRange, queries};
-    use crate::{auth::session, errors::with_status, state::app_state};
+    use crate::errors::with_status;
 
     with_status(
         async {
-            let state = app_state()?;
-            let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
-            let range =
-                UtcRange::parse(&from, &to).map_err(|error| AppError::InvalidInput(error.to_string()))?;
-            queries::events_in_range(&state.pool, viewer.partner_id, range).await
+            let (state, viewer, range) = period_of_viewer(&from, &to).await?;
+            super::queries::events_in_range(&state.pool, viewer.partner_id, range).await
         }
         .await,
     )
+}
+
+/// The start of every server function about a period of the log: the signed-in viewer, in a
+/// role that may see it, and the period `from`–`to` (RFC 3339 instants) checked.
+#[cfg(feature = "ssr")]
+pub async fn period_of_viewer(
+    from: &str,
+    to: &str,
+) -> Result<
+    (
+        crate::state::AppState,
+        crate::auth::model::Viewer,
+        super::period::UtcRange,
+    ),
+    AppError,
+> {
+    use crate::auth::session;
+    let state = crate::state::app_state()?;
+    let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
+    let range = super::period::UtcRange::parse(from, to)
+        .map_err(|error| AppError::InvalidInput(error.to_string()))?;
+    Ok((state, viewer, range))
 }

@@ -16,7 +16,7 @@ use super::period::LocalPeriod;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::model::Viewer;
 use crate::integrity::badge::IntegrityBadge;
-use crate::layout::RequireRole;
+use crate::layout::{RequireRole, SettingsBreadcrumb};
 
 #[component]
 pub fn ActivityLogPage() -> impl IntoView {
@@ -137,11 +137,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
 
     view! {
         <section class="activity-log" aria-labelledby="activity-log-title">
-            <nav class="breadcrumb" aria-label="Breadcrumb">
-                <span>"Account settings"</span>
-                " / "
-                <span aria-current="page">"Activity log"</span>
-            </nav>
+            <SettingsBreadcrumb current="Activity log"/>
             <h1 id="activity-log-title">"Activity log"</h1>
             <p class="intro">
                 "What people at " {viewer.partner_name} " did on customer accounts. "

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::api::{CreateApiToken, RevokeApiToken, list_api_tokens};
 use super::model::{ApiTokenSummary, MAX_TOKEN_NAME_CHARS};
 use crate::auth::model::MANAGE_API_TOKENS;
-use crate::layout::RequireRole;
+use crate::layout::{RequireRole, SettingsBreadcrumb};
 
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {
@@ -44,11 +44,7 @@ fn ApiTokens() -> impl IntoView {
     };
     view! {
         <section class="api-tokens" aria-labelledby="api-tokens-title">
-            <nav class="breadcrumb" aria-label="Breadcrumb">
-                <span>"Account settings"</span>
-                " / "
-                <span aria-current="page">"API tokens"</span>
-            </nav>
+            <SettingsBreadcrumb current="API tokens"/>
             <h1 id="api-tokens-title">"API tokens"</h1>
             <p class="intro">
                 "Your systems record what your people do by sending events to "

@@ -10,18 +10,13 @@ use crate::errors::AppError;
 #[server(endpoint = "period_integrity")]
 pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIntegrity, AppError> {
     use super::{checkpoint::public_key_hex, verify::verify_partner};
-    use crate::activity::period::UtcRange;
-    use crate::auth::session;
+    use crate::activity::api::period_of_viewer;
     use crate::db::to_db_time;
     use crate::errors::with_status;
-    use crate::state::app_state;
 
     with_status(
         async {
-            let state = app_state()?;
-            let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
-            let range =
-                UtcRange::parse(&from, &to).map_err(|error| AppError::InvalidInput(error.to_string()))?;
+            let (state, viewer, range) = period_of_viewer(&from, &to).await?;
             let chain = verify_partner(&state.pool, viewer.partner_id, &state.checkpoint_key).await?;
             let covered_through = chain
                 .checkpoint

@@ -7,7 +7,7 @@ use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{client, start_server};
+use crate::support::{client, server_command, start_server};
 
 const BATCHES: usize = 200;
 const PER_BATCH: usize = 500;
@@ -136,17 +136,7 @@ async fn acknowledged_batches_survive_sigkill_exactly_once() {
         .status()
         .unwrap();
     assert!(server.child.wait().unwrap().success());
-    let verify = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--signing-key",
-            key.to_str().unwrap(),
-            "verify",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .unwrap();
+    let verify = server_command(&db, &key).arg("verify").output().unwrap();
     let report = String::from_utf8_lossy(&verify.stdout);
     println!("{report}");
     assert!(verify.status.success(), "{report}");

@@ -2,7 +2,7 @@
 //! into the same rows, NDJSON lines are checked one by one, and the chains verify.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use app::activity::csv_file::write_activity_csv;
 use app::activity::period::UtcRange;
@@ -10,21 +10,10 @@ use app::activity::queries::events_in_range;
 use chrono::Duration;
 use reqwest::StatusCode;
 
-use crate::support::{rfc3339, spawn_app};
+use crate::support::{rfc3339, server_command, spawn_app};
 
 fn server(db: &Path, key: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--signing-key",
-            key.to_str().unwrap(),
-        ])
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
+    server_command(db, key).args(args).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {

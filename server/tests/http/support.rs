@@ -158,6 +158,22 @@ pub async fn assert_status(response: Response, expected: StatusCode) -> String {
     body
 }
 
+/// The real `server` binary on `db` with the signing key `key`, run from the repository root
+/// (where `Leptos.toml` is); add the subcommand.
+pub fn server_command(db: &std::path::Path, key: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--signing-key",
+            key.to_str().unwrap(),
+        ])
+        .env("RUST_LOG", "warn");
+    command
+}
+
 /// The real `server` binary, serving `db` on a free port.
 pub struct RunningServer {
     pub child: std::process::Child,
@@ -169,16 +185,8 @@ pub struct RunningServer {
 /// missing) and waits for its "listening on" line.
 pub fn start_server(db: &std::path::Path, key: &std::path::Path) -> RunningServer {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--signing-key",
-            key.to_str().unwrap(),
-        ])
+    let mut child = server_command(db, key)
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
