@@ -23,7 +23,11 @@ test('signing in opens the activity log with the most recent month in the viewer
   const { shown, total } = await loadedCounts(page);
   expect(total).toBeGreaterThan(20);
   expect(shown).toBe(total);
-  await expect(page.locator('tr.event')).toHaveCount(total);
+  // The table knows every row; only those in view (and a margin) are in the page.
+  await expect(page.locator('table.events')).toHaveAttribute('aria-rowcount', String(total + 1));
+  const rendered = await page.locator('tr.event').count();
+  expect(rendered).toBeGreaterThan(10);
+  expect(rendered).toBeLessThanOrEqual(Math.min(total, 80));
 
   // Newest first: every row's time is no later than the one above it.
   const times = await page.locator('tr.event time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')!));
@@ -96,8 +100,10 @@ test('the filter narrows the loaded rows as you type, Korean included', async ({
   expect(after.total).toBe(before.total);
   expect(after.shown).toBeGreaterThan(0);
   expect(after.shown).toBeLessThan(before.total);
+  await expect(page.locator('table.events')).toHaveAttribute('aria-rowcount', String(after.shown + 1));
   const customers = await page.locator('tr.event td:nth-child(3)').allTextContents();
-  expect(customers).toHaveLength(after.shown);
+  expect(customers.length).toBe(Math.min(after.shown, customers.length));
+  expect(customers.length).toBeGreaterThan(0);
   for (const name of customers) expect(name).toContain('한빛');
 
   await page.getByLabel('Filter').fill('ORDERED 한빛');

@@ -4,7 +4,7 @@
 use app::activity::model::{ActionDetails, ActionKind, OrderLine};
 use app::auth::model::{DEMO_PASSWORD, Role};
 use app::auth::password::hash_password_blocking;
-use app::integrity::chain::{AppendError, NewEvent, append_events};
+use app::integrity::chain::{AppendError, NewEvent, append_new_events};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -249,6 +249,9 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
     plan.sort_by_key(|(at, _, _)| *at);
 
     let mut subscriptions: Vec<Sub> = Vec::new();
+    // Each customer's active subscriptions (indices into `subscriptions`), kept up to date
+    // so a million events don't rescan every subscription.
+    let mut active_by_customer: std::collections::HashMap<i64, Vec<usize>> = Default::default();
     let mut events: Vec<Event> = Vec::with_capacity(plan.len());
     for (at, forced_kind, forced_customer) in plan {
         let customer_index = forced_customer.unwrap_or_else(|| {
@@ -260,9 +263,7 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
             *candidates.choose(&mut rng).expect("every partner has customers")
         });
         let customer = &customers[customer_index];
-        let active: Vec<usize> = (0..subscriptions.len())
-            .filter(|&i| subscriptions[i].customer_id == customer.id && subscriptions[i].active)
-            .collect();
+        let active = active_by_customer.entry(customer.id).or_default();
         let mut kind = forced_kind.unwrap_or_else(|| match rng.gen_range(0..100) {
             0..30 => ActionKind::OrderedSubscriptions,
             30..50 => ActionKind::ChangedSubscriptionQuantity,
@@ -307,6 +308,7 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
                             quantity: sub.quantity,
                             subscription_id: sub.id.clone(),
                         };
+                        active.push(subscriptions.len());
                         subscriptions.push(sub);
                         line
                     })
@@ -332,7 +334,8 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
                 }
             }
             ActionKind::CancelledSubscription => {
-                let sub = &mut subscriptions[*active.choose(&mut rng).expect("checked non-empty")];
+                let position = rng.gen_range(0..active.len());
+                let sub = &mut subscriptions[active.swap_remove(position)];
                 sub.active = false;
                 ActionDetails::Cancellation {
                     subscription_id: sub.id.clone(),
@@ -382,26 +385,27 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
         .await?;
     }
     // Written through the same chain as ingested events, so a demo database verifies.
-    for partner in 0..PARTNERS.len() {
-        let chained: Vec<NewEvent> = events
-            .iter()
-            .enumerate()
-            .filter(|(_, event)| event.partner == partner)
-            .map(|(index, event)| NewEvent {
-                external_id: format!(
-                    "demo-{}-{:07}",
-                    PARTNERS[partner].domain.split('.').next().unwrap_or("p"),
-                    index + 1
-                ),
-                occurred_at: event.at,
-                customer_id: Some(event.customer),
-                partner_user_id: event.user,
-                action: event.kind,
-                action_text: event.kind.label().to_string(),
-                details: event.details.clone(),
-            })
-            .collect();
-        append_events(&mut tx, partner as i64 + 1, &chained, options.now).await?;
+    let event_count = events.len();
+    let mut chained: Vec<Vec<NewEvent>> = PARTNERS.iter().map(|_| Vec::new()).collect();
+    for (index, event) in events.into_iter().enumerate() {
+        let partner = &PARTNERS[event.partner];
+        chained[event.partner].push(NewEvent {
+            external_id: format!(
+                "demo-{}-{:07}",
+                partner.domain.split('.').next().unwrap_or("p"),
+                index + 1
+            ),
+            occurred_at: event.at,
+            customer_id: Some(event.customer),
+            partner_user_id: event.user,
+            action: event.kind,
+            action_text: event.kind.label().to_string(),
+            details: event.details,
+        });
+    }
+    for (partner, events) in chained.iter().enumerate() {
+        // A new database: no event can be a duplicate, so none is looked up.
+        append_new_events(&mut tx, partner as i64 + 1, events, options.now).await?;
     }
     sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo', 'true'), ('demo_seed', $1)")
         .bind(options.seed.to_string())
@@ -413,7 +417,7 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
         partners: PARTNERS.len(),
         users: users.iter().map(Vec::len).sum(),
         customers: customers.len(),
-        events: events.len(),
+        events: event_count,
         subscriptions: subscriptions.len(),
     })
 }

@@ -1,20 +1,37 @@
-//! The activity log's server function: the events of one period, for the signed-in partner.
+//! The activity log's server function: one page of a period's events, for the signed-in
+//! partner. The page asks for the pages one after another (keyset paging, newest first), so a
+//! period of any size arrives in bounded pieces.
 
 use leptos::prelude::*;
 
-use super::model::ActivityEntry;
+use super::model::EventPage;
 use crate::errors::AppError;
 
-/// Events from `from` (included) to `to` (excluded), RFC 3339 instants, newest first.
+/// Most events one page carries.
+pub const EVENTS_PER_PAGE: usize = 5_000;
+
+/// Events from `from` (included) to `to` (excluded), RFC 3339 instants, newest first,
+/// starting after `after` (the previous page's `next`; empty for the first page).
 /// The browser computes the instants from the viewer's local From/To days.
 #[server(endpoint = "list_activity")]
-pub async fn list_activity(from: String, to: String) -> Result<Vec<ActivityEntry>, AppError> {
+pub async fn list_activity(
+    from: String,
+    to: String,
+    #[server(default)] after: String,
+) -> Result<EventPage, AppError> {
+    use super::queries;
     use crate::errors::with_status;
 
     with_status(
         async {
             let (state, viewer, range) = period_of_viewer(&from, &to).await?;
-            super::queries::events_in_range(&state.pool, viewer.partner_id, range).await
+            let after = match after.trim() {
+                "" => None,
+                cursor => Some(queries::PageCursor::parse(cursor).ok_or_else(|| {
+                    AppError::InvalidInput("That page of the log does not exist; reload the page.".into())
+                })?),
+            };
+            queries::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await
         }
         .await,
     )

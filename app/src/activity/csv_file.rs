@@ -32,15 +32,30 @@ pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
     }
 }
 
-pub fn write_activity_csv<'a>(
-    entries: impl IntoIterator<Item = &'a ActivityEntry>,
-) -> Result<Vec<u8>, csv::Error> {
-    let mut writer = csv::WriterBuilder::new()
+/// The file in pieces: the BOM and header first, then rows as they are written; `take`
+/// hands over what is written so far. The export streams these pieces.
+pub struct CsvChunks {
+    writer: csv::Writer<Vec<u8>>,
+}
+
+fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
-        .from_writer(UTF8_BOM.to_vec());
-    writer.write_record(CSV_HEADER)?;
-    for entry in entries {
+        .has_headers(false)
+        .from_writer(buffer)
+}
+
+impl CsvChunks {
+    pub fn new() -> CsvChunks {
+        let mut writer = csv_writer(UTF8_BOM.to_vec());
+        writer
+            .write_record(CSV_HEADER)
+            .expect("writing to memory cannot fail");
+        CsvChunks { writer }
+    }
+
+    pub fn write(&mut self, entry: &ActivityEntry) -> Result<(), csv::Error> {
         let customer_id = entry
             .customer
             .as_ref()
@@ -57,9 +72,36 @@ pub fn write_activity_csv<'a>(
             entry.action.as_str().to_string(),
             serde_json::to_string(&entry.details).unwrap_or_default(),
         ];
-        writer.write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))?;
+        self.writer
+            .write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))
     }
-    writer.into_inner().map_err(|error| error.into_error().into())
+
+    /// Bytes written and not yet taken (give or take the writer's own small buffer).
+    pub fn buffered(&self) -> usize {
+        self.writer.get_ref().len()
+    }
+
+    pub fn take(&mut self) -> Result<Vec<u8>, csv::Error> {
+        let full = std::mem::replace(&mut self.writer, csv_writer(Vec::new()));
+        full.into_inner().map_err(|error| error.into_error().into())
+    }
+}
+
+impl Default for CsvChunks {
+    fn default() -> Self {
+        CsvChunks::new()
+    }
+}
+
+/// The whole file at once (for tests and small exports).
+pub fn write_activity_csv<'a>(
+    entries: impl IntoIterator<Item = &'a ActivityEntry>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut file = CsvChunks::new();
+    for entry in entries {
+        file.write(entry)?;
+    }
+    file.take()
 }
 
 #[cfg(test)]

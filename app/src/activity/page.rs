@@ -1,6 +1,8 @@
-//! Account settings → Activity log. The period's events are fetched once; expanding rows
-//! and filtering then happen in the browser with no round trip.
+//! Account settings → Activity log. The period's events arrive page by page; expanding
+//! rows and filtering then happen in the browser with no round trip. The table renders only
+//! the rows in view (plus a margin), so a period of 100,000+ events scrolls smoothly.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::SecondsFormat;
@@ -23,31 +25,52 @@ pub fn ActivityLogPage() -> impl IntoView {
     view! { <RequireRole permission=VIEW_ACTIVITY_LOG render=|viewer| view! { <ActivityLog viewer/> }.into_any()/> }
 }
 
-/// A loaded event with what the page derives from it once, not on every keystroke.
+/// A loaded event with its search key, lowercased once when it arrives rather than on
+/// every keystroke.
 #[derive(Debug, Clone, PartialEq)]
 struct LoadedRow {
     entry: ActivityEntry,
     search_key: String,
-    local_time: String,
 }
 
 impl LoadedRow {
     fn new(entry: ActivityEntry) -> Arc<LoadedRow> {
         Arc::new(LoadedRow {
             search_key: search_key(&entry),
-            local_time: local_time::format_local(entry.occurred_at),
             entry,
         })
     }
 }
 
+type Rows = Arc<Vec<Arc<LoadedRow>>>;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Load {
     /// Waiting for a valid period (or, before hydration, for the viewer's clock).
     Idle,
-    Loading,
-    Loaded(Arc<Vec<Arc<LoadedRow>>>),
+    /// Pages are arriving; the rows so far are shown.
+    Loading(Rows),
+    Loaded(Rows),
     Failed(String),
+}
+
+impl Load {
+    fn rows(&self) -> Option<&Rows> {
+        match self {
+            Load::Loading(rows) | Load::Loaded(rows) => Some(rows),
+            _ => None,
+        }
+    }
+}
+
+/// What the page shows under the controls; changes rarely (not with every page of rows).
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Waiting,
+    Nothing,
+    Failed(String),
+    Empty,
+    Table,
 }
 
 fn utc_text(time: chrono::DateTime<chrono::Utc>) -> String {
@@ -85,39 +108,64 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         let (from, to) = local_time::utc_bounds(period);
         let request = latest_request.get_value() + 1;
         latest_request.set_value(request);
-        load.set(Load::Loading);
+        load.set(Load::Loading(Rows::default()));
         spawn_local(async move {
-            let result = list_activity(utc_text(from), utc_text(to)).await;
-            // A newer period was picked while this one loaded: drop the stale answer.
-            if latest_request.get_value() != request {
-                return;
+            let (from, to) = (utc_text(from), utc_text(to));
+            let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
+            let mut after = String::new();
+            loop {
+                let result = list_activity(from.clone(), to.clone(), after).await;
+                // A newer period was picked while this one loaded: drop the stale answer.
+                if latest_request.get_value() != request {
+                    return;
+                }
+                let page = match result {
+                    Ok(page) => page,
+                    Err(error) => {
+                        load.set(Load::Failed(error.to_string()));
+                        return;
+                    }
+                };
+                let next = page.next.clone();
+                rows.extend(page.unpack().into_iter().map(LoadedRow::new));
+                match next {
+                    Some(cursor) => {
+                        load.set(Load::Loading(Arc::new(rows.clone())));
+                        after = cursor;
+                    }
+                    None => {
+                        load.set(Load::Loaded(Arc::new(rows)));
+                        return;
+                    }
+                }
             }
-            load.set(match result {
-                Ok(entries) => Load::Loaded(Arc::new(entries.into_iter().map(LoadedRow::new).collect())),
-                Err(error) => Load::Failed(error.to_string()),
-            });
         });
     });
 
     let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
-    let total = move || {
-        load.with(|load| {
-            if let Load::Loaded(rows) = load {
-                rows.len()
-            } else {
-                0
-            }
-        })
-    };
+    let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
+    // Positions (into `rows`) of the rows the filter lets through, in order.
     let visible = Memo::new(move |_| {
+        rows.with(|rows| {
+            filter.with(|filter| {
+                Arc::new(
+                    rows.iter()
+                        .enumerate()
+                        .filter(|(_, row)| filter.matches_key(&row.search_key))
+                        .map(|(index, _)| index as u32)
+                        .collect::<Vec<u32>>(),
+                )
+            })
+        })
+    });
+    let shown = Memo::new(move |_| {
         load.with(|load| match load {
-            Load::Loaded(rows) => filter.with(|filter| {
-                rows.iter()
-                    .filter(|row| filter.matches_key(&row.search_key))
-                    .cloned()
-                    .collect::<Vec<_>>()
-            }),
-            _ => Vec::new(),
+            Load::Idle if zone.with(Option::is_none) => Shown::Waiting,
+            Load::Idle => Shown::Nothing,
+            Load::Loading(rows) if rows.is_empty() => Shown::Waiting,
+            Load::Failed(message) => Shown::Failed(message.clone()),
+            Load::Loaded(rows) if rows.is_empty() => Shown::Empty,
+            Load::Loading(_) | Load::Loaded(_) => Shown::Table,
         })
     });
     let export_fields = Memo::new(move |_| {
@@ -183,22 +231,21 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 export_fields.get().map(|(from, to, _, _)| (from, to))
             })/>
             <p class="count" aria-live="polite">
-                {move || match load.with(|load| matches!(load, Load::Loaded(_))) {
-                    true => format!("{} of {} events", visible.with(Vec::len), total()),
-                    false => String::new(),
-                }}
+                {move || load.with(|load| match load {
+                    Load::Loaded(rows) => format!("{} of {} events", visible.with(|v| v.len()), rows.len()),
+                    Load::Loading(rows) if !rows.is_empty() => format!("Loading… {} events so far", rows.len()),
+                    _ => String::new(),
+                })}
             </p>
-            {move || match load.get() {
-                Load::Idle if zone.with(Option::is_none) => view! { <p class="status">"Loading activity…"</p> }.into_any(),
-                Load::Idle => ().into_any(),
-                Load::Loading => view! { <p class="status" role="status">"Loading activity…"</p> }.into_any(),
-                Load::Failed(message) => view! {
+            {move || match shown.get() {
+                Shown::Waiting => view! { <p class="status" role="status">"Loading activity…"</p> }.into_any(),
+                Shown::Nothing => ().into_any(),
+                Shown::Failed(message) => view! {
                     <p class="error" role="alert">"The activity log could not be loaded: " {message}</p>
                 }.into_any(),
-                Load::Loaded(rows) if rows.is_empty() => view! {
-                    <p class="empty">"No activity in this period."</p>
-                }.into_any(),
-                Load::Loaded(_) => view! { <EventTable visible/> }.into_any(),
+                Shown::Empty => view! { <p class="empty">"No activity in this period."</p> }.into_any(),
+                // Kept while pages arrive, so scrolling is not reset by each page.
+                Shown::Table => view! { <EventTable rows visible/> }.into_any(),
             }}
         </section>
     }
@@ -221,37 +268,192 @@ fn DayField(id: &'static str, label: &'static str, day: RwSignal<String>) -> imp
     }
 }
 
+/// Rows below and above the viewport that are rendered too, so fast scrolling shows rows.
+const OVERSCAN_ROWS: usize = 20;
+
+/// Which rows to render for a scroll position: positions `start..end` of the filtered list,
+/// and the heights of the spacers that stand in for the rows above and below. `extras` are
+/// (position, extra pixels) of expanded rows, in position order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Window {
+    start: usize,
+    end: usize,
+    top_px: f64,
+    bottom_px: f64,
+}
+
+fn window_for(
+    count: usize,
+    row_px: f64,
+    scroll_top: f64,
+    viewport_px: f64,
+    extras: &[(usize, f64)],
+) -> Window {
+    let row_px = row_px.max(1.0);
+    // The first position in view: rows above it, plus the details opened above it.
+    let mut extra_above = 0.0;
+    let mut first = 0;
+    for &(position, extra) in extras {
+        let candidate = ((scroll_top - extra_above) / row_px).floor().max(0.0) as usize;
+        if position >= candidate {
+            break;
+        }
+        extra_above += extra;
+        first = position;
+    }
+    let first = (((scroll_top - extra_above) / row_px).floor().max(0.0) as usize)
+        .max(first)
+        .min(count);
+    let start = first.saturating_sub(OVERSCAN_ROWS);
+    let end = (first + (viewport_px / row_px).ceil() as usize + OVERSCAN_ROWS).min(count);
+    let extra_in = |range: std::ops::Range<usize>| -> f64 {
+        extras
+            .iter()
+            .filter(|(position, _)| range.contains(position))
+            .map(|(_, extra)| extra)
+            .sum()
+    };
+    Window {
+        start,
+        end,
+        top_px: start as f64 * row_px + extra_in(0..start),
+        bottom_px: (count - end) as f64 * row_px + extra_in(end..count),
+    }
+}
+
+/// The table, windowed: a scroll box whose height stands for every filtered row, with only
+/// the rows in view in the DOM. Expanded rows are remembered by position in the loaded list.
 #[component]
-fn EventTable(visible: Memo<Vec<Arc<LoadedRow>>>) -> impl IntoView {
+fn EventTable(rows: Signal<Rows>, visible: Memo<Arc<Vec<u32>>>) -> impl IntoView {
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let scroll_top = RwSignal::new(0.0);
+    let viewport_px = RwSignal::new(720.0);
+    let row_px = RwSignal::new(41.0);
+    // Row (index into `rows`) → the pixels its open details add.
+    let expanded = RwSignal::new(BTreeMap::<u32, f64>::new());
+    let window = Memo::new(move |_| {
+        visible.with(|visible| {
+            let extras: Vec<(usize, f64)> = expanded.with(|expanded| {
+                expanded
+                    .iter()
+                    .filter_map(|(row, extra)| {
+                        visible.binary_search(row).ok().map(|position| (position, *extra))
+                    })
+                    .collect()
+            });
+            window_for(
+                visible.len(),
+                row_px.get(),
+                scroll_top.get(),
+                viewport_px.get(),
+                &extras,
+            )
+        })
+    });
+    // A new filter starts at the top.
+    Effect::new(move |_| {
+        visible.track();
+        if let Some(scroller) = scroller.get_untracked() {
+            scroller.set_scroll_top(0);
+        }
+        scroll_top.set(0.0);
+    });
+    // Measure the real row height and viewport once rows are on screen.
+    Effect::new(move |_| {
+        window.track();
+        let Some(scroller) = scroller.get() else { return };
+        viewport_px.set(f64::from(scroller.client_height().max(200)));
+        if let Ok(Some(row)) = scroller.query_selector("tr.event") {
+            use leptos::wasm_bindgen::JsCast;
+            if let Some(row) = row.dyn_ref::<leptos::web_sys::HtmlElement>() {
+                let height = f64::from(row.offset_height());
+                if height > 0.0 && (height - row_px.get_untracked()).abs() > 0.5 {
+                    row_px.set(height);
+                }
+            }
+        }
+    });
+    let in_view = move || {
+        let Window { start, end, .. } = window.get();
+        visible.with(|visible| {
+            (start..end)
+                .filter_map(|position| visible.get(position).map(|row| (position, *row)))
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
-        <table class="data-table events">
-            <thead>
-                <tr>
-                    <th scope="col" class="toggle"><span class="visually-hidden">"Details"</span></th>
-                    <th scope="col">"Date-Time"</th>
-                    <th scope="col">"Affected customer"</th>
-                    <th scope="col">"Action"</th>
-                    <th scope="col">"Partner user"</th>
-                </tr>
-            </thead>
-            <tbody>
-                <For
-                    each=move || visible.get()
-                    key=|row| row.entry.id
-                    children=|row| view! { <EventRow row/> }
-                />
-            </tbody>
-        </table>
-        <Show when=move || visible.with(Vec::is_empty)>
+        <div
+            class="table-scroll"
+            node_ref=scroller
+            on:scroll=move |_| {
+                if let Some(scroller) = scroller.get_untracked() {
+                    scroll_top.set(f64::from(scroller.scroll_top()));
+                }
+            }
+        >
+            <table class="data-table events" aria-rowcount=move || visible.with(|v| v.len() + 1)>
+                <thead>
+                    <tr aria-rowindex="1">
+                        <th scope="col" class="toggle"><span class="visually-hidden">"Details"</span></th>
+                        <th scope="col">"Date-Time"</th>
+                        <th scope="col">"Affected customer"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Partner user"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <tr class="spacer" aria-hidden="true">
+                        <td colspan="5" style:height=move || format!("{}px", window.get().top_px)></td>
+                    </tr>
+                    <For
+                        each=in_view
+                        key=|(_, row)| *row
+                        children=move |(position, index)| {
+                            let row = rows.with_untracked(|rows| rows[index as usize].clone());
+                            view! { <EventRow row index position expanded/> }
+                        }
+                    />
+                    <tr class="spacer" aria-hidden="true">
+                        <td colspan="5" style:height=move || format!("{}px", window.get().bottom_px)></td>
+                    </tr>
+                </tbody>
+            </table>
+        </div>
+        <Show when=move || visible.with(|v| v.is_empty())>
             <p class="empty">"No events match the filter."</p>
         </Show>
     }
 }
 
 #[component]
-fn EventRow(row: Arc<LoadedRow>) -> impl IntoView {
-    let expanded = RwSignal::new(false);
+fn EventRow(
+    row: Arc<LoadedRow>,
+    /// The row's index in the loaded list (its identity while the page lives).
+    index: u32,
+    /// Its position in the filtered list, for `aria-rowindex`.
+    position: usize,
+    expanded: RwSignal<BTreeMap<u32, f64>>,
+) -> impl IntoView {
+    let is_open = Memo::new(move |_| expanded.with(|open| open.contains_key(&index)));
+    let details_row = NodeRef::<leptos::html::Tr>::new();
+    // Once open details are drawn, remember how tall they are, for the spacers.
+    Effect::new(move |_| {
+        if !is_open.get() {
+            return;
+        }
+        if let Some(details) = details_row.get() {
+            let height = f64::from(details.offset_height());
+            expanded.update(|open| {
+                if let Some(extra) = open.get_mut(&index) {
+                    if (*extra - height).abs() > 0.5 {
+                        *extra = height;
+                    }
+                }
+            });
+        }
+    });
     let entry = &row.entry;
+    let local_time = local_time::format_local(entry.occurred_at);
     let details_id = format!("event-details-{}", entry.id);
     let toggle_label = format!(
         "Details: {} for {} at {}",
@@ -261,7 +463,7 @@ fn EventRow(row: Arc<LoadedRow>) -> impl IntoView {
         } else {
             entry.customer_name()
         },
-        row.local_time
+        local_time
     );
     let customer = match &entry.customer {
         Some(customer) => {
@@ -271,30 +473,41 @@ fn EventRow(row: Arc<LoadedRow>) -> impl IntoView {
     };
     let details = entry.details.clone();
     view! {
-        <tr class="event" class:expanded=move || expanded.get() data-event-id=entry.id>
+        <tr
+            class="event"
+            class:expanded=move || is_open.get()
+            data-event-id=entry.id
+            aria-rowindex=position + 2
+        >
             <td class="toggle">
                 <button
                     type="button"
                     class="expand"
-                    aria-expanded=move || expanded.get().to_string()
+                    aria-expanded=move || is_open.get().to_string()
                     aria-controls=details_id.clone()
                     aria-label=toggle_label
-                    on:click=move |_| expanded.update(|open| *open = !*open)
+                    on:click=move |_| {
+                        expanded.update(|open| {
+                            if open.remove(&index).is_none() {
+                                open.insert(index, 0.0);
+                            }
+                        })
+                    }
                 >
                     <span aria-hidden="true">"▾"</span>
                 </button>
             </td>
             <td class="time">
-                <time datetime=utc_text(entry.occurred_at)>{row.local_time.clone()}</time>
+                <time datetime=utc_text(entry.occurred_at)>{local_time.clone()}</time>
             </td>
             <td>{customer}</td>
             <td>{entry.action_text.clone()}</td>
             <td>{entry.partner_user.clone()}</td>
         </tr>
-        <tr id=details_id class="event-details" hidden=move || !expanded.get()>
+        <tr id=details_id class="event-details" hidden=move || !is_open.get() node_ref=details_row>
             <td colspan="5">
                 // Built on first expansion only: most rows are never opened.
-                {move || expanded.get().then(|| event_details(&details))}
+                {move || is_open.get().then(|| event_details(&details))}
             </td>
         </tr>
     }
@@ -334,5 +547,44 @@ fn event_details(details: &ActionDetails) -> impl IntoView + use<> {
                 </tbody>
             </table>
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_covers_the_viewport_and_a_margin() {
+        let window = window_for(100_000, 40.0, 40.0 * 5_000.0, 800.0, &[]);
+        assert_eq!(window.start, 5_000 - OVERSCAN_ROWS);
+        assert_eq!(window.end, 5_000 + 20 + OVERSCAN_ROWS);
+        assert_eq!(window.top_px, window.start as f64 * 40.0);
+        assert_eq!(window.bottom_px, (100_000 - window.end) as f64 * 40.0);
+    }
+
+    #[test]
+    fn the_window_stops_at_both_ends() {
+        let top = window_for(10, 40.0, 0.0, 800.0, &[]);
+        assert_eq!((top.start, top.end, top.top_px, top.bottom_px), (0, 10, 0.0, 0.0));
+        let past_the_end = window_for(10, 40.0, 1e9, 800.0, &[]);
+        assert_eq!(past_the_end.end, 10);
+        assert!(past_the_end.start <= 10);
+        let empty = window_for(0, 40.0, 0.0, 800.0, &[]);
+        assert_eq!((empty.start, empty.end), (0, 0));
+    }
+
+    #[test]
+    fn open_details_above_the_view_push_it_down() {
+        // Position 10 is open and 400 px taller: at 2,000 px we are 10 rows further up.
+        let extras = [(10, 400.0)];
+        let with = window_for(1_000, 40.0, 2_000.0 + 400.0, 800.0, &extras);
+        let without = window_for(1_000, 40.0, 2_000.0, 800.0, &[]);
+        assert_eq!(with.start, without.start);
+        assert_eq!(with.top_px, without.top_px + 400.0);
+        assert_eq!(with.bottom_px, without.bottom_px);
+        // Open details below the window only make the bottom spacer taller.
+        let below = window_for(1_000, 40.0, 0.0, 800.0, &[(900, 300.0)]);
+        assert_eq!(below.bottom_px, (1_000 - below.end) as f64 * 40.0 + 300.0);
     }
 }

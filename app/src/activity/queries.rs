@@ -2,15 +2,12 @@
 
 use sqlx::SqlitePool;
 
-use super::model::{ActionDetails, ActionKind, ActivityEntry, CustomerRef};
+use super::model::{ActionDetails, ActionKind, ActivityEntry, CustomerRef, EventPage};
 use super::period::UtcRange;
 use crate::db::{from_db_time, to_db_time};
 use crate::errors::AppError;
 
-/// Most events one period may hold; past it the viewer is asked for a shorter period.
-pub const PERIOD_ROW_LIMIT: usize = 100_000;
-
-type EventRow = (
+pub type EventRow = (
     i64,
     String,
     String,
@@ -22,37 +19,107 @@ type EventRow = (
     Option<String>,
 );
 
-/// One partner's events in `range`, newest first.
-pub async fn events_in_range(
-    pool: &SqlitePool,
-    partner_id: i64,
-    range: UtcRange,
-) -> Result<Vec<ActivityEntry>, AppError> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at, e.action_kind, e.action_text, e.details, u.email,
-                c.id, c.company_name
+/// The page's and the export's one query: a partner's events in a time range, newest first.
+/// `$4` bounds the rows (the export passes -1: no bound).
+pub const EVENTS_IN_RANGE_SQL: &str =
+    "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
+                e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
          FROM activity_events e
          JOIN partner_users u ON u.id = e.partner_user_id
          LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
          WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
          ORDER BY e.occurred_at DESC, e.id DESC
-         LIMIT $4",
-    )
-    .bind(partner_id)
-    .bind(to_db_time(range.from))
-    .bind(to_db_time(range.to))
-    .bind(PERIOD_ROW_LIMIT as i64 + 1)
-    .fetch_all(pool)
-    .await?;
-    if rows.len() > PERIOD_ROW_LIMIT {
-        return Err(AppError::InvalidInput(format!(
-            "This period holds more than {PERIOD_ROW_LIMIT} events. Choose a shorter period."
-        )));
+         LIMIT $4";
+
+/// Where a page ends: the last row's time and id (rows are ordered by both, newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    occurred_at: String,
+    id: i64,
+}
+
+impl PageCursor {
+    /// `2026-11-20T09:15:00Z/12345`, as [`PageCursor::to_text`] writes it.
+    pub fn parse(text: &str) -> Option<PageCursor> {
+        let (time, id) = text.split_once('/')?;
+        let occurred_at = to_db_time(from_db_time(time).ok()?);
+        (occurred_at == time).then_some(())?;
+        Some(PageCursor {
+            occurred_at,
+            id: id.parse().ok()?,
+        })
     }
+
+    pub fn to_text(&self) -> String {
+        format!("{}/{}", self.occurred_at, self.id)
+    }
+}
+
+/// One page of a partner's events in `range`, newest first, after `after` (keyset paging:
+/// each page is one index range scan, however deep).
+pub async fn events_page(
+    pool: &SqlitePool,
+    partner_id: i64,
+    range: UtcRange,
+    after: Option<PageCursor>,
+    limit: usize,
+) -> Result<EventPage, AppError> {
+    let (before_time, before_id) = match after {
+        Some(cursor) => (cursor.occurred_at, cursor.id),
+        None => (to_db_time(range.to), i64::MAX),
+    };
+    let rows: Vec<EventRow> = sqlx::query_as(EVENTS_PAGE_SQL)
+        .bind(partner_id)
+        .bind(to_db_time(range.from))
+        .bind(to_db_time(range.to))
+        .bind(before_time)
+        .bind(before_id)
+        .bind(limit as i64)
+        .fetch_all(pool)
+        .await?;
+    let full = rows.len() == limit;
+    let entries = rows
+        .into_iter()
+        .map(entry_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = full.then(|| entries.last()).flatten().map(|last| {
+        PageCursor {
+            occurred_at: to_db_time(last.occurred_at),
+            id: last.id,
+        }
+        .to_text()
+    });
+    Ok(EventPage::pack(entries, next))
+}
+
+pub const EVENTS_PAGE_SQL: &str = "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
+                e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
+         FROM activity_events e
+         JOIN partner_users u ON u.id = e.partner_user_id
+         LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
+         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+           AND (e.occurred_at < $4 OR (e.occurred_at = $4 AND e.id < $5))
+         ORDER BY e.occurred_at DESC, e.id DESC
+         LIMIT $6";
+
+/// One partner's whole period, newest first, in memory (the page pages and the export
+/// streams; this is for tools and tests).
+pub async fn events_in_range(
+    pool: &SqlitePool,
+    partner_id: i64,
+    range: UtcRange,
+) -> Result<Vec<ActivityEntry>, AppError> {
+    let rows: Vec<EventRow> = sqlx::query_as(EVENTS_IN_RANGE_SQL)
+        .bind(partner_id)
+        .bind(to_db_time(range.from))
+        .bind(to_db_time(range.to))
+        .bind(-1_i64)
+        .fetch_all(pool)
+        .await?;
     rows.into_iter().map(entry_from_row).collect()
 }
 
-fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
+pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
     let (
         id,
         event_id,

@@ -52,12 +52,34 @@ pub async fn chain_head(conn: &mut SqliteConnection, partner_id: i64) -> Result<
 }
 
 /// Stores `events` at the end of the partner's chain, on a connection inside a write
-/// transaction the caller opened (and commits). Order within the batch is kept.
+/// transaction the caller opened (and commits). Order within the batch is kept; an event
+/// whose id is already stored is a duplicate (same content) or a conflict.
 pub async fn append_events(
     conn: &mut SqliteConnection,
     partner_id: i64,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
+) -> Result<AppendSummary, AppendError> {
+    append(conn, partner_id, events, recorded_at, true).await
+}
+
+/// Like [`append_events`] for events known to be new (a database being seeded): skips the
+/// duplicate lookups. The unique index still refuses a repeated id.
+pub async fn append_new_events(
+    conn: &mut SqliteConnection,
+    partner_id: i64,
+    events: &[NewEvent],
+    recorded_at: DateTime<Utc>,
+) -> Result<AppendSummary, AppendError> {
+    append(conn, partner_id, events, recorded_at, false).await
+}
+
+async fn append(
+    conn: &mut SqliteConnection,
+    partner_id: i64,
+    events: &[NewEvent],
+    recorded_at: DateTime<Utc>,
+    look_for_duplicates: bool,
 ) -> Result<AppendSummary, AppendError> {
     let recorded_at = to_db_time(recorded_at);
     let (mut seq, mut prev_hash) = chain_head(conn, partner_id).await?;
@@ -66,14 +88,18 @@ pub async fn append_events(
         let occurred_at = to_db_time(event.occurred_at);
         let details = serde_json::to_string(&event.details)
             .map_err(|error| sqlx::Error::Protocol(format!("details did not serialise: {error}")))?;
-        let existing: Option<(String, Option<i64>, i64, String, String, String)> = sqlx::query_as(
-            "SELECT occurred_at, customer_id, partner_user_id, action_kind, action_text, details
-             FROM activity_events WHERE partner_id = $1 AND external_id = $2",
-        )
-        .bind(partner_id)
-        .bind(&event.external_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let existing: Option<(String, Option<i64>, i64, String, String, String)> = if look_for_duplicates {
+            sqlx::query_as(
+                "SELECT occurred_at, customer_id, partner_user_id, action_kind, action_text, details
+                 FROM activity_events WHERE partner_id = $1 AND external_id = $2",
+            )
+            .bind(partner_id)
+            .bind(&event.external_id)
+            .fetch_optional(&mut *conn)
+            .await?
+        } else {
+            None
+        };
         if let Some(stored) = existing {
             let same = stored
                 == (

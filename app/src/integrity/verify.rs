@@ -90,8 +90,8 @@ pub async fn verify_partner(
                 CAST(partner_id AS TEXT), external_id, CAST(occurred_at AS TEXT),
                 CAST(customer_id AS TEXT), CAST(partner_user_id AS TEXT), action_kind,
                 action_text, details, CAST(recorded_at AS TEXT)
-         FROM activity_events WHERE partner_id = $1
-         ORDER BY chain_seq, id",
+         FROM activity_events WHERE partner_id = $1 AND chain_seq IS NOT NULL
+         ORDER BY chain_seq",
     )
     .bind(partner_id)
     .fetch(pool);

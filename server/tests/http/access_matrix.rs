@@ -52,7 +52,9 @@ struct Expect {
 
 const CONTOSO_ONLY: &[&str] = &[
     "주식회사 한빛소프트",
-    "contoso.example\",\"details",
+    // A Contoso user's email, as the list (JSON) and the export (CSV) carry it.
+    "@contoso.example\"",
+    "@contoso.example,",
     "Adatum",
     CONTOSO_TOKEN_NAME,
 ];

@@ -1,6 +1,5 @@
 //! The list server function against the real database: scoping, order, validation.
 
-use app::activity::model::ActivityEntry;
 use chrono::Duration;
 use reqwest::StatusCode;
 
@@ -16,15 +15,13 @@ async fn a_partner_sees_exactly_its_own_events_newest_first() {
         ("global.admin@fabrikam.example", 2),
     ] {
         let client = app.signed_in(email).await;
-        let response = app
-            .list(&client, &rfc3339(from), &rfc3339(app.now - Duration::days(40)))
+        let (older, _) = app
+            .list_all(&client, &rfc3339(from), &rfc3339(app.now - Duration::days(40)))
             .await;
-        let older: Vec<ActivityEntry> = response.json().await.unwrap();
-        let response = app
-            .list(&client, &rfc3339(app.now - Duration::days(40)), &rfc3339(to))
+        let (newer, _) = app
+            .list_all(&client, &rfc3339(app.now - Duration::days(40)), &rfc3339(to))
             .await;
-        let newer: Vec<ActivityEntry> = response.json().await.unwrap();
-        let all: Vec<ActivityEntry> = newer.into_iter().chain(older).collect();
+        let all: Vec<_> = newer.into_iter().chain(older).collect();
 
         let expected = app
             .count(&format!(
@@ -77,19 +74,13 @@ async fn the_range_includes_from_and_excludes_to() {
     .unwrap();
     let client = app.signed_in("global.admin@contoso.example").await;
     let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
-    let starting: Vec<ActivityEntry> = app
-        .list(&client, &rfc3339(at), &rfc3339(at + Duration::seconds(1)))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (starting, _) = app
+        .list_all(&client, &rfc3339(at), &rfc3339(at + Duration::seconds(1)))
+        .await;
     assert!(starting.iter().any(|entry| entry.occurred_at == at));
-    let ending: Vec<ActivityEntry> = app
-        .list(&client, &rfc3339(at - Duration::hours(1)), &rfc3339(at))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (ending, _) = app
+        .list_all(&client, &rfc3339(at - Duration::hours(1)), &rfc3339(at))
+        .await;
     assert!(ending.iter().all(|entry| entry.occurred_at < at));
 }
 
@@ -132,4 +123,61 @@ async fn bad_ranges_are_refused_with_a_message() {
         StatusCode::UNAUTHORIZED,
         "the session is checked before the input"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_follow_each_other_without_gaps_or_repeats_even_inside_one_second() {
+    let app = spawn_app().await;
+    // 6,000 events in the same second: a page boundary falls among them.
+    let (_, token) = app::api_tokens::store::create(&app.db, 1, 1, "Pager")
+        .await
+        .unwrap();
+    let second = rfc3339(app.now - Duration::days(2));
+    for batch in 0..6 {
+        let events: Vec<serde_json::Value> = (0..1000)
+            .map(|n| {
+                serde_json::json!({
+                    "id": format!("same-second-{batch}-{n}"), "occurred_at": second,
+                    "partner_user": "helpdesk.agent@contoso.example", "action": "reset_user_password",
+                    "details": {"type": "password_reset", "user_principal_name": "megan@adatum.example"}
+                })
+            })
+            .collect();
+        let response = client()
+            .post(app.url("/api/v1/events"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "events": events }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let viewer = app.signed_in("global.admin@contoso.example").await;
+    let (from, to) = (
+        rfc3339(app.now - Duration::days(300)),
+        rfc3339(app.now + Duration::hours(1)),
+    );
+    let (entries, requests) = app.list_all(&viewer, &from, &to).await;
+    let expected = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM activity_events
+             WHERE partner_id = 1 AND occurred_at >= '{from}' AND occurred_at < '{to}'"
+        ))
+        .await;
+    assert!(expected > 6_000, "{expected} events: more than one page");
+    assert_eq!(entries.len() as i64, expected);
+    assert_eq!(
+        requests,
+        (expected as usize).div_ceil(app::activity::api::EVENTS_PER_PAGE)
+    );
+    assert!(
+        entries
+            .windows(2)
+            .all(|pair| (pair[0].occurred_at, pair[0].id) > (pair[1].occurred_at, pair[1].id)),
+        "strictly newest first, so nothing repeats"
+    );
+
+    let bad_cursor = app.list_page(&viewer, &from, &to, "yesterday/1").await;
+    let body = assert_status(bad_cursor, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(body.contains("reload the page"), "{body}");
 }

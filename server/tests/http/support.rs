@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::activity::model::{ActivityEntry, EventPage};
 use app::integrity::checkpoint::CheckpointSigner;
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
 use leptos::prelude::LeptosOptions;
@@ -127,13 +128,35 @@ impl TestApp {
         .await
     }
 
+    /// The first page of the list server function.
     pub async fn list(&self, client: &Client, from: &str, to: &str) -> Response {
+        self.list_page(client, from, to, "").await
+    }
+
+    pub async fn list_page(&self, client: &Client, from: &str, to: &str, after: &str) -> Response {
         client
             .post(self.url("/api/list_activity"))
-            .form(&[("from", from), ("to", to)])
+            .form(&[("from", from), ("to", to), ("after", after)])
             .send()
             .await
             .unwrap()
+    }
+
+    /// Every page of the period, as the page loads it: (entries, requests made).
+    pub async fn list_all(&self, client: &Client, from: &str, to: &str) -> (Vec<ActivityEntry>, usize) {
+        let (mut entries, mut after, mut requests) = (Vec::new(), String::new(), 0);
+        loop {
+            let response = self.list_page(client, from, to, &after).await;
+            let body = assert_status(response, StatusCode::OK).await;
+            let page: EventPage = serde_json::from_str(&body).unwrap();
+            requests += 1;
+            let next = page.next.clone();
+            entries.extend(page.unpack());
+            match next {
+                Some(cursor) => after = cursor,
+                None => return (entries, requests),
+            }
+        }
     }
 
     pub async fn export(&self, client: &Client, fields: &[(&str, &str)]) -> Response {

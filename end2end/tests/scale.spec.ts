@@ -1,0 +1,65 @@
+import { expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { baseUrl, loadedCounts, signIn, test } from './helpers';
+
+const EVENTS = 20_000;
+
+test('a period of 20,000 events loads in pages and scrolls as a window', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  // A token for this test, written straight into the database.
+  const secret = `alog_${randomBytes(32).toString('hex')}`;
+  const hash = createHash('sha256').update(secret).digest('hex');
+  execFileSync('sqlite3', [process.env.E2E_DATABASE!,
+    `INSERT INTO api_tokens (partner_id, name, token_hash, token_prefix, created_by, created_at)
+     VALUES (1, 'Scale test', '${hash}', '${secret.slice(0, 12)}', 1, '2026-11-25T00:00:00Z')`]);
+  const now = Date.now();
+  for (let batch = 0; batch < EVENTS / 1000; batch++) {
+    const events = Array.from({ length: 1000 }, (_, n) => {
+      const index = batch * 1000 + n;
+      return {
+        id: `scale-${index}`,
+        occurred_at: new Date(now - 60_000 - index * 37_000).toISOString(),
+        customer_id: 1 + (index % 12),
+        partner_user: 'admin.agent@contoso.example',
+        action: 'assigned_license',
+        details: { type: 'license_assignment', product: `Scale product ${index}`, user_principal_name: `u${index}@adatum.example` },
+      };
+    });
+    const response = await request.post(`${baseUrl()}/api/v1/events`, {
+      headers: { Authorization: `Bearer ${secret}` }, data: { events },
+    });
+    expect(response.status()).toBe(200);
+  }
+
+  await signIn(page, 'admin.agent@contoso.example');
+  const { total } = await loadedCounts(page);
+  expect(total).toBeGreaterThan(EVENTS);
+  const table = page.locator('table.events');
+  await expect(table).toHaveAttribute('aria-rowcount', String(total + 1));
+  expect(await page.locator('tr.event').count()).toBeLessThanOrEqual(80);
+
+  // Scroll to the middle: the rows there are drawn, and still only a window of them.
+  const scroller = page.locator('.table-scroll');
+  await scroller.evaluate((box) => { box.scrollTop = box.scrollHeight / 2; });
+  await expect.poll(async () => Number(await page.locator('tr.event').first().getAttribute('aria-rowindex')))
+    .toBeGreaterThan(total / 2 - 200);
+  expect(await page.locator('tr.event').count()).toBeLessThanOrEqual(80);
+
+  // A row there expands in place.
+  const row = page.locator('tr.event', { hasText: 'Assigned license' }).nth(5);
+  await row.getByRole('button').click();
+  await expect(page.locator('tr.event-details:not([hidden])')).toContainText('Scale product');
+
+  // The very end is reachable.
+  await scroller.evaluate((box) => { box.scrollTop = box.scrollHeight; });
+  await expect(page.locator('tr.event').last()).toHaveAttribute('aria-rowindex', String(total + 1));
+
+  // Filtering 20,000+ rows stays in the browser.
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.getByLabel('Filter').fill('u1234@adatum');
+  await expect(page.locator('p.count')).toHaveText(`1 of ${total} events`);
+  await expect(page.locator('tr.event')).toHaveCount(1);
+  expect(requests.filter((url) => url.includes('/api/'))).toEqual([]);
+});
