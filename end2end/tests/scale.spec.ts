@@ -1,6 +1,7 @@
 import { expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { baseUrl, loadedCounts, signIn, test } from './helpers';
 
 const EVENTS = 20_000;
@@ -62,4 +63,42 @@ test('a period of 20,000 events loads in pages and scrolls as a window', async (
   await expect(page.locator('p.count')).toHaveText(`1 of ${total} events`);
   await expect(page.locator('tr.event')).toHaveCount(1);
   expect(requests.filter((url) => url.includes('/api/'))).toEqual([]);
+});
+
+test('a large export shows its progress and can be cancelled', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signIn(page, 'admin.agent@contoso.example');
+  const { total } = await loadedCounts(page);
+  expect(total).toBeGreaterThan(EVENTS);
+  const downloads: string[] = [];
+  page.on('download', (download) => downloads.push(download.suggestedFilename()));
+
+  // A slow connection (200 kB/s) keeps the download running long enough to watch it.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: 200_000, uploadThroughput: -1,
+  });
+  await page.getByRole('button', { name: 'Export log' }).click();
+  const progress = page.locator('.export-progress');
+  await expect(progress).toHaveText(/^Exporting… [1-9][\d,]* rows \(\d+\.\d MB\) Cancel$/);
+  await expect(page.getByRole('button', { name: 'Export log' })).toBeDisabled();
+  await progress.getByRole('button', { name: 'Cancel' }).click();
+  await expect(progress).toHaveText('Export cancelled.');
+  await page.waitForTimeout(500);
+  expect(downloads, 'a cancelled export saves nothing').toEqual([]);
+
+  // At full speed the whole file arrives, and the page says how many rows it held: the
+  // rows on screen plus the cancelled export, which the log recorded when it started.
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+  });
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  const rows = total + 1;
+  await expect(progress).toHaveText(new RegExp(`^Exported ${rows.toLocaleString('en-US')} rows \\(\\d+\\.\\d MB\\) to your downloads\\.$`));
+  const lines = readFileSync((await download.path())!).toString('utf8').split('\r\n');
+  expect(lines.length - 2).toBe(rows);
 });

@@ -2,6 +2,7 @@
 //! browser and server, the server function and query, the CSV export, and the page.
 
 pub mod api;
+pub mod download;
 pub mod filter;
 pub mod local_time;
 pub mod model;

@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 
 use super::EXPORT_PATH;
 use super::api::list_activity;
+use super::download::{ExportEnd, ExportProgress};
 use super::filter::{Filter, MAX_FILTER_CHARS, search_key};
 use super::local_time;
 use super::model::{ActionDetails, ActivityEntry};
@@ -61,6 +62,99 @@ impl Load {
             _ => None,
         }
     }
+}
+
+/// The Export log button's download, as the page follows it (it only runs in the browser).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum ExportState {
+    Idle,
+    Running(ExportProgress),
+    Ended(ExportEnd),
+}
+
+/// Streams the export in the browser, keeping `export` up to date; the Cancel button
+/// reaches the running download through a local (browser-only) stored handle.
+fn start_export(fields: Vec<(&'static str, String)>, file_name: String, export: RwSignal<ExportState>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use super::download::download_export;
+        export.set(ExportState::Running(ExportProgress::default()));
+        spawn_local(async move {
+            let end = download_export(
+                fields,
+                file_name,
+                |cancel| CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = Some(cancel)),
+                |progress| export.set(ExportState::Running(progress)),
+            )
+            .await;
+            CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = None);
+            export.set(ExportState::Ended(end));
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (fields, file_name, export);
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static CANCEL_EXPORT: std::cell::RefCell<Option<super::download::Cancel>> = const { std::cell::RefCell::new(None) };
+}
+
+fn cancel_export() {
+    #[cfg(feature = "hydrate")]
+    CANCEL_EXPORT.with(|slot| {
+        if let Some(cancel) = slot.borrow().as_ref() {
+            cancel.cancel();
+        }
+    });
+}
+
+/// "Exporting… 12,345 rows (3.4 MB)" with Cancel, then how it ended.
+#[component]
+fn ExportStatus(export: RwSignal<ExportState>) -> impl IntoView {
+    move || {
+        match export.get() {
+        ExportState::Idle => ().into_any(),
+        ExportState::Running(progress) => view! {
+            <p class="export-progress" role="status">
+                "Exporting… " {group_digits(progress.rows)} " rows (" {megabytes(progress.bytes)} ") "
+                <button type="button" class="link-button" on:click=move |_| cancel_export()>"Cancel"</button>
+            </p>
+        }
+        .into_any(),
+        ExportState::Ended(ExportEnd::Saved(progress)) => view! {
+            <p class="export-progress" role="status">
+                "Exported " {group_digits(progress.rows)} " rows (" {megabytes(progress.bytes)} ") to your downloads."
+            </p>
+        }
+        .into_any(),
+        ExportState::Ended(ExportEnd::Cancelled) => {
+            view! { <p class="export-progress" role="status">"Export cancelled."</p> }.into_any()
+        }
+        ExportState::Ended(ExportEnd::Failed(message)) => view! {
+            <p class="error" role="alert">"The export failed: " {message}</p>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// 1234567 → "1,234,567".
+fn group_digits(number: u64) -> String {
+    let digits = number.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 
 /// What the page shows under the controls; changes rarely (not with every page of rows).
@@ -142,6 +236,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         });
     });
 
+    let export = RwSignal::new(ExportState::Idle);
     let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
     let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
     // Positions (into `rows`) of the rows the filter lets through, in order.
@@ -205,7 +300,26 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                         on:input=move |ev| filter_text.set(event_target_value(&ev))
                     />
                 </div>
-                <form class="export" method="post" action=EXPORT_PATH>
+                // Posts natively until the page is interactive; then streams with progress.
+                <form class="export" method="post" action=EXPORT_PATH on:submit=move |ev| {
+                    if export.with_untracked(|state| matches!(state, ExportState::Running(_))) {
+                        ev.prevent_default();
+                        return;
+                    }
+                    let Some((from, to, from_date, to_date)) = export_fields.get_untracked() else {
+                        return;
+                    };
+                    let Ok(period) = period.get_untracked() else { return };
+                    ev.prevent_default();
+                    let fields = vec![
+                        ("from", from),
+                        ("to", to),
+                        ("from_date", from_date),
+                        ("to_date", to_date),
+                        ("filter", filter_text.get_untracked()),
+                    ];
+                    start_export(fields, period.export_file_name(), export);
+                }>
                     <input type="hidden" name="from" prop:value=field(|f| &f.0)/>
                     <input type="hidden" name="to" prop:value=field(|f| &f.1)/>
                     <input type="hidden" name="from_date" prop:value=field(|f| &f.2)/>
@@ -214,12 +328,16 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                     <button
                         type="submit"
                         class="primary"
-                        disabled=move || !load.with(|load| matches!(load, Load::Loaded(_)))
+                        disabled=move || {
+                            !load.with(|load| matches!(load, Load::Loaded(_)))
+                                || export.with(|state| matches!(state, ExportState::Running(_)))
+                        }
                     >
                         "Export log"
                     </button>
                 </form>
             </div>
+            <ExportStatus export/>
             <p class="zone-note">
                 {move || match zone.get() {
                     Some(zone) => format!("Times are in your time zone, {zone}. From and To include both whole days."),
@@ -553,6 +671,14 @@ fn event_details(details: &ActionDetails) -> impl IntoView + use<> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(1234567), "1,234,567");
+    }
 
     #[test]
     fn the_window_covers_the_viewport_and_a_margin() {

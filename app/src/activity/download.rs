@@ -1,0 +1,151 @@
+//! Export log in the browser: the same form post, read as a stream so the page shows rows
+//! and bytes as they arrive and can cancel, then saved to the downloads folder through a
+//! Blob link. Before hydration (or without JavaScript) the form posts natively instead.
+
+/// What the export has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportProgress {
+    /// Data rows received (lines after the header).
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportEnd {
+    Saved(ExportProgress),
+    Cancelled,
+    Failed(String),
+}
+
+#[cfg(feature = "hydrate")]
+pub use browser::{Cancel, download_export};
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{
+        AbortController, Blob, BlobPropertyBag, HtmlAnchorElement, ReadableStreamDefaultReader, RequestInit,
+        Response, Url, UrlSearchParams,
+    };
+
+    use super::super::EXPORT_PATH;
+    use super::{ExportEnd, ExportProgress};
+
+    /// Stops a running export.
+    #[derive(Clone)]
+    pub struct Cancel(AbortController);
+
+    impl Cancel {
+        pub fn cancel(&self) {
+            self.0.abort();
+        }
+    }
+
+    /// Posts `fields`, reports progress per chunk, and saves the file as `file_name`.
+    /// `started` receives the handle that cancels it.
+    pub async fn download_export(
+        fields: Vec<(&'static str, String)>,
+        file_name: String,
+        started: impl FnOnce(Cancel),
+        mut progress: impl FnMut(ExportProgress),
+    ) -> ExportEnd {
+        let Ok(controller) = AbortController::new() else {
+            return ExportEnd::Failed("This browser can't stream downloads.".into());
+        };
+        started(Cancel(controller.clone()));
+        match run(&controller, fields, &file_name, &mut progress).await {
+            Ok(done) => ExportEnd::Saved(done),
+            Err(_) if controller.signal().aborted() => ExportEnd::Cancelled,
+            Err(Failure::Refused(message)) => ExportEnd::Failed(message),
+            Err(Failure::Browser(_)) => {
+                ExportEnd::Failed("The download was interrupted. Check your connection and try again.".into())
+            }
+        }
+    }
+
+    enum Failure {
+        Refused(String),
+        Browser(#[allow(dead_code)] JsValue),
+    }
+
+    impl From<JsValue> for Failure {
+        fn from(value: JsValue) -> Self {
+            Failure::Browser(value)
+        }
+    }
+
+    async fn run(
+        controller: &AbortController,
+        fields: Vec<(&'static str, String)>,
+        file_name: &str,
+        progress: &mut impl FnMut(ExportProgress),
+    ) -> Result<ExportProgress, Failure> {
+        let window = web_sys::window().ok_or(JsValue::NULL)?;
+        let form = UrlSearchParams::new()?;
+        for (name, value) in &fields {
+            form.append(name, value);
+        }
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&form);
+        init.set_signal(Some(&controller.signal()));
+        let response: Response = JsFuture::from(window.fetch_with_str_and_init(EXPORT_PATH, &init))
+            .await?
+            .dyn_into()?;
+        if !response.ok() {
+            let text = JsFuture::from(response.text()?)
+                .await?
+                .as_string()
+                .unwrap_or_default();
+            return Err(Failure::Refused(if text.trim().is_empty() {
+                format!("The export was refused ({}).", response.status())
+            } else {
+                text
+            }));
+        }
+        let reader: ReadableStreamDefaultReader = response
+            .body()
+            .ok_or(JsValue::NULL)?
+            .get_reader()
+            .dyn_into()
+            .map_err(JsValue::from)?;
+        let chunks = js_sys::Array::new();
+        let mut lines = 0u64;
+        let mut done = ExportProgress::default();
+        loop {
+            let step = JsFuture::from(reader.read()).await?;
+            if js_sys::Reflect::get(&step, &"done".into())?
+                .as_bool()
+                .unwrap_or(true)
+            {
+                break;
+            }
+            let chunk: js_sys::Uint8Array = js_sys::Reflect::get(&step, &"value".into())?.dyn_into()?;
+            lines += chunk.to_vec().iter().filter(|byte| **byte == b'\n').count() as u64;
+            done = ExportProgress {
+                rows: lines.saturating_sub(1),
+                bytes: done.bytes + u64::from(chunk.length()),
+            };
+            chunks.push(&chunk);
+            progress(done);
+        }
+        let options = BlobPropertyBag::new();
+        options.set_type("text/csv;charset=utf-8");
+        let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options)?;
+        let url = Url::create_object_url_with_blob(&blob)?;
+        let document = window.document().ok_or(JsValue::NULL)?;
+        let link: HtmlAnchorElement = document.create_element("a")?.dyn_into().map_err(JsValue::from)?;
+        link.set_href(&url);
+        link.set_download(file_name);
+        link.click();
+        // The download has its own copy once it starts; free the Blob a little later.
+        leptos::prelude::set_timeout(
+            move || {
+                let _ = Url::revoke_object_url(&url);
+            },
+            std::time::Duration::from_secs(60),
+        );
+        Ok(done)
+    }
+}
