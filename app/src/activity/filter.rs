@@ -23,6 +23,15 @@ impl Filter {
         self.terms.is_empty()
     }
 
+    /// Whether every row this filter matches is also matched by `previous` (each earlier
+    /// term lives on inside a term of this one, as when typing more letters or words).
+    pub fn refines(&self, previous: &Filter) -> bool {
+        previous
+            .terms
+            .iter()
+            .all(|old| self.terms.iter().any(|new| new.contains(old.as_str())))
+    }
+
     /// `key` must come from [`search_key`], so it is already lowercase.
     pub fn matches_key(&self, key: &str) -> bool {
         self.terms.iter().all(|term| key.contains(term.as_str()))
@@ -88,5 +97,18 @@ mod tests {
         assert!(Filter::parse("한빛").matches(&entry));
         assert!(Filter::parse("주식회사 소프트").matches(&entry));
         assert!(!Filter::parse("서울").matches(&entry));
+    }
+
+    #[test]
+    fn a_longer_filter_refines_a_shorter_one() {
+        let refines = |new: &str, old: &str| Filter::parse(new).refines(&Filter::parse(old));
+        assert!(refines("ada", "ad"));
+        assert!(refines("adatum li", "adatum"));
+        assert!(refines("ORDERED 한빛", "한빛"));
+        assert!(refines("anything", ""));
+        assert!(!refines("ad", "ada"));
+        assert!(!refines("", "ada"));
+        assert!(!refines("adatum", "adatum li"));
+        assert!(!refines("bd", "ad"));
     }
 }

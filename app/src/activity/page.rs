@@ -240,18 +240,28 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
     let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
     // Positions (into `rows`) of the rows the filter lets through, in order.
+    // Typing more of a word only narrows the result: then only the rows that matched
+    // before are searched again, not the whole period.
+    let last_filtered = StoredValue::new(None::<(Filter, Rows, Arc<Vec<u32>>)>);
     let visible = Memo::new(move |_| {
-        rows.with(|rows| {
-            filter.with(|filter| {
-                Arc::new(
-                    rows.iter()
-                        .enumerate()
-                        .filter(|(_, row)| filter.matches_key(&row.search_key))
-                        .map(|(index, _)| index as u32)
-                        .collect::<Vec<u32>>(),
-                )
-            })
-        })
+        let rows = rows.get();
+        let filter = filter.get();
+        let candidates = last_filtered.with_value(|last| match last {
+            Some((previous, previous_rows, matched))
+                if Arc::ptr_eq(previous_rows, &rows) && filter.refines(previous) =>
+            {
+                Some(matched.clone())
+            }
+            _ => None,
+        });
+        let matches = |index: &u32| filter.matches_key(&rows[*index as usize].search_key);
+        let result: Arc<Vec<u32>> = Arc::new(match (&candidates, filter.is_empty()) {
+            (_, true) => (0..rows.len() as u32).collect(),
+            (Some(candidates), false) => candidates.iter().copied().filter(matches).collect(),
+            (None, false) => (0..rows.len() as u32).filter(matches).collect(),
+        });
+        last_filtered.set_value(Some((filter, rows, result.clone())));
+        result
     });
     let shown = Memo::new(move |_| {
         load.with(|load| match load {
