@@ -140,7 +140,7 @@ struct Event {
 
 fn guid(rng: &mut StdRng) -> String {
     let bytes: [u8; 16] = rng.r#gen();
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex = app::digest::to_hex(&bytes);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

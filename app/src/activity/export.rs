@@ -24,6 +24,7 @@ use super::queries::{EVENTS_IN_RANGE_SQL, EventRow, entry_from_row};
 use crate::auth::model::Viewer;
 use crate::auth::session;
 use crate::db::to_db_time;
+use crate::digest::random_hex;
 use crate::errors::AppError;
 use crate::integrity::chain::{NewEvent, append_batch};
 use crate::state::AppState;
@@ -193,7 +194,8 @@ async fn record_export(
     filter: &str,
 ) -> Result<(), AppError> {
     let event = NewEvent {
-        external_id: format!("export-{}", random_event_suffix()),
+        // 128 random bits: unique without asking the database.
+        external_id: format!("export-{}", random_hex(16)),
         occurred_at: Utc::now(),
         customer_id: None,
         partner_user_id: viewer.user_id,
@@ -213,12 +215,4 @@ async fn record_export(
             AppError::Internal
         })?;
     Ok(())
-}
-
-/// 128 random bits as hex, for the export event's id.
-fn random_event_suffix() -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    crate::integrity::canonical::to_hex(&bytes)
 }

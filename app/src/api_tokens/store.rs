@@ -1,28 +1,24 @@
 //! API token secrets and their SQL. A secret is 32 random bytes; only its SHA-256 is kept,
 //! so a copy of the database lets nobody send events.
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
 use super::model::ApiTokenSummary;
 use crate::db::to_db_time;
+use crate::digest::{random_hex, sha256_hex};
 use crate::errors::AppError;
-use crate::integrity::canonical::to_hex;
 
 /// Every secret starts with this, so leaked tokens are easy to search for.
 pub const TOKEN_PREFIX: &str = "alog_";
 const SHOWN_PREFIX_CHARS: usize = 12;
 
 fn token_hash(secret: &str) -> String {
-    to_hex(&Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret)
 }
 
 pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", to_hex(&bytes))
+    format!("{TOKEN_PREFIX}{}", random_hex(32))
 }
 
 pub async fn list(pool: &SqlitePool, partner_id: i64) -> Result<Vec<ApiTokenSummary>, AppError> {

@@ -1,26 +1,21 @@
 //! Server-side sessions: a random token in an HttpOnly cookie, its SHA-256 in SQLite.
 //! Every server function and handler finds the viewer through here.
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::Utc;
 use http::HeaderMap;
 use http::header::COOKIE;
-use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
 use super::model::{Permission, Role, VIEW_ACTIVITY_LOG, Viewer};
 use crate::db::{from_db_time, to_db_time};
+use crate::digest::{random_hex, sha256_hex};
 use crate::errors::AppError;
 use crate::state::{AppState, SessionSettings};
 
 pub const SESSION_COOKIE: &str = "activity_log_session";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    sha256_hex(token)
 }
 
 /// Whether the cookie gets `Secure`: when the settings ask for it, or when the browser
@@ -70,9 +65,7 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// Records a new session for `user_id` and returns the token for the cookie.
 pub async fn start_session(state: &AppState, user_id: i64) -> Result<String, AppError> {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let token = hex(&bytes);
+    let token = random_hex(32);
     let now = Utc::now();
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",

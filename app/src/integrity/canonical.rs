@@ -8,6 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::digest::to_hex;
+
 pub const CANONICAL_TAG: &str = "activity-log event v1";
 
 /// The "previous hash" of each partner's first event.
@@ -69,26 +71,6 @@ impl EventContent<'_> {
         hasher.update(self.canonical_bytes());
         to_hex(&hasher.finalize())
     }
-}
-
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
-    }
-    out
-}
-
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(text.get(at..at + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
@@ -174,14 +156,5 @@ mod tests {
             assert_ne!(edited.chained_hash(GENESIS_HASH), base);
         }
         assert_ne!(sample().chained_hash(&"1".repeat(64)), base);
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        let bytes = [0u8, 1, 0xab, 0xff];
-        assert_eq!(to_hex(&bytes), "0001abff");
-        assert_eq!(from_hex("0001abff").unwrap(), bytes);
-        assert!(from_hex("abc").is_none());
-        assert!(from_hex("zz").is_none());
     }
 }

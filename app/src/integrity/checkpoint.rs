@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sqlx::SqlitePool;
 
-use super::canonical::{from_hex, to_hex};
 use super::chain::chain_head;
 use crate::db::to_db_time;
+use crate::digest::{from_hex, to_hex};
 
 /// The exact text a checkpoint's signature covers.
 pub fn checkpoint_statement(partner_id: i64, chain_seq: &str, head_hash: &str, signed_at: &str) -> String {

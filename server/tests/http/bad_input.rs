@@ -85,13 +85,18 @@ fn assert_readable_refusal(status: StatusCode, body: &str, context: &str) {
     }
 }
 
-#[test]
-fn generated_bad_input_gets_a_readable_4xx_and_changes_nothing() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// These tests drive proptest (synchronous) against the async server: one runtime each.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn generated_bad_input_gets_a_readable_4xx_and_changes_nothing() {
+    let runtime = runtime();
     let app = runtime.block_on(spawn_app());
     let signed_in: Client = runtime.block_on(app.signed_in("global.admin@contoso.example"));
     let before = runtime.block_on(snapshot(&app));
@@ -183,11 +188,7 @@ const EVENT_FIELDS: [&str; 7] = [
 /// are stored and chained; nothing else in the database changes.
 #[test]
 fn generated_bad_events_get_a_readable_4xx_or_are_stored_whole() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let app = runtime.block_on(spawn_app());
     let (_, token) = runtime
         .block_on(app::api_tokens::store::create(&app.db, 1, 1, "Fuzzer"))
