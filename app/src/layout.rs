@@ -8,6 +8,7 @@ use leptos_router::components::{A, Redirect};
 use crate::auth::api::{SignOut, get_viewer};
 use crate::auth::model::{Permission, Viewer};
 use crate::errors::{AppError, set_response_status};
+use crate::i18n::{LanguageSwitch, use_locale};
 
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
 
@@ -25,24 +26,27 @@ pub fn use_viewer() -> ViewerResource {
 pub fn AppHeader() -> impl IntoView {
     let viewer = use_viewer();
     let sign_out = ServerAction::<SignOut>::new();
+    let l = use_locale();
     view! {
         <header class="app-header">
+            <a class="skip-link" href="#main">{l.pick("Skip to content", "본문으로 건너뛰기")}</a>
             <a class="brand" href="/">"Partner Center"</a>
+            <LanguageSwitch/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match viewer.await {
                         Ok(Some(viewer)) => {
                             view! {
-                                <nav class="main-nav" aria-label="Main">
+                                <nav class="main-nav" aria-label=l.pick("Main", "주 메뉴")>
                                     <details class="menu">
-                                        <summary>"Account settings"</summary>
+                                        <summary>{l.pick("Account settings", "계정 설정")}</summary>
                                         <ul role="list">
                                             <li>
-                                                <A href="/account-settings/activity-log">"Activity log"</A>
+                                                <A href="/account-settings/activity-log">{l.pick("Activity log", "활동 로그")}</A>
                                             </li>
                                             {viewer.role.can_manage_api_tokens().then(|| view! {
                                                 <li>
-                                                    <A href="/account-settings/api-tokens">"API tokens"</A>
+                                                    <A href="/account-settings/api-tokens">{l.pick("API tokens", "API 토큰")}</A>
                                                 </li>
                                             })}
                                         </ul>
@@ -51,11 +55,11 @@ pub fn AppHeader() -> impl IntoView {
                                 <div class="who">
                                     <span class="who-name">{viewer.display_name}</span>
                                     <span class="who-detail">
-                                        {viewer.role.label()} " · " {viewer.partner_name}
+                                        {viewer.role.label_in(l)} " · " {viewer.partner_name}
                                     </span>
                                 </div>
                                 <ActionForm action=sign_out attr:class="sign-out">
-                                    <button type="submit" class="link-button">"Sign out"</button>
+                                    <button type="submit" class="link-button">{l.pick("Sign out", "로그아웃")}</button>
                                 </ActionForm>
                             }
                                 .into_any()
@@ -73,8 +77,9 @@ pub fn AppHeader() -> impl IntoView {
 #[component]
 pub fn RequireRole(permission: Permission, render: fn(Viewer) -> AnyView) -> impl IntoView {
     let viewer = use_viewer();
+    let l = use_locale();
     view! {
-        <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="status">{l.pick("Loading…", "불러오는 중…")}</p> }>
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(viewer)) if (permission.allows)(viewer.role) => render(viewer),
@@ -92,24 +97,40 @@ pub fn RequireRole(permission: Permission, render: fn(Viewer) -> AnyView) -> imp
 
 #[component]
 fn RoleRefused(viewer: Viewer, permission: Permission) -> impl IntoView {
-    view! {
-        <section class="refused">
-            <h1>"Your role can't " {permission.action}</h1>
-            <p>
-                "You are signed in as " <strong>{viewer.email}</strong> " (" {viewer.role.label()}
-                "). Only " {permission.allowed_roles} " can " {permission.action} "."
-            </p>
-            <p>"Ask a Global admin of " {viewer.partner_name} " to change your role if you need it."</p>
-        </section>
+    let l = use_locale();
+    match l {
+        crate::i18n::Locale::En => view! {
+            <section class="refused">
+                <h1>"Your role can't " {permission.action}</h1>
+                <p>
+                    "You are signed in as " <strong>{viewer.email}</strong> " (" {viewer.role.label()}
+                    "). Only " {permission.allowed_roles} " can " {permission.action} "."
+                </p>
+                <p>"Ask a Global admin of " {viewer.partner_name} " to change your role if you need it."</p>
+            </section>
+        }
+        .into_any(),
+        crate::i18n::Locale::Ko => view! {
+            <section class="refused">
+                <h1>{permission.refused_title_ko}</h1>
+                <p>
+                    <strong>{viewer.email}</strong> " (" {viewer.role.label_in(l)} ")(으)로 로그인했습니다. "
+                    {permission.allowed_roles_ko} "만 할 수 있습니다."
+                </p>
+                <p>"필요하면 " {viewer.partner_name} "의 전역 관리자에게 역할 변경을 요청하세요."</p>
+            </section>
+        }
+        .into_any(),
     }
 }
 
 /// "Account settings / <current>", above each settings page's title.
 #[component]
 pub fn SettingsBreadcrumb(current: &'static str) -> impl IntoView {
+    let l = use_locale();
     view! {
-        <nav class="breadcrumb" aria-label="Breadcrumb">
-            <span>"Account settings"</span>
+        <nav class="breadcrumb" aria-label=l.pick("Breadcrumb", "이동 경로")>
+            <span>{l.pick("Account settings", "계정 설정")}</span>
             " / "
             <span aria-current="page">{current}</span>
         </nav>
@@ -119,12 +140,14 @@ pub fn SettingsBreadcrumb(current: &'static str) -> impl IntoView {
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
     set_response_status(StatusCode::NOT_FOUND);
+    let l = use_locale();
     view! {
         <section class="not-found">
-            <h1>"Page not found"</h1>
+            <h1>{l.pick("Page not found", "페이지를 찾을 수 없습니다")}</h1>
             <p>
-                "There is nothing at this address. Go to the "
-                <a href="/account-settings/activity-log">"Activity log"</a> "."
+                {l.pick("There is nothing at this address. Go to the ", "이 주소에는 아무것도 없습니다. ")}
+                <a href="/account-settings/activity-log">{l.pick("Activity log", "활동 로그")}</a>
+                {l.pick(".", "(으)로 이동하세요.")}
             </p>
         </section>
     }

@@ -10,10 +10,12 @@ pub mod api_tokens;
 pub mod auth;
 pub mod customers;
 pub mod errors;
+pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod ingest;
 pub mod integrity;
 pub mod layout;
+pub mod preferences;
 
 #[cfg(feature = "ssr")]
 pub mod db;
@@ -40,9 +42,10 @@ use layout::{AppHeader, NotFoundPage, provide_viewer};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::provide_page_policy();
+    let lang = i18n::initial_locale().tag();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -61,6 +64,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    i18n::provide_locale();
     provide_viewer();
     view! {
         <Stylesheet id="leptos" href="/pkg/activity-log.css"/>

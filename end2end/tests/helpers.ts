@@ -34,7 +34,7 @@ export async function signIn(page: Page, email: string): Promise<void> {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL('**/account-settings/activity-log');
+  await page.waitForURL(/\/account-settings\/activity-log(\?.*)?$/);
   await hydrated(page);
 }
 
@@ -46,7 +46,15 @@ export function dayIn(timeZone: string, date: Date): string {
 /** The activity log rows once loaded, and the "N of M events" numbers. */
 export async function loadedCounts(page: Page): Promise<{ shown: number; total: number }> {
   const count = page.locator('p.count');
-  await expect(count).toHaveText(/^\d+ of \d+ events$/);
-  const [, shown, total] = (await count.textContent())!.match(/^(\d+) of (\d+) events$/)!;
-  return { shown: Number(shown), total: Number(total) };
+  await expect(count).toHaveText(/^[\d,]+ of [\d,]+ events$/);
+  const [, shown, total] = (await count.textContent())!.match(/^([\d,]+) of ([\d,]+) events$/)!;
+  return { shown: Number(shown.replaceAll(',', '')), total: Number(total.replaceAll(',', '')) };
+}
+
+/** Puts a user's saved language, columns and time zone back to the defaults. */
+export async function resetPreferences(page: Page): Promise<void> {
+  await page.request.post(`${baseUrl()}/api/choose_language`, { form: { lang: 'en' } });
+  await page.request.post(`${baseUrl()}/api/save_view_preferences`, {
+    form: { columns: 'time,customer,action,user', time_zone: 'local' },
+  });
 }

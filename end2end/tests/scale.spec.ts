@@ -60,7 +60,7 @@ test('a period of 20,000 events loads in pages and scrolls as a window', async (
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
   await page.getByLabel('Filter').fill('u1234@adatum');
-  await expect(page.locator('p.count')).toHaveText(`1 of ${total} events`);
+  await expect(page.locator('p.count')).toHaveText(`1 of ${total.toLocaleString('en-US')} events`);
   await expect(page.locator('tr.event')).toHaveCount(1);
   expect(requests.filter((url) => url.includes('/api/'))).toEqual([]);
 });

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use app::activity::csv_file::{CSV_HEADER, CSV_TIME_FORMAT};
+use app::activity::csv_file::{CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header};
+use app::activity::view_state::Column;
+use app::i18n::Locale;
 use app::ingest::MAX_BATCH_EVENTS;
 use app::ingest::event::{IncomingEvent, PartnerDirectory};
 use app::integrity::chain::{AppendError, NewEvent, append_batch};
@@ -149,7 +151,14 @@ fn read_ndjson(bytes: &[u8]) -> Lines {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<IncomingEvent>(line) {
+        // The JSON export also names the customer, for people reading it; the id is enough here.
+        let event = serde_json::from_str::<serde_json::Value>(line).and_then(|mut value| {
+            if let Some(fields) = value.as_object_mut() {
+                fields.remove("customer_name");
+            }
+            serde_json::from_value::<IncomingEvent>(value)
+        });
+        match event {
             Ok(event) => events.push((index + 1, event)),
             Err(error) => rejected.push((index + 1, format!("not an event: {error}"))),
         }
@@ -166,22 +175,34 @@ fn read_csv(bytes: &[u8]) -> Result<Lines, ImportError> {
         .headers()
         .map_err(|error| ImportError::Format(format!("the CSV header can't be read: {error}")))?
         .clone();
-    let column = |name: &str| {
-        headers.iter().position(|header| header == name).ok_or_else(|| {
-            ImportError::Format(format!(
-                "the CSV has no {name:?} column; expected the export's columns: {}",
-                CSV_HEADER.join(", ")
-            ))
-        })
+    // A chosen column's header is in the exporter's language; the machine columns are English.
+    let column = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|header| names.contains(&header))
+            .ok_or_else(|| {
+                ImportError::Format(format!(
+                    "the CSV has no {:?} column; export the log with the Date-Time, Action and \
+                     Partner user columns shown (the export adds {}, {EVENT_ID_HEADER} itself)",
+                    names[0],
+                    MACHINE_COLUMNS.join(", ")
+                ))
+            })
+    };
+    let shown = |column_kind: Column| {
+        [
+            csv_header(column_kind, Locale::En),
+            csv_header(column_kind, Locale::Ko),
+        ]
     };
     let (time, customer, action, user, event_id, kind, details) = (
-        column("Date-Time (UTC)")?,
-        column("Customer ID")?,
-        column("Action")?,
-        column("Partner user")?,
-        column("Event ID")?,
-        column("Action kind")?,
-        column("Details (JSON)")?,
+        column(&shown(Column::Time))?,
+        column(&[MACHINE_COLUMNS[0]])?,
+        column(&shown(Column::Action))?,
+        column(&shown(Column::User))?,
+        column(&[EVENT_ID_HEADER])?,
+        column(&[MACHINE_COLUMNS[1]])?,
+        column(&[MACHINE_COLUMNS[2]])?,
     );
     let mut events = Vec::new();
     let mut rejected = Vec::new();

@@ -4,20 +4,35 @@
 use std::borrow::Cow;
 
 use super::model::ActivityEntry;
+use super::view_state::Column;
+use crate::i18n::Locale;
 
-/// The first seven columns are for people; the last two let `server import` read the file
-/// back exactly (the action kind and the details as JSON).
-pub const CSV_HEADER: [&str; 9] = [
-    "Date-Time (UTC)",
-    "Affected customer",
-    "Action",
-    "Partner user",
-    "Customer ID",
-    "Details",
-    "Event ID",
-    "Action kind",
-    "Details (JSON)",
-];
+/// The columns after the ones the viewer chose, always in English: they let `server import`
+/// read the file back exactly (the customer id, the action kind and the details as JSON).
+/// `Event ID` is among them unless the viewer chose it.
+pub const MACHINE_COLUMNS: [&str; 3] = ["Customer ID", "Action kind", "Details (JSON)"];
+pub const EVENT_ID_HEADER: &str = "Event ID";
+pub const TIME_HEADER: &str = "Date-Time (UTC)";
+
+/// A chosen column's header in the file, in `locale` (times in the file are always UTC).
+pub fn csv_header(column: Column, locale: Locale) -> &'static str {
+    match column {
+        Column::Time => locale.pick(TIME_HEADER, "날짜/시간 (UTC)"),
+        Column::EventId => EVENT_ID_HEADER,
+        other => other.header_in(locale),
+    }
+}
+
+/// The chosen columns' headers, then the machine columns.
+pub fn header_row(columns: &[Column], locale: Locale) -> Vec<&'static str> {
+    let mut header: Vec<&str> = columns.iter().map(|column| csv_header(*column, locale)).collect();
+    header.push(MACHINE_COLUMNS[0]);
+    if !columns.contains(&Column::EventId) {
+        header.push(EVENT_ID_HEADER);
+    }
+    header.extend(&MACHINE_COLUMNS[1..]);
+    header
+}
 
 /// How the Date-Time column is written (UTC).
 pub const CSV_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
@@ -36,6 +51,7 @@ pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
 /// hands over what is written so far. The export streams these pieces.
 pub struct CsvChunks {
     writer: csv::Writer<Vec<u8>>,
+    columns: Vec<Column>,
 }
 
 fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
@@ -47,12 +63,15 @@ fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
 }
 
 impl CsvChunks {
-    pub fn new() -> CsvChunks {
+    pub fn new(columns: &[Column], locale: Locale) -> CsvChunks {
         let mut writer = csv_writer(UTF8_BOM.to_vec());
         writer
-            .write_record(CSV_HEADER)
+            .write_record(header_row(columns, locale))
             .expect("writing to memory cannot fail");
-        CsvChunks { writer }
+        CsvChunks {
+            writer,
+            columns: columns.to_vec(),
+        }
     }
 
     pub fn write(&mut self, entry: &ActivityEntry) -> Result<(), csv::Error> {
@@ -61,17 +80,25 @@ impl CsvChunks {
             .as_ref()
             .map(|customer| customer.id.to_string())
             .unwrap_or_default();
-        let cells = [
-            entry.occurred_at.format(CSV_TIME_FORMAT).to_string(),
-            entry.customer_name().to_string(),
-            entry.action_text.clone(),
-            entry.partner_user.clone(),
-            customer_id,
-            entry.details.summary(),
-            entry.event_id.clone(),
-            entry.action.as_str().to_string(),
-            serde_json::to_string(&entry.details).unwrap_or_default(),
-        ];
+        let mut cells: Vec<String> = self
+            .columns
+            .iter()
+            .map(|column| match column {
+                Column::Time => entry.occurred_at.format(CSV_TIME_FORMAT).to_string(),
+                Column::Customer => entry.customer_name().to_string(),
+                // The data as stored, whatever the header's language.
+                Column::Action => entry.action_text.clone(),
+                Column::User => entry.partner_user.clone(),
+                Column::Details => entry.details.summary(),
+                Column::EventId => entry.event_id.clone(),
+            })
+            .collect();
+        cells.push(customer_id);
+        if !self.columns.contains(&Column::EventId) {
+            cells.push(entry.event_id.clone());
+        }
+        cells.push(entry.action.as_str().to_string());
+        cells.push(serde_json::to_string(&entry.details).unwrap_or_default());
         self.writer
             .write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))
     }
@@ -87,17 +114,11 @@ impl CsvChunks {
     }
 }
 
-impl Default for CsvChunks {
-    fn default() -> Self {
-        CsvChunks::new()
-    }
-}
-
-/// The whole file at once (for tests and small exports).
+/// The whole file at once with every column, in English (for tests and tools).
 pub fn write_activity_csv<'a>(
     entries: impl IntoIterator<Item = &'a ActivityEntry>,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut file = CsvChunks::new();
+    let mut file = CsvChunks::new(&Column::ALL, Locale::En);
     for entry in entries {
         file.write(entry)?;
     }
@@ -121,13 +142,11 @@ mod tests {
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             lines[0],
-            "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID,Action kind,Details (JSON)"
+            "Date-Time (UTC),Affected customer,Action,Partner user,Details,Event ID,Customer ID,Action kind,Details (JSON)"
         );
-        assert!(
-            lines[1].starts_with(
-                "2026-11-02 08:05:09,Adatum,Ordered subscriptions,sales.agent@contoso.example,3,"
-            )
-        );
+        assert!(lines[1].starts_with(
+            "2026-11-02 08:05:09,Adatum,Ordered subscriptions,sales.agent@contoso.example,Order ORD-9"
+        ));
         assert_eq!(lines[2], "", "the last record ends in CRLF too");
         assert!(!text.replace("\r\n", "").contains('\n'), "no bare LF");
     }
@@ -154,6 +173,25 @@ mod tests {
         let bytes = write_activity_csv(&[sample_order("주식회사 한빛소프트")]).unwrap();
         let text = std::str::from_utf8(&bytes).unwrap();
         assert!(text.contains(",주식회사 한빛소프트,"));
+    }
+
+    #[test]
+    fn the_file_has_the_chosen_columns_headed_in_the_chosen_language() {
+        let mut file = CsvChunks::new(&[Column::Customer, Column::Time], Locale::Ko);
+        file.write(&sample_order("Adatum")).unwrap();
+        let text = String::from_utf8(file.take().unwrap()[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "영향을 받은 고객,날짜/시간 (UTC),Customer ID,Event ID,Action kind,Details (JSON)"
+        );
+        assert!(lines[1].starts_with("Adatum,2026-11-02 08:05:09,3,crm-000042,ordered_subscriptions,"));
+        let mut english = CsvChunks::new(&Column::DEFAULT, Locale::En);
+        english.write(&sample_order("Adatum")).unwrap();
+        let text = String::from_utf8(english.take().unwrap()[3..].to_vec()).unwrap();
+        assert!(text.starts_with(
+            "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Event ID,Action kind,Details (JSON)\r\n"
+        ));
     }
 
     #[test]

@@ -81,6 +81,8 @@ mod browser {
         file_name: &str,
         progress: &mut impl FnMut(ExportProgress),
     ) -> Result<ExportProgress, Failure> {
+        // A CSV's first line is its header; a JSON-lines file has none.
+        let header_lines = u64::from(!file_name.ends_with(".ndjson"));
         let window = web_sys::window().ok_or(JsValue::NULL)?;
         let form = UrlSearchParams::new()?;
         for (name, value) in &fields {
@@ -124,7 +126,7 @@ mod browser {
             let chunk: js_sys::Uint8Array = js_sys::Reflect::get(&step, &"value".into())?.dyn_into()?;
             lines += chunk.to_vec().iter().filter(|byte| **byte == b'\n').count() as u64;
             done = ExportProgress {
-                rows: lines.saturating_sub(1),
+                rows: lines.saturating_sub(header_lines),
                 bytes: done.bytes + u64::from(chunk.length()),
             };
             chunks.push(&chunk);

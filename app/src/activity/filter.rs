@@ -1,61 +1,295 @@
-//! The filter box's matching rule. The page filters loaded rows with it as you type and the
-//! CSV export filters with the very same code, so the file always holds the rows on screen.
+//! The filter box's language. Free words match anywhere; `key:value` matches one column;
+//! `"quoted words"` keep their spaces; a leading `-` excludes; every term must hold:
+//!
+//! ```text
+//! action:ordered customer:"한빛 소프트" user:sales -action:reset license
+//! ```
+//!
+//! The page filters loaded rows with it as you type and the export filters with the very same
+//! code, so a file always holds the rows on screen.
 
-use super::model::ActivityEntry;
+use super::model::{ActionKind, ActivityEntry};
 
 /// Longest filter text accepted (the input's `maxlength` and the export's check).
 pub const MAX_FILTER_CHARS: usize = 200;
 
-/// Filter text split into lowercase terms; a row matches when it contains every term.
+/// The columns a `key:` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Customer,
+    Action,
+    User,
+    Details,
+}
+
+impl Field {
+    pub const KEYS: [(&'static str, Field); 4] = [
+        ("customer", Field::Customer),
+        ("action", Field::Action),
+        ("user", Field::User),
+        ("details", Field::Details),
+    ];
+
+    fn from_key(key: &str) -> Option<Field> {
+        let key = key.to_lowercase();
+        Field::KEYS
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, field)| *field)
+    }
+
+    pub fn key(self) -> &'static str {
+        Field::KEYS
+            .iter()
+            .find(|(_, field)| *field == self)
+            .map(|(name, _)| *name)
+            .unwrap_or("")
+    }
+
+    /// Its place in a [`SearchKey`].
+    fn slot(self) -> usize {
+        match self {
+            Field::Customer => 0,
+            Field::Action => 1,
+            Field::User => 2,
+            Field::Details => 3,
+        }
+    }
+}
+
+/// One condition: `value` (lowercase) somewhere in `field`, or anywhere when `field` is None.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub field: Option<Field>,
+    pub value: String,
+    pub negated: bool,
+}
+
+/// Something in the filter text the parser could not use as written, for an inline hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hint {
+    /// `foo:bar` with no such key: searched as plain text instead.
+    UnknownKey(String),
+    /// `action:` with nothing after it: ignored.
+    EmptyValue(String),
+    /// A `"` with no closing one: the rest of the text was taken as the value.
+    UnclosedQuote,
+}
+
+impl Hint {
+    /// The hint in English; the page words it per language with [`Hint::message_in`].
+    pub fn message_in(&self, locale: crate::i18n::Locale) -> String {
+        let keys = Field::KEYS
+            .iter()
+            .map(|(key, _)| format!("{key}:"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self {
+            Hint::UnknownKey(key) => locale
+                .pick(
+                    "“{key}:” is not a filter key, so it is searched as text. Keys: {keys}.",
+                    "“{key}:”은(는) 필터 키가 아니어서 일반 텍스트로 검색합니다. 키: {keys}.",
+                )
+                .replace("{key}", key)
+                .replace("{keys}", &keys),
+            Hint::EmptyValue(key) => locale
+                .pick(
+                    "“{key}:” needs a value, e.g. {key}:adatum; it is ignored.",
+                    "“{key}:” 뒤에 값이 필요합니다(예: {key}:adatum). 무시합니다.",
+                )
+                .replace("{key}", key),
+            Hint::UnclosedQuote => locale
+                .pick(
+                    "A quote is not closed; the rest of the text is one value.",
+                    "따옴표가 닫히지 않아 나머지 텍스트를 하나의 값으로 봅니다.",
+                )
+                .to_string(),
+        }
+    }
+}
+
+/// Parsed filter text; a row matches when it meets every term.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
-    terms: Vec<String>,
+    terms: Vec<Term>,
+    hints: Vec<Hint>,
 }
 
 impl Filter {
     pub fn parse(text: &str) -> Filter {
-        Filter {
-            terms: text.split_whitespace().map(str::to_lowercase).collect(),
+        let mut filter = Filter::default();
+        let mut rest = text.trim_start();
+        while !rest.is_empty() {
+            let (token, after) = next_token(rest, &mut filter.hints);
+            rest = after.trim_start();
+            if let Some(term) = token.into_term(&mut filter.hints) {
+                filter.terms.push(term);
+            }
         }
+        filter
+    }
+
+    pub fn terms(&self) -> &[Term] {
+        &self.terms
+    }
+
+    pub fn hints(&self) -> &[Hint] {
+        &self.hints
     }
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
 
-    /// Whether every row this filter matches is also matched by `previous` (each earlier
-    /// term lives on inside a term of this one, as when typing more letters or words).
+    /// Whether every row this filter matches is also matched by `previous`, so only the
+    /// rows `previous` matched need searching again (as when typing more letters or words).
     pub fn refines(&self, previous: &Filter) -> bool {
-        previous
-            .terms
-            .iter()
-            .all(|old| self.terms.iter().any(|new| new.contains(old.as_str())))
+        previous.terms.iter().all(|old| {
+            self.terms.iter().any(|new| {
+                if old.negated != new.negated {
+                    return false;
+                }
+                if old.negated {
+                    // Excluding a shorter value anywhere excludes more.
+                    (new.field.is_none() || new.field == old.field) && old.value.contains(new.value.as_str())
+                } else {
+                    (old.field.is_none() || old.field == new.field) && new.value.contains(old.value.as_str())
+                }
+            })
+        })
     }
 
-    /// `key` must come from [`search_key`], so it is already lowercase.
-    pub fn matches_key(&self, key: &str) -> bool {
-        self.terms.iter().all(|term| key.contains(term.as_str()))
+    pub fn matches_key(&self, key: &SearchKey) -> bool {
+        self.terms.iter().all(|term| {
+            let found = match term.field {
+                None => key.text.contains(term.value.as_str()),
+                Some(field) => key.field(field).contains(term.value.as_str()),
+            };
+            found != term.negated
+        })
     }
 
     pub fn matches(&self, entry: &ActivityEntry) -> bool {
-        self.is_empty() || self.matches_key(&search_key(entry))
+        self.is_empty() || self.matches_key(&SearchKey::of(entry))
     }
 }
 
-/// Everything the filter searches, lowercased once: customer, action, partner user, details.
-pub fn search_key(entry: &ActivityEntry) -> String {
-    let mut key = String::new();
-    for part in [
-        entry.customer_name(),
-        entry.action_text.as_str(),
-        entry.action.label(),
-        entry.partner_user.as_str(),
-    ] {
-        key.push_str(part);
-        key.push('\n');
+/// A term as read, before its key is checked.
+struct Token {
+    negated: bool,
+    key: Option<String>,
+    value: String,
+}
+
+impl Token {
+    fn into_term(self, hints: &mut Vec<Hint>) -> Option<Term> {
+        let Token { negated, key, value } = self;
+        let (field, value) = match key {
+            None => (None, value),
+            Some(key) => match Field::from_key(&key) {
+                Some(field) => (Some(field), value),
+                None => {
+                    hints.push(Hint::UnknownKey(key.clone()));
+                    (None, format!("{key}:{value}"))
+                }
+            },
+        };
+        if value.is_empty() {
+            if let Some(field) = field {
+                hints.push(Hint::EmptyValue(field.key().to_string()));
+            }
+            return None;
+        }
+        Some(Term {
+            field,
+            value: value.to_lowercase(),
+            negated,
+        })
     }
-    key.push_str(&entry.details.summary());
-    key.to_lowercase()
+}
+
+/// Reads one term from the start of `text` (not empty, no leading space); returns it and
+/// the text after it.
+fn next_token<'a>(text: &'a str, hints: &mut Vec<Hint>) -> (Token, &'a str) {
+    // A lone "-" is a word, not a negation of nothing.
+    let (negated, text) = match text.strip_prefix('-') {
+        Some(rest) if rest.chars().next().is_some_and(|c| !c.is_whitespace()) => (true, rest),
+        _ => (false, text),
+    };
+    // `key:` is letters then a colon; anything else is a value from the start.
+    let key_len = text
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric() && *c != '_')
+        .map(|(index, _)| index)
+        .unwrap_or(text.len());
+    let (key, text) = match text[key_len..].strip_prefix(':') {
+        Some(rest) if key_len > 0 => (Some(text[..key_len].to_string()), rest),
+        _ => (None, text),
+    };
+    let (value, rest) = read_value(text, hints);
+    (Token { negated, key, value }, rest)
+}
+
+/// A `"quoted value"` or a bare word up to the next space.
+fn read_value<'a>(text: &'a str, hints: &mut Vec<Hint>) -> (String, &'a str) {
+    if let Some(quoted) = text.strip_prefix('"') {
+        return match quoted.find('"') {
+            Some(end) => (quoted[..end].trim().to_string(), &quoted[end + 1..]),
+            None => {
+                hints.push(Hint::UnclosedQuote);
+                (quoted.trim().to_string(), "")
+            }
+        };
+    }
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    (text[..end].to_string(), &text[end..])
+}
+
+/// Everything the filter searches in one row, lowercased once when the row arrives rather
+/// than on every keystroke: one string, with the byte range of each column in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchKey {
+    text: String,
+    ends: [usize; 4],
+}
+
+impl SearchKey {
+    pub fn of(entry: &ActivityEntry) -> SearchKey {
+        let mut text = String::new();
+        let mut ends = [0; 4];
+        let action = action_words(entry.action);
+        let parts: [[&str; 2]; 4] = [
+            [entry.customer_name(), ""],
+            [entry.action_text.as_str(), action.as_str()],
+            [entry.partner_user.as_str(), ""],
+            [&entry.details.summary(), entry.event_id.as_str()],
+        ];
+        for (slot, part) in parts.iter().enumerate() {
+            for piece in part {
+                text.push_str(&piece.to_lowercase());
+                text.push('\n');
+            }
+            ends[slot] = text.len();
+        }
+        SearchKey { text, ends }
+    }
+
+    fn field(&self, field: Field) -> &str {
+        let slot = field.slot();
+        let start = if slot == 0 { 0 } else { self.ends[slot - 1] };
+        &self.text[start..self.ends[slot]]
+    }
+}
+
+/// An action is found by its stored name and its label in every language.
+fn action_words(kind: ActionKind) -> String {
+    use crate::i18n::Locale;
+    format!(
+        "{} {} {}",
+        kind.as_str(),
+        kind.label_in(Locale::En),
+        kind.label_in(Locale::Ko)
+    )
 }
 
 #[cfg(test)]
@@ -63,9 +297,18 @@ mod tests {
     use super::*;
     use crate::activity::model::sample_order;
 
+    fn term(field: Option<Field>, value: &str, negated: bool) -> Term {
+        Term {
+            field,
+            value: value.into(),
+            negated,
+        }
+    }
+
     #[test]
     fn empty_filter_matches_everything() {
         assert!(Filter::parse("   ").matches(&sample_order("Adatum")));
+        assert!(Filter::parse("").is_empty());
     }
 
     #[test]
@@ -78,6 +321,8 @@ mod tests {
             "microsoft 365 e3",
             "POWER BI",
             "ORD-9",
+            "crm-000042",
+            "주문",
         ] {
             assert!(Filter::parse(text).matches(&entry), "{text} should match");
         }
@@ -100,15 +345,111 @@ mod tests {
     }
 
     #[test]
+    fn the_issue_example_parses_into_its_terms() {
+        let filter = Filter::parse(r#"action:ordered customer:"한빛" user:sales -action:reset"#);
+        assert_eq!(
+            filter.terms(),
+            [
+                term(Some(Field::Action), "ordered", false),
+                term(Some(Field::Customer), "한빛", false),
+                term(Some(Field::User), "sales", false),
+                term(Some(Field::Action), "reset", true),
+            ]
+        );
+        assert!(filter.hints().is_empty());
+        assert!(filter.matches(&sample_order("주식회사 한빛소프트")));
+        assert!(!filter.matches(&sample_order("Adatum")));
+    }
+
+    #[test]
+    fn keys_look_only_in_their_column() {
+        let entry = sample_order("Sales Unlimited");
+        // "sales" is in the customer and in the user, but no action or detail says it.
+        assert!(Filter::parse("customer:sales").matches(&entry));
+        assert!(Filter::parse("user:sales").matches(&entry));
+        assert!(!Filter::parse("action:sales").matches(&entry));
+        assert!(!Filter::parse("details:sales").matches(&entry));
+        assert!(Filter::parse("details:\"power bi\"").matches(&entry));
+        // Keys are case-insensitive, values too; the stored action name and Korean label work.
+        assert!(Filter::parse("ACTION:Ordered_Subscriptions").matches(&entry));
+        assert!(Filter::parse("action:구독").matches(&entry));
+    }
+
+    #[test]
+    fn negation_excludes() {
+        let entry = sample_order("Adatum");
+        assert!(!Filter::parse("-adatum").matches(&entry));
+        assert!(Filter::parse("-woodgrove").matches(&entry));
+        assert!(!Filter::parse("-action:ordered").matches(&entry));
+        assert!(Filter::parse("-customer:sales").matches(&entry));
+        assert!(!Filter::parse(r#"-"power bi""#).matches(&entry));
+    }
+
+    #[test]
+    fn tricky_inputs_do_not_trip_the_parser() {
+        // A lone dash is text; a dash inside a word is text.
+        assert_eq!(Filter::parse("-").terms(), [term(None, "-", false)]);
+        assert_eq!(Filter::parse("ord-9").terms(), [term(None, "ord-9", false)]);
+        // Quoted free text keeps its spaces, and quotes may sit right after the key.
+        assert_eq!(
+            Filter::parse(r#""power bi""#).terms(),
+            [term(None, "power bi", false)]
+        );
+        // Unclosed quote: the rest is one value, with a hint.
+        let unclosed = Filter::parse(r#"customer:"한빛 소프"#);
+        assert_eq!(
+            unclosed.terms(),
+            [term(Some(Field::Customer), "한빛 소프", false)]
+        );
+        assert_eq!(unclosed.hints(), [Hint::UnclosedQuote]);
+        // An unknown key is searched as text and hinted.
+        let unknown = Filter::parse("colour:red");
+        assert_eq!(unknown.terms(), [term(None, "colour:red", false)]);
+        assert_eq!(unknown.hints(), [Hint::UnknownKey("colour".into())]);
+        // A key with no value is dropped with a hint, also when quoted empty.
+        let empty = Filter::parse(r#"action: customer:"" adatum"#);
+        assert_eq!(empty.terms(), [term(None, "adatum", false)]);
+        assert_eq!(
+            empty.hints(),
+            [
+                Hint::EmptyValue("action".into()),
+                Hint::EmptyValue("customer".into())
+            ]
+        );
+        // URLs and times are text, colons and all.
+        assert_eq!(Filter::parse("12:30").terms(), [term(None, "12:30", false)]);
+        assert_eq!(
+            Filter::parse("https://x.example").terms(),
+            [term(None, "https://x.example", false)]
+        );
+        // A colon with nothing before it is text; several spaces and tabs separate terms.
+        assert_eq!(Filter::parse(":x").terms(), [term(None, ":x", false)]);
+        assert_eq!(Filter::parse(" a \t b ").terms().len(), 2);
+        // Double negation is a negated value starting with a dash.
+        assert_eq!(Filter::parse("--x").terms(), [term(None, "-x", true)]);
+        // Every message names the keys or the key.
+        let hint = Hint::UnknownKey("colour".into()).message_in(crate::i18n::Locale::En);
+        assert!(hint.contains("colour:") && hint.contains("customer:, action:, user:, details:"));
+    }
+
+    #[test]
     fn a_longer_filter_refines_a_shorter_one() {
         let refines = |new: &str, old: &str| Filter::parse(new).refines(&Filter::parse(old));
         assert!(refines("ada", "ad"));
         assert!(refines("adatum li", "adatum"));
         assert!(refines("ORDERED 한빛", "한빛"));
         assert!(refines("anything", ""));
+        assert!(refines("customer:adatum", "ada"));
+        assert!(refines("-reset x", "-reset"));
+        assert!(refines("-res", "-reset"));
+        assert!(refines("-res", "-action:reset"));
+        assert!(!refines("-reset", "-res"));
+        assert!(!refines("-action:res", "-reset"));
+        assert!(!refines("ada", "customer:ad"));
         assert!(!refines("ad", "ada"));
         assert!(!refines("", "ada"));
         assert!(!refines("adatum", "adatum li"));
         assert!(!refines("bd", "ad"));
+        assert!(!refines("-ad", "ad"));
     }
 }

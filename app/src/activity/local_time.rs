@@ -1,30 +1,68 @@
-//! The viewer's clock and time zone. In the browser these come from JavaScript's `Date` and
-//! `Intl`; on the server (which never knows the viewer's zone) they fall back to UTC, and the
-//! page only uses them after hydration.
+//! Clocks and calendars: the viewer's zone or UTC, as they chose, and dates written for their
+//! language. In the browser these come from JavaScript's `Date` and `Intl`; on the server
+//! (which never knows the viewer's zone) they fall back to UTC, and the page only uses them
+//! after hydration.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::period::LocalPeriod;
+use super::view_state::ZoneChoice;
+use crate::i18n::Locale;
 
-/// `YYYY-MM-DD HH:MM:SS` in the viewer's zone.
-pub fn format_local(time: DateTime<Utc>) -> String {
-    imp::format_local(time)
+/// A time as the page shows it: `Nov 3, 2026, 15:05:09` / `2026. 11. 3. 15:05:09`.
+pub fn format_time(time: DateTime<Utc>, locale: Locale, zone: ZoneChoice) -> String {
+    imp::format(time, locale, zone, Style::DateTime)
+}
+
+/// A day as the page shows it: `Nov 3, 2026` / `2026. 11. 3.`.
+pub fn format_day(day: NaiveDate, locale: Locale) -> String {
+    imp::format(midnight_utc(day), locale, ZoneChoice::Utc, Style::Date)
+}
+
+/// A chart axis label: `11/3` / `11. 3.`.
+pub fn format_short_day(day: NaiveDate, locale: Locale) -> String {
+    imp::format(midnight_utc(day), locale, ZoneChoice::Utc, Style::MonthDay)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Style {
+    DateTime,
+    Date,
+    MonthDay,
+}
+
+fn midnight_utc(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
 /// Today in the viewer's zone.
-pub fn today() -> NaiveDate {
-    imp::today()
+pub fn today(zone: ZoneChoice) -> NaiveDate {
+    match zone {
+        ZoneChoice::Utc => Utc::now().date_naive(),
+        ZoneChoice::Local => imp::today(),
+    }
 }
 
-/// Names the viewer's zone for the page, e.g. `Asia/Seoul (UTC+09:00)`.
-pub fn zone_label() -> String {
-    imp::zone_label()
+/// Names the zone for the page, e.g. `Asia/Seoul (UTC+09:00)`, or `UTC`.
+pub fn zone_label(zone: ZoneChoice) -> String {
+    match zone {
+        ZoneChoice::Utc => "UTC".to_string(),
+        ZoneChoice::Local => imp::zone_label(),
+    }
 }
 
-/// The UTC instants of a local period: From's midnight up to the midnight after To.
-pub fn utc_bounds(period: LocalPeriod) -> (DateTime<Utc>, DateTime<Utc>) {
+/// The instant a day starts in the zone.
+pub fn day_start(day: NaiveDate, zone: ZoneChoice) -> DateTime<Utc> {
+    match zone {
+        ZoneChoice::Utc => midnight_utc(day),
+        ZoneChoice::Local => imp::local_midnight(day),
+    }
+}
+
+/// The UTC instants of a period: From's midnight up to the midnight after To.
+pub fn utc_bounds(period: LocalPeriod, zone: ZoneChoice) -> (DateTime<Utc>, DateTime<Utc>) {
     let after_to = period.to.succ_opt().unwrap_or(period.to);
-    (imp::local_midnight(period.from), imp::local_midnight(after_to))
+    (day_start(period.from, zone), day_start(after_to, zone))
 }
 
 fn offset_label(minutes_east: i32) -> String {
@@ -35,22 +73,65 @@ fn offset_label(minutes_east: i32) -> String {
 
 #[cfg(feature = "hydrate")]
 mod imp {
-    use super::offset_label;
+    use super::{Style, offset_label};
+    use crate::activity::view_state::ZoneChoice;
+    use crate::i18n::Locale;
     use chrono::{DateTime, Datelike, NaiveDate, Utc};
-    use js_sys::{Date, Intl, Reflect};
+    use js_sys::{Date, Intl, Object, Reflect};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
     use wasm_bindgen::JsValue;
 
-    pub fn format_local(time: DateTime<Utc>) -> String {
+    thread_local! {
+        /// Building an `Intl.DateTimeFormat` is slow; rows reuse one per style.
+        static FORMATS: RefCell<HashMap<(Locale, ZoneChoice, Style), Intl::DateTimeFormat>> =
+            RefCell::new(HashMap::new());
+    }
+
+    fn formatter(locale: Locale, zone: ZoneChoice, style: Style) -> Intl::DateTimeFormat {
+        FORMATS.with(|formats| {
+            formats
+                .borrow_mut()
+                .entry((locale, zone, style))
+                .or_insert_with(|| {
+                    let options = Object::new();
+                    let set = |key: &str, value: &str| {
+                        let _ = Reflect::set(&options, &JsValue::from_str(key), &JsValue::from_str(value));
+                    };
+                    match style {
+                        Style::DateTime => {
+                            set("dateStyle", "medium");
+                            set("timeStyle", "medium");
+                            set("hourCycle", "h23");
+                        }
+                        Style::Date => set("dateStyle", "medium"),
+                        Style::MonthDay => {
+                            set("month", "numeric");
+                            set("day", "numeric");
+                        }
+                    }
+                    if zone == ZoneChoice::Utc {
+                        set("timeZone", "UTC");
+                    }
+                    let tag = match locale {
+                        Locale::En => "en-US",
+                        Locale::Ko => "ko-KR",
+                    };
+                    let locales = js_sys::Array::of1(&JsValue::from_str(tag));
+                    Intl::DateTimeFormat::new(&locales, &options)
+                })
+                .clone()
+        })
+    }
+
+    pub fn format(time: DateTime<Utc>, locale: Locale, zone: ZoneChoice, style: Style) -> String {
         let date = Date::new(&JsValue::from_f64(time.timestamp_millis() as f64));
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            date.get_full_year(),
-            date.get_month() + 1,
-            date.get_date(),
-            date.get_hours(),
-            date.get_minutes(),
-            date.get_seconds()
-        )
+        formatter(locale, zone, style)
+            .format()
+            .call1(&JsValue::UNDEFINED, &date)
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_default()
     }
 
     pub fn today() -> NaiveDate {
@@ -67,8 +148,7 @@ mod imp {
     }
 
     pub fn zone_label() -> String {
-        let options =
-            Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        let options = Intl::DateTimeFormat::new(&js_sys::Array::new(), &Object::new()).resolved_options();
         let name = Reflect::get(&options, &JsValue::from_str("timeZone"))
             .ok()
             .and_then(|value| value.as_string())
@@ -81,11 +161,18 @@ mod imp {
 
 #[cfg(not(feature = "hydrate"))]
 mod imp {
-    use super::offset_label;
+    use super::{Style, offset_label};
+    use crate::activity::view_state::ZoneChoice;
+    use crate::i18n::Locale;
     use chrono::{DateTime, NaiveDate, Utc};
 
-    pub fn format_local(time: DateTime<Utc>) -> String {
-        time.format("%Y-%m-%d %H:%M:%S").to_string()
+    pub fn format(time: DateTime<Utc>, _locale: Locale, _zone: ZoneChoice, style: Style) -> String {
+        let pattern = match style {
+            Style::DateTime => "%Y-%m-%d %H:%M:%S",
+            Style::Date => "%Y-%m-%d",
+            Style::MonthDay => "%m-%d",
+        };
+        time.format(pattern).to_string()
     }
 
     pub fn today() -> NaiveDate {
@@ -110,5 +197,13 @@ mod tests {
         assert_eq!(offset_label(540), "UTC+09:00");
         assert_eq!(offset_label(-210), "UTC-03:30");
         assert_eq!(offset_label(0), "UTC+00:00");
+    }
+
+    #[test]
+    fn a_utc_period_runs_from_midnight_to_the_midnight_after_to() {
+        let period = LocalPeriod::parse("2026-11-01", "2026-11-03").unwrap();
+        let (from, to) = utc_bounds(period, ZoneChoice::Utc);
+        assert_eq!(from.to_rfc3339(), "2026-11-01T00:00:00+00:00");
+        assert_eq!(to.to_rfc3339(), "2026-11-04T00:00:00+00:00");
     }
 }

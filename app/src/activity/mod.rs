@@ -2,12 +2,14 @@
 //! browser and server, the server function and query, the CSV export, and the page.
 
 pub mod api;
+pub mod chart;
 pub mod download;
 pub mod filter;
 pub mod local_time;
 pub mod model;
 pub mod page;
 pub mod period;
+pub mod view_state;
 
 #[cfg(feature = "ssr")]
 pub mod csv_file;

@@ -47,7 +47,25 @@ impl ActionKind {
         ActionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
-    /// The words shown in the Action column.
+    /// The action in words, in `locale`.
+    pub fn label_in(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::Locale;
+        match locale {
+            Locale::En => self.label(),
+            Locale::Ko => match self {
+                ActionKind::OrderedSubscriptions => "구독 주문",
+                ActionKind::ChangedSubscriptionQuantity => "구독 수량 변경",
+                ActionKind::CancelledSubscription => "구독 취소",
+                ActionKind::CreatedCustomer => "고객 생성",
+                ActionKind::CreatedReferral => "추천 생성",
+                ActionKind::ResetUserPassword => "사용자 암호 재설정",
+                ActionKind::AssignedLicense => "라이선스 할당",
+                ActionKind::ExportedActivityLog => "활동 로그 내보내기",
+            },
+        }
+    }
+
+    /// The English words, which are also the stored action text unless the sender gave its own.
     pub fn label(self) -> &'static str {
         match self {
             ActionKind::OrderedSubscriptions => "Ordered subscriptions",
@@ -191,6 +209,33 @@ impl ActionDetails {
         }
     }
 
+    /// [`ActionDetails::fields`] with the labels in `locale` (the values stay as stored).
+    pub fn fields_in(&self, locale: crate::i18n::Locale) -> Vec<(&'static str, String)> {
+        let korean = |label: &'static str| match label {
+            "Order ID" => "주문 ID",
+            "Products" => "제품 수",
+            "Product" => "제품",
+            "Subscription ID" => "구독 ID",
+            "Quantity" => "수량",
+            "Domain" => "도메인",
+            "Referral ID" => "추천 ID",
+            "Deal" => "거래",
+            "Estimated value" => "예상 금액",
+            "User" => "사용자",
+            "Period" => "기간",
+            "Filter" => "필터",
+            "Format" => "형식",
+            other => other,
+        };
+        self.fields()
+            .into_iter()
+            .map(|(label, value)| match locale {
+                crate::i18n::Locale::En => (label, value),
+                crate::i18n::Locale::Ko => (korean(label), value),
+            })
+            .collect()
+    }
+
     /// The products of an order; empty for every other action.
     pub fn order_lines(&self) -> &[OrderLine] {
         match self {
@@ -255,6 +300,16 @@ pub struct ActivityEntry {
 }
 
 impl ActivityEntry {
+    /// The Action column: the stored text, or the action's label in `locale` when the
+    /// sender used the standard (English) label.
+    pub fn action_text_in(&self, locale: crate::i18n::Locale) -> &str {
+        if self.action_text == self.action.label() {
+            self.action.label_in(locale)
+        } else {
+            &self.action_text
+        }
+    }
+
     pub fn customer_name(&self) -> &str {
         self.customer
             .as_ref()

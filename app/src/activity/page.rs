@@ -1,25 +1,36 @@
-//! Account settings → Activity log. The period's events arrive page by page; expanding
-//! rows and filtering then happen in the browser with no round trip. The table renders only
-//! the rows in view (plus a margin), so a period of 100,000+ events scrolls smoothly.
+//! Account settings → Activity log. The period's events arrive page by page; filtering,
+//! sorting, the chart, the facet counts and expanding rows then happen in the browser with no
+//! round trip. The URL holds the whole view (see `view_state`), so reload, back/forward and a
+//! pasted link show the same page. The table renders only the rows in view (plus a margin),
+//! so a period of 100,000+ events scrolls smoothly.
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::SecondsFormat;
+use chrono::{NaiveDate, SecondsFormat};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::EXPORT_PATH;
 use super::api::list_activity;
+use super::chart::{ActivityChart, DayCounts};
 use super::download::{ExportEnd, ExportProgress};
-use super::filter::{Filter, MAX_FILTER_CHARS, search_key};
+use super::filter::{Filter, MAX_FILTER_CHARS, SearchKey};
 use super::local_time;
-use super::model::{ActionDetails, ActivityEntry};
+use super::model::{ActionDetails, ActionKind, ActivityEntry};
 use super::period::LocalPeriod;
+use super::view_state::{Column, Sort, ViewState, ZoneChoice, columns_text};
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::model::Viewer;
+use crate::i18n::{Locale, use_locale};
 use crate::integrity::badge::IntegrityBadge;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
+use crate::preferences::api::save_view_preferences;
+
+/// The page's own address; views differ only in the query string.
+pub const PAGE_PATH: &str = "/account-settings/activity-log";
 
 #[component]
 pub fn ActivityLogPage() -> impl IntoView {
@@ -31,19 +42,21 @@ pub fn ActivityLogPage() -> impl IntoView {
 #[derive(Debug, Clone, PartialEq)]
 struct LoadedRow {
     entry: ActivityEntry,
-    search_key: String,
+    key: SearchKey,
 }
 
 impl LoadedRow {
     fn new(entry: ActivityEntry) -> Arc<LoadedRow> {
         Arc::new(LoadedRow {
-            search_key: search_key(&entry),
+            key: SearchKey::of(&entry),
             entry,
         })
     }
 }
 
 type Rows = Arc<Vec<Arc<LoadedRow>>>;
+/// Indexes into [`Rows`].
+type Positions = Arc<Vec<u32>>;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Load {
@@ -60,6 +73,41 @@ impl Load {
         match self {
             Load::Loading(rows) | Load::Loaded(rows) => Some(rows),
             _ => None,
+        }
+    }
+}
+
+/// The URL as the page's state: read it with `view`, change it with `update`.
+#[derive(Clone, Copy)]
+struct ViewUrl {
+    view: Memo<ViewState>,
+    go: Callback<(ViewState, bool)>,
+}
+
+impl ViewUrl {
+    fn new() -> ViewUrl {
+        let query = use_query_map();
+        let navigate = use_navigate();
+        ViewUrl {
+            view: Memo::new(move |_| query.with(|query| ViewState::from_params(|name| query.get(name)))),
+            go: Callback::new(move |(view, replace): (ViewState, bool)| {
+                let options = NavigateOptions {
+                    replace,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                };
+                navigate(&format!("{PAGE_PATH}{}", view.query_string()), options);
+            }),
+        }
+    }
+
+    /// Changes the view; `replace` for changes too small for their own history entry
+    /// (typing, opening a row).
+    fn update(self, replace: bool, edit: impl FnOnce(&mut ViewState)) {
+        let mut view = self.view.get_untracked();
+        edit(&mut view);
+        if view != self.view.get_untracked() {
+            self.go.run((view, replace));
         }
     }
 }
@@ -113,44 +161,39 @@ fn cancel_export() {
 /// "Exporting… 12,345 rows (3.4 MB)" with Cancel, then how it ended.
 #[component]
 fn ExportStatus(export: RwSignal<ExportState>) -> impl IntoView {
+    let l = use_locale();
+    let rows = move |progress: ExportProgress| match l {
+        Locale::En => format!("{} rows ({})", l.number(progress.rows), megabytes(progress.bytes)),
+        Locale::Ko => format!("{}행 ({})", l.number(progress.rows), megabytes(progress.bytes)),
+    };
     move || {
         match export.get() {
         ExportState::Idle => ().into_any(),
         ExportState::Running(progress) => view! {
             <p class="export-progress" role="status">
-                "Exporting… " {group_digits(progress.rows)} " rows (" {megabytes(progress.bytes)} ") "
-                <button type="button" class="link-button" on:click=move |_| cancel_export()>"Cancel"</button>
+                {l.pick("Exporting… ", "내보내는 중… ")} {rows(progress)} " "
+                <button type="button" class="link-button" on:click=move |_| cancel_export()>
+                    {l.pick("Cancel", "취소")}
+                </button>
             </p>
         }
         .into_any(),
         ExportState::Ended(ExportEnd::Saved(progress)) => view! {
             <p class="export-progress" role="status">
-                "Exported " {group_digits(progress.rows)} " rows (" {megabytes(progress.bytes)} ") to your downloads."
+                {l.pick("Exported ", "내보냄: ")} {rows(progress)} {l.pick(" to your downloads.", ", 다운로드 폴더에 저장했습니다.")}
             </p>
         }
         .into_any(),
         ExportState::Ended(ExportEnd::Cancelled) => {
-            view! { <p class="export-progress" role="status">"Export cancelled."</p> }.into_any()
+            view! { <p class="export-progress" role="status">{l.pick("Export cancelled.", "내보내기를 취소했습니다.")}</p> }
+                .into_any()
         }
         ExportState::Ended(ExportEnd::Failed(message)) => view! {
-            <p class="error" role="alert">"The export failed: " {message}</p>
+            <p class="error" role="alert">{l.pick("The export failed: ", "내보내기 실패: ")} {message}</p>
         }
         .into_any(),
     }
     }
-}
-
-/// 1234567 → "1,234,567".
-fn group_digits(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -171,27 +214,142 @@ fn utc_text(time: chrono::DateTime<chrono::Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The most-counted values of one facet, most first (ties by name), and how many there were.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Facet {
+    top: Vec<(String, String, u32)>,
+    distinct: usize,
+}
+
+/// How many of the shown rows have each action, user and customer.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Facets {
+    actions: Facet,
+    users: Facet,
+    customers: Facet,
+}
+
+/// Values shown per facet.
+const FACET_TOP: usize = 6;
+
+/// (label, query term, count) per value, most first.
+fn top_of(counts: HashMap<String, (String, u32)>) -> Facet {
+    let distinct = counts.len();
+    let mut all: Vec<(String, String, u32)> = counts
+        .into_iter()
+        .map(|(label, (term, count))| (label, term, count))
+        .collect();
+    all.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    all.truncate(FACET_TOP);
+    Facet { top: all, distinct }
+}
+
+/// `key:value`, quoted when the value has spaces (a `"` inside can't be quoted, so the
+/// term keeps the part before it, which still finds the value).
+fn query_term(key: &str, value: &str) -> String {
+    let value = value.split('"').next().unwrap_or("").trim();
+    if value.contains(char::is_whitespace) {
+        format!("{key}:\"{value}\"")
+    } else {
+        format!("{key}:{value}")
+    }
+}
+
+fn count_facets(rows: &[Arc<LoadedRow>], shown: &[u32], locale: Locale) -> Facets {
+    let mut actions: HashMap<String, (String, u32)> = HashMap::new();
+    let mut users: HashMap<String, (String, u32)> = HashMap::new();
+    let mut customers: HashMap<String, (String, u32)> = HashMap::new();
+    let bump = |map: &mut HashMap<String, (String, u32)>, label: &str, term: &dyn Fn() -> String| match map
+        .get_mut(label)
+    {
+        Some((_, count)) => *count += 1,
+        None => {
+            map.insert(label.to_string(), (term(), 1));
+        }
+    };
+    for &index in shown {
+        let entry = &rows[index as usize].entry;
+        let kind = entry.action;
+        bump(&mut actions, kind.label_in(locale), &|| {
+            query_term("action", kind.as_str())
+        });
+        bump(&mut users, &entry.partner_user, &|| {
+            query_term("user", &entry.partner_user)
+        });
+        if let Some(customer) = &entry.customer {
+            bump(&mut customers, &customer.company_name, &|| {
+                query_term("customer", &customer.company_name)
+            });
+        }
+    }
+    Facets {
+        actions: top_of(actions),
+        users: top_of(users),
+        customers: top_of(customers),
+    }
+}
+
+/// The instants (Unix seconds) the period's days start at, in the chosen zone, with the day
+/// after the last: row `t` is on day `i` when `starts[i] <= t < starts[i + 1]`.
+fn day_starts(period: LocalPeriod, zone: ZoneChoice) -> (Vec<NaiveDate>, Vec<i64>) {
+    let days: Vec<NaiveDate> = period
+        .from
+        .iter_days()
+        .take_while(|day| *day <= period.to)
+        .collect();
+    let mut starts: Vec<i64> = days
+        .iter()
+        .map(|day| local_time::day_start(*day, zone).timestamp())
+        .collect();
+    starts.push(local_time::utc_bounds(period, zone).1.timestamp());
+    (days, starts)
+}
+
 #[component]
 fn ActivityLog(viewer: Viewer) -> impl IntoView {
-    let from_day = RwSignal::new(String::new());
-    let to_day = RwSignal::new(String::new());
-    let filter_text = RwSignal::new(String::new());
-    let zone = RwSignal::new(None::<String>);
-
+    let l = use_locale();
+    let url = ViewUrl::new();
+    let saved = viewer.preferences.clone();
+    let hydrated = RwSignal::new(false);
     // Effects run only in the browser: there the viewer's own time zone decides "today".
+    Effect::new(move |_| hydrated.set(true));
+
+    let zone = Memo::new(move |_| url.view.with(|view| view.zone).or(saved.zone).unwrap_or_default());
+    let saved_columns = saved.columns.clone();
+    let columns = Memo::new(move |_| {
+        url.view
+            .with(|view| view.columns.clone())
+            .or_else(|| saved_columns.clone())
+            .unwrap_or_else(|| Column::DEFAULT.to_vec())
+    });
+    let sort = Memo::new(move |_| url.view.with(|view| view.sort));
+    let zone_label = Memo::new(move |_| hydrated.get().then(|| local_time::zone_label(zone.get())));
+
+    // A link without a period gets the most recent month, written into the URL so that the
+    // link, once copied, keeps showing the same days.
     Effect::new(move |_| {
-        let period = LocalPeriod::most_recent_month(local_time::today());
-        from_day.set(period.from.to_string());
-        to_day.set(period.to.to_string());
-        zone.set(Some(local_time::zone_label()));
+        if !hydrated.get() {
+            return;
+        }
+        let (from, to) = url.view.with(|view| (view.from.clone(), view.to.clone()));
+        if from.is_some() && to.is_some() {
+            return;
+        }
+        let default = LocalPeriod::most_recent_month(local_time::today(zone.get_untracked()));
+        url.update(true, |view| {
+            view.from.get_or_insert(default.from.to_string());
+            view.to.get_or_insert(default.to.to_string());
+        });
     });
 
+    let from_day = Memo::new(move |_| url.view.with(|view| view.from.clone().unwrap_or_default()));
+    let to_day = Memo::new(move |_| url.view.with(|view| view.to.clone().unwrap_or_default()));
     let period = Memo::new(move |_| LocalPeriod::parse(&from_day.get(), &to_day.get()));
     let load = RwSignal::new(Load::Idle);
     let latest_request = StoredValue::new(0u64);
 
     Effect::new(move |_| {
-        if zone.with(Option::is_none) {
+        if !hydrated.get() {
             return;
         }
         let Ok(period) = period.get() else {
@@ -199,7 +357,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             load.set(Load::Idle);
             return;
         };
-        let (from, to) = local_time::utc_bounds(period);
+        let (from, to) = local_time::utc_bounds(period, zone.get());
         let request = latest_request.get_value() + 1;
         latest_request.set_value(request);
         load.set(Load::Loading(Rows::default()));
@@ -236,14 +394,36 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         });
     });
 
+    // The filter box answers each keystroke at once; the URL follows (replacing, not adding,
+    // history). Back/forward bring other text, which the box then shows.
+    let filter_text = RwSignal::new(url.view.get_untracked().query);
+    let written_queries = StoredValue::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        let in_url = url.view.with(|view| view.query.clone());
+        let ours = written_queries.with_value(|written| written.contains(&in_url));
+        if !ours && filter_text.get_untracked() != in_url {
+            filter_text.set(in_url);
+        }
+    });
+    let set_filter_text = move |text: String, replace: bool| {
+        written_queries.update_value(|written| {
+            written.push(text.clone());
+            if written.len() > 64 {
+                written.remove(0);
+            }
+        });
+        filter_text.set(text.clone());
+        url.update(replace, |view| view.query = text);
+    };
+
     let export = RwSignal::new(ExportState::Idle);
+    let export_format = RwSignal::new("csv".to_string());
     let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
     let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
-    // Positions (into `rows`) of the rows the filter lets through, in order.
-    // Typing more of a word only narrows the result: then only the rows that matched
-    // before are searched again, not the whole period.
-    let last_filtered = StoredValue::new(None::<(Filter, Rows, Arc<Vec<u32>>)>);
-    let visible = Memo::new(move |_| {
+    // Rows the filter lets through, in loaded (newest first) order. Typing more of a word
+    // only narrows the result: then only the rows that matched before are searched again.
+    let last_filtered = StoredValue::new(None::<(Filter, Rows, Positions)>);
+    let matched = Memo::new(move |_| {
         let rows = rows.get();
         let filter = filter.get();
         let candidates = last_filtered.with_value(|last| match last {
@@ -254,8 +434,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             }
             _ => None,
         });
-        let matches = |index: &u32| filter.matches_key(&rows[*index as usize].search_key);
-        let result: Arc<Vec<u32>> = Arc::new(match (&candidates, filter.is_empty()) {
+        let matches = |index: &u32| filter.matches_key(&rows[*index as usize].key);
+        let result: Positions = Arc::new(match (&candidates, filter.is_empty()) {
             (_, true) => (0..rows.len() as u32).collect(),
             (Some(candidates), false) => candidates.iter().copied().filter(matches).collect(),
             (None, false) => (0..rows.len() as u32).filter(matches).collect(),
@@ -263,9 +443,91 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         last_filtered.set_value(Some((filter, rows, result.clone())));
         result
     });
+
+    // The chart: which day of the period each row is on, then counts per day and kind.
+    let calendar = Memo::new(move |_| {
+        period
+            .get()
+            .ok()
+            .map(|period| Arc::new(day_starts(period, zone.get())))
+    });
+    let row_days = Memo::new(move |_| {
+        let Some(calendar) = calendar.get() else {
+            return Arc::new(Vec::<u16>::new());
+        };
+        let starts = &calendar.1;
+        rows.with(|rows| {
+            Arc::new(
+                rows.iter()
+                    .map(|row| {
+                        let at = row.entry.occurred_at.timestamp();
+                        starts.partition_point(|start| *start <= at).saturating_sub(1) as u16
+                    })
+                    .collect(),
+            )
+        })
+    });
+    let chart = Memo::new(move |_| {
+        let Some(calendar) = calendar.get() else {
+            return Arc::new(DayCounts::default());
+        };
+        let mut counts = vec![[0u32; ActionKind::ALL.len()]; calendar.0.len()];
+        let days = row_days.get();
+        rows.with(|rows| {
+            matched.with(|matched| {
+                for &index in matched.iter() {
+                    let (Some(day), Some(row)) = (days.get(index as usize), rows.get(index as usize)) else {
+                        continue;
+                    };
+                    let kind = ActionKind::ALL
+                        .iter()
+                        .position(|kind| *kind == row.entry.action)
+                        .unwrap_or(0);
+                    if let Some(day_counts) = counts.get_mut(*day as usize) {
+                        day_counts[kind] += 1;
+                    }
+                }
+            })
+        });
+        Arc::new(DayCounts {
+            days: calendar.0.clone(),
+            counts,
+        })
+    });
+    // The day picked on the chart, if it is in the period.
+    let chosen_day = Memo::new(move |_| {
+        let day = url.view.with(|view| view.day)?;
+        let period = period.get().ok()?;
+        (period.from <= day && day <= period.to).then_some(day)
+    });
+    let in_day = Memo::new(move |_| {
+        let matched = matched.get();
+        let (Some(day), Some(calendar)) = (chosen_day.get(), calendar.get()) else {
+            return matched;
+        };
+        let Some(wanted) = calendar.0.iter().position(|d| *d == day) else {
+            return matched;
+        };
+        let days = row_days.get();
+        Arc::new(
+            matched
+                .iter()
+                .copied()
+                .filter(|index| days.get(*index as usize).is_some_and(|d| *d as usize == wanted))
+                .collect(),
+        )
+    });
+    let facets = Memo::new(move |_| rows.with(|rows| in_day.with(|shown| count_facets(rows, shown, l))));
+    // The table's rows, in the chosen order.
+    let visible = Memo::new(move |_| {
+        let sort = sort.get();
+        let mut positions = in_day.get().as_ref().clone();
+        rows.with(|rows| sort.apply(&mut positions, rows, |row| &row.entry, l));
+        Arc::new(positions)
+    });
     let shown = Memo::new(move |_| {
         load.with(|load| match load {
-            Load::Idle if zone.with(Option::is_none) => Shown::Waiting,
+            Load::Idle if !hydrated.get() => Shown::Waiting,
             Load::Idle => Shown::Nothing,
             Load::Loading(rows) if rows.is_empty() => Shown::Waiting,
             Load::Failed(message) => Shown::Failed(message.clone()),
@@ -273,41 +535,104 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             Load::Loading(_) | Load::Loaded(_) => Shown::Table,
         })
     });
+    // The instants and days the export is for: the chosen day, or the whole period.
     let export_fields = Memo::new(move |_| {
-        period.get().ok().map(|period| {
-            let (from, to) = local_time::utc_bounds(period);
-            (
-                utc_text(from),
-                utc_text(to),
-                period.from.to_string(),
-                period.to.to_string(),
-            )
-        })
+        let period = period.get().ok()?;
+        let days = match chosen_day.get() {
+            Some(day) => LocalPeriod { from: day, to: day },
+            None => period,
+        };
+        let (from, to) = local_time::utc_bounds(days, zone.get());
+        Some((utc_text(from), utc_text(to), days))
     });
-    let field = move |pick: fn(&(String, String, String, String)) -> &String| {
-        move || export_fields.with(|fields| fields.as_ref().map(|f| pick(f).clone()).unwrap_or_default())
+    let period_bounds = Signal::derive(move || {
+        let period = period.get().ok()?;
+        let (from, to) = local_time::utc_bounds(period, zone.get());
+        Some((utc_text(from), utc_text(to)))
+    });
+    let form_fields = move || -> Option<(Vec<(&'static str, String)>, String)> {
+        let (from, to, days) = export_fields.get()?;
+        let format = export_format.get();
+        let fields = vec![
+            ("from", from),
+            ("to", to),
+            ("from_date", days.from.to_string()),
+            ("to_date", days.to.to_string()),
+            ("filter", filter_text.get()),
+            ("sort", sort.get().to_text()),
+            ("columns", columns_text(&columns.get())),
+            ("lang", l.tag().to_string()),
+            ("format", format.clone()),
+        ];
+        Some((fields, days.export_file_name(&format)))
+    };
+    let hidden_fields = move || {
+        form_fields().map(|(fields, _)| {
+            fields
+                .into_iter()
+                .filter(|(name, _)| *name != "format")
+                .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+                .collect_view()
+        })
+    };
+
+    let remember = move |columns: Option<Vec<Column>>, zone: Option<ZoneChoice>| {
+        let columns = columns.map(|columns| columns_text(&columns)).unwrap_or_default();
+        let zone = zone.map(|zone| zone.key().to_string()).unwrap_or_default();
+        spawn_local(async move {
+            // Best effort: the URL already shows the choice; only its memory would be lost.
+            let _ = save_view_preferences(columns, zone).await;
+        });
+    };
+    let set_columns = move |chosen: Vec<Column>| {
+        url.update(false, |view| view.columns = Some(chosen.clone()));
+        remember(Some(chosen), None);
+    };
+    let set_zone = move |chosen: ZoneChoice| {
+        url.update(false, |view| view.zone = Some(chosen));
+        remember(None, Some(chosen));
+    };
+    let pick_day = Callback::new(move |day: Option<NaiveDate>| url.update(false, |view| view.day = day));
+    let add_term = move |term: String| {
+        let current = filter_text.get_untracked();
+        let text = if current.trim().is_empty() {
+            term
+        } else {
+            format!("{} {term}", current.trim_end())
+        };
+        set_filter_text(text, false);
     };
 
     view! {
         <section class="activity-log" aria-labelledby="activity-log-title">
-            <SettingsBreadcrumb current="Activity log"/>
-            <h1 id="activity-log-title">"Activity log"</h1>
+            <SettingsBreadcrumb current=l.pick("Activity log", "활동 로그")/>
+            <h1 id="activity-log-title">{l.pick("Activity log", "활동 로그")}</h1>
             <p class="intro">
-                "What people at " {viewer.partner_name} " did on customer accounts. "
-                "Pick a period, expand a row for its details, filter, and export what you see."
+                {match l {
+                    Locale::En => format!("What people at {} did on customer accounts. Pick a period, expand a row for its details, filter, and export what you see.", viewer.partner_name),
+                    Locale::Ko => format!("{}의 직원이 고객 계정에서 한 작업입니다. 기간을 고르고, 행을 펼쳐 세부 정보를 보고, 필터링하고, 보이는 내용을 내보내세요.", viewer.partner_name),
+                }}
             </p>
             <div class="controls">
-                <DayField id="period-from" label="From" day=from_day/>
-                <DayField id="period-to" label="To" day=to_day/>
+                <DayField id="period-from" label=l.pick("From", "시작") day=from_day on_pick=move |day| {
+                    url.update(false, |view| { view.from = Some(day); view.day = None; })
+                }/>
+                <DayField id="period-to" label=l.pick("To", "종료") day=to_day on_pick=move |day| {
+                    url.update(false, |view| { view.to = Some(day); view.day = None; })
+                }/>
                 <div class="field grow">
-                    <label for="activity-filter">"Filter"</label>
+                    <label for="activity-filter">{l.pick("Filter", "필터")}</label>
                     <input
                         id="activity-filter"
                         type="search"
-                        placeholder="Customer, action, partner user or details"
+                        placeholder=l.pick(
+                            "Text, or action:ordered customer:\"…\" user:… -action:reset",
+                            "텍스트 또는 action:ordered customer:\"…\" user:… -action:reset",
+                        )
                         maxlength=MAX_FILTER_CHARS.to_string()
+                        aria-describedby="filter-help"
                         prop:value=move || filter_text.get()
-                        on:input=move |ev| filter_text.set(event_target_value(&ev))
+                        on:input=move |ev| set_filter_text(event_target_value(&ev), true)
                     />
                 </div>
                 // Posts natively until the page is interactive; then streams with progress.
@@ -316,25 +641,26 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                         ev.prevent_default();
                         return;
                     }
-                    let Some((from, to, from_date, to_date)) = export_fields.get_untracked() else {
-                        return;
-                    };
-                    let Ok(period) = period.get_untracked() else { return };
+                    let Some((fields, file_name)) = untrack(form_fields) else { return };
                     ev.prevent_default();
-                    let fields = vec![
-                        ("from", from),
-                        ("to", to),
-                        ("from_date", from_date),
-                        ("to_date", to_date),
-                        ("filter", filter_text.get_untracked()),
-                    ];
-                    start_export(fields, period.export_file_name(), export);
+                    start_export(fields, file_name, export);
                 }>
-                    <input type="hidden" name="from" prop:value=field(|f| &f.0)/>
-                    <input type="hidden" name="to" prop:value=field(|f| &f.1)/>
-                    <input type="hidden" name="from_date" prop:value=field(|f| &f.2)/>
-                    <input type="hidden" name="to_date" prop:value=field(|f| &f.3)/>
-                    <input type="hidden" name="filter" prop:value=move || filter_text.get()/>
+                    {hidden_fields}
+                    <div class="field">
+                        <label for="export-format">{l.pick("Format", "형식")}</label>
+                        <select
+                            id="export-format"
+                            name="format"
+                            on:change=move |ev| export_format.set(event_target_value(&ev))
+                        >
+                            <option value="csv" selected=move || export_format.get() == "csv">
+                                {l.pick("CSV (Excel)", "CSV (Excel)")}
+                            </option>
+                            <option value="ndjson" selected=move || export_format.get() == "ndjson">
+                                {l.pick("JSON lines (NDJSON)", "JSON 줄 (NDJSON)")}
+                            </option>
+                        </select>
+                    </div>
                     <button
                         type="submit"
                         class="primary"
@@ -343,45 +669,93 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                                 || export.with(|state| matches!(state, ExportState::Running(_)))
                         }
                     >
-                        "Export log"
+                        {l.pick("Export log", "로그 내보내기")}
                     </button>
                 </form>
             </div>
+            <FilterHelp filter/>
+            <div class="view-options">
+                <ZoneToggle zone zone_label on_pick=set_zone/>
+                <ColumnChooser columns on_pick=set_columns/>
+            </div>
             <ExportStatus export/>
             <p class="zone-note">
-                {move || match zone.get() {
-                    Some(zone) => format!("Times are in your time zone, {zone}. From and To include both whole days."),
-                    None => "From and To include both whole days.".to_string(),
+                {move || match (zone_label.get(), l) {
+                    (Some(zone), Locale::En) => format!("Times are in {zone}. From and To include both whole days."),
+                    (Some(zone), Locale::Ko) => format!("시간은 {zone} 기준입니다. 시작일과 종료일을 모두 포함합니다."),
+                    (None, _) => l.pick("From and To include both whole days.", "시작일과 종료일을 모두 포함합니다.").to_string(),
                 }}
             </p>
-            {move || period.get().err().map(|error| view! { <p class="inline-error" role="alert">{error.to_string()}</p> })}
-            <IntegrityBadge bounds=Signal::derive(move || {
-                export_fields.get().map(|(from, to, _, _)| (from, to))
-            })/>
+            {move || {
+                let error = hydrated.get().then(|| period.get().err()).flatten()?;
+                Some(view! { <p class="inline-error" role="alert">{period_error_text(&error, l)}</p> })
+            }}
+            <IntegrityBadge bounds=period_bounds/>
+            <Show when=move || matches!(shown.get(), Shown::Table)>
+                <ActivityChart data=chart selected=chosen_day.into() on_pick=pick_day/>
+                {move || chosen_day.get().map(|day| view! {
+                    <p class="day-chosen">
+                        {match l {
+                            Locale::En => format!("Showing {} only. ", local_time::format_day(day, l)),
+                            Locale::Ko => format!("{}만 표시합니다. ", local_time::format_day(day, l)),
+                        }}
+                        <button type="button" class="link-button" on:click=move |_| pick_day.run(None)>
+                            {l.pick("Show the whole period", "전체 기간 보기")}
+                        </button>
+                    </p>
+                })}
+                <FacetCounts facets on_pick=add_term/>
+            </Show>
             <p class="count" aria-live="polite">
-                {move || load.with(|load| match load {
-                    Load::Loaded(rows) => format!("{} of {} events", visible.with(|v| v.len()), rows.len()),
-                    Load::Loading(rows) if !rows.is_empty() => format!("Loading… {} events so far", rows.len()),
+                {move || load.with(|load| match (load, l) {
+                    (Load::Loaded(rows), Locale::En) => format!("{} of {} events", l.number(visible.with(|v| v.len()) as u64), l.number(rows.len() as u64)),
+                    (Load::Loaded(rows), Locale::Ko) => format!("이벤트 {}개 중 {}개", l.number(rows.len() as u64), l.number(visible.with(|v| v.len()) as u64)),
+                    (Load::Loading(rows), _) if !rows.is_empty() => match l {
+                        Locale::En => format!("Loading… {} events so far", l.number(rows.len() as u64)),
+                        Locale::Ko => format!("불러오는 중… 지금까지 이벤트 {}개", l.number(rows.len() as u64)),
+                    },
                     _ => String::new(),
                 })}
             </p>
             {move || match shown.get() {
-                Shown::Waiting => view! { <p class="status" role="status">"Loading activity…"</p> }.into_any(),
+                Shown::Waiting => view! { <p class="status" role="status">{l.pick("Loading activity…", "활동을 불러오는 중…")}</p> }.into_any(),
                 Shown::Nothing => ().into_any(),
                 Shown::Failed(message) => view! {
-                    <p class="error" role="alert">"The activity log could not be loaded: " {message}</p>
+                    <p class="error" role="alert">{l.pick("The activity log could not be loaded: ", "활동 로그를 불러올 수 없습니다: ")} {message}</p>
                 }.into_any(),
-                Shown::Empty => view! { <p class="empty">"No activity in this period."</p> }.into_any(),
+                Shown::Empty => view! { <p class="empty">{l.pick("No activity in this period.", "이 기간에는 활동이 없습니다.")}</p> }.into_any(),
                 // Kept while pages arrive, so scrolling is not reset by each page.
-                Shown::Table => view! { <EventTable rows visible/> }.into_any(),
+                Shown::Table => view! {
+                    <EventTable rows visible columns sort zone zone_label url/>
+                }.into_any(),
             }}
         </section>
     }
 }
 
-/// A labelled `<input type="date">` bound to a `YYYY-MM-DD` signal.
+/// The period's problem in the page's language.
+fn period_error_text(error: &super::period::PeriodError, l: Locale) -> String {
+    use super::period::PeriodError;
+    match (l, error) {
+        (Locale::En, error) => error.to_string(),
+        (Locale::Ko, PeriodError::MissingFrom) => "시작 날짜를 고르세요.".into(),
+        (Locale::Ko, PeriodError::MissingTo) => "종료 날짜를 고르세요.".into(),
+        (Locale::Ko, PeriodError::Reversed) => "시작일은 종료일과 같거나 그 이전이어야 합니다.".into(),
+        (Locale::Ko, PeriodError::TooLong) => {
+            "기간은 최대 366일입니다. 더 긴 기간은 1년씩 내보내세요.".into()
+        }
+        (Locale::Ko, other) => other.to_string(),
+    }
+}
+
+/// A labelled `<input type="date">` showing `day` (`YYYY-MM-DD`).
 #[component]
-fn DayField(id: &'static str, label: &'static str, day: RwSignal<String>) -> impl IntoView {
+fn DayField(
+    id: &'static str,
+    label: &'static str,
+    day: Memo<String>,
+    on_pick: impl Fn(String) + 'static,
+) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>{label}</label>
@@ -390,8 +764,167 @@ fn DayField(id: &'static str, label: &'static str, day: RwSignal<String>) -> imp
                 type="date"
                 required
                 prop:value=move || day.get()
-                on:input=move |ev| day.set(event_target_value(&ev))
+                on:input=move |ev| on_pick(event_target_value(&ev))
             />
+        </div>
+    }
+}
+
+/// The query syntax, and hints for what in the filter text was not understood.
+#[component]
+fn FilterHelp(filter: Memo<Filter>) -> impl IntoView {
+    let l = use_locale();
+    view! {
+        <div id="filter-help" class="filter-help">
+            {move || filter.with(|filter| {
+                filter.hints().iter().map(|hint| view! {
+                    <p class="filter-hint" role="status">{hint.message_in(l)}</p>
+                }).collect_view()
+            })}
+            <details>
+                <summary>{l.pick("Search syntax", "검색 문법")}</summary>
+                <p>
+                    {l.pick(
+                        "Words match anywhere. Keys look in one column: action:, customer:, user:, details:. Quote values with spaces (customer:\"Adatum Corp\"). A leading - excludes (-action:reset). Every term must match.",
+                        "단어는 모든 열에서 찾습니다. 키는 한 열에서만 찾습니다: action:, customer:, user:, details:. 공백이 있는 값은 따옴표로 묶으세요(customer:\"한빛 소프트\"). 앞에 -를 붙이면 제외합니다(-action:reset). 모든 조건이 맞아야 합니다.",
+                    )}
+                </p>
+            </details>
+        </div>
+    }
+}
+
+/// Times in the viewer's zone or in UTC.
+#[component]
+fn ZoneToggle(
+    zone: Memo<ZoneChoice>,
+    zone_label: Memo<Option<String>>,
+    on_pick: impl Fn(ZoneChoice) + Copy + 'static,
+) -> impl IntoView {
+    let l = use_locale();
+    let option = move |choice: ZoneChoice| {
+        let id = format!("zone-{}", choice.key());
+        let label_for = id.clone();
+        let text = move || match choice {
+            ZoneChoice::Utc => "UTC".to_string(),
+            ZoneChoice::Local => match zone_label.get().filter(|_| zone.get() == ZoneChoice::Local) {
+                Some(label) => format!("{} ({label})", l.pick("Your time zone", "내 시간대")),
+                None => l.pick("Your time zone", "내 시간대").to_string(),
+            },
+        };
+        view! {
+            <label for=label_for class="choice">
+                <input
+                    id=id
+                    type="radio"
+                    name="time-zone"
+                    value=choice.key()
+                    prop:checked=move || zone.get() == choice
+                    on:change=move |_| on_pick(choice)
+                />
+                {text}
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="zone-toggle">
+            <legend>{l.pick("Show times in", "시간 표시")}</legend>
+            {option(ZoneChoice::Local)}
+            {option(ZoneChoice::Utc)}
+        </fieldset>
+    }
+}
+
+/// Which columns the table (and the export) has; at least one.
+#[component]
+fn ColumnChooser(
+    columns: Memo<Vec<Column>>,
+    on_pick: impl Fn(Vec<Column>) + Copy + 'static,
+) -> impl IntoView {
+    let l = use_locale();
+    view! {
+        <details class="columns-menu">
+            <summary>{l.pick("Columns", "열")}</summary>
+            <fieldset>
+                <legend class="visually-hidden">{l.pick("Columns to show and export", "표시하고 내보낼 열")}</legend>
+                {Column::ALL
+                    .into_iter()
+                    .map(|column| {
+                        let id = format!("column-{}", column.key());
+                        let label_for = id.clone();
+                        let checked = move || columns.with(|chosen| chosen.contains(&column));
+                        let only_one = move || columns.with(|chosen| chosen.len() == 1 && chosen.contains(&column));
+                        view! {
+                            <label for=label_for class="choice">
+                                <input
+                                    id=id
+                                    type="checkbox"
+                                    prop:checked=checked
+                                    disabled=only_one
+                                    on:change=move |_| {
+                                        let mut chosen = columns.get_untracked();
+                                        if chosen.contains(&column) {
+                                            chosen.retain(|c| *c != column);
+                                        } else {
+                                            chosen.push(column);
+                                            chosen.sort();
+                                        }
+                                        if !chosen.is_empty() {
+                                            on_pick(chosen);
+                                        }
+                                    }
+                                />
+                                {column.header_in(l)}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+        </details>
+    }
+}
+
+/// Counts per action, partner user and customer of the rows shown; a click adds the value
+/// to the filter.
+#[component]
+fn FacetCounts(
+    facets: Memo<Facets>,
+    on_pick: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let l = use_locale();
+    let group = move |key: &'static str, title: &'static str, pick: fn(&Facets) -> &Facet| {
+        view! {
+            <section class="facet" data-facet=key aria-label=title>
+                <h2>{title}</h2>
+                <ul role="list">
+                    {move || facets.with(|facets| {
+                        let facet = pick(facets);
+                        let more = facet.distinct.saturating_sub(facet.top.len());
+                        let items = facet.top.iter().cloned().map(|(label, term, count)| view! {
+                            <li>
+                                <button type="button" class="facet-value" data-term=term.clone() on:click=move |_| on_pick(term.clone())>
+                                    <span class="facet-label">{label}</span>
+                                    <span class="facet-count">{l.number(count.into())}</span>
+                                </button>
+                            </li>
+                        }).collect_view();
+                        let more = (more > 0).then(|| view! {
+                            <li class="facet-more">{match l {
+                                Locale::En => format!("and {} more", l.number(more as u64)),
+                                Locale::Ko => format!("외 {}개", l.number(more as u64)),
+                            }}</li>
+                        });
+                        view! { {items} {more} }
+                    })}
+                </ul>
+            </section>
+        }
+    };
+    view! {
+        <div class="facets">
+            {group("action", l.pick("Actions", "작업"), |facets| &facets.actions)}
+            {group("user", l.pick("Partner users", "파트너 사용자"), |facets| &facets.users)}
+            {group("customer", l.pick("Customers", "고객"), |facets| &facets.customers)}
         </div>
     }
 }
@@ -449,42 +982,81 @@ fn window_for(
     }
 }
 
-/// The table, windowed: a scroll box whose height stands for every filtered row, with only
-/// the rows in view in the DOM. Expanded rows are remembered by position in the loaded list.
+/// The table, windowed: a scroll box whose height stands for every shown row, with only
+/// the rows in view in the DOM. Open rows are named by event id in the URL.
 #[component]
-fn EventTable(rows: Signal<Rows>, visible: Memo<Arc<Vec<u32>>>) -> impl IntoView {
+fn EventTable(
+    rows: Signal<Rows>,
+    visible: Memo<Positions>,
+    columns: Memo<Vec<Column>>,
+    sort: Memo<Sort>,
+    zone: Memo<ZoneChoice>,
+    zone_label: Memo<Option<String>>,
+    url: ViewUrl,
+) -> impl IntoView {
+    let l = use_locale();
     let scroller = NodeRef::<leptos::html::Div>::new();
     let scroll_top = RwSignal::new(0.0);
     let viewport_px = RwSignal::new(720.0);
     let row_px = RwSignal::new(41.0);
-    // Row (index into `rows`) → the pixels its open details add.
-    let expanded = RwSignal::new(BTreeMap::<u32, f64>::new());
-    let window = Memo::new(move |_| {
-        visible.with(|visible| {
-            let extras: Vec<(usize, f64)> = expanded.with(|expanded| {
-                expanded
+    let open = Memo::new(move |_| {
+        url.view
+            .with(|view| view.open.iter().copied().collect::<HashSet<i64>>())
+    });
+    // Event id → the pixels its open details add, once drawn.
+    let details_px = RwSignal::new(HashMap::<i64, f64>::new());
+    // Where the open rows are among the shown ones (changes with the filter, not on scroll).
+    let open_positions = Memo::new(move |_| {
+        let open = open.get();
+        if open.is_empty() {
+            return Vec::new();
+        }
+        let heights = details_px.get();
+        rows.with(|rows| {
+            visible.with(|visible| {
+                visible
                     .iter()
-                    .filter_map(|(row, extra)| {
-                        visible.binary_search(row).ok().map(|position| (position, *extra))
+                    .enumerate()
+                    .filter_map(|(position, index)| {
+                        let id = rows[*index as usize].entry.id;
+                        open.contains(&id)
+                            .then(|| (position, heights.get(&id).copied().unwrap_or(0.0)))
                     })
-                    .collect()
-            });
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+    let window = Memo::new(move |_| {
+        open_positions.with(|extras| {
             window_for(
-                visible.len(),
+                visible.with(|visible| visible.len()),
                 row_px.get(),
                 scroll_top.get(),
                 viewport_px.get(),
-                &extras,
+                extras,
             )
         })
     });
-    // A new filter starts at the top.
+    // A new filter or order starts at the top, except that a link naming an open row
+    // scrolls to it the first time it is there.
+    let jumped = StoredValue::new(false);
     Effect::new(move |_| {
         visible.track();
-        if let Some(scroller) = scroller.get_untracked() {
-            scroller.set_scroll_top(0);
+        let target = if jumped.get_value() {
+            None
+        } else {
+            open_positions.with_untracked(|positions| positions.first().map(|(position, _)| *position))
+        };
+        if target.is_some() {
+            jumped.set_value(true);
         }
-        scroll_top.set(0.0);
+        let top = target
+            .map(|position| (position as f64 * row_px.get_untracked() - 80.0).max(0.0))
+            .unwrap_or(0.0);
+        if let Some(scroller) = scroller.get_untracked() {
+            scroller.set_scroll_top(top as i32);
+        }
+        scroll_top.set(top);
     });
     // Measure the real row height and viewport once rows are on screen.
     Effect::new(move |_| {
@@ -509,6 +1081,55 @@ fn EventTable(rows: Signal<Rows>, visible: Memo<Arc<Vec<u32>>>) -> impl IntoView
                 .collect::<Vec<_>>()
         })
     };
+    let span = move || (columns.with(Vec::len) + 1).to_string();
+    let header = move |column: Column| {
+        let aria_sort = move || {
+            let sort = sort.get();
+            (sort.column == column).then_some(if sort.descending {
+                "descending"
+            } else {
+                "ascending"
+            })
+        };
+        let title = move || match (column, zone_label.get()) {
+            (Column::Time, Some(label)) if zone.get() == ZoneChoice::Local => {
+                format!(
+                    "{} ({})",
+                    column.header_in(l),
+                    label.split(' ').next().unwrap_or(&label)
+                )
+            }
+            (Column::Time, _) if zone.get() == ZoneChoice::Utc => format!("{} (UTC)", column.header_in(l)),
+            _ => column.header_in(l).to_string(),
+        };
+        let content = if column.sortable() {
+            view! {
+                <button
+                    type="button"
+                    class="sort"
+                    on:click=move |_| {
+                        let next = sort.get_untracked().toggled(column);
+                        url.update(false, |view| view.sort = next);
+                    }
+                >
+                    {title}
+                </button>
+            }
+            .into_any()
+        } else {
+            view! { <span>{title}</span> }.into_any()
+        };
+        view! { <th scope="col" data-column=column.key() aria-sort=aria_sort>{content}</th> }
+    };
+    let toggle = move |id: i64| {
+        url.update(true, |view| {
+            if let Some(at) = view.open.iter().position(|open| *open == id) {
+                view.open.remove(at);
+            } else {
+                view.open.push(id);
+            }
+        });
+    };
     view! {
         <div
             class="table-scroll"
@@ -520,35 +1141,35 @@ fn EventTable(rows: Signal<Rows>, visible: Memo<Arc<Vec<u32>>>) -> impl IntoView
             }
         >
             <table class="data-table events" aria-rowcount=move || visible.with(|v| v.len() + 1)>
+                <caption class="visually-hidden">{l.pick("Activity log events", "활동 로그 이벤트")}</caption>
                 <thead>
                     <tr aria-rowindex="1">
-                        <th scope="col" class="toggle"><span class="visually-hidden">"Details"</span></th>
-                        <th scope="col">"Date-Time"</th>
-                        <th scope="col">"Affected customer"</th>
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"Partner user"</th>
+                        <th scope="col" class="toggle"><span class="visually-hidden">{l.pick("Details", "세부 정보")}</span></th>
+                        {move || columns.get().into_iter().map(header).collect_view()}
                     </tr>
                 </thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true">
-                        <td colspan="5" style:height=move || format!("{}px", window.get().top_px)></td>
+                        <td colspan=span style:height=move || format!("{}px", window.get().top_px)></td>
                     </tr>
                     <For
                         each=in_view
-                        key=|(_, row)| *row
+                        key=|(position, row)| (*position, *row)
                         children=move |(position, index)| {
                             let row = rows.with_untracked(|rows| rows[index as usize].clone());
-                            view! { <EventRow row index position expanded/> }
+                            let id = row.entry.id;
+                            let is_open = Memo::new(move |_| open.with(|open| open.contains(&id)));
+                            view! { <EventRow row position is_open columns zone details_px on_toggle=move || toggle(id)/> }
                         }
                     />
                     <tr class="spacer" aria-hidden="true">
-                        <td colspan="5" style:height=move || format!("{}px", window.get().bottom_px)></td>
+                        <td colspan=span style:height=move || format!("{}px", window.get().bottom_px)></td>
                     </tr>
                 </tbody>
             </table>
         </div>
         <Show when=move || visible.with(|v| v.is_empty())>
-            <p class="empty">"No events match the filter."</p>
+            <p class="empty">{l.pick("No events match the filter.", "필터에 맞는 이벤트가 없습니다.")}</p>
         </Show>
     }
 }
@@ -556,13 +1177,16 @@ fn EventTable(rows: Signal<Rows>, visible: Memo<Arc<Vec<u32>>>) -> impl IntoView
 #[component]
 fn EventRow(
     row: Arc<LoadedRow>,
-    /// The row's index in the loaded list (its identity while the page lives).
-    index: u32,
-    /// Its position in the filtered list, for `aria-rowindex`.
+    /// Its position among the shown rows, for `aria-rowindex`.
     position: usize,
-    expanded: RwSignal<BTreeMap<u32, f64>>,
+    is_open: Memo<bool>,
+    columns: Memo<Vec<Column>>,
+    zone: Memo<ZoneChoice>,
+    details_px: RwSignal<HashMap<i64, f64>>,
+    on_toggle: impl Fn() + 'static,
 ) -> impl IntoView {
-    let is_open = Memo::new(move |_| expanded.with(|open| open.contains_key(&index)));
+    let l = use_locale();
+    let id = row.entry.id;
     let details_row = NodeRef::<leptos::html::Tr>::new();
     // Once open details are drawn, remember how tall they are, for the spacers.
     Effect::new(move |_| {
@@ -571,40 +1195,64 @@ fn EventRow(
         }
         if let Some(details) = details_row.get() {
             let height = f64::from(details.offset_height());
-            expanded.update(|open| {
-                if let Some(extra) = open.get_mut(&index) {
-                    if (*extra - height).abs() > 0.5 {
-                        *extra = height;
-                    }
-                }
-            });
+            if details_px.with_untracked(|known| known.get(&id).is_none_or(|old| (old - height).abs() > 0.5))
+            {
+                details_px.update(|known| {
+                    known.insert(id, height);
+                });
+            }
         }
     });
     let entry = &row.entry;
-    let local_time = local_time::format_local(entry.occurred_at);
-    let details_id = format!("event-details-{}", entry.id);
-    let toggle_label = format!(
-        "Details: {} for {} at {}",
-        entry.action_text,
-        if entry.customer_name().is_empty() {
-            "no customer"
+    let details_id = format!("event-details-{id}");
+    let toggle_label = {
+        let customer = if entry.customer_name().is_empty() {
+            l.pick("no customer", "고객 없음").to_string()
         } else {
-            entry.customer_name()
-        },
-        local_time
-    );
-    let customer = match &entry.customer {
-        Some(customer) => {
-            view! { <a href=customer.subscriptions_href()>{customer.company_name.clone()}</a> }.into_any()
+            entry.customer_name().to_string()
+        };
+        let time = local_time::format_time(entry.occurred_at, l, zone.get_untracked());
+        match l {
+            Locale::En => format!("Details: {} for {customer} at {time}", entry.action_text_in(l)),
+            Locale::Ko => format!("세부 정보: {customer}, {}, {time}", entry.action_text_in(l)),
         }
-        None => view! { <span class="none">"—"</span> }.into_any(),
+    };
+    let cells = {
+        let row = row.clone();
+        move || {
+            let entry = &row.entry;
+            columns
+                .get()
+                .into_iter()
+                .map(|column| match column {
+                    Column::Time => view! {
+                        <td class="time">
+                            <time datetime=utc_text(entry.occurred_at)>{local_time::format_time(entry.occurred_at, l, zone.get())}</time>
+                        </td>
+                    }
+                    .into_any(),
+                    Column::Customer => match &entry.customer {
+                        Some(customer) => view! {
+                            <td><a href=customer.subscriptions_href()>{customer.company_name.clone()}</a></td>
+                        }
+                        .into_any(),
+                        None => view! { <td><span class="none">"—"</span></td> }.into_any(),
+                    },
+                    Column::Action => view! { <td>{entry.action_text_in(l).to_string()}</td> }.into_any(),
+                    Column::User => view! { <td>{entry.partner_user.clone()}</td> }.into_any(),
+                    Column::Details => view! { <td class="summary">{entry.details.summary()}</td> }.into_any(),
+                    Column::EventId => view! { <td><code>{entry.event_id.clone()}</code></td> }.into_any(),
+                })
+                .collect_view()
+        }
     };
     let details = entry.details.clone();
+    let span = move || (columns.with(Vec::len) + 1).to_string();
     view! {
         <tr
             class="event"
             class:expanded=move || is_open.get()
-            data-event-id=entry.id
+            data-event-id=id
             aria-rowindex=position + 2
         >
             <td class="toggle">
@@ -614,36 +1262,25 @@ fn EventRow(
                     aria-expanded=move || is_open.get().to_string()
                     aria-controls=details_id.clone()
                     aria-label=toggle_label
-                    on:click=move |_| {
-                        expanded.update(|open| {
-                            if open.remove(&index).is_none() {
-                                open.insert(index, 0.0);
-                            }
-                        })
-                    }
+                    on:click=move |_| on_toggle()
                 >
                     <span aria-hidden="true">"▾"</span>
                 </button>
             </td>
-            <td class="time">
-                <time datetime=utc_text(entry.occurred_at)>{local_time.clone()}</time>
-            </td>
-            <td>{customer}</td>
-            <td>{entry.action_text.clone()}</td>
-            <td>{entry.partner_user.clone()}</td>
+            {cells}
         </tr>
         <tr id=details_id class="event-details" hidden=move || !is_open.get() node_ref=details_row>
-            <td colspan="5">
+            <td colspan=span>
                 // Built on first expansion only: most rows are never opened.
-                {move || is_open.get().then(|| event_details(&details))}
+                {move || is_open.get().then(|| event_details(&details, l))}
             </td>
         </tr>
     }
 }
 
-fn event_details(details: &ActionDetails) -> impl IntoView + use<> {
+fn event_details(details: &ActionDetails, l: Locale) -> impl IntoView + use<> {
     let lines = details.order_lines().to_vec();
-    let fields = details.fields();
+    let fields = details.fields_in(l);
     view! {
         <dl class="detail-fields">
             {fields
@@ -653,12 +1290,12 @@ fn event_details(details: &ActionDetails) -> impl IntoView + use<> {
         </dl>
         {(!lines.is_empty()).then(|| view! {
             <table class="order-lines">
-                <caption>"Products in this order"</caption>
+                <caption>{l.pick("Products in this order", "이 주문의 제품")}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">"Product"</th>
-                        <th scope="col" class="num">"Quantity"</th>
-                        <th scope="col">"Subscription ID"</th>
+                        <th scope="col">{l.pick("Product", "제품")}</th>
+                        <th scope="col" class="num">{l.pick("Quantity", "수량")}</th>
+                        <th scope="col">{l.pick("Subscription ID", "구독 ID")}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -681,14 +1318,6 @@ fn event_details(details: &ActionDetails) -> impl IntoView + use<> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(group_digits(0), "0");
-        assert_eq!(group_digits(999), "999");
-        assert_eq!(group_digits(1000), "1,000");
-        assert_eq!(group_digits(1234567), "1,234,567");
-    }
 
     #[test]
     fn the_window_covers_the_viewport_and_a_margin() {

@@ -52,9 +52,9 @@ impl LocalPeriod {
         Ok(LocalPeriod { from, to })
     }
 
-    /// `activity-log_<from>_<to>.csv`
-    pub fn export_file_name(&self) -> String {
-        format!("activity-log_{}_{}.csv", self.from, self.to)
+    /// `activity-log_<from>_<to>.<extension>`
+    pub fn export_file_name(&self, extension: &str) -> String {
+        format!("activity-log_{}_{}.{extension}", self.from, self.to)
     }
 }
 
@@ -125,7 +125,7 @@ mod tests {
         let period = LocalPeriod::parse("2026-11-25", "2026-11-25").unwrap();
         assert_eq!(period.from, period.to);
         assert_eq!(
-            period.export_file_name(),
+            period.export_file_name("csv"),
             "activity-log_2026-11-25_2026-11-25.csv"
         );
     }

@@ -31,6 +31,18 @@ pub const EVENTS_IN_RANGE_SQL: &str =
          ORDER BY e.occurred_at DESC, e.id DESC
          LIMIT $4";
 
+/// The same rows oldest first, for an export sorted that way (ties in id order, the exact
+/// reverse of [`EVENTS_IN_RANGE_SQL`]).
+pub const EVENTS_IN_RANGE_OLDEST_FIRST_SQL: &str =
+    "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
+                e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
+         FROM activity_events e
+         JOIN partner_users u ON u.id = e.partner_user_id
+         LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
+         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+         ORDER BY e.occurred_at ASC, e.id ASC
+         LIMIT $4";
+
 /// Where a page ends: the last row's time and id (rows are ordered by both, newest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageCursor {

@@ -74,6 +74,10 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             session::end_presented_session(&state.pool, &request).await?;
             let token = session::start_session(&state, user_id).await?;
             session::send_cookie(&session::session_cookie(&token, &state.sessions, &request))?;
+            // The language they chose before, on this browser too.
+            if let Some(locale) = crate::preferences::store::saved_locale(&state.pool, user_id).await? {
+                session::send_cookie(&crate::preferences::api::language_cookie(locale))?;
+            }
             tracing::info!(%email, %address, "signed in");
             leptos_axum::redirect(AFTER_SIGN_IN);
             Ok(())

@@ -54,6 +54,18 @@ impl Role {
         }
     }
 
+    pub fn label_in(self, locale: crate::i18n::Locale) -> &'static str {
+        match self {
+            Role::GlobalAdmin => locale.pick(self.label(), "전역 관리자"),
+            Role::BillingAdmin => locale.pick(self.label(), "청구 관리자"),
+            Role::UserManagementAdmin => locale.pick(self.label(), "사용자 관리 관리자"),
+            Role::AdminAgent => locale.pick(self.label(), "관리 에이전트"),
+            Role::SalesAgent => locale.pick(self.label(), "판매 에이전트"),
+            Role::HelpdeskAgent => locale.pick(self.label(), "기술 지원 에이전트"),
+            Role::ReferralsAdmin => locale.pick(self.label(), "추천 관리자"),
+        }
+    }
+
     /// The roles Partner Center lets open Account settings → Activity log.
     pub fn can_view_activity_log(self) -> bool {
         !matches!(self, Role::ReferralsAdmin)
@@ -73,18 +85,25 @@ pub struct Permission {
     pub action: &'static str,
     /// Who can, for the refusal page.
     pub allowed_roles: &'static str,
+    /// The refusal page's title and explanation in Korean.
+    pub refused_title_ko: &'static str,
+    pub allowed_roles_ko: &'static str,
 }
 
 pub const VIEW_ACTIVITY_LOG: Permission = Permission {
     allows: Role::can_view_activity_log,
     action: "view the activity log",
     allowed_roles: "Global admins, Billing admins, User management admins, Admin agents, Sales agents and Helpdesk agents",
+    refused_title_ko: "이 역할로는 활동 로그를 볼 수 없습니다",
+    allowed_roles_ko: "전역 관리자, 청구 관리자, 사용자 관리 관리자, 관리 에이전트, 판매 에이전트, 기술 지원 에이전트",
 };
 
 pub const MANAGE_API_TOKENS: Permission = Permission {
     allows: Role::can_manage_api_tokens,
     action: "manage API tokens",
     allowed_roles: "Global admins",
+    refused_title_ko: "이 역할로는 API 토큰을 관리할 수 없습니다",
+    allowed_roles_ko: "전역 관리자",
 };
 
 impl Permission {
@@ -102,6 +121,8 @@ pub struct Viewer {
     pub display_name: String,
     pub email: String,
     pub role: Role,
+    /// Language, columns and time zone as they chose them.
+    pub preferences: crate::preferences::Preferences,
 }
 
 /// A demo sign-in shown on the sign-in page of the demo database only.

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use super::api::{SignIn, demo_accounts};
 use super::model::DEMO_PASSWORD;
+use crate::i18n::use_locale;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -9,6 +10,7 @@ pub fn SignInPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let demo = Resource::new(|| (), |_| demo_accounts());
+    let l = use_locale();
     let refusal = move || {
         sign_in
             .value()
@@ -18,9 +20,9 @@ pub fn SignInPage() -> impl IntoView {
     };
     view! {
         <section class="sign-in">
-            <h1>"Sign in to Partner Center"</h1>
+            <h1>{l.pick("Sign in to Partner Center", "Partner Center에 로그인")}</h1>
             <ActionForm action=sign_in attr:class="sign-in-form">
-                <label for="email">"Email"</label>
+                <label for="email">{l.pick("Email", "이메일")}</label>
                 <input
                     id="email"
                     name="email"
@@ -31,7 +33,7 @@ pub fn SignInPage() -> impl IntoView {
                     prop:value=move || email.get()
                     on:input=move |ev| email.set(event_target_value(&ev))
                 />
-                <label for="password">"Password"</label>
+                <label for="password">{l.pick("Password", "암호")}</label>
                 <input
                     id="password"
                     name="password"
@@ -43,7 +45,7 @@ pub fn SignInPage() -> impl IntoView {
                 />
                 {refusal}
                 <button type="submit" class="primary" disabled=move || sign_in.pending().get()>
-                    {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
+                    {move || if sign_in.pending().get() { l.pick("Signing in…", "로그인하는 중…") } else { l.pick("Sign in", "로그인") }}
                 </button>
             </ActionForm>
             <Suspense fallback=|| ()>
@@ -51,17 +53,18 @@ pub fn SignInPage() -> impl IntoView {
                     let accounts = demo.await.unwrap_or_default();
                     (!accounts.is_empty()).then(|| view! {
                         <section class="demo-accounts" aria-labelledby="demo-title">
-                            <h2 id="demo-title">"Demo accounts"</h2>
+                            <h2 id="demo-title">{l.pick("Demo accounts", "데모 계정")}</h2>
                             <p>
-                                "This is a demo database. Every account's password is "
-                                <code>{DEMO_PASSWORD}</code> ". Choose one to fill the form."
+                                {l.pick("This is a demo database. Every account's password is ", "데모 데이터베이스입니다. 모든 계정의 암호는 ")}
+                                <code>{DEMO_PASSWORD}</code>
+                                {l.pick(". Choose one to fill the form.", "입니다. 계정을 고르면 양식이 채워집니다.")}
                             </p>
                             <table>
                                 <thead>
                                     <tr>
-                                        <th scope="col">"Email"</th>
-                                        <th scope="col">"Role"</th>
-                                        <th scope="col">"Partner"</th>
+                                        <th scope="col">{l.pick("Email", "이메일")}</th>
+                                        <th scope="col">{l.pick("Role", "역할")}</th>
+                                        <th scope="col">{l.pick("Partner", "파트너")}</th>
                                     </tr>
                                 </thead>
                                 <tbody>
@@ -83,7 +86,7 @@ pub fn SignInPage() -> impl IntoView {
                                                             {account.email}
                                                         </button>
                                                     </td>
-                                                    <td>{account.role.label()}</td>
+                                                    <td>{account.role.label_in(l)}</td>
                                                     <td>{account.partner_name}</td>
                                                 </tr>
                                             }

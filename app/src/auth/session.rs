@@ -90,7 +90,19 @@ pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), AppError>
 /// Sessions are marked as used at most once a minute, to spare a write on every request.
 const LAST_SEEN_GRANULARITY_SECONDS: i64 = 60;
 
-type SessionRow = (i64, i64, String, String, String, String, String, String);
+type SessionRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The signed-in user of a session that has neither expired nor sat idle too long.
 pub async fn viewer_for_token(
@@ -99,16 +111,30 @@ pub async fn viewer_for_token(
     token: &str,
 ) -> Result<Option<Viewer>, AppError> {
     let row: Option<SessionRow> = sqlx::query_as(
-        "SELECT u.id, u.partner_id, p.name, u.display_name, u.email, u.role, s.expires_at, s.last_seen_at
+        "SELECT u.id, u.partner_id, p.name, u.display_name, u.email, u.role, s.expires_at, s.last_seen_at,
+                pref.locale, pref.columns, pref.time_zone
          FROM sessions s
          JOIN partner_users u ON u.id = s.user_id
          JOIN partners p ON p.id = u.partner_id
+         LEFT JOIN user_preferences pref ON pref.user_id = u.id
          WHERE s.token_hash = $1",
     )
     .bind(token_hash(token))
     .fetch_optional(pool)
     .await?;
-    let Some((user_id, partner_id, partner_name, display_name, email, role, expires_at, last_seen_at)) = row
+    let Some((
+        user_id,
+        partner_id,
+        partner_name,
+        display_name,
+        email,
+        role,
+        expires_at,
+        last_seen_at,
+        locale,
+        columns,
+        zone,
+    )) = row
     else {
         return Ok(None);
     };
@@ -136,6 +162,7 @@ pub async fn viewer_for_token(
         display_name,
         email,
         role,
+        preferences: crate::preferences::store::preferences_from_columns(locale, columns, zone),
     }))
 }
 
@@ -257,6 +284,7 @@ mod tests {
             display_name: "Test".into(),
             email: "t@contoso.example".into(),
             role,
+            preferences: Default::default(),
         }
     }
 

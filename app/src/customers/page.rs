@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 use super::api::get_customer_subscriptions;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::errors::{AppError, set_response_status};
+use crate::i18n::{Locale, use_locale};
 use crate::layout::RequireRole;
 
 /// `/customers/{id}/subscriptions`
@@ -25,8 +26,9 @@ fn CustomerSubscriptionsView() -> impl IntoView {
             }
         },
     );
+    let l = use_locale();
     view! {
-        <Suspense fallback=|| view! { <p class="status">"Loading subscriptions…"</p> }>
+        <Suspense fallback=move || view! { <p class="status">{l.pick("Loading subscriptions…", "구독을 불러오는 중…")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(found) => {
@@ -34,28 +36,32 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                         view! {
                             <section class="subscriptions">
                                 <nav class="breadcrumb" aria-label="Breadcrumb">
-                                    <a href="/account-settings/activity-log">"Activity log"</a>
+                                    <a href="/account-settings/activity-log">{l.pick("Activity log", "활동 로그")}</a>
                                     " / "
                                     <span>{found.customer.company_name.clone()}</span>
                                 </nav>
-                                <h1>"Subscriptions"</h1>
+                                <h1>{l.pick("Subscriptions", "구독")}</h1>
                                 <p class="customer-name">
                                     <strong>{found.customer.company_name}</strong>
                                     " · " {found.domain} " · " {count}
-                                    {if count == 1 { " subscription" } else { " subscriptions" }}
+                                    {match (l, count) {
+                                        (Locale::Ko, _) => "개 구독",
+                                        (Locale::En, 1) => " subscription",
+                                        (Locale::En, _) => " subscriptions",
+                                    }}
                                 </p>
                                 {if found.subscriptions.is_empty() {
-                                    view! { <p class="empty">"This customer has no subscriptions yet."</p> }.into_any()
+                                    view! { <p class="empty">{l.pick("This customer has no subscriptions yet.", "이 고객에게는 아직 구독이 없습니다.")}</p> }.into_any()
                                 } else {
                                     view! {
                                         <table class="data-table">
                                             <thead>
                                                 <tr>
-                                                    <th scope="col">"Product"</th>
-                                                    <th scope="col" class="num">"Quantity"</th>
-                                                    <th scope="col">"Status"</th>
-                                                    <th scope="col">"Start date"</th>
-                                                    <th scope="col">"Subscription ID"</th>
+                                                    <th scope="col">{l.pick("Product", "제품")}</th>
+                                                    <th scope="col" class="num">{l.pick("Quantity", "수량")}</th>
+                                                    <th scope="col">{l.pick("Status", "상태")}</th>
+                                                    <th scope="col">{l.pick("Start date", "시작일")}</th>
+                                                    <th scope="col">{l.pick("Subscription ID", "구독 ID")}</th>
                                                 </tr>
                                             </thead>
                                             <tbody>
@@ -68,7 +74,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                                                             <td class="num">{subscription.quantity}</td>
                                                             <td>
                                                                 <span class=format!("badge {}", subscription.status)>
-                                                                    {status_label(&subscription.status)}
+                                                                    {status_label(&subscription.status, l)}
                                                                 </span>
                                                             </td>
                                                             <td>{subscription.start_date}</td>
@@ -92,7 +98,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                             <section class="not-found">
                                 <h1>{error.to_string()}</h1>
                                 <p>
-                                    "Back to the " <a href="/account-settings/activity-log">"Activity log"</a> "."
+                                    <a href="/account-settings/activity-log">{l.pick("Back to the Activity log", "활동 로그로 돌아가기")}</a>
                                 </p>
                             </section>
                         }
@@ -104,10 +110,10 @@ fn CustomerSubscriptionsView() -> impl IntoView {
     }
 }
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: &str, l: Locale) -> &'static str {
     match status {
-        "active" => "Active",
-        "cancelled" => "Cancelled",
-        _ => "Unknown",
+        "active" => l.pick("Active", "활성"),
+        "cancelled" => l.pick("Cancelled", "취소됨"),
+        _ => l.pick("Unknown", "알 수 없음"),
     }
 }

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use super::api::check_period_integrity;
 use super::model::PeriodIntegrity;
+use crate::i18n::{Locale, use_locale};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Check {
@@ -39,19 +40,24 @@ pub fn IntegrityBadge(bounds: Signal<Option<(String, String)>>) -> impl IntoView
         });
     });
 
-    move || match check.get() {
+    let l = use_locale();
+    move || {
+        match check.get() {
         Check::Idle => ().into_any(),
         Check::Checking => view! {
-            <p class="integrity" data-integrity="checking" role="status">"Checking the log's integrity…"</p>
+            <p class="integrity" data-integrity="checking" role="status">
+                {l.pick("Checking the log's integrity…", "로그 무결성을 확인하는 중…")}
+            </p>
         }
         .into_any(),
         Check::Failed(message) => view! {
             <p class="integrity" data-integrity="unknown" role="status">
-                "The log's integrity could not be checked: " {message}
+                {l.pick("The log's integrity could not be checked: ", "로그 무결성을 확인할 수 없습니다: ")} {message}
             </p>
         }
         .into_any(),
         Check::Done(integrity) => view! { <IntegrityResult integrity/> }.into_any(),
+    }
     }
 }
 
@@ -63,6 +69,7 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
         covered_in_period,
         public_key,
     } = integrity;
+    let l = use_locale();
     let (state, title, text) = match (&chain.broken, &chain.checkpoint) {
         (Some(broken), _) => {
             let place = match (broken.chain_seq, &broken.occurred_at) {
@@ -73,7 +80,7 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
             };
             (
                 "broken",
-                "Tampering detected".to_string(),
+                l.pick("Tampering detected", "변조 감지됨").to_string(),
                 format!(
                     "The log is broken {place}: {}: {}.",
                     broken.kind.as_str(),
@@ -83,23 +90,35 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
         }
         (None, _) if events_in_period == 0 => (
             "verified",
-            "Chain intact".to_string(),
-            format!(
-                "No events in this period; all {} events of the log verify.",
-                chain.events
-            ),
+            l.pick("Chain intact", "체인 정상").to_string(),
+            match l {
+                Locale::En => format!(
+                    "No events in this period; all {} events of the log verify.",
+                    chain.events
+                ),
+                Locale::Ko => format!(
+                    "이 기간에는 이벤트가 없습니다. 로그의 이벤트 {}개가 모두 검증되었습니다.",
+                    chain.events
+                ),
+            },
         ),
         (None, Some(checkpoint)) if covered_in_period == events_in_period => (
             "verified",
-            "Verified".to_string(),
-            format!(
-                "All {events_in_period} events of this period are covered by the signed checkpoint of {}.",
-                checkpoint.signed_at
-            ),
+            l.pick("Verified", "검증됨").to_string(),
+            match l {
+                Locale::En => format!(
+                    "All {events_in_period} events of this period are covered by the signed checkpoint of {}.",
+                    checkpoint.signed_at
+                ),
+                Locale::Ko => format!(
+                    "이 기간의 이벤트 {events_in_period}개가 모두 {}의 서명된 체크포인트에 포함됩니다.",
+                    checkpoint.signed_at
+                ),
+            },
         ),
         (None, Some(checkpoint)) => (
             "partial",
-            "Chain intact".to_string(),
+            l.pick("Chain intact", "체인 정상").to_string(),
             format!(
                 "{covered_in_period} of {events_in_period} events are covered by the signed checkpoint of {}; \
                  the {} newer ones are chained and will be signed at the next checkpoint.",
@@ -109,7 +128,7 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
         ),
         (None, None) => (
             "partial",
-            "Chain intact".to_string(),
+            l.pick("Chain intact", "체인 정상").to_string(),
             format!(
                 "All {} events are chained; no checkpoint has been signed yet.",
                 chain.events
@@ -122,7 +141,7 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
             " "
             <span>{text}</span>
             <details>
-                <summary>"How is this checked?"</summary>
+                <summary>{l.pick("How is this checked?", "어떻게 확인하나요?")}</summary>
                 <p>
                     "Every event stores the SHA-256 of its content and of the event before it, so an edited, \
                      deleted, inserted or moved event breaks the chain. Checkpoints sign the chain's head with \

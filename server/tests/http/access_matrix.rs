@@ -89,6 +89,11 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             ..expect(StatusCode::UNPROCESSABLE_ENTITY)
         },
         ("/api/sign_out", _) => expect(StatusCode::OK),
+        // Anyone may pick a language (a cookie; saved for the signed-in).
+        ("/api/choose_language", _) => expect(StatusCode::OK),
+        ("/api/save_view_preferences", Anonymous) => expect(StatusCode::UNAUTHORIZED),
+        ("/api/save_view_preferences", ReferralsAdmin) => expect(StatusCode::FORBIDDEN),
+        ("/api/save_view_preferences", Allowed(_) | OtherPartner) => never_contoso(StatusCode::OK),
         ("/api/demo_accounts", _) => expect(StatusCode::OK),
         (
             "/api/list_activity" | "/api/customer_subscriptions" | "/account-settings/activity-log/export",
@@ -200,6 +205,11 @@ async fn probe(
             .post(app.url(endpoint))
             .form(&[("from", &from), ("to", &to)]),
         "/api/create_api_token" => client.post(app.url(endpoint)).form(&[("name", "Matrix probe")]),
+        // English, so the pages probed after it still answer in the words expected here.
+        "/api/choose_language" => client.post(app.url(endpoint)).form(&[("lang", "en")]),
+        "/api/save_view_preferences" => client
+            .post(app.url(endpoint))
+            .form(&[("columns", "time,action"), ("time_zone", "utc")]),
         "/api/revoke_api_token" => client
             .post(app.url(endpoint))
             .form(&[("id", contoso_token.to_string())]),

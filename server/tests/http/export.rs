@@ -1,6 +1,8 @@
 //! The Export log download: same rows as the page (period and filter), CSV rules, access.
 
 use app::activity::filter::Filter;
+use app::activity::view_state::Sort;
+use app::i18n::Locale;
 use chrono::Duration;
 use reqwest::StatusCode;
 
@@ -36,9 +38,15 @@ async fn the_export_holds_exactly_the_filtered_rows_of_the_period() {
         let bytes = response.bytes().await.unwrap();
         assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
         let mut reader = csv::Reader::from_reader(&bytes[3..]);
+        let id_column = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|name| name == "Event ID")
+            .unwrap();
         let ids: Vec<String> = reader
             .records()
-            .map(|record| record.unwrap()[6].to_string())
+            .map(|record| record.unwrap()[id_column].to_string())
             .collect();
         let filter = Filter::parse(filter_text);
         let expected: Vec<String> = listed
@@ -70,7 +78,7 @@ async fn exported_cells_are_safe_for_spreadsheets() {
     let bytes = response.bytes().await.unwrap();
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
     assert!(text.starts_with(
-        "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Details,Event ID,Action kind,Details (JSON)\r\n"
+        "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Event ID,Action kind,Details (JSON)\r\n"
     ));
     assert!(text.contains(",'=SUM(A1:A9) Analytics,"), "formula neutralised");
     assert!(!text.contains(",=SUM"));
@@ -132,4 +140,142 @@ async fn export_refuses_the_wrong_people_and_bad_input() {
         .await
         .unwrap();
     assert!(missing.status().is_client_error());
+}
+
+/// The fields of a whole-period export for Contoso, plus `extra`.
+fn period_fields<'a>(from: &'a str, to: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("from", from),
+        ("to", to),
+        ("from_date", "2026-09-01"),
+        ("to_date", "2026-11-25"),
+    ];
+    fields.extend_from_slice(extra);
+    fields
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_follows_the_sort_columns_and_language_on_screen() {
+    let app = spawn_app().await;
+    let client = app.signed_in("sales.agent@contoso.example").await;
+    let from = rfc3339(app.now - Duration::days(60));
+    let to = rfc3339(app.now + Duration::hours(1));
+    let (listed, _) = app.list_all(&client, &from, &to).await;
+    let query = r#"action:ordered -customer:"한빛""#;
+    let filter = Filter::parse(query);
+
+    for (sort_text, locale) in [
+        ("customer", Locale::Ko),
+        ("-user", Locale::En),
+        ("time", Locale::En),
+    ] {
+        let fields = period_fields(
+            &from,
+            &to,
+            &[
+                ("filter", query),
+                ("sort", sort_text),
+                ("columns", "customer,event_id,time"),
+                ("lang", locale.tag()),
+            ],
+        );
+        let response = app.export(&client, &fields).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.bytes().await.unwrap();
+        let mut reader = csv::Reader::from_reader(&bytes[3..]);
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let expected_header = match locale {
+            Locale::Ko => "날짜/시간 (UTC),영향을 받은 고객,Event ID,Customer ID,Action kind,Details (JSON)",
+            Locale::En => "Date-Time (UTC),Affected customer,Event ID,Customer ID,Action kind,Details (JSON)",
+        };
+        assert_eq!(
+            header.join(","),
+            expected_header,
+            "the table's column order, in {locale:?}"
+        );
+        let ids: Vec<String> = reader
+            .records()
+            .map(|record| record.unwrap()[2].to_string())
+            .collect();
+
+        // The page's own rule, on the page's rows.
+        let matching: Vec<_> = listed.iter().filter(|entry| filter.matches(entry)).collect();
+        let mut order: Vec<u32> = (0..matching.len() as u32).collect();
+        Sort::parse(sort_text)
+            .unwrap()
+            .apply(&mut order, &matching, |entry| entry, locale);
+        let expected: Vec<String> = order
+            .iter()
+            .map(|&i| matching[i as usize].event_id.clone())
+            .collect();
+        assert!(
+            expected.len() > 20,
+            "enough rows to show an order: {}",
+            expected.len()
+        );
+        assert_eq!(ids, expected, "sort {sort_text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_export_has_every_field_one_event_per_line() {
+    let app = spawn_app().await;
+    let client = app.signed_in("helpdesk.agent@contoso.example").await;
+    let from = rfc3339(app.now - Duration::days(60));
+    let to = rfc3339(app.now + Duration::hours(1));
+    let (listed, _) = app.list_all(&client, &from, &to).await;
+    let response = app
+        .export(
+            &client,
+            &period_fields(&from, &to, &[("format", "ndjson"), ("filter", "한빛")]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-ndjson; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"activity-log_2026-09-01_2026-11-25.ndjson\""
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.ends_with('\n'));
+    let filter = Filter::parse("한빛");
+    let expected: Vec<_> = listed.iter().filter(|entry| filter.matches(entry)).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), expected.len());
+    for (line, entry) in lines.iter().zip(&expected) {
+        assert_eq!(line["id"], entry.event_id.as_str());
+        assert_eq!(line["occurred_at"], rfc3339(entry.occurred_at));
+        assert_eq!(line["customer_name"], "주식회사 한빛소프트");
+        assert_eq!(line["customer_id"], entry.customer.as_ref().unwrap().id);
+        assert_eq!(line["partner_user"], entry.partner_user.as_str());
+        assert_eq!(line["action"], entry.action.as_str());
+        assert_eq!(line["details"], serde_json::to_value(&entry.details).unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_export_options_are_refused_by_name() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("global.admin@contoso.example").await;
+    let (from, to) = ("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z");
+    for (field, value, words) in [
+        ("format", "xlsx", "use csv or ndjson"),
+        ("sort", "details", "Can't sort by \"details\""),
+        ("columns", "time,colour", "Unknown column"),
+        ("lang", "fr", "use en or ko"),
+    ] {
+        let body = assert_status(
+            app.export(&admin, &period_fields(from, to, &[(field, value)]))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(body.contains(words), "{field}={value}: {body}");
+    }
 }

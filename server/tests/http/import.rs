@@ -7,6 +7,7 @@ use std::process::Output;
 use app::activity::csv_file::write_activity_csv;
 use app::activity::period::UtcRange;
 use app::activity::queries::events_in_range;
+use app::activity::view_state::{Column, columns_text};
 use chrono::Duration;
 use reqwest::StatusCode;
 
@@ -30,6 +31,8 @@ async fn an_exported_csv_imports_back_into_the_same_rows() {
         ("to", rfc3339(to)),
         ("from_date", "2025-11-25".to_string()),
         ("to_date", "2026-11-25".to_string()),
+        // Every column, as `write_activity_csv` writes them below.
+        ("columns", columns_text(&Column::ALL)),
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(key, value)| (*key, value.as_str())).collect();
     let response = app.export(&viewer, &fields).await;

@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod ingest;
 mod integrity;
+mod preferences;
 mod query_plans;
 mod security;
 mod shutdown;

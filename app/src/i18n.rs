@@ -1,0 +1,237 @@
+//! English and Korean. Each piece of text is written where it is used, both languages side
+//! by side (`locale.pick("Export log", "로그 내보내기")`), so nothing can go missing in one
+//! language unnoticed and a newcomer finds the words next to the markup.
+//!
+//! The language is chosen before the first byte is rendered, the same way on the server and
+//! in the browser: the server reads the `alog_lang` cookie (set from the user's saved choice)
+//! or else the browser's `Accept-Language`, and writes it into `<html lang>`; the browser
+//! reads it back from there when it hydrates. It stays fixed while a page lives: switching
+//! saves the choice and reloads, and since the URL holds the activity log's whole view, the
+//! same view comes back in the other language.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    En,
+    Ko,
+}
+
+/// The cookie that carries the chosen language to the server's first render.
+pub const LANGUAGE_COOKIE: &str = "alog_lang";
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::Ko];
+
+    /// The BCP 47 tag, as in `<html lang>` and the `lang` URL and form fields.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Ko => "ko",
+        }
+    }
+
+    pub fn parse(tag: &str) -> Option<Locale> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Locale::En),
+            "ko" => Some(Locale::Ko),
+            _ => None,
+        }
+    }
+
+    /// The language's own name, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::Ko => "한국어",
+        }
+    }
+
+    /// The first of the browser's languages we have, in its order of preference
+    /// (`Accept-Language: ko-KR,ko;q=0.9,en;q=0.8`).
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut choices: Vec<(f32, Locale)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let locale = Locale::parse(pieces.next()?)?;
+                let quality = pieces
+                    .find_map(|piece| piece.trim().strip_prefix("q="))
+                    .map(|q| q.parse::<f32>().unwrap_or(0.0))
+                    .unwrap_or(1.0);
+                (quality > 0.0).then_some((quality, locale))
+            })
+            .collect();
+        // Stable: equal qualities keep the header's order.
+        choices.sort_by(|a, b| b.0.total_cmp(&a.0));
+        choices.first().map(|(_, locale)| *locale)
+    }
+
+    pub fn pick(self, en: &'static str, ko: &'static str) -> &'static str {
+        match self {
+            Locale::En => en,
+            Locale::Ko => ko,
+        }
+    }
+
+    /// 1234567 → "1,234,567" (both languages group thousands with commas).
+    pub fn number(self, number: u64) -> String {
+        let digits = number.to_string();
+        let mut out = String::new();
+        for (index, digit) in digits.chars().enumerate() {
+            if index > 0 && (digits.len() - index) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(digit);
+        }
+        out
+    }
+}
+
+/// The page's language, shared by every component.
+pub fn use_locale() -> Locale {
+    use_context::<Locale>().unwrap_or_default()
+}
+
+/// Called once by `App`: the language of this render.
+pub fn provide_locale() {
+    provide_context(initial_locale());
+}
+
+/// On the server: the cookie, else `Accept-Language`, else English.
+/// In the browser: what the server wrote into `<html lang>`.
+pub fn initial_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        let headers = use_context::<http::request::Parts>()
+            .map(|parts| parts.headers)
+            .unwrap_or_default();
+        locale_of_request(&headers)
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.document_element())
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|tag| Locale::parse(&tag))
+            .unwrap_or_default()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    Locale::En
+}
+
+#[cfg(feature = "ssr")]
+pub fn locale_of_request(headers: &http::HeaderMap) -> Locale {
+    let from_cookie = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(LANGUAGE_COOKIE)?.strip_prefix('='))
+        .and_then(Locale::parse);
+    from_cookie
+        .or_else(|| {
+            headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Saves `locale` as the user's language and shows the page again in it.
+pub fn switch_to(locale: Locale) {
+    leptos::task::spawn_local(async move {
+        if crate::preferences::api::choose_language(locale.tag().to_string())
+            .await
+            .is_ok()
+        {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+        }
+    });
+}
+
+/// English | 한국어, in the header of every page.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let current = use_locale();
+    view! {
+        <div class="language-switch" role="group" aria-label=current.pick("Language", "언어")>
+            {Locale::ALL
+                .into_iter()
+                .map(|locale| {
+                    view! {
+                        <button
+                            type="button"
+                            class="link-button"
+                            lang=locale.tag()
+                            aria-pressed=(locale == current).to_string()
+                            on:click=move |_| {
+                                if locale != current {
+                                    switch_to(locale);
+                                }
+                            }
+                        >
+                            {locale.native_name()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browsers_preferred_language_wins() {
+        assert_eq!(
+            Locale::from_accept_language("ko-KR,ko;q=0.9,en;q=0.8"),
+            Some(Locale::Ko)
+        );
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9,ko;q=0.8"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr-FR,ko;q=0.5,en;q=0.7"),
+            Some(Locale::En)
+        );
+        assert_eq!(Locale::from_accept_language("de, ko;q=0"), None);
+        assert_eq!(Locale::from_accept_language(""), None);
+        assert_eq!(Locale::from_accept_language("*"), None);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_cookie_beats_the_browser_language() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::ACCEPT_LANGUAGE, "ko-KR".parse().unwrap());
+        assert_eq!(locale_of_request(&headers), Locale::Ko);
+        headers.insert(
+            http::header::COOKIE,
+            "alog_session=x; alog_lang=en".parse().unwrap(),
+        );
+        assert_eq!(locale_of_request(&headers), Locale::En);
+        headers.insert(http::header::COOKIE, "alog_lang=xx".parse().unwrap());
+        assert_eq!(locale_of_request(&headers), Locale::Ko);
+        assert_eq!(locale_of_request(&http::HeaderMap::new()), Locale::En);
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(Locale::En.number(0), "0");
+        assert_eq!(Locale::Ko.number(999), "999");
+        assert_eq!(Locale::En.number(1000), "1,000");
+        assert_eq!(Locale::Ko.number(1234567), "1,234,567");
+    }
+}

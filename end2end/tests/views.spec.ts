@@ -1,0 +1,308 @@
+import { readFileSync } from 'node:fs';
+import { expect, Page } from '@playwright/test';
+import { baseUrl, hydrated, loadedCounts, resetPreferences, signIn, test } from './helpers';
+
+// These tests change users' saved choices; each puts them back, pass or fail.
+test.afterEach(async ({ page }) => {
+  await resetPreferences(page);
+});
+
+async function columnTexts(page: Page, column: string): Promise<string[]> {
+  const index = await page.locator('table.events thead th').evaluateAll(
+    (cells, key) => cells.findIndex((cell) => cell.getAttribute('data-column') === key),
+    column,
+  );
+  expect(index, `column ${column} is shown`).toBeGreaterThan(0);
+  return page.locator(`tr.event td:nth-child(${index + 1})`).allTextContents();
+}
+
+/** In order as the page sorts: lowercase, code point order, no customer ("—") first. */
+function isSorted(values: string[], descending = false): boolean {
+  const keys = values.map((value) => (value === '—' ? '' : value.toLowerCase().trim()));
+  return keys.every((key, i) => i === 0 || (descending ? keys[i - 1] >= key : keys[i - 1] <= key));
+}
+
+test('the URL is the view: reload, back/forward and a pasted link restore it', async ({ page, browser }) => {
+  await signIn(page, 'global.admin@contoso.example');
+  await loadedCounts(page);
+  await page.getByLabel('Filter').fill('action:ordered');
+  await page.getByRole('button', { name: /^Affected customer/ }).click();
+  await page.getByText('Columns', { exact: true }).click();
+  await page.getByLabel('Event ID').check();
+  await page.locator('tr.event button.expand').first().click();
+  const openId = await page.locator('tr.event.expanded').getAttribute('data-event-id');
+  await expect(page).toHaveURL(/q=action:ordered/);
+  await expect(page).toHaveURL(/sort=customer/);
+  await expect(page).toHaveURL(/cols=time,customer,action,user,event_id/);
+  await expect(page).toHaveURL(new RegExp(`open=${openId}`));
+  const view = page.url();
+  const counts = await loadedCounts(page);
+
+  const check = async (target: Page) => {
+    await expect(target.getByLabel('Filter')).toHaveValue('action:ordered');
+    expect(await loadedCounts(target)).toEqual(counts);
+    await expect(target.locator('th[data-column="customer"]')).toHaveAttribute('aria-sort', 'ascending');
+    await expect(target.locator('th[data-column="event_id"]')).toBeVisible();
+    await expect(target.locator(`tr.event[data-event-id="${openId}"]`)).toHaveClass(/expanded/);
+    expect(isSorted(await columnTexts(target, 'customer'))).toBe(true);
+  };
+  await page.reload();
+  await hydrated(page);
+  await check(page);
+
+  // A pasted link, in another browser signed in as someone else of the same partner.
+  const other = await browser.newContext({ timezoneId: 'Asia/Seoul', locale: 'en-US' });
+  const pasted = await other.newPage();
+  await signIn(pasted, 'billing.admin@contoso.example');
+  await pasted.goto(view);
+  await hydrated(pasted);
+  await check(pasted);
+  await other.close();
+
+  // Back: the sort before the columns changed... back again: no sort; forward: sorted.
+  await page.getByRole('button', { name: /^Partner user/ }).click();
+  await expect(page.locator('th[data-column="user"]')).toHaveAttribute('aria-sort', 'ascending');
+  await page.goBack();
+  await expect(page.locator('th[data-column="customer"]')).toHaveAttribute('aria-sort', 'ascending');
+  await expect(page.locator('th[data-column="user"]')).not.toHaveAttribute('aria-sort', /.+/);
+  await page.goForward();
+  await expect(page.locator('th[data-column="user"]')).toHaveAttribute('aria-sort', 'ascending');
+});
+
+test('every column sorts both ways, shown in the header', async ({ page }) => {
+  await signIn(page, 'sales.agent@contoso.example');
+  await loadedCounts(page);
+  const time = page.locator('th[data-column="time"]');
+  await expect(time).toHaveAttribute('aria-sort', 'descending');
+  for (const column of ['customer', 'action', 'user']) {
+    const header = page.locator(`th[data-column="${column}"]`);
+    await header.getByRole('button').click();
+    await expect(header).toHaveAttribute('aria-sort', 'ascending');
+    await expect(time).not.toHaveAttribute('aria-sort', /.+/);
+    expect(isSorted(await columnTexts(page, column)), `${column} A to Z`).toBe(true);
+    await header.getByRole('button').click();
+    await expect(header).toHaveAttribute('aria-sort', 'descending');
+    expect(isSorted(await columnTexts(page, column), true), `${column} Z to A`).toBe(true);
+  }
+  await time.getByRole('button').click();
+  await expect(time).toHaveAttribute('aria-sort', 'descending');
+  await time.getByRole('button').click();
+  await expect(time).toHaveAttribute('aria-sort', 'ascending');
+  const times = await page.locator('tr.event time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')!));
+  expect([...times].sort()).toEqual(times);
+});
+
+test('the query syntax: keys, quotes, negation, and a hint for an unknown key', async ({ page }) => {
+  await signIn(page, 'user.admin@contoso.example');
+  const all = await loadedCounts(page);
+  await page.getByLabel('Filter').fill('action:ordered -customer:"한빛"');
+  const some = await loadedCounts(page);
+  expect(some.shown).toBeGreaterThan(0);
+  expect(some.shown).toBeLessThan(all.total);
+  for (const action of await columnTexts(page, 'action')) expect(action).toBe('Ordered subscriptions');
+  for (const customer of await columnTexts(page, 'customer')) expect(customer).not.toContain('한빛');
+
+  await page.getByLabel('Filter').fill('customer:"한빛"');
+  const korean = await loadedCounts(page);
+  for (const customer of await columnTexts(page, 'customer')) expect(customer).toContain('한빛');
+  // The negation and the term split the period between them.
+  await page.getByLabel('Filter').fill('-customer:"한빛"');
+  expect((await loadedCounts(page)).shown + korean.shown).toBe(all.total);
+
+  await page.getByLabel('Filter').fill('colour:red');
+  await expect(page.locator('.filter-hint')).toContainText('“colour:” is not a filter key');
+  await expect(page.locator('.filter-hint')).toContainText('customer:, action:, user:, details:');
+  await page.getByLabel('Filter').fill('');
+  await expect(page.locator('.filter-hint')).toHaveCount(0);
+});
+
+test('the chart shows events per day; hovering tells the numbers; a click narrows to that day', async ({ page }) => {
+  await signIn(page, 'admin.agent@contoso.example');
+  const all = await loadedCounts(page);
+  const days = page.locator('.activity-chart g.day');
+  expect(await days.count()).toBeGreaterThanOrEqual(28);
+  const counts = await days.evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-count'))));
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(all.total);
+  const busiest = counts.indexOf(Math.max(...counts));
+  const day = days.nth(busiest);
+  const date = (await day.getAttribute('data-day'))!;
+  // Stacked by action kind: segments of several colours in a busy day.
+  expect(await day.locator('rect.segment').count()).toBeGreaterThan(1);
+
+  await day.hover();
+  const readout = page.locator('.chart-readout');
+  await expect(readout).toContainText(`${counts[busiest].toLocaleString('en-US')} event`);
+  await expect(readout).toContainText(/Ordered subscriptions \d+|Reset user password \d+|Assigned license \d+/);
+
+  await day.click();
+  await expect(page).toHaveURL(new RegExp(`day=${date}`));
+  await expect(day).toHaveAttribute('aria-pressed', 'true');
+  const narrowed = await loadedCounts(page);
+  expect(narrowed.shown).toBe(counts[busiest]);
+  // Every row shown is on that day in the viewer's zone.
+  const stamps = await page.locator('tr.event time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')!));
+  for (const stamp of stamps) {
+    expect(new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Seoul' }).format(new Date(stamp))).toBe(date);
+  }
+  await page.getByRole('button', { name: 'Show the whole period' }).click();
+  expect((await loadedCounts(page)).shown).toBe(all.total);
+  await expect(page).not.toHaveURL(/day=/);
+});
+
+test('facet counts add their value to the query when clicked', async ({ page }) => {
+  await signIn(page, 'helpdesk.agent@contoso.example');
+  await loadedCounts(page);
+  const action = page.locator('[data-facet="action"] button.facet-value').first();
+  const expected = Number((await action.locator('.facet-count').textContent())!.replaceAll(',', ''));
+  const term = (await action.getAttribute('data-term'))!;
+  await action.click();
+  await expect(page.getByLabel('Filter')).toHaveValue(term);
+  expect((await loadedCounts(page)).shown).toBe(expected);
+
+  const customer = page.locator('[data-facet="customer"] button.facet-value').first();
+  const both = Number((await customer.locator('.facet-count').textContent())!.replaceAll(',', ''));
+  const customerTerm = (await customer.getAttribute('data-term'))!;
+  await customer.click();
+  await expect(page.getByLabel('Filter')).toHaveValue(`${term} ${customerTerm}`);
+  expect((await loadedCounts(page)).shown).toBe(both);
+  // The facets count what is shown: now one action and one customer.
+  await expect(page.locator('[data-facet="action"] button.facet-value')).toHaveCount(1);
+});
+
+test('Korean and English: switchable, remembered, dates and the CSV header follow', async ({ page, browser }) => {
+  await signIn(page, 'billing.admin@contoso.example');
+  await loadedCounts(page);
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: '활동 로그' })).toBeVisible();
+  await expect(page.locator('p.count')).toHaveText(/^이벤트 [\d,]+개 중 [\d,]+개$/);
+  await expect(page.locator('th[data-column="customer"]')).toHaveText(/영향을 받은 고객/);
+  // Dates as Korean readers write them: 2026. 11. 3. 15:05:09
+  await expect(page.locator('tr.event time').first()).toHaveText(/^\d{4}\. \d{1,2}\. \d{1,2}\. \d{1,2}:\d{2}:\d{2}$/);
+  await expect(page.locator('tr.event').first()).toContainText(/구독 주문|사용자 암호 재설정|라이선스 할당|구독 수량 변경|추천 생성|구독 취소|고객 생성|활동 로그 내보내기/);
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: '로그 내보내기', exact: true }).click(),
+  ]);
+  const header = readFileSync((await download.path())!).subarray(3).toString('utf8').split('\r\n')[0];
+  expect(header).toBe('날짜/시간 (UTC),영향을 받은 고객,작업,파트너 사용자,Customer ID,Event ID,Action kind,Details (JSON)');
+
+  // Remembered for the user: a new browser whose language is English still shows Korean.
+  const other = await browser.newContext({ timezoneId: 'Asia/Seoul', locale: 'en-US' });
+  const second = await other.newPage();
+  await second.goto(`${baseUrl()}/sign-in`);
+  await hydrated(second);
+  await second.getByLabel('Email').fill('billing.admin@contoso.example');
+  await second.getByLabel('Password').fill('demo-password-1');
+  await second.getByRole('button', { name: 'Sign in' }).click();
+  await expect(second.getByRole('heading', { name: '활동 로그' })).toBeVisible();
+  await other.close();
+
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(page.getByRole('heading', { name: 'Activity log' })).toBeVisible();
+});
+
+test('a browser asking for Korean gets Korean before signing in', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'ko-KR', timezoneId: 'Asia/Seoul' });
+  const page = await context.newPage();
+  await page.goto(`${baseUrl()}/sign-in`);
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
+  await expect(page.getByRole('heading', { name: 'Partner Center에 로그인' })).toBeVisible();
+  await expect(page.getByLabel('암호')).toBeVisible();
+  await context.close();
+});
+
+test('chosen columns show, export and are remembered', async ({ page, browser }) => {
+  await signIn(page, 'global.admin@contoso.example');
+  await loadedCounts(page);
+  await page.getByText('Columns', { exact: true }).click();
+  await page.getByLabel('Partner user', { exact: true }).uncheck();
+  await page.getByLabel('Details', { exact: true }).check();
+  await expect(page.locator('table.events thead th')).toHaveText(['Details', /^Date-Time/, 'Affected customer', 'Action', 'Details']);
+  await expect(page.locator('tr.event td.summary').first()).not.toBeEmpty();
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  const header = readFileSync((await download.path())!).subarray(3).toString('utf8').split('\r\n')[0];
+  expect(header).toBe('Date-Time (UTC),Affected customer,Action,Details,Customer ID,Event ID,Action kind,Details (JSON)');
+
+  const other = await browser.newContext({ timezoneId: 'Asia/Seoul', locale: 'en-US' });
+  const second = await other.newPage();
+  await signIn(second, 'global.admin@contoso.example');
+  await loadedCounts(second);
+  await expect(second.locator('table.events thead th')).toHaveText(['Details', /^Date-Time/, 'Affected customer', 'Action', 'Details']);
+  await other.close();
+});
+
+test('JSON export: the same rows, one event per line with its details', async ({ page }) => {
+  await signIn(page, 'sales.agent@contoso.example');
+  await page.getByLabel('Filter').fill('한빛');
+  const { shown } = await loadedCounts(page);
+  await page.getByLabel('Format').selectOption('ndjson');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^activity-log_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.ndjson$/);
+  const lines = readFileSync((await download.path())!).toString('utf8').trimEnd().split('\n');
+  expect(lines).toHaveLength(shown);
+  for (const line of lines) {
+    const event = JSON.parse(line);
+    expect(line).toContain('한빛');
+    expect(typeof event.details.type).toBe('string');
+    expect(event.occurred_at).toMatch(/Z$/);
+  }
+  await expect(page.getByText(`Exported ${shown.toLocaleString('en-US')} rows`)).toBeVisible();
+});
+
+test('times show in the viewer\'s zone or in UTC, as the header says', async ({ page }) => {
+  await signIn(page, 'user.admin@contoso.example');
+  await loadedCounts(page);
+  const first = page.locator('tr.event time').first();
+  const instant = new Date((await first.getAttribute('datetime'))!);
+  const format = (timeZone: string) => new Intl.DateTimeFormat('en-US', {
+    timeZone, dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23',
+  }).format(instant);
+  await expect(first).toHaveText(format('Asia/Seoul'));
+  await page.getByLabel('UTC', { exact: true }).check();
+  await expect(page).toHaveURL(/tz=utc/);
+  await expect(page.locator('th[data-column="time"]')).toHaveText(/Date-Time \(UTC\)/);
+  await expect(page.getByText('Times are in UTC.')).toBeVisible();
+  await expect(page.locator('tr.event time').first()).toHaveText(/\d/);
+  const utcFirst = page.locator('tr.event time').first();
+  const utcInstant = new Date((await utcFirst.getAttribute('datetime'))!);
+  await expect(utcFirst).toHaveText(new Intl.DateTimeFormat('en-US', {
+    timeZone: 'UTC', dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23',
+  }).format(utcInstant));
+  await page.getByLabel(/Your time zone/).check();
+  await expect(page.locator('th[data-column="time"]')).toHaveText(/Date-Time \(Asia\/Seoul\)/);
+});
+
+test('the keyboard does everything: expand with Enter and Space, sort, pick a day', async ({ page }) => {
+  await signIn(page, 'admin.agent@contoso.example');
+  await loadedCounts(page);
+  const arrow = page.locator('tr.event button.expand').first();
+  await arrow.focus();
+  await page.keyboard.press('Enter');
+  await expect(arrow).toHaveAttribute('aria-expanded', 'true');
+  await page.keyboard.press('Space');
+  await expect(arrow).toHaveAttribute('aria-expanded', 'false');
+  // Focus is visible: an outline on the focused control.
+  const outline = await arrow.evaluate((node) => getComputedStyle(node).outlineStyle);
+  expect(outline).not.toBe('none');
+
+  await page.locator('th[data-column="user"] button').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('th[data-column="user"]')).toHaveAttribute('aria-sort', 'ascending');
+
+  const day = page.locator('.activity-chart g.day[tabindex="0"]').first();
+  await day.focus();
+  await expect(page.locator('.chart-readout')).toContainText('event');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/day=\d{4}-\d{2}-\d{2}/);
+});

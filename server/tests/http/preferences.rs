@@ -1,0 +1,113 @@
+//! Language, columns and time zone: remembered per user in the database, the language also
+//! in a cookie so the server's first render is already in it.
+
+use app::activity::view_state::{Column, ZoneChoice};
+use app::auth::model::Viewer;
+use app::i18n::Locale;
+use reqwest::StatusCode;
+
+use crate::support::{assert_status, client, spawn_app};
+
+async fn viewer(app: &crate::support::TestApp, client: &reqwest::Client) -> Viewer {
+    let response = client.post(app.url("/api/viewer")).send().await.unwrap();
+    let viewer: Option<Viewer> = response.json().await.unwrap();
+    viewer.expect("signed in")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_choices_are_remembered_across_browsers() {
+    let app = spawn_app().await;
+    let first = app.signed_in("admin.agent@contoso.example").await;
+    assert_eq!(viewer(&app, &first).await.preferences, Default::default());
+
+    let saved = first
+        .post(app.url("/api/save_view_preferences"))
+        .form(&[("columns", "event_id,time,action"), ("time_zone", "utc")])
+        .send()
+        .await
+        .unwrap();
+    assert_status(saved, StatusCode::OK).await;
+    let chosen = first
+        .post(app.url("/api/choose_language"))
+        .form(&[("lang", "ko")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = chosen.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("alog_lang=ko;"), "{cookie}");
+    assert_status(chosen, StatusCode::OK).await;
+    // Saving only the columns keeps the zone and the language.
+    let columns_only = first
+        .post(app.url("/api/save_view_preferences"))
+        .form(&[("columns", "time,action,event_id"), ("time_zone", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_status(columns_only, StatusCode::OK).await;
+
+    // Another browser: signing in brings the language back, and the pages speak it.
+    let second = app.signed_in("admin.agent@contoso.example").await;
+    let preferences = viewer(&app, &second).await.preferences;
+    assert_eq!(preferences.locale, Some(Locale::Ko));
+    assert_eq!(
+        preferences.columns,
+        Some(vec![Column::Time, Column::Action, Column::EventId])
+    );
+    assert_eq!(preferences.zone, Some(ZoneChoice::Utc));
+    let page = second
+        .get(app.url("/account-settings/activity-log"))
+        .send()
+        .await
+        .unwrap();
+    let html = assert_status(page, StatusCode::OK).await;
+    assert!(html.contains("<html lang=\"ko\""), "{html:.300}");
+    assert!(html.contains("활동 로그"));
+
+    // Someone else's choices are their own.
+    let other = app.signed_in("sales.agent@contoso.example").await;
+    assert_eq!(viewer(&app, &other).await.preferences, Default::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browsers_language_is_the_default_and_bad_choices_are_refused() {
+    let app = spawn_app().await;
+    let korean = client()
+        .get(app.url("/sign-in"))
+        .header("accept-language", "ko-KR,ko;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    let html = assert_status(korean, StatusCode::OK).await;
+    assert!(html.contains("<html lang=\"ko\""));
+    assert!(html.contains("Partner Center에 로그인"));
+    let english = client().get(app.url("/sign-in")).send().await.unwrap();
+    let html = assert_status(english, StatusCode::OK).await;
+    assert!(html.contains("<html lang=\"en\""));
+    assert!(html.contains("Sign in to Partner Center"));
+
+    let anonymous = client();
+    let bad_language = anonymous
+        .post(app.url("/api/choose_language"))
+        .form(&[("lang", "ko-KR")])
+        .send()
+        .await
+        .unwrap();
+    let body = assert_status(bad_language, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(body.contains("use en or ko"), "{body}");
+
+    let signed_in = app.signed_in("global.admin@contoso.example").await;
+    for (columns, zone, words) in [
+        ("time,colour", "", "Unknown column"),
+        ("", "mars", "use local or utc"),
+    ] {
+        let response = signed_in
+            .post(app.url("/api/save_view_preferences"))
+            .form(&[("columns", columns), ("time_zone", zone)])
+            .send()
+            .await
+            .unwrap();
+        let body = assert_status(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(body.contains(words), "{body}");
+    }
+    assert_eq!(viewer(&app, &signed_in).await.preferences, Default::default());
+}
