@@ -32,7 +32,7 @@ test('the integrity badge says how much of the period a signed checkpoint covers
   await signIn(page, 'admin.agent@contoso.example');
   const { total } = await loadedCounts(page);
   await expect(badge(page)).toHaveAttribute('data-integrity', 'verified');
-  await expect(badge(page)).toContainText(`Verified All ${total} events of this period are covered by the signed checkpoint of`);
+  await expect(badge(page)).toContainText(`Verified All ${total.toLocaleString('en-US')} events of this period are covered by the signed checkpoint of`);
   await badge(page).getByText('How is this checked?').click();
   await expect(badge(page).locator('.public-key')).toHaveText(/^[0-9a-f]{64}$/);
 });

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::api::{CreateApiToken, RevokeApiToken, list_api_tokens};
 use super::model::{ApiTokenSummary, MAX_TOKEN_NAME_CHARS};
 use crate::auth::model::MANAGE_API_TOKENS;
+use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 
 #[component]
@@ -14,6 +15,7 @@ pub fn ApiTokensPage() -> impl IntoView {
 
 #[component]
 fn ApiTokens() -> impl IntoView {
+    let l = use_locale();
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
     let tokens = Resource::new(
@@ -25,8 +27,11 @@ fn ApiTokens() -> impl IntoView {
             Ok(created) => view! {
                 <div class="new-token" role="status">
                     <p>
-                        <strong>"Copy this token now."</strong>
-                        " It is shown only once; the server keeps only its hash."
+                        <strong>{l.pick("Copy this token now.", "지금 이 토큰을 복사하세요.")}</strong>
+                        {l.pick(
+                            " It is shown only once; the server keeps only its hash.",
+                            " 한 번만 표시되며, 서버에는 해시만 저장됩니다.",
+                        )}
                     </p>
                     <code data-testid="new-token">{created.secret}</code>
                 </div>
@@ -44,38 +49,44 @@ fn ApiTokens() -> impl IntoView {
     };
     view! {
         <section class="api-tokens" aria-labelledby="api-tokens-title">
-            <SettingsBreadcrumb current="API tokens"/>
-            <h1 id="api-tokens-title">"API tokens"</h1>
+            <SettingsBreadcrumb current=l.pick("API tokens", "API 토큰")/>
+            <h1 id="api-tokens-title">{l.pick("API tokens", "API 토큰")}</h1>
             <p class="intro">
-                "Your systems record what your people do by sending events to "
+                {l.pick(
+                    "Your systems record what your people do by sending events to ",
+                    "조직의 시스템은 직원의 작업을 기록하려고 ",
+                )}
                 <code>"POST /api/v1/events"</code>
-                " with a token in the "
+                {l.pick(" with a token in the ", "에 ")}
                 <code>"Authorization: Bearer"</code>
-                " header. Each token writes into your organisation's log only."
+                {l.pick(
+                    " header. Each token writes into your organisation's log only.",
+                    " 헤더로 토큰을 보내 이벤트를 전송합니다. 각 토큰은 조직의 로그에만 씁니다.",
+                )}
             </p>
             <ActionForm action=create attr:class="create-token">
                 <div class="field grow">
-                    <label for="token-name">"Token name"</label>
+                    <label for="token-name">{l.pick("Token name", "토큰 이름")}</label>
                     <input
                         id="token-name"
                         name="name"
                         type="text"
                         required
                         maxlength=MAX_TOKEN_NAME_CHARS.to_string()
-                        placeholder="e.g. Billing system"
+                        placeholder=l.pick("e.g. Billing system", "예: 청구 시스템")
                     />
                 </div>
                 <button type="submit" class="primary" disabled=move || create.pending().get()>
-                    "Create token"
+                    {l.pick("Create token", "토큰 만들기")}
                 </button>
             </ActionForm>
             {created}
             {revoke_error}
-            <Suspense fallback=|| view! { <p class="status">"Loading tokens…"</p> }>
+            <Suspense fallback=move || view! { <p class="status">{l.pick("Loading tokens…", "토큰을 불러오는 중…")}</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
                         Ok(list) if list.is_empty() => {
-                            view! { <p class="empty">"No API tokens yet."</p> }.into_any()
+                            view! { <p class="empty">{l.pick("No API tokens yet.", "아직 API 토큰이 없습니다.")}</p> }.into_any()
                         }
                         Ok(list) => view! { <TokenTable list revoke/> }.into_any(),
                         Err(error) => {
@@ -90,16 +101,17 @@ fn ApiTokens() -> impl IntoView {
 
 #[component]
 fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) -> impl IntoView {
+    let l = use_locale();
     view! {
         <table class="tokens">
             <thead>
                 <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Token"</th>
-                    <th scope="col">"Created (UTC)"</th>
-                    <th scope="col">"Created by"</th>
-                    <th scope="col">"Last used (UTC)"</th>
-                    <th scope="col">"Status"</th>
+                    <th scope="col">{l.pick("Name", "이름")}</th>
+                    <th scope="col">{l.pick("Token", "토큰")}</th>
+                    <th scope="col">{l.pick("Created (UTC)", "만든 시간 (UTC)")}</th>
+                    <th scope="col">{l.pick("Created by", "만든 사람")}</th>
+                    <th scope="col">{l.pick("Last used (UTC)", "마지막 사용 (UTC)")}</th>
+                    <th scope="col">{l.pick("Status", "상태")}</th>
                 </tr>
             </thead>
             <tbody>
@@ -109,19 +121,19 @@ fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) 
                         let id = token.id;
                         let name = token.name.clone();
                         let status = match &token.revoked_at {
-                            Some(at) => view! { <span class="revoked">"Revoked " {at.clone()}</span> }.into_any(),
+                            Some(at) => view! { <span class="revoked">{l.pick("Revoked ", "취소됨 ")} {at.clone()}</span> }.into_any(),
                             None => view! {
-                                <span class="active">"Active"</span>
+                                <span class="active">{l.pick("Active", "활성")}</span>
                                 " "
                                 <button
                                     type="button"
                                     class="link-button"
-                                    aria-label=format!("Revoke {name}")
+                                    aria-label=format!("{}{name}", l.pick("Revoke ", "취소: "))
                                     on:click=move |_| {
                                         revoke.dispatch(RevokeApiToken { id });
                                     }
                                 >
-                                    "Revoke"
+                                    {l.pick("Revoke", "취소")}
                                 </button>
                             }
                             .into_any(),
@@ -132,7 +144,7 @@ fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) 
                                 <td><code>{token.prefix} "…"</code></td>
                                 <td>{token.created_at}</td>
                                 <td>{token.created_by}</td>
-                                <td>{token.last_used_at.unwrap_or_else(|| "Never".into())}</td>
+                                <td>{token.last_used_at.unwrap_or_else(|| l.pick("Never", "사용 안 함").into())}</td>
                                 <td>{status}</td>
                             </tr>
                         }

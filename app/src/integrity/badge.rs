@@ -94,11 +94,11 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
             match l {
                 Locale::En => format!(
                     "No events in this period; all {} events of the log verify.",
-                    chain.events
+                    l.number(chain.events)
                 ),
                 Locale::Ko => format!(
                     "이 기간에는 이벤트가 없습니다. 로그의 이벤트 {}개가 모두 검증되었습니다.",
-                    chain.events
+                    l.number(chain.events)
                 ),
             },
         ),
@@ -107,11 +107,13 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
             l.pick("Verified", "검증됨").to_string(),
             match l {
                 Locale::En => format!(
-                    "All {events_in_period} events of this period are covered by the signed checkpoint of {}.",
+                    "All {} events of this period are covered by the signed checkpoint of {}.",
+                    l.number(events_in_period),
                     checkpoint.signed_at
                 ),
                 Locale::Ko => format!(
-                    "이 기간의 이벤트 {events_in_period}개가 모두 {}의 서명된 체크포인트에 포함됩니다.",
+                    "이 기간의 이벤트 {}개가 모두 {}의 서명된 체크포인트에 포함됩니다.",
+                    l.number(events_in_period),
                     checkpoint.signed_at
                 ),
             },
@@ -119,20 +121,38 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
         (None, Some(checkpoint)) => (
             "partial",
             l.pick("Chain intact", "체인 정상").to_string(),
-            format!(
-                "{covered_in_period} of {events_in_period} events are covered by the signed checkpoint of {}; \
-                 the {} newer ones are chained and will be signed at the next checkpoint.",
-                checkpoint.signed_at,
-                events_in_period - covered_in_period
-            ),
+            match l {
+                Locale::En => format!(
+                    "{} of {} events are covered by the signed checkpoint of {}; \
+                     the {} newer ones are chained and will be signed at the next checkpoint.",
+                    l.number(covered_in_period),
+                    l.number(events_in_period),
+                    checkpoint.signed_at,
+                    l.number(events_in_period - covered_in_period)
+                ),
+                Locale::Ko => format!(
+                    "이벤트 {}개 중 {}개가 {}의 서명된 체크포인트에 포함됩니다. \
+                     새 이벤트 {}개는 체인에 연결되어 있으며 다음 체크포인트에서 서명됩니다.",
+                    l.number(events_in_period),
+                    l.number(covered_in_period),
+                    checkpoint.signed_at,
+                    l.number(events_in_period - covered_in_period)
+                ),
+            },
         ),
         (None, None) => (
             "partial",
             l.pick("Chain intact", "체인 정상").to_string(),
-            format!(
-                "All {} events are chained; no checkpoint has been signed yet.",
-                chain.events
-            ),
+            match l {
+                Locale::En => format!(
+                    "All {} events are chained; no checkpoint has been signed yet.",
+                    l.number(chain.events)
+                ),
+                Locale::Ko => format!(
+                    "이벤트 {}개가 모두 체인에 연결되어 있습니다. 아직 서명된 체크포인트가 없습니다.",
+                    l.number(chain.events)
+                ),
+            },
         ),
     };
     view! {
