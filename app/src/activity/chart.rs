@@ -29,6 +29,15 @@ const BARS_HEIGHT: f64 = 120.0;
 const AXIS_HEIGHT: f64 = 18.0;
 
 /// "Nov 3, 2026: 42 events — Ordered subscriptions 10 · …"
+/// "42 events" / "이벤트 42개"
+fn events_text(total: u32, locale: Locale) -> String {
+    match locale {
+        Locale::En if total == 1 => "1 event".to_string(),
+        Locale::En => format!("{} events", locale.number(total.into())),
+        Locale::Ko => format!("이벤트 {}개", locale.number(total.into())),
+    }
+}
+
 fn day_summary(data: &DayCounts, day: usize, locale: Locale) -> String {
     let total = data.total(day);
     let parts: Vec<String> = ActionKind::ALL
@@ -37,17 +46,39 @@ fn day_summary(data: &DayCounts, day: usize, locale: Locale) -> String {
         .filter(|(_, count)| *count > 0)
         .map(|(kind, count)| format!("{} {}", kind.label_in(locale), locale.number(count.into())))
         .collect();
-    let events = match locale {
-        Locale::En if total == 1 => "1 event".to_string(),
-        Locale::En => format!("{} events", locale.number(total.into())),
-        Locale::Ko => format!("이벤트 {}개", locale.number(total.into())),
-    };
+    let events = events_text(total, locale);
     let date = format_day(data.days[day], locale);
     if parts.is_empty() {
         format!("{date}: {events}")
     } else {
         format!("{date}: {events} — {}", parts.join(" · "))
     }
+}
+
+/// One SVG path per action kind: that kind's part of every day's bar, stacked in
+/// [`ActionKind::ALL`] order from the bottom, scaled so the busiest day fills the height.
+fn stacked_paths(data: &DayCounts) -> Vec<String> {
+    let days = data.days.len().max(1);
+    let slot = WIDTH / days as f64;
+    let gap = if slot > 6.0 { 1.5 } else { 0.0 };
+    let width = (slot - gap).max(0.5);
+    let max = (0..data.days.len())
+        .map(|day| data.total(day))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let scale = BARS_HEIGHT / max as f64;
+    let mut paths = vec![String::new(); ActionKind::ALL.len()];
+    for (day, counts) in data.counts.iter().enumerate() {
+        let x = day as f64 * slot + gap / 2.0;
+        let mut top = BARS_HEIGHT;
+        for (kind, count) in counts.iter().enumerate().filter(|(_, count)| **count > 0) {
+            let height = *count as f64 * scale;
+            top -= height;
+            paths[kind].push_str(&format!("M{x:.2} {top:.2}h{width:.2}v{height:.2}h-{width:.2}Z"));
+        }
+    }
+    paths
 }
 
 #[component]
@@ -69,81 +100,90 @@ pub fn ActivityChart(
                 .to_string(),
         })
     };
-    let bars = move || {
-        let data = data.get();
-        let days = data.days.len().max(1);
-        let slot = WIDTH / days as f64;
-        let gap = if slot > 6.0 { 1.5 } else { 0.0 };
-        let max = (0..data.days.len())
-            .map(|day| data.total(day))
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        let scale = BARS_HEIGHT / max as f64;
-        // About ten axis labels whatever the period's length.
-        let label_every = days.div_ceil(10).max(1);
-        (0..data.days.len())
-            .map(|index| {
-                let date = data.days[index];
-                let x = index as f64 * slot;
-                let total = data.total(index);
-                let mut top = BARS_HEIGHT;
-                let segments = ActionKind::ALL
-                    .iter()
-                    .enumerate()
-                    .filter(|(kind, _)| data.counts[index][*kind] > 0)
-                    .map(|(kind, _)| {
-                        let height = data.counts[index][kind] as f64 * scale;
-                        top -= height;
-                        view! {
-                            <rect
-                                class=format!("segment kind-{kind}")
-                                x=format!("{:.2}", x + gap / 2.0)
-                                y=format!("{top:.2}")
-                                width=format!("{:.2}", (slot - gap).max(0.5))
-                                height=format!("{height:.2}")
-                            />
-                        }
-                    })
-                    .collect_view();
-                // The first label starts at the left edge rather than centring off it.
-                let (label_x, anchor) = if index == 0 { (x, "start") } else { (x + slot / 2.0, "middle") };
-                let label = (index % label_every == 0).then(|| view! {
-                    <text class="axis" x=format!("{label_x:.2}") y=BARS_HEIGHT + 14.0 text-anchor=anchor>
-                        {format_short_day(date, l)}
-                    </text>
-                });
-                let summary = day_summary(&data, index, l);
-                let is_selected = move || selected.get() == Some(date);
-                let pick = move || on_pick.run(if is_selected() { None } else { Some(date) });
-                view! {
-                    <g
-                        class="day"
-                        class:selected=is_selected
-                        data-day=date.to_string()
-                        data-count=total
-                        tabindex={if total > 0 { "0" } else { "-1" }}
-                        role="button"
-                        aria-label=summary
-                        aria-pressed=move || is_selected().to_string()
-                        on:mouseenter=move |_| pointed.set(Some(index))
-                        on:focus=move |_| pointed.set(Some(index))
-                        on:mouseleave=move |_| pointed.set(None)
-                        on:blur=move |_| pointed.set(None)
-                        on:click=move |_| pick()
-                        on:keydown=move |ev| {
-                            if ev.key() == "Enter" || ev.key() == " " {
-                                ev.prevent_default();
-                                pick();
-                            }
-                        }
-                    >
-                        <rect class="hit" x=format!("{x:.2}") y="0" width=format!("{slot:.2}") height=BARS_HEIGHT/>
-                        {segments}
-                        {label}
-                    </g>
-                }
+    // The days (and their hit areas, labels and listeners) are drawn once per period; typing
+    // in the filter then only redraws the eight paths, one per action kind, and the numbers.
+    let days = move || {
+        data.with(|data| {
+            let count = data.days.len();
+            data.days
+                .iter()
+                .enumerate()
+                .map(|(index, date)| (index, *date, count))
+                .collect::<Vec<_>>()
+        })
+    };
+    let day = move |(index, date, count): (usize, NaiveDate, usize)| {
+        let slot = WIDTH / count.max(1) as f64;
+        let x = index as f64 * slot;
+        // About ten axis labels whatever the period's length; the first starts at the left
+        // edge rather than centring off it.
+        let label_every = count.div_ceil(10).max(1);
+        let (label_x, anchor) = if index == 0 {
+            (x, "start")
+        } else {
+            (x + slot / 2.0, "middle")
+        };
+        let label = (index % label_every == 0).then(|| {
+            view! {
+                <text class="axis" x=format!("{label_x:.2}") y=BARS_HEIGHT + 14.0 text-anchor=anchor>
+                    {format_short_day(date, l)}
+                </text>
+            }
+        });
+        let total = move || {
+            data.with(|data| {
+                data.counts
+                    .get(index)
+                    .map(|counts| counts.iter().sum::<u32>())
+                    .unwrap_or(0)
             })
+        };
+        let kinds = move || {
+            data.with(|data| {
+                data.counts
+                    .get(index)
+                    .map(|counts| counts.iter().filter(|n| **n > 0).count())
+                    .unwrap_or(0)
+            })
+        };
+        // The day's name once; its count as it changes (the readout has the breakdown).
+        let date_text = format_day(date, l);
+        let summary = move || format!("{date_text}: {}", events_text(total(), l));
+        let is_selected = move || selected.get() == Some(date);
+        let pick = move || on_pick.run(if is_selected() { None } else { Some(date) });
+        view! {
+            <g
+                class="day"
+                class:selected=is_selected
+                data-day=date.to_string()
+                data-count=total
+                data-kinds=kinds
+                tabindex=move || { if total() > 0 { "0" } else { "-1" } }
+                role="button"
+                aria-label=summary
+                aria-pressed=move || is_selected().to_string()
+                on:mouseenter=move |_| pointed.set(Some(index))
+                on:focus=move |_| pointed.set(Some(index))
+                on:mouseleave=move |_| pointed.set(None)
+                on:blur=move |_| pointed.set(None)
+                on:click=move |_| pick()
+                on:keydown=move |ev| {
+                    if ev.key() == "Enter" || ev.key() == " " {
+                        ev.prevent_default();
+                        pick();
+                    }
+                }
+            >
+                <rect class="hit" x=format!("{x:.2}") y="0" width=format!("{slot:.2}") height=BARS_HEIGHT/>
+                {label}
+            </g>
+        }
+    };
+    let paths = move || {
+        data.with(|data| stacked_paths(data))
+            .into_iter()
+            .enumerate()
+            .map(|(kind, path)| view! { <path class=format!("segment kind-{kind}") d=path/> })
             .collect_view()
     };
     let legend = ActionKind::ALL
@@ -161,7 +201,9 @@ pub fn ActivityChart(
                 role="group"
                 aria-label=l.pick("Events per day, by action", "작업별 일별 이벤트")
             >
-                {bars}
+                <For each=days key=|day| *day children=day/>
+                // Above the days, but let the pointer through to them.
+                <g class="segments">{paths}</g>
             </svg>
             <p class="chart-readout" aria-live="polite">{readout}</p>
             <ul class="legend" role="list">{legend}</ul>

@@ -116,7 +116,7 @@ impl ExportRequest {
         let sort = match form.sort.as_str() {
             "" => Sort::default(),
             text => Sort::parse(text).ok_or_else(|| {
-                invalid(format!("Can't sort by {text:?}; use time, customer, action, user or event_id, with - for descending."))
+                invalid(format!("Can't sort by {text:?}; use time, customer, action, user, details or event_id, with - for descending."))
             })?,
         };
         let columns = match form.columns.trim() {

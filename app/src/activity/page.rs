@@ -29,6 +29,9 @@ use crate::integrity::badge::IntegrityBadge;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 use crate::preferences::api::save_view_preferences;
 
+/// How long typing in the filter rests before the URL follows.
+const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// The page's own address; views differ only in the query string.
 pub const PAGE_PATH: &str = "/account-settings/activity-log";
 
@@ -37,19 +40,44 @@ pub fn ActivityLogPage() -> impl IntoView {
     view! { <RequireRole permission=VIEW_ACTIVITY_LOG render=|viewer| view! { <ActivityLog viewer/> }.into_any()/> }
 }
 
-/// A loaded event with its search key, lowercased once when it arrives rather than on
-/// every keystroke.
+/// A loaded event with what the page computes from it once, when it arrives, rather than on
+/// every keystroke: its search key, and small numbers for its user, customer and action
+/// kind, so the facet counts and the chart count into arrays instead of hashing names.
 #[derive(Debug, Clone, PartialEq)]
 struct LoadedRow {
     entry: ActivityEntry,
     key: SearchKey,
+    user: u32,
+    customer: Option<u32>,
+    kind: u8,
+}
+
+/// Numbers users and customers in the order they first appear in a load.
+#[derive(Default)]
+struct Slots {
+    users: HashMap<String, u32>,
+    customers: HashMap<i64, u32>,
 }
 
 impl LoadedRow {
-    fn new(entry: ActivityEntry) -> Arc<LoadedRow> {
+    fn new(entry: ActivityEntry, slots: &mut Slots) -> Arc<LoadedRow> {
+        let next = slots.users.len() as u32;
+        let user = *slots.users.entry(entry.partner_user.clone()).or_insert(next);
+        let next = slots.customers.len() as u32;
+        let customer = entry
+            .customer
+            .as_ref()
+            .map(|customer| *slots.customers.entry(customer.id).or_insert(next));
+        let kind = ActionKind::ALL
+            .iter()
+            .position(|kind| *kind == entry.action)
+            .unwrap_or(0) as u8;
         Arc::new(LoadedRow {
             key: SearchKey::of(&entry),
             entry,
+            user,
+            customer,
+            kind,
         })
     }
 }
@@ -78,18 +106,38 @@ impl Load {
 }
 
 /// The URL as the page's state: read it with `view`, change it with `update`.
+///
+/// The filter box is the one exception: it answers each keystroke at once from `filter_text`
+/// and the URL follows when typing rests, so every write takes the box's text along, and
+/// only back/forward (not our own writes arriving late) put the URL's text into the box.
 #[derive(Clone, Copy)]
 struct ViewUrl {
     view: Memo<ViewState>,
     go: Callback<(ViewState, bool)>,
+    filter_text: RwSignal<String>,
 }
 
 impl ViewUrl {
     fn new() -> ViewUrl {
         let query = use_query_map();
         let navigate = use_navigate();
+        let view = Memo::new(move |_| query.with(|query| ViewState::from_params(|name| query.get(name))));
+        let filter_text = RwSignal::new(view.get_untracked().query);
+        #[cfg(feature = "hydrate")]
+        {
+            let handle = window_event_listener(leptos::ev::popstate, move |_| {
+                let in_url = web_sys::window()
+                    .and_then(|window| window.location().search().ok())
+                    .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
+                    .and_then(|params| params.get("q"))
+                    .unwrap_or_default();
+                filter_text.set(in_url);
+            });
+            on_cleanup(move || handle.remove());
+        }
         ViewUrl {
-            view: Memo::new(move |_| query.with(|query| ViewState::from_params(|name| query.get(name)))),
+            view,
+            filter_text,
             go: Callback::new(move |(view, replace): (ViewState, bool)| {
                 let options = NavigateOptions {
                     replace,
@@ -105,6 +153,7 @@ impl ViewUrl {
     /// (typing, opening a row).
     fn update(self, replace: bool, edit: impl FnOnce(&mut ViewState)) {
         let mut view = self.view.get_untracked();
+        view.query = self.filter_text.get_untracked();
         edit(&mut view);
         if view != self.view.get_untracked() {
             self.go.run((view, replace));
@@ -232,18 +281,6 @@ struct Facets {
 /// Values shown per facet.
 const FACET_TOP: usize = 6;
 
-/// (label, query term, count) per value, most first.
-fn top_of(counts: HashMap<String, (String, u32)>) -> Facet {
-    let distinct = counts.len();
-    let mut all: Vec<(String, String, u32)> = counts
-        .into_iter()
-        .map(|(label, (term, count))| (label, term, count))
-        .collect();
-    all.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-    all.truncate(FACET_TOP);
-    Facet { top: all, distinct }
-}
-
 /// `key:value`, quoted when the value has spaces (a `"` inside can't be quoted, so the
 /// term keeps the part before it, which still finds the value).
 fn query_term(key: &str, value: &str) -> String {
@@ -255,37 +292,64 @@ fn query_term(key: &str, value: &str) -> String {
     }
 }
 
-fn count_facets(rows: &[Arc<LoadedRow>], shown: &[u32], locale: Locale) -> Facets {
-    let mut actions: HashMap<String, (String, u32)> = HashMap::new();
-    let mut users: HashMap<String, (String, u32)> = HashMap::new();
-    let mut customers: HashMap<String, (String, u32)> = HashMap::new();
-    let bump = |map: &mut HashMap<String, (String, u32)>, label: &str, term: &dyn Fn() -> String| match map
-        .get_mut(label)
-    {
-        Some((_, count)) => *count += 1,
-        None => {
-            map.insert(label.to_string(), (term(), 1));
+/// Per slot (action kind, user or customer number): how many shown rows, and one of them.
+struct Tally(Vec<(u32, u32)>);
+
+impl Tally {
+    fn add(&mut self, slot: usize, row: u32) {
+        if slot >= self.0.len() {
+            self.0.resize(slot + 1, (0, 0));
         }
-    };
+        let (count, example) = &mut self.0[slot];
+        *count += 1;
+        *example = row;
+    }
+
+    /// The most counted, most first (ties by label), labelled from a row that has them.
+    fn top(&self, label_and_term: impl Fn(u32) -> (String, String)) -> Facet {
+        let mut all: Vec<(String, String, u32)> = self
+            .0
+            .iter()
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, example)| {
+                let (label, term) = label_and_term(*example);
+                (label, term, *count)
+            })
+            .collect();
+        let distinct = all.len();
+        all.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(FACET_TOP);
+        Facet { top: all, distinct }
+    }
+}
+
+fn count_facets(rows: &[Arc<LoadedRow>], shown: &[u32], locale: Locale) -> Facets {
+    let (mut actions, mut users, mut customers) = (Tally(Vec::new()), Tally(Vec::new()), Tally(Vec::new()));
     for &index in shown {
-        let entry = &rows[index as usize].entry;
-        let kind = entry.action;
-        bump(&mut actions, kind.label_in(locale), &|| {
-            query_term("action", kind.as_str())
-        });
-        bump(&mut users, &entry.partner_user, &|| {
-            query_term("user", &entry.partner_user)
-        });
-        if let Some(customer) = &entry.customer {
-            bump(&mut customers, &customer.company_name, &|| {
-                query_term("customer", &customer.company_name)
-            });
+        let row = &rows[index as usize];
+        actions.add(row.kind as usize, index);
+        users.add(row.user as usize, index);
+        if let Some(customer) = row.customer {
+            customers.add(customer as usize, index);
         }
     }
+    let entry = |index: u32| &rows[index as usize].entry;
     Facets {
-        actions: top_of(actions),
-        users: top_of(users),
-        customers: top_of(customers),
+        actions: actions.top(|index| {
+            let kind = entry(index).action;
+            (
+                kind.label_in(locale).to_string(),
+                query_term("action", kind.as_str()),
+            )
+        }),
+        users: users.top(|index| {
+            let user = &entry(index).partner_user;
+            (user.clone(), query_term("user", user))
+        }),
+        customers: customers.top(|index| {
+            let name = entry(index).customer_name();
+            (name.to_string(), query_term("customer", name))
+        }),
     }
 }
 
@@ -364,6 +428,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         spawn_local(async move {
             let (from, to) = (utc_text(from), utc_text(to));
             let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
+            let mut slots = Slots::default();
             let mut after = String::new();
             loop {
                 let result = list_activity(from.clone(), to.clone(), after).await;
@@ -379,7 +444,11 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                     }
                 };
                 let next = page.next.clone();
-                rows.extend(page.unpack().into_iter().map(LoadedRow::new));
+                rows.extend(
+                    page.unpack()
+                        .into_iter()
+                        .map(|entry| LoadedRow::new(entry, &mut slots)),
+                );
                 match next {
                     Some(cursor) => {
                         load.set(Load::Loading(Arc::new(rows.clone())));
@@ -394,26 +463,21 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         });
     });
 
-    // The filter box answers each keystroke at once; the URL follows (replacing, not adding,
-    // history). Back/forward bring other text, which the box then shows.
-    let filter_text = RwSignal::new(url.view.get_untracked().query);
-    let written_queries = StoredValue::new(Vec::<String>::new());
-    Effect::new(move |_| {
-        let in_url = url.view.with(|view| view.query.clone());
-        let ours = written_queries.with_value(|written| written.contains(&in_url));
-        if !ours && filter_text.get_untracked() != in_url {
-            filter_text.set(in_url);
-        }
-    });
-    let set_filter_text = move |text: String, replace: bool| {
-        written_queries.update_value(|written| {
-            written.push(text.clone());
-            if written.len() > 64 {
-                written.remove(0);
-            }
-        });
+    let filter_text = url.filter_text;
+    // Typing writes the URL once the keys rest (navigating on every keystroke would cost
+    // each one a history write); a facet click writes it at once, as its own history entry.
+    let pending_url = StoredValue::new(None::<TimeoutHandle>);
+    let set_filter_text = move |text: String, typing: bool| {
         filter_text.set(text.clone());
-        url.update(replace, |view| view.query = text);
+        if let Some(pending) = pending_url.get_value() {
+            pending.clear();
+        }
+        let write = move || url.update(typing, |view| view.query = text);
+        if typing {
+            pending_url.set_value(set_timeout_with_handle(write, TYPING_PAUSE).ok());
+        } else {
+            write();
+        }
     };
 
     let export = RwSignal::new(ExportState::Idle);
@@ -479,12 +543,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                     let (Some(day), Some(row)) = (days.get(index as usize), rows.get(index as usize)) else {
                         continue;
                     };
-                    let kind = ActionKind::ALL
-                        .iter()
-                        .position(|kind| *kind == row.entry.action)
-                        .unwrap_or(0);
                     if let Some(day_counts) = counts.get_mut(*day as usize) {
-                        day_counts[kind] += 1;
+                        day_counts[row.kind as usize] += 1;
                     }
                 }
             })
@@ -808,7 +868,7 @@ fn ZoneToggle(
         let text = move || match choice {
             ZoneChoice::Utc => "UTC".to_string(),
             ZoneChoice::Local => match zone_label.get().filter(|_| zone.get() == ZoneChoice::Local) {
-                Some(label) => format!("{} ({label})", l.pick("Your time zone", "내 시간대")),
+                Some(label) => format!("{}: {label}", l.pick("Your time zone", "내 시간대")),
                 None => l.pick("Your time zone", "내 시간대").to_string(),
             },
         };
@@ -1102,22 +1162,17 @@ fn EventTable(
             (Column::Time, _) if zone.get() == ZoneChoice::Utc => format!("{} (UTC)", column.header_in(l)),
             _ => column.header_in(l).to_string(),
         };
-        let content = if column.sortable() {
-            view! {
-                <button
-                    type="button"
-                    class="sort"
-                    on:click=move |_| {
-                        let next = sort.get_untracked().toggled(column);
-                        url.update(false, |view| view.sort = next);
-                    }
-                >
-                    {title}
-                </button>
-            }
-            .into_any()
-        } else {
-            view! { <span>{title}</span> }.into_any()
+        let content = view! {
+            <button
+                type="button"
+                class="sort"
+                on:click=move |_| {
+                    let next = sort.get_untracked().toggled(column);
+                    url.update(false, |view| view.sort = next);
+                }
+            >
+                {title}
+            </button>
         };
         view! { <th scope="col" data-column=column.key() aria-sort=aria_sort>{content}</th> }
     };

@@ -266,7 +266,7 @@ async fn unknown_export_options_are_refused_by_name() {
     let (from, to) = ("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z");
     for (field, value, words) in [
         ("format", "xlsx", "use csv or ndjson"),
-        ("sort", "details", "Can't sort by \"details\""),
+        ("sort", "colour", "Can't sort by \"colour\""),
         ("columns", "time,colour", "Unknown column"),
         ("lang", "fr", "use en or ko"),
     ] {
