@@ -68,7 +68,7 @@ pub fn App() -> impl IntoView {
     provide_viewer();
     view! {
         <Stylesheet id="leptos" href="/pkg/activity-log.css"/>
-        <Title text="Activity log · Partner Center"/>
+        <Title text=i18n::use_locale().pick("Activity log · Partner Center", "활동 로그 · Partner Center")/>
         <Router>
             <AppHeader/>
             <main id="main">
