@@ -109,11 +109,25 @@ impl Hint {
 }
 
 /// Parsed filter text; a row matches when it meets every term.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Filter {
     terms: Vec<Term>,
     hints: Vec<Hint>,
+    /// One prepared substring search per term: built once per keystroke, then run over every
+    /// row (preparing a search per row and term cost more than the search itself).
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    /// Per term, the action kinds (bit `i` for `ActionKind::ALL[i]`) whose names contain it:
+    /// checked once per keystroke rather than stored and searched in every row.
+    kind_hits: Vec<u8>,
 }
+
+impl PartialEq for Filter {
+    fn eq(&self, other: &Filter) -> bool {
+        self.terms == other.terms && self.hints == other.hints
+    }
+}
+
+impl Eq for Filter {}
 
 impl Filter {
     pub fn parse(text: &str) -> Filter {
@@ -126,6 +140,22 @@ impl Filter {
                 filter.terms.push(term);
             }
         }
+        filter.finders = filter
+            .terms
+            .iter()
+            .map(|term| memchr::memmem::Finder::new(term.value.as_bytes()).into_owned())
+            .collect();
+        filter.kind_hits = filter
+            .terms
+            .iter()
+            .map(|term| {
+                ActionKind::ALL
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, kind)| action_words(**kind).contains(term.value.as_str()))
+                    .fold(0u8, |hits, (index, _)| hits | 1 << index)
+            })
+            .collect();
         filter
     }
 
@@ -160,11 +190,15 @@ impl Filter {
     }
 
     pub fn matches_key(&self, key: &SearchKey) -> bool {
-        self.terms.iter().all(|term| {
-            let found = match term.field {
-                None => key.text.contains(term.value.as_str()),
-                Some(field) => key.field(field).contains(term.value.as_str()),
+        let terms = self.terms.iter().zip(&self.finders).zip(&self.kind_hits);
+        terms.into_iter().all(|((term, finder), kind_hits)| {
+            let haystack = match term.field {
+                None => key.text.as_str(),
+                Some(field) => key.field(field),
             };
+            let names_the_kind =
+                matches!(term.field, None | Some(Field::Action)) && kind_hits & (1 << key.kind) != 0;
+            let found = names_the_kind || finder.find(haystack.as_bytes()).is_some();
             found != term.negated
         })
     }
@@ -246,21 +280,28 @@ fn read_value<'a>(text: &'a str, hints: &mut Vec<Hint>) -> (String, &'a str) {
 }
 
 /// Everything the filter searches in one row, lowercased once when the row arrives rather
-/// than on every keystroke: one string, with the byte range of each column in it.
+/// than on every keystroke: one string, with the byte range of each column in it, and the
+/// action kind (whose names are matched per filter, not stored in every row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchKey {
     text: String,
     ends: [usize; 4],
+    kind: u8,
 }
 
 impl SearchKey {
     pub fn of(entry: &ActivityEntry) -> SearchKey {
         let mut text = String::new();
         let mut ends = [0; 4];
-        let action = action_words(entry.action);
+        // The action's own text only when it is not its label (labels match by kind).
+        let own_text = if entry.action_text == entry.action.label() {
+            ""
+        } else {
+            entry.action_text.as_str()
+        };
         let parts: [[&str; 2]; 4] = [
             [entry.customer_name(), ""],
-            [entry.action_text.as_str(), action.as_str()],
+            [own_text, ""],
             [entry.partner_user.as_str(), ""],
             [&entry.details.summary(), entry.event_id.as_str()],
         ];
@@ -271,7 +312,11 @@ impl SearchKey {
             }
             ends[slot] = text.len();
         }
-        SearchKey { text, ends }
+        let kind = ActionKind::ALL
+            .iter()
+            .position(|kind| *kind == entry.action)
+            .unwrap_or(0) as u8;
+        SearchKey { text, ends, kind }
     }
 
     fn field(&self, field: Field) -> &str {
@@ -281,7 +326,7 @@ impl SearchKey {
     }
 }
 
-/// An action is found by its stored name and its label in every language.
+/// An action is found by its stored name and its label in every language (lowercase).
 fn action_words(kind: ActionKind) -> String {
     use crate::i18n::Locale;
     format!(
@@ -290,6 +335,7 @@ fn action_words(kind: ActionKind) -> String {
         kind.label_in(Locale::En),
         kind.label_in(Locale::Ko)
     )
+    .to_lowercase()
 }
 
 #[cfg(test)]
@@ -373,6 +419,11 @@ mod tests {
         // Keys are case-insensitive, values too; the stored action name and Korean label work.
         assert!(Filter::parse("ACTION:Ordered_Subscriptions").matches(&entry));
         assert!(Filter::parse("action:구독").matches(&entry));
+        // A sender's own words for the action are searched too.
+        let mut phoned = entry.clone();
+        phoned.action_text = "Placed an order by phone".into();
+        assert!(Filter::parse("action:phone").matches(&phoned));
+        assert!(Filter::parse("action:ordered").matches(&phoned));
     }
 
     #[test]
