@@ -19,8 +19,9 @@ pub struct DayCounts {
 }
 
 impl DayCounts {
+    /// Events on `day` (0 for a day past the end).
     pub fn total(&self, day: usize) -> u32 {
-        self.counts[day].iter().sum()
+        self.counts.get(day).map_or(0, |counts| counts.iter().sum())
     }
 }
 
@@ -130,14 +131,7 @@ pub fn ActivityChart(
                 </text>
             }
         });
-        let total = move || {
-            data.with(|data| {
-                data.counts
-                    .get(index)
-                    .map(|counts| counts.iter().sum::<u32>())
-                    .unwrap_or(0)
-            })
-        };
+        let total = move || data.with(|data| data.total(index));
         let kinds = move || {
             data.with(|data| {
                 data.counts

@@ -24,7 +24,7 @@ use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::model::{ActionDetails, ActionKind, ActivityEntry};
 use super::period::{LocalPeriod, UtcRange};
 use super::queries::{EVENTS_IN_RANGE_OLDEST_FIRST_SQL, EVENTS_IN_RANGE_SQL, EventRow, entry_from_row};
-use super::view_state::{Column, Sort, columns_text, parse_columns};
+use super::view_state::{Column, Sort, chosen_columns};
 use crate::auth::model::Viewer;
 use crate::auth::session;
 use crate::db::to_db_time;
@@ -119,15 +119,9 @@ impl ExportRequest {
                 invalid(format!("Can't sort by {text:?}; use time, customer, action, user, details or event_id, with - for descending."))
             })?,
         };
-        let columns = match form.columns.trim() {
-            "" => Column::DEFAULT.to_vec(),
-            text => parse_columns(text).ok_or_else(|| {
-                invalid(format!(
-                    "Unknown column in {text:?}; choose from {}.",
-                    columns_text(&Column::ALL)
-                ))
-            })?,
-        };
+        let columns = chosen_columns(&form.columns)
+            .map_err(invalid)?
+            .unwrap_or_else(|| Column::DEFAULT.to_vec());
         let locale = match form.lang.as_str() {
             "" => Locale::En,
             tag => {

@@ -312,11 +312,11 @@ impl SearchKey {
             }
             ends[slot] = text.len();
         }
-        let kind = ActionKind::ALL
-            .iter()
-            .position(|kind| *kind == entry.action)
-            .unwrap_or(0) as u8;
-        SearchKey { text, ends, kind }
+        SearchKey {
+            text,
+            ends,
+            kind: entry.action.index() as u8,
+        }
     }
 
     fn field(&self, field: Field) -> &str {

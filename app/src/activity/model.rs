@@ -29,6 +29,12 @@ impl ActionKind {
         ActionKind::ExportedActivityLog,
     ];
 
+    /// Its place in [`ActionKind::ALL`] (the chart's colours and counts use it).
+    pub fn index(self) -> usize {
+        // `ALL` lists the variants in declaration order (a test holds it).
+        self as usize
+    }
+
     /// The stable name stored in the database and used in URLs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -415,6 +421,13 @@ impl EventPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_knows_its_place_in_all() {
+        for (position, kind) in ActionKind::ALL.iter().enumerate() {
+            assert_eq!(kind.index(), position);
+        }
+    }
 
     #[test]
     fn a_page_unpacks_into_the_entries_it_was_packed_from() {

@@ -41,15 +41,14 @@ pub fn ActivityLogPage() -> impl IntoView {
 }
 
 /// A loaded event with what the page computes from it once, when it arrives, rather than on
-/// every keystroke: its search key, and small numbers for its user, customer and action
-/// kind, so the facet counts and the chart count into arrays instead of hashing names.
+/// every keystroke: its search key, and small numbers for its user and customer, so the facet
+/// counts and the chart count into arrays (with `ActionKind::index`) instead of hashing names.
 #[derive(Debug, Clone, PartialEq)]
 struct LoadedRow {
     entry: ActivityEntry,
     key: SearchKey,
     user: u32,
     customer: Option<u32>,
-    kind: u8,
 }
 
 /// Numbers users and customers in the order they first appear in a load.
@@ -68,16 +67,11 @@ impl LoadedRow {
             .customer
             .as_ref()
             .map(|customer| *slots.customers.entry(customer.id).or_insert(next));
-        let kind = ActionKind::ALL
-            .iter()
-            .position(|kind| *kind == entry.action)
-            .unwrap_or(0) as u8;
         Arc::new(LoadedRow {
             key: SearchKey::of(&entry),
             entry,
             user,
             customer,
-            kind,
         })
     }
 }
@@ -327,7 +321,7 @@ fn count_facets(rows: &[Arc<LoadedRow>], shown: &[u32], locale: Locale) -> Facet
     let (mut actions, mut users, mut customers) = (Tally(Vec::new()), Tally(Vec::new()), Tally(Vec::new()));
     for &index in shown {
         let row = &rows[index as usize];
-        actions.add(row.kind as usize, index);
+        actions.add(row.entry.action.index(), index);
         users.add(row.user as usize, index);
         if let Some(customer) = row.customer {
             customers.add(customer as usize, index);
@@ -544,7 +538,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                         continue;
                     };
                     if let Some(day_counts) = counts.get_mut(*day as usize) {
-                        day_counts[row.kind as usize] += 1;
+                        day_counts[row.entry.action.index()] += 1;
                     }
                 }
             })

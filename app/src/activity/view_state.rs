@@ -75,6 +75,20 @@ pub fn parse_columns(text: &str) -> Option<Vec<Column>> {
     (!columns.is_empty()).then_some(columns)
 }
 
+/// A form's or request's column list: `None` when empty (the caller's default applies), the
+/// columns when every name is known, or the message naming the valid choices.
+pub fn chosen_columns(text: &str) -> Result<Option<Vec<Column>>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        text => parse_columns(text).map(Some).ok_or_else(|| {
+            format!(
+                "Unknown column in {text:?}; choose from {}.",
+                columns_text(&Column::ALL)
+            )
+        }),
+    }
+}
+
 pub fn columns_text(columns: &[Column]) -> String {
     columns
         .iter()

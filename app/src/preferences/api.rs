@@ -49,7 +49,7 @@ pub fn language_cookie(locale: crate::i18n::Locale) -> String {
 #[server(endpoint = "save_view_preferences")]
 pub async fn save_view_preferences(columns: String, time_zone: String) -> Result<(), AppError> {
     use super::{Preferences, store};
-    use crate::activity::view_state::{Column, ZoneChoice, columns_text, parse_columns};
+    use crate::activity::view_state::{ZoneChoice, chosen_columns};
     use crate::auth::session;
     use crate::errors::with_status;
     use crate::state::app_state;
@@ -58,15 +58,7 @@ pub async fn save_view_preferences(columns: String, time_zone: String) -> Result
         async {
             let state = app_state()?;
             let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
-            let columns = match columns.trim() {
-                "" => None,
-                text => Some(parse_columns(text).ok_or_else(|| {
-                    AppError::InvalidInput(format!(
-                        "Unknown column in {text:?}; choose from {}.",
-                        columns_text(&Column::ALL)
-                    ))
-                })?),
-            };
+            let columns = chosen_columns(&columns).map_err(AppError::InvalidInput)?;
             let zone = match time_zone.trim() {
                 "" => None,
                 text => Some(ZoneChoice::parse(text).ok_or_else(|| {
