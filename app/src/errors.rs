@@ -2,6 +2,7 @@
 //! Every variant carries a message a person can act on; internal causes are logged on the
 //! server and never sent.
 
+use crate::i18n::Locale;
 use http::StatusCode;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -28,6 +29,23 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The message for a person reading `locale`. Variants that carry text were written by
+    /// the server in the caller's language already ([`crate::i18n::request_locale`]); the
+    /// fixed ones are worded here, so the browser can word them too (it makes `Unreachable`).
+    pub fn message_in(&self, locale: Locale) -> String {
+        match (locale, self) {
+            (Locale::Ko, AppError::NotSignedIn) => "계속하려면 로그인하세요.".into(),
+            (Locale::Ko, AppError::TooManyAttempts { wait_seconds }) => {
+                format!("로그인 실패가 너무 많습니다. {wait_seconds}초 후에 다시 시도하세요.")
+            }
+            (Locale::Ko, AppError::Internal) => "서버에서 문제가 생겼습니다. 다시 시도하세요.".into(),
+            (Locale::Ko, AppError::Unreachable) => {
+                "서버에 연결할 수 없습니다. 네트워크 연결을 확인하고 다시 시도하세요.".into()
+            }
+            _ => self.to_string(),
+        }
+    }
+
     pub fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
@@ -153,5 +171,19 @@ mod tests {
             );
             assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error);
         }
+    }
+
+    #[test]
+    fn fixed_messages_are_worded_in_korean_and_carried_text_is_kept() {
+        let throttled = AppError::TooManyAttempts { wait_seconds: 30 };
+        assert_eq!(throttled.message_in(Locale::En), throttled.to_string());
+        assert!(throttled.message_in(Locale::Ko).contains("30초"));
+        for fixed in [AppError::NotSignedIn, AppError::Internal, AppError::Unreachable] {
+            let korean = fixed.message_in(Locale::Ko);
+            assert_ne!(korean, fixed.to_string());
+            assert!(korean.chars().any(|c| ('가'..='힣').contains(&c)), "{korean}");
+        }
+        let carried = AppError::NotFound("고객을 찾을 수 없습니다.".into());
+        assert_eq!(carried.message_in(Locale::En), "고객을 찾을 수 없습니다.");
     }
 }

@@ -106,10 +106,7 @@ pub fn provide_locale() {
 pub fn initial_locale() -> Locale {
     #[cfg(feature = "ssr")]
     {
-        let headers = use_context::<http::request::Parts>()
-            .map(|parts| parts.headers)
-            .unwrap_or_default();
-        locale_of_request(&headers)
+        request_locale()
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
@@ -122,6 +119,16 @@ pub fn initial_locale() -> Locale {
     }
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     Locale::En
+}
+
+/// The language of the request being served, so a server function answers in the words of
+/// the page that called it. English outside a Leptos request (plain axum handlers pass their
+/// headers to [`locale_of_request`] instead).
+#[cfg(feature = "ssr")]
+pub fn request_locale() -> Locale {
+    use_context::<http::request::Parts>()
+        .map(|parts| locale_of_request(&parts.headers))
+        .unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]

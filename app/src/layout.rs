@@ -88,7 +88,7 @@ pub fn RequireRole(permission: Permission, render: fn(Viewer) -> AnyView) -> imp
                         view! { <RoleRefused viewer permission/> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.message_in(l)}</p> }.into_any(),
                 }
             })}
         </Suspense>

@@ -226,6 +226,13 @@ test('a browser asking for Korean gets Korean before signing in', async ({ brows
   await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
   await expect(page.getByRole('heading', { name: 'Partner Center에 로그인' })).toBeVisible();
   await expect(page.getByLabel('암호')).toBeVisible();
+
+  // The server's refusal comes back in Korean too.
+  await hydrated(page);
+  await page.getByLabel('이메일').fill('global.admin@contoso.example');
+  await page.getByLabel('암호').fill('not-the-password');
+  await page.getByRole('button', { name: '로그인', exact: true }).click();
+  await expect(page.getByRole('alert')).toHaveText('이메일 또는 비밀번호가 올바르지 않습니다.');
   await context.close();
 });
 

@@ -28,7 +28,14 @@ pub async fn list_activity(
             let after = match after.trim() {
                 "" => None,
                 cursor => Some(queries::PageCursor::parse(cursor).ok_or_else(|| {
-                    AppError::InvalidInput("That page of the log does not exist; reload the page.".into())
+                    let l = crate::i18n::request_locale();
+                    AppError::InvalidInput(
+                        l.pick(
+                            "That page of the log does not exist; reload the page.",
+                            "로그의 그 페이지는 없습니다. 페이지를 새로 고치세요.",
+                        )
+                        .into(),
+                    )
                 })?),
             };
             queries::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await

@@ -25,12 +25,12 @@ use super::model::{ActionDetails, ActionKind, ActivityEntry};
 use super::period::{LocalPeriod, UtcRange};
 use super::queries::{EVENTS_IN_RANGE_OLDEST_FIRST_SQL, EVENTS_IN_RANGE_SQL, EventRow, entry_from_row};
 use super::view_state::{Column, Sort, chosen_columns};
-use crate::auth::model::Viewer;
+use crate::auth::model::{VIEW_ACTIVITY_LOG, Viewer};
 use crate::auth::session;
 use crate::db::to_db_time;
 use crate::digest::random_hex;
 use crate::errors::AppError;
-use crate::i18n::Locale;
+use crate::i18n::{Locale, locale_of_request};
 use crate::integrity::chain::{NewEvent, append_batch};
 use crate::state::AppState;
 
@@ -181,7 +181,7 @@ pub async fn export_activity_log(
             (
                 status,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                error.to_string(),
+                error.message_in(locale_of_request(&headers)),
             )
                 .into_response()
         }
@@ -195,7 +195,11 @@ async fn start_export(
     headers: &HeaderMap,
     form: ExportForm,
 ) -> Result<(String, ExportFormat, Body), AppError> {
-    let viewer = session::require_activity_log_role(session::viewer_from_headers(state, headers).await?)?;
+    let viewer = session::require_permission_in(
+        session::viewer_from_headers(state, headers).await?,
+        VIEW_ACTIVITY_LOG,
+        locale_of_request(headers),
+    )?;
     let request = ExportRequest::check(form)?;
     let (chunks, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
     let (reading, started) = oneshot::channel();

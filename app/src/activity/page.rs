@@ -433,7 +433,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 let page = match result {
                     Ok(page) => page,
                     Err(error) => {
-                        load.set(Load::Failed(error.to_string()));
+                        load.set(Load::Failed(error.message_in(l)));
                         return;
                     }
                 };

@@ -37,7 +37,7 @@ fn ApiTokens() -> impl IntoView {
                 </div>
             }
             .into_any(),
-            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+            Err(error) => view! { <p class="error" role="alert">{error.message_in(l)}</p> }.into_any(),
         })
     };
     let revoke_error = move || {
@@ -45,7 +45,7 @@ fn ApiTokens() -> impl IntoView {
             .value()
             .get()
             .and_then(Result::err)
-            .map(|error| view! { <p class="error" role="alert">{error.to_string()}</p> })
+            .map(|error| view! { <p class="error" role="alert">{error.message_in(l)}</p> })
     };
     view! {
         <section class="api-tokens" aria-labelledby="api-tokens-title">
@@ -90,7 +90,7 @@ fn ApiTokens() -> impl IntoView {
                         }
                         Ok(list) => view! { <TokenTable list revoke/> }.into_any(),
                         Err(error) => {
-                            view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+                            view! { <p class="error" role="alert">{error.message_in(l)}</p> }.into_any()
                         }
                     }
                 })}

@@ -90,7 +90,11 @@ pub async fn revoke(pool: &SqlitePool, partner_id: i64, token_id: i64) -> Result
     .execute(pool)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(AppError::NotFound("There is no such API token.".into()));
+        let l = crate::i18n::request_locale();
+        return Err(AppError::NotFound(
+            l.pick("There is no such API token.", "그런 API 토큰은 없습니다.")
+                .into(),
+        ));
     }
     Ok(())
 }

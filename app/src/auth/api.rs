@@ -27,13 +27,24 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     with_status(
         async {
             let state = app_state()?;
+            let l = crate::i18n::request_locale();
             let email = email.trim().to_lowercase();
             if email.is_empty() || password.is_empty() {
-                return Err(AppError::InvalidInput("Enter your email and password.".into()));
+                return Err(AppError::InvalidInput(
+                    l.pick(
+                        "Enter your email and password.",
+                        "이메일과 비밀번호를 입력하세요.",
+                    )
+                    .into(),
+                ));
             }
             if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
                 return Err(AppError::InvalidInput(
-                    "That email or password is too long.".into(),
+                    l.pick(
+                        "That email or password is too long.",
+                        "이메일 또는 비밀번호가 너무 깁니다.",
+                    )
+                    .into(),
                 ));
             }
             // The peer address of the connection; a proxy's forwarding headers are not trusted.
@@ -65,7 +76,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 tracing::warn!(%email, %address, "sign-in failed");
                 // The same words for an unknown email and a wrong password.
                 return Err(AppError::InvalidInput(
-                    "The email or password is not right.".into(),
+                    l.pick(
+                        "The email or password is not right.",
+                        "이메일 또는 비밀번호가 올바르지 않습니다.",
+                    )
+                    .into(),
                 ));
             };
             throttle.record_success(&account);

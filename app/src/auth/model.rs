@@ -107,8 +107,12 @@ pub const MANAGE_API_TOKENS: Permission = Permission {
 };
 
 impl Permission {
-    pub fn refusal(&self) -> String {
-        format!("Your role can't {}.", self.action)
+    /// What a refused server call says, in the caller's language.
+    pub fn refusal_in(&self, locale: crate::i18n::Locale) -> String {
+        match locale {
+            crate::i18n::Locale::En => format!("Your role can't {}.", self.action),
+            crate::i18n::Locale::Ko => format!("{}.", self.refused_title_ko),
+        }
     }
 }
 

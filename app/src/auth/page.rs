@@ -16,7 +16,7 @@ pub fn SignInPage() -> impl IntoView {
             .value()
             .get()
             .and_then(Result::err)
-            .map(|error| view! { <p class="error" role="alert">{error.to_string()}</p> })
+            .map(|error| view! { <p class="error" role="alert">{error.message_in(l)}</p> })
     };
     view! {
         <section class="sign-in">

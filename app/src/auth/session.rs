@@ -207,11 +207,20 @@ pub fn require_activity_log_role(viewer: Option<Viewer>) -> Result<Viewer, AppEr
     require_permission(viewer, VIEW_ACTIVITY_LOG)
 }
 
-/// Signed in, and in a role `permission` allows.
+/// Signed in, and in a role `permission` allows; a refusal in the request's language.
 pub fn require_permission(viewer: Option<Viewer>, permission: Permission) -> Result<Viewer, AppError> {
+    require_permission_in(viewer, permission, crate::i18n::request_locale())
+}
+
+/// [`require_permission`] for handlers outside a server function, which know the language.
+pub fn require_permission_in(
+    viewer: Option<Viewer>,
+    permission: Permission,
+    locale: crate::i18n::Locale,
+) -> Result<Viewer, AppError> {
     let viewer = viewer.ok_or(AppError::NotSignedIn)?;
     if !(permission.allows)(viewer.role) {
-        return Err(AppError::RoleNotAllowed(permission.refusal()));
+        return Err(AppError::RoleNotAllowed(permission.refusal_in(locale)));
     }
     Ok(viewer)
 }

@@ -17,16 +17,18 @@ pub fn SubscriptionsPage() -> impl IntoView {
 #[component]
 fn CustomerSubscriptionsView() -> impl IntoView {
     let params = use_params_map();
+    let l = use_locale();
     let data = Resource::new(
         move || params.read().get("id"),
-        |id| async move {
+        move |id| async move {
             match id.and_then(|id| id.parse::<i64>().ok()) {
                 Some(id) => get_customer_subscriptions(id).await,
-                None => Err(AppError::NotFound("Customer not found.".into())),
+                None => Err(AppError::NotFound(
+                    l.pick("Customer not found.", "고객을 찾을 수 없습니다.").into(),
+                )),
             }
         },
     );
-    let l = use_locale();
     view! {
         <Suspense fallback=move || view! { <p class="status">{l.pick("Loading subscriptions…", "구독을 불러오는 중…")}</p> }>
             {move || Suspend::new(async move {
@@ -96,7 +98,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                         }
                         view! {
                             <section class="not-found">
-                                <h1>{error.to_string()}</h1>
+                                <h1>{error.message_in(l)}</h1>
                                 <p>
                                     <a href="/account-settings/activity-log">{l.pick("Back to the Activity log", "활동 로그로 돌아가기")}</a>
                                 </p>

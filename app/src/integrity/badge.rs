@@ -19,6 +19,7 @@ enum Check {
 /// `bounds` are the RFC 3339 instants of the shown period; `None` while there is none.
 #[component]
 pub fn IntegrityBadge(bounds: Signal<Option<(String, String)>>) -> impl IntoView {
+    let l = use_locale();
     let check = RwSignal::new(Check::Idle);
     let latest = StoredValue::new(0u64);
     Effect::new(move |_| {
@@ -34,13 +35,12 @@ pub fn IntegrityBadge(bounds: Signal<Option<(String, String)>>) -> impl IntoView
             if latest.get_value() == request {
                 check.set(match result {
                     Ok(integrity) => Check::Done(integrity),
-                    Err(error) => Check::Failed(error.to_string()),
+                    Err(error) => Check::Failed(error.message_in(l)),
                 });
             }
         });
     });
 
-    let l = use_locale();
     move || {
         match check.get() {
         Check::Idle => ().into_any(),

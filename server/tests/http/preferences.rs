@@ -111,3 +111,89 @@ async fn the_browsers_language_is_the_default_and_bad_choices_are_refused() {
     }
     assert_eq!(viewer(&app, &signed_in).await.preferences, Default::default());
 }
+
+/// Refusals a person can meet from the pages speak the page's language: the language
+/// cookie, else `Accept-Language`. Machine clients that send neither get English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_come_in_the_callers_language() {
+    use crate::support::FABRIKAM_CUSTOMER;
+    let app = spawn_app().await;
+
+    let wrong_password = |accept: &'static str| {
+        let app = &app;
+        async move {
+            let response = client()
+                .post(app.url("/api/sign_in"))
+                .header("accept-language", accept)
+                .form(&[("email", "global.admin@contoso.example"), ("password", "nope")])
+                .send()
+                .await
+                .unwrap();
+            assert_status(response, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    };
+    let korean = wrong_password("ko-KR,ko;q=0.9").await;
+    assert!(
+        korean.contains("이메일 또는 비밀번호가 올바르지 않습니다."),
+        "{korean}"
+    );
+    let english = wrong_password("en-US").await;
+    assert!(
+        english.contains("The email or password is not right."),
+        "{english}"
+    );
+
+    // A role that may not see the log, having chosen Korean: the server function, the
+    // export and the page all refuse in Korean.
+    let referrals = app.signed_in("referrals.admin@contoso.example").await;
+    let chosen = referrals
+        .post(app.url("/api/choose_language"))
+        .form(&[("lang", "ko")])
+        .send()
+        .await
+        .unwrap();
+    assert_status(chosen, StatusCode::OK).await;
+    let listed = assert_status(app.list_last_month(&referrals).await, StatusCode::FORBIDDEN).await;
+    assert!(
+        listed.contains("이 역할로는 활동 로그를 볼 수 없습니다."),
+        "{listed}"
+    );
+    let october = [
+        ("from", "2026-10-01T00:00:00Z"),
+        ("to", "2026-11-01T00:00:00Z"),
+        ("from_date", "2026-10-01"),
+        ("to_date", "2026-10-31"),
+    ];
+    let exported = app.export(&referrals, &october).await;
+    let exported = assert_status(exported, StatusCode::FORBIDDEN).await;
+    assert_eq!(exported, "이 역할로는 활동 로그를 볼 수 없습니다.");
+
+    // Another partner's customer, in Korean; the same call in English says so in English.
+    let global = app.signed_in("global.admin@contoso.example").await;
+    let not_found = |accept: &'static str| {
+        let (app, global) = (&app, &global);
+        async move {
+            let response = global
+                .post(app.url("/api/customer_subscriptions"))
+                .header("accept-language", accept)
+                .form(&[("customer_id", FABRIKAM_CUSTOMER.to_string())])
+                .send()
+                .await
+                .unwrap();
+            assert_status(response, StatusCode::NOT_FOUND).await
+        }
+    };
+    let korean = not_found("ko").await;
+    assert!(korean.contains("고객을 찾을 수 없습니다."), "{korean}");
+    assert!(not_found("en").await.contains("Customer not found."));
+    // Not signed in, in Korean: the export's plain-text refusal too.
+    let anonymous = client()
+        .post(app.url("/account-settings/activity-log/export"))
+        .header("accept-language", "ko")
+        .form(&october)
+        .send()
+        .await
+        .unwrap();
+    let anonymous = assert_status(anonymous, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(anonymous, "계속하려면 로그인하세요.");
+}
