@@ -257,6 +257,15 @@ test('chosen columns show, export and are remembered', async ({ page, browser })
   await signIn(second, 'global.admin@contoso.example');
   await loadedCounts(second);
   await expect(second.locator('table.events thead th')).toHaveText(['Details', /^Date-Time/, 'Affected customer', 'Action', 'Details']);
+
+  // Signed out elsewhere: a new choice still applies, and the page says it was not saved.
+  await expect(second.locator('.not-remembered')).toHaveCount(0);
+  expect((await second.request.post(`${baseUrl()}/api/sign_out`)).ok()).toBe(true);
+  await second.getByText('Columns', { exact: true }).click();
+  await second.getByLabel('Event ID', { exact: true }).check();
+  await expect(second.locator('table.events thead th').last()).toHaveText('Event ID');
+  await expect(second.locator('.not-remembered')).toHaveText(
+    'This view applies here, but was not saved for next time: Please sign in to continue.');
   await other.close();
 });
 

@@ -630,12 +630,19 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         })
     };
 
+    // The URL already shows a choice; if saving it fails, say that it was not remembered.
+    let not_remembered = RwSignal::new(None::<String>);
     let remember = move |columns: Option<Vec<Column>>, zone: Option<ZoneChoice>| {
         let columns = columns.map(|columns| columns_text(&columns)).unwrap_or_default();
         let zone = zone.map(|zone| zone.key().to_string()).unwrap_or_default();
         spawn_local(async move {
-            // Best effort: the URL already shows the choice; only its memory would be lost.
-            let _ = save_view_preferences(columns, zone).await;
+            not_remembered.set(save_view_preferences(columns, zone).await.err().map(|error| {
+                let why = error.message_in(l);
+                match l {
+                    Locale::En => format!("This view applies here, but was not saved for next time: {why}"),
+                    Locale::Ko => format!("이 화면 설정은 여기에만 적용되고 저장되지 않았습니다: {why}"),
+                }
+            }));
         });
     };
     let set_columns = move |chosen: Vec<Column>| {
@@ -732,6 +739,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 <ZoneToggle zone zone_label on_pick=set_zone/>
                 <ColumnChooser columns on_pick=set_columns/>
             </div>
+            {move || not_remembered.get().map(|text| view! { <p class="error not-remembered" role="alert">{text}</p> })}
             <ExportStatus export/>
             <p class="zone-note">
                 {move || match (zone_label.get(), l) {
