@@ -105,7 +105,7 @@ test('every column sorts both ways, shown in the header', async ({ page }) => {
   expect([...times].sort()).toEqual(times);
 });
 
-test('the query syntax: keys, quotes, negation, and a hint for an unknown key', async ({ page }) => {
+test('the query syntax: keys, quotes, negation, OR, and hints for what is not understood', async ({ page }) => {
   await signIn(page, 'user.admin@contoso.example');
   const all = await loadedCounts(page);
   await page.getByLabel('Filter').fill('action:ordered -customer:"한빛"');
@@ -121,6 +121,19 @@ test('the query syntax: keys, quotes, negation, and a hint for an unknown key', 
   // The negation and the term split the period between them.
   await page.getByLabel('Filter').fill('-customer:"한빛"');
   expect((await loadedCounts(page)).shown + korean.shown).toBe(all.total);
+
+  // OR joins the terms beside it: the two actions' rows together, and nothing else.
+  await page.getByLabel('Filter').fill('action:ordered');
+  const ordered = await loadedCounts(page);
+  await page.getByLabel('Filter').fill('action:reset');
+  const resets = await loadedCounts(page);
+  expect(ordered.shown * resets.shown).toBeGreaterThan(0);
+  await page.getByLabel('Filter').fill('action:ordered OR action:reset');
+  expect((await loadedCounts(page)).shown).toBe(ordered.shown + resets.shown);
+  for (const action of await columnTexts(page, 'action')) expect(['Ordered subscriptions', 'Reset user password']).toContain(action);
+  await page.getByLabel('Filter').fill('action:ordered OR');
+  await expect(page.locator('.filter-hint')).toContainText('OR needs a term on each side');
+  expect((await loadedCounts(page)).shown).toBe(ordered.shown);
 
   await page.getByLabel('Filter').fill('colour:red');
   await expect(page.locator('.filter-hint')).toContainText('“colour:” is not a filter key');

@@ -74,6 +74,8 @@ pub enum Hint {
     EmptyValue(String),
     /// A `"` with no closing one: the rest of the text was taken as the value.
     UnclosedQuote,
+    /// `OR` with no term before or after it: ignored.
+    LoneOr,
 }
 
 impl Hint {
@@ -104,14 +106,23 @@ impl Hint {
                     "따옴표가 닫히지 않아 나머지 텍스트를 하나의 값으로 봅니다.",
                 )
                 .to_string(),
+            Hint::LoneOr => locale
+                .pick(
+                    "OR needs a term on each side, e.g. action:ordered OR action:reset; it is ignored.",
+                    "OR 양쪽에 조건이 필요합니다(예: action:ordered OR action:reset). 무시합니다.",
+                )
+                .to_string(),
         }
     }
 }
 
-/// Parsed filter text; a row matches when it meets every term.
+/// Parsed filter text: clauses of terms. A row matches when every clause has a term it
+/// meets; terms joined by `OR` share a clause, every other term is a clause of its own.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     terms: Vec<Term>,
+    /// Where each clause ends in `terms` (clause `i` is `terms[ends[i - 1]..ends[i]]`).
+    clause_ends: Vec<usize>,
     hints: Vec<Hint>,
     /// One prepared substring search per term: built once per keystroke, then run over every
     /// row (preparing a search per row and term cost more than the search itself).
@@ -123,7 +134,7 @@ pub struct Filter {
 
 impl PartialEq for Filter {
     fn eq(&self, other: &Filter) -> bool {
-        self.terms == other.terms && self.hints == other.hints
+        self.terms == other.terms && self.clause_ends == other.clause_ends && self.hints == other.hints
     }
 }
 
@@ -133,12 +144,33 @@ impl Filter {
     pub fn parse(text: &str) -> Filter {
         let mut filter = Filter::default();
         let mut rest = text.trim_start();
+        // Set by a bare `OR`: the next term joins the clause before it.
+        let mut join_next = false;
         while !rest.is_empty() {
+            if let Some(after) = rest
+                .strip_prefix("OR")
+                .filter(|after| after.is_empty() || after.starts_with(char::is_whitespace))
+            {
+                if filter.terms.is_empty() || join_next {
+                    filter.hints.push(Hint::LoneOr);
+                }
+                join_next = !filter.terms.is_empty();
+                rest = after.trim_start();
+                continue;
+            }
             let (token, after) = next_token(rest, &mut filter.hints);
             rest = after.trim_start();
             if let Some(term) = token.into_term(&mut filter.hints) {
                 filter.terms.push(term);
+                match filter.clause_ends.last_mut() {
+                    Some(end) if join_next => *end = filter.terms.len(),
+                    _ => filter.clause_ends.push(filter.terms.len()),
+                }
+                join_next = false;
             }
+        }
+        if join_next {
+            filter.hints.push(Hint::LoneOr);
         }
         filter.finders = filter
             .terms
@@ -163,6 +195,14 @@ impl Filter {
         &self.terms
     }
 
+    /// The clauses, each a run of terms of which a row must meet at least one.
+    pub fn clauses(&self) -> impl Iterator<Item = &[Term]> {
+        let starts = std::iter::once(0).chain(self.clause_ends.iter().copied());
+        starts
+            .zip(&self.clause_ends)
+            .map(|(start, &end)| &self.terms[start..end])
+    }
+
     pub fn hints(&self) -> &[Hint] {
         &self.hints
     }
@@ -173,38 +213,56 @@ impl Filter {
 
     /// Whether every row this filter matches is also matched by `previous`, so only the
     /// rows `previous` matched need searching again (as when typing more letters or words).
+    /// So it is when each old clause follows from some new clause: every term of the new
+    /// clause implies a term of the old one.
     pub fn refines(&self, previous: &Filter) -> bool {
-        previous.terms.iter().all(|old| {
-            self.terms.iter().any(|new| {
-                if old.negated != new.negated {
-                    return false;
-                }
-                if old.negated {
-                    // Excluding a shorter value anywhere excludes more.
-                    (new.field.is_none() || new.field == old.field) && old.value.contains(new.value.as_str())
-                } else {
-                    (old.field.is_none() || old.field == new.field) && new.value.contains(old.value.as_str())
-                }
+        previous.clauses().all(|old_clause| {
+            self.clauses().any(|new_clause| {
+                new_clause
+                    .iter()
+                    .all(|new| old_clause.iter().any(|old| new.implies(old)))
             })
         })
     }
 
     pub fn matches_key(&self, key: &SearchKey) -> bool {
-        let terms = self.terms.iter().zip(&self.finders).zip(&self.kind_hits);
-        terms.into_iter().all(|((term, finder), kind_hits)| {
-            let haystack = match term.field {
-                None => key.text.as_str(),
-                Some(field) => key.field(field),
-            };
-            let names_the_kind =
-                matches!(term.field, None | Some(Field::Action)) && kind_hits & (1 << key.kind) != 0;
-            let found = names_the_kind || finder.find(haystack.as_bytes()).is_some();
-            found != term.negated
+        let mut start = 0;
+        self.clause_ends.iter().all(|&end| {
+            let met = (start..end).any(|index| self.term_matches(index, key));
+            start = end;
+            met
         })
+    }
+
+    fn term_matches(&self, index: usize, key: &SearchKey) -> bool {
+        let term = &self.terms[index];
+        let haystack = match term.field {
+            None => key.text.as_str(),
+            Some(field) => key.field(field),
+        };
+        let names_the_kind =
+            matches!(term.field, None | Some(Field::Action)) && self.kind_hits[index] & (1 << key.kind) != 0;
+        let found = names_the_kind || self.finders[index].find(haystack.as_bytes()).is_some();
+        found != term.negated
     }
 
     pub fn matches(&self, entry: &ActivityEntry) -> bool {
         self.is_empty() || self.matches_key(&SearchKey::of(entry))
+    }
+}
+
+impl Term {
+    /// Whether every row meeting this term meets `other` too.
+    fn implies(&self, other: &Term) -> bool {
+        if self.negated != other.negated {
+            return false;
+        }
+        if self.negated {
+            // Excluding a shorter value anywhere excludes more.
+            (self.field.is_none() || self.field == other.field) && other.value.contains(self.value.as_str())
+        } else {
+            (other.field.is_none() || other.field == self.field) && self.value.contains(other.value.as_str())
+        }
     }
 }
 
@@ -341,7 +399,7 @@ fn action_words(kind: ActionKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::model::sample_order;
+    use crate::activity::model::{ActionDetails, sample_order};
 
     fn term(field: Option<Field>, value: &str, negated: bool) -> Term {
         Term {
@@ -484,6 +542,45 @@ mod tests {
     }
 
     #[test]
+    fn or_joins_the_terms_beside_it() {
+        let order = sample_order("Adatum");
+        let mut reset = order.clone();
+        reset.action = ActionKind::ResetUserPassword;
+        reset.action_text = "Reset user password".into();
+        reset.details = ActionDetails::PasswordReset {
+            user_principal_name: "kim@adatum.example".into(),
+        };
+        let either = Filter::parse("action:ordered OR action:reset customer:adatum");
+        let clauses: Vec<&[Term]> = either.clauses().collect();
+        assert_eq!(
+            clauses,
+            [
+                &[
+                    term(Some(Field::Action), "ordered", false),
+                    term(Some(Field::Action), "reset", false)
+                ][..],
+                &[term(Some(Field::Customer), "adatum", false)][..],
+            ]
+        );
+        assert!(either.matches(&order) && either.matches(&reset));
+        // The AND around the OR still holds.
+        assert!(!Filter::parse("action:ordered OR action:reset customer:woodgrove").matches(&order));
+        // Negated terms may be joined too: not ordered, or at Woodgrove.
+        assert!(!Filter::parse("-action:ordered OR woodgrove").matches(&order));
+        assert!(Filter::parse("-action:ordered OR woodgrove").matches(&reset));
+        // Only a bare, upper-case OR joins; "or", "ORDERED", a quoted "OR" are words.
+        assert_eq!(Filter::parse("a or b").clauses().count(), 3);
+        assert_eq!(Filter::parse(r#"a "OR" b"#).clauses().count(), 3);
+        assert_eq!(Filter::parse("ORDERED").terms(), [term(None, "ordered", false)]);
+        // An OR with nothing on one side is ignored, with a hint; doubled, it counts once.
+        for lone in ["OR a", "a OR", "OR", "a OR OR b"] {
+            assert_eq!(Filter::parse(lone).hints(), [Hint::LoneOr], "{lone}");
+        }
+        assert_eq!(Filter::parse("a OR OR b").clauses().count(), 1);
+        assert_eq!(Filter::parse("a OR").clauses().count(), 1);
+    }
+
+    #[test]
     fn a_longer_filter_refines_a_shorter_one() {
         let refines = |new: &str, old: &str| Filter::parse(new).refines(&Filter::parse(old));
         assert!(refines("ada", "ad"));
@@ -502,5 +599,12 @@ mod tests {
         assert!(!refines("adatum", "adatum li"));
         assert!(!refines("bd", "ad"));
         assert!(!refines("-ad", "ad"));
+        // OR widens: a clause refines only if each of its choices implies an old one.
+        assert!(refines("ordered OR reset", "ordered OR reset"));
+        assert!(refines("ordered", "ordered OR reset"));
+        assert!(refines("ordered OR resetting", "order OR reset"));
+        assert!(refines("ordered OR", "ordered"));
+        assert!(!refines("ordered OR r", "ordered"));
+        assert!(!refines("ordered OR reset", "ordered"));
     }
 }

@@ -847,8 +847,8 @@ fn FilterHelp(filter: Memo<Filter>) -> impl IntoView {
                 <summary>{l.pick("Search syntax", "검색 문법")}</summary>
                 <p>
                     {l.pick(
-                        "Words match anywhere. Keys look in one column: action:, customer:, user:, details:. Quote values with spaces (customer:\"Adatum Corp\"). A leading - excludes (-action:reset). Every term must match.",
-                        "단어는 모든 열에서 찾습니다. 키는 한 열에서만 찾습니다: action:, customer:, user:, details:. 공백이 있는 값은 따옴표로 묶으세요(customer:\"한빛 소프트\"). 앞에 -를 붙이면 제외합니다(-action:reset). 모든 조건이 맞아야 합니다.",
+                        "Words match anywhere. Keys look in one column: action:, customer:, user:, details:. Quote values with spaces (customer:\"Adatum Corp\"). A leading - excludes (-action:reset). Every term must match, unless joined by OR (action:ordered OR action:reset).",
+                        "단어는 모든 열에서 찾습니다. 키는 한 열에서만 찾습니다: action:, customer:, user:, details:. 공백이 있는 값은 따옴표로 묶으세요(customer:\"한빛 소프트\"). 앞에 -를 붙이면 제외합니다(-action:reset). OR로 잇지 않은 조건은 모두 맞아야 합니다(action:ordered OR action:reset).",
                     )}
                 </p>
             </details>

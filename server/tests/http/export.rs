@@ -16,7 +16,14 @@ async fn the_export_holds_exactly_the_filtered_rows_of_the_period() {
     let to = rfc3339(app.now + Duration::hours(1));
     let (listed, _) = app.list_all(&client, &from, &to).await;
 
-    for filter_text in ["", "한빛", "ordered microsoft", "=sum", "nothing matches this"] {
+    for filter_text in [
+        "",
+        "한빛",
+        "ordered microsoft",
+        "action:ordered OR action:reset",
+        "=sum",
+        "nothing matches this",
+    ] {
         let response = app
             .export(
                 &client,
