@@ -14,10 +14,7 @@ pub async fn get_customer_subscriptions(customer_id: i64) -> Result<CustomerSubs
             let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
             queries::customer_subscriptions(&state.pool, viewer.partner_id, customer_id)
                 .await?
-                .ok_or_else(|| {
-                    let l = crate::i18n::request_locale();
-                    AppError::NotFound(l.pick("Customer not found.", "고객을 찾을 수 없습니다.").into())
-                })
+                .ok_or_else(|| super::model::customer_not_found(crate::i18n::request_locale()))
         }
         .await,
     )

@@ -23,9 +23,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
         move |id| async move {
             match id.and_then(|id| id.parse::<i64>().ok()) {
                 Some(id) => get_customer_subscriptions(id).await,
-                None => Err(AppError::NotFound(
-                    l.pick("Customer not found.", "고객을 찾을 수 없습니다.").into(),
-                )),
+                None => Err(super::model::customer_not_found(l)),
             }
         },
     );
