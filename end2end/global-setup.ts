@@ -13,7 +13,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     [
       '--db', join(dataDir, 'demo.sqlite'),
       '--signing-key', join(dataDir, 'signing.key'),
-      'serve', '--addr', '127.0.0.1:0',
+      'serve', '--demo', '--create-key', '--addr', '127.0.0.1:0',
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } },
   );

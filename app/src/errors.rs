@@ -22,6 +22,10 @@ pub enum AppError {
     InvalidInput(String),
     #[error("Too many failed sign-ins. Try again in {wait_seconds} seconds.")]
     TooManyAttempts { wait_seconds: u64 },
+    /// The server is at a limit it keeps so no one can starve the others (429); the
+    /// message says what and when to try again.
+    #[error("{0}")]
+    Busy(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -52,7 +56,7 @@ impl AppError {
             AppError::RoleNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
@@ -77,6 +81,7 @@ impl From<AppError> for WireError {
             AppError::NotFound(_) => ("NotFound", None),
             AppError::InvalidInput(_) => ("InvalidInput", None),
             AppError::TooManyAttempts { wait_seconds } => ("TooManyAttempts", Some(*wait_seconds)),
+            AppError::Busy(_) => ("Busy", None),
             AppError::Internal => ("Internal", None),
             AppError::Unreachable => ("Unreachable", None),
         };
@@ -100,6 +105,7 @@ impl TryFrom<WireError> for AppError {
             "TooManyAttempts" => AppError::TooManyAttempts {
                 wait_seconds: wire.retry_after_seconds.unwrap_or(1),
             },
+            "Busy" => AppError::Busy(wire.message),
             "Internal" => AppError::Internal,
             "Unreachable" => AppError::Unreachable,
             other => return Err(format!("unknown error kind {other}")),

@@ -1,8 +1,15 @@
 //! Server-side state every server function and handler reaches through the Leptos context.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use sqlx::SqlitePool;
 
+use crate::activity::export_slots::ExportSlots;
+use crate::auth::password::PasswordChecks;
+use crate::auth::throttle::SignInThrottle;
 use crate::errors::AppError;
+use crate::integrity::verified_chains::VerifiedChains;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
@@ -14,13 +21,74 @@ pub struct SessionSettings {
     pub secure_cookie: bool,
 }
 
+/// The bounds that keep one user, slow client or flood from starving the others
+/// (`[limits]` and `[network]` in `Leptos.toml`).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password checks (19 MiB each) that run at once; others wait, then get a 429.
+    pub password_checks_at_once: usize,
+    /// How long a sign-in waits for a password-check slot.
+    pub password_check_wait: Duration,
+    /// Exports streaming at once, over all partners and per partner.
+    pub exports_at_once: usize,
+    pub exports_per_partner: usize,
+    /// An export whose client takes no data for this long is ended.
+    pub export_send_timeout: Duration,
+    /// Rows an export sorted by a column other than Date-Time may hold in memory.
+    pub sorted_export_max_rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            trusted_proxies: Vec::new(),
+            password_checks_at_once: std::thread::available_parallelism().map_or(2, |cores| cores.get()),
+            password_check_wait: Duration::from_secs(2),
+            exports_at_once: 10,
+            exports_per_partner: 6,
+            export_send_timeout: Duration::from_secs(180),
+            sorted_export_max_rows: 100_000,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub pool: SqlitePool,
     pub sessions: SessionSettings,
-    pub sign_in_throttle: std::sync::Arc<crate::auth::throttle::SignInThrottle>,
+    pub limits: Arc<Limits>,
+    pub sign_in_throttle: Arc<SignInThrottle>,
+    pub password_checks: Arc<PasswordChecks>,
+    pub exports: Arc<ExportSlots>,
+    /// The integrity badge's memory of each partner's last walk.
+    pub verified_chains: Arc<VerifiedChains>,
     /// Checks checkpoint signatures; the signing half stays with the server binary.
     pub checkpoint_key: ed25519_dalek::VerifyingKey,
+}
+
+impl AppState {
+    pub fn new(
+        pool: SqlitePool,
+        sessions: SessionSettings,
+        limits: Limits,
+        checkpoint_key: ed25519_dalek::VerifyingKey,
+    ) -> AppState {
+        AppState {
+            pool,
+            sessions,
+            sign_in_throttle: Arc::default(),
+            password_checks: Arc::new(PasswordChecks::new(
+                limits.password_checks_at_once,
+                limits.password_check_wait,
+            )),
+            exports: Arc::new(ExportSlots::new(limits.exports_at_once, limits.exports_per_partner)),
+            limits: Arc::new(limits),
+            verified_chains: Arc::default(),
+            checkpoint_key,
+        }
+    }
 }
 
 /// The state provided by the server's router; missing only if the server was wired wrongly.

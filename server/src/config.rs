@@ -11,6 +11,42 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub session: SessionFileSettings,
     pub integrity: IntegrityFileSettings,
+    #[serde(default)]
+    pub limits: LimitsFileSettings,
+    #[serde(default)]
+    pub network: NetworkFileSettings,
+}
+
+/// `[limits]`: see the comments in `Leptos.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsFileSettings {
+    /// 0: the number of cores.
+    pub password_checks_at_once: usize,
+    pub exports_at_once: usize,
+    pub exports_per_partner: usize,
+    pub export_send_timeout_seconds: u64,
+    pub sorted_export_max_rows: usize,
+}
+
+impl Default for LimitsFileSettings {
+    fn default() -> Self {
+        let limits = app::state::Limits::default();
+        LimitsFileSettings {
+            password_checks_at_once: 0,
+            exports_at_once: limits.exports_at_once,
+            exports_per_partner: limits.exports_per_partner,
+            export_send_timeout_seconds: limits.export_send_timeout.as_secs(),
+            sorted_export_max_rows: limits.sorted_export_max_rows,
+        }
+    }
+}
+
+/// `[network]`: the reverse proxies whose `X-Forwarded-For` is believed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkFileSettings {
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,7 +121,35 @@ impl Settings {
                 "integrity.checkpoint_minutes must be between 1 and 1440".into(),
             ));
         }
+        let limits = &self.limits;
+        if limits.exports_at_once == 0 || limits.exports_per_partner == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.exports_at_once and limits.exports_per_partner must be at least 1".into(),
+            ));
+        }
+        if limits.export_send_timeout_seconds == 0 || limits.sorted_export_max_rows == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.export_send_timeout_seconds and limits.sorted_export_max_rows must be at least 1".into(),
+            ));
+        }
         Ok(self)
+    }
+
+    pub fn limits(&self) -> app::state::Limits {
+        let defaults = app::state::Limits::default();
+        let file = &self.limits;
+        app::state::Limits {
+            trusted_proxies: self.network.trusted_proxies.clone(),
+            password_checks_at_once: match file.password_checks_at_once {
+                0 => defaults.password_checks_at_once,
+                n => n,
+            },
+            password_check_wait: defaults.password_check_wait,
+            exports_at_once: file.exports_at_once,
+            exports_per_partner: file.exports_per_partner,
+            export_send_timeout: std::time::Duration::from_secs(file.export_send_timeout_seconds),
+            sorted_export_max_rows: file.sorted_export_max_rows,
+        }
     }
 
     pub fn session_settings(&self) -> app::state::SessionSettings {
@@ -107,6 +171,9 @@ mod tests {
         let settings = Settings::load(&path).unwrap();
         assert_eq!(settings.database.path, PathBuf::from("data/activity-log.sqlite"));
         assert_eq!(settings.session_settings().lifetime, chrono::Duration::hours(8));
+        let limits = settings.limits();
+        assert_eq!((limits.exports_at_once, limits.exports_per_partner), (10, 6));
+        assert!(limits.trusted_proxies.is_empty());
     }
 
     #[test]

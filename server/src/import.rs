@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use app::activity::csv_file::{CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header};
+use app::activity::csv_file::{CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header, restore_formula};
 use app::activity::view_state::Column;
 use app::i18n::Locale;
 use app::ingest::MAX_BATCH_EVENTS;
@@ -250,14 +250,6 @@ fn read_csv(bytes: &[u8]) -> Result<Lines, ImportError> {
     Ok((events, rejected))
 }
 
-/// Undoes the export's formula neutralising (a `'` before `=`, `+`, `-`, `@`, …).
-fn restore_formula(cell: &str) -> String {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) => rest.to_string(),
-        _ => cell.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +289,45 @@ mod tests {
         assert_eq!(restore_formula("'=SUM(A1)"), "=SUM(A1)");
         assert_eq!(restore_formula("'plain"), "'plain");
         assert_eq!(restore_formula("plain"), "plain");
+    }
+
+    /// Values that start like formulas (or with the `'` that escapes them), in any mix.
+    fn tricky_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let start = prop::sample::select(vec![
+            "", "=", "+", "-", "@", "\t", "\r", "'", "''", "'=", "＝", "＋", "－", "＠", "한빛", " ", "\"",
+        ]);
+        (start.clone(), start, "[ -~가-힣\t\r\n'＝＋－＠]{0,12}")
+            .prop_map(|(a, b, rest)| format!("{a}{b}{rest}"))
+            .prop_filter("an event id or user is never empty", |text| !text.trim().is_empty())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_exported_csv_imports_back_exactly(
+            event_id in tricky_text(),
+            user in tricky_text(),
+            action_text in tricky_text(),
+        ) {
+            use app::activity::csv_file::write_activity_csv;
+            use app::activity::model::{ActionDetails, ActionKind, ActivityEntry};
+            let entry = ActivityEntry {
+                id: 1,
+                event_id: event_id.clone(),
+                occurred_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+                customer: None,
+                action: ActionKind::ResetUserPassword,
+                action_text: action_text.clone(),
+                partner_user: user.clone(),
+                details: ActionDetails::PasswordReset { user_principal_name: "=x@y".into() },
+            };
+            let file = write_activity_csv([&entry]).unwrap();
+            let (events, rejected) = read_csv(&file).unwrap();
+            proptest::prop_assert!(rejected.is_empty(), "{rejected:?}");
+            let event = &events[0].1;
+            proptest::prop_assert_eq!(&event.id, &event_id);
+            proptest::prop_assert_eq!(&event.partner_user, &user);
+            proptest::prop_assert_eq!(event.action_text.as_deref(), Some(action_text.as_str()));
+        }
     }
 }

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
+use app::integrity::checkpoint::{
+    CheckpointSigner, load_public_key, public_key_hex, public_key_path, sign_checkpoints,
+};
 use app::integrity::verify::{partners_to_verify, verify_partner};
 use chrono::{DurationRound, TimeDelta, Utc};
 use clap::{Parser, Subcommand};
@@ -35,13 +37,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the app (the default). Creates a demo database first if the file is missing.
+    /// Serve the app (the default). The database must exist, unless --demo is given.
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:3000 (port 0 picks a free one).
         /// Default: LEPTOS_SITE_ADDR, else site-addr of the build.
         #[arg(long)]
         addr: Option<SocketAddr>,
+        /// Create a demo database (public demo accounts, shared password) if the file is
+        /// missing. Never done without asking.
+        #[arg(long)]
+        demo: bool,
+        /// Create the signing key if the file is missing (else a missing key is an error).
+        #[arg(long)]
+        create_key: bool,
     },
+    /// Create a new checkpoint signing key (and its public half, KEY.pub); never replaces one.
+    Keygen,
     /// Create a demo database: two partners, demo accounts and N events.
     SeedDemo {
         #[arg(long)]
@@ -68,6 +79,10 @@ enum Command {
         /// Only this partner (domain or id).
         #[arg(long)]
         partner: Option<String>,
+        /// The public key to check signatures with (64 hex digits, e.g. KEY.pub); without
+        /// it, the public half of the signing key file is used. Never creates a key.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
     },
     /// Sign a checkpoint of every chain that grew since its last one.
     Checkpoint,
@@ -97,8 +112,23 @@ async fn run(cli: Cli) -> Result<(), String> {
         .signing_key
         .clone()
         .unwrap_or_else(|| settings.integrity.signing_key.clone());
-    let signer = || CheckpointSigner::load_or_create(&signing_key).map_err(|error| error.to_string());
-    match cli.command.unwrap_or(Command::Serve { addr: None }) {
+    let signer = || CheckpointSigner::load(&signing_key).map_err(|error| error.to_string());
+    let command = cli.command.unwrap_or(Command::Serve {
+        addr: None,
+        demo: false,
+        create_key: false,
+    });
+    match command {
+        Command::Keygen => {
+            let signer = CheckpointSigner::create(&signing_key).map_err(|error| error.to_string())?;
+            println!(
+                "created {} (keep it secret) and {} (public key {})",
+                signing_key.display(),
+                public_key_path(&signing_key).display(),
+                public_key_hex(&signer.verifying_key())
+            );
+            Ok(())
+        }
         Command::Import {
             file,
             partner,
@@ -130,8 +160,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Err(format!("{} lines were rejected", summary.rejected.len()))
             }
         }
-        Command::Verify { partner } => {
-            let signer = signer()?;
+        Command::Verify { partner, public_key } => {
+            let key = match public_key {
+                Some(path) => load_public_key(&path).map_err(|error| error.to_string())?,
+                None => signer()?.verifying_key(),
+            };
             let pool = open_existing(&database).await?;
             let partners = match partner {
                 Some(partner) => vec![find_partner(&pool, &partner).await?.0],
@@ -141,7 +174,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let mut broken = 0;
             for partner_id in partners {
-                let report = verify_partner(&pool, partner_id, &signer.verifying_key())
+                let report = verify_partner(&pool, partner_id, &key)
                     .await
                     .map_err(|error| error.to_string())?;
                 broken += usize::from(report.broken.is_some());
@@ -182,21 +215,38 @@ async fn run(cli: Cli) -> Result<(), String> {
             let events = events.unwrap_or(settings.demo.events);
             seed_new_database(&database, seed.unwrap_or(settings.demo.seed), events).await
         }
-        Command::Serve { addr } => {
+        Command::Serve {
+            addr,
+            demo,
+            create_key,
+        } => {
             if !database.exists() {
+                if !demo {
+                    return Err(format!(
+                        "no database at {}: create a demo one with `server seed-demo` (or `server serve --demo`), \
+                         or name the right file with --db",
+                        database.display()
+                    ));
+                }
                 seed_new_database(&database, settings.demo.seed, settings.demo.events).await?;
             }
+            let signer = if create_key {
+                CheckpointSigner::load_or_create(&signing_key).map_err(|error| error.to_string())?
+            } else {
+                signer()?
+            };
             let leptos_options = get_configuration(None)
                 .map_err(|error| format!("leptos configuration: {error}"))?
                 .leptos_options;
             let addr = addr.unwrap_or(leptos_options.site_addr);
             let integrity = IntegritySettings {
-                signer: Arc::new(signer()?),
+                signer: Arc::new(signer),
                 checkpoint_every: Duration::from_secs(u64::from(settings.integrity.checkpoint_minutes) * 60),
             };
             let app = Application::build(
                 &database,
                 settings.session_settings(),
+                settings.limits(),
                 integrity,
                 leptos_options,
                 addr,

@@ -10,15 +10,17 @@ use app::errors::AppError;
 use app::ingest::handler::ingest_events;
 use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
 use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
-use app::state::{AppState, SessionSettings};
+use app::integrity::verified_chains::VerifiedChains;
+use app::integrity::verify::partners_to_verify;
+use app::state::{AppState, Limits, SessionSettings};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::StatusCode;
 use axum::middleware::{self, map_response};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
@@ -58,6 +60,7 @@ pub struct Application {
     router: Router,
     pool: sqlx::SqlitePool,
     integrity: IntegritySettings,
+    verified_chains: Arc<VerifiedChains>,
 }
 
 impl Application {
@@ -65,6 +68,7 @@ impl Application {
     pub async fn build(
         database: &Path,
         sessions: SessionSettings,
+        limits: Limits,
         integrity: IntegritySettings,
         mut leptos_options: LeptosOptions,
         addr: SocketAddr,
@@ -80,18 +84,15 @@ impl Application {
         leptos_options.site_addr = listener.local_addr().map_err(listen_error)?;
         let state = ServerState {
             leptos_options,
-            app: AppState {
-                pool: pool.clone(),
-                sessions,
-                sign_in_throttle: Default::default(),
-                checkpoint_key: integrity.signer.verifying_key(),
-            },
+            app: AppState::new(pool.clone(), sessions, limits, integrity.signer.verifying_key()),
         };
+        let verified_chains = state.app.verified_chains.clone();
         Ok(Application {
             listener,
             router: router(state),
             pool,
             integrity,
+            verified_chains,
         })
     }
 
@@ -109,6 +110,7 @@ impl Application {
         let checkpoints = tokio::spawn(sign_checkpoints_periodically(
             self.pool.clone(),
             self.integrity.clone(),
+            self.verified_chains.clone(),
         ));
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
@@ -121,8 +123,14 @@ impl Application {
     }
 }
 
-/// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`.
-async fn sign_checkpoints_periodically(pool: sqlx::SqlitePool, integrity: IntegritySettings) {
+/// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`,
+/// then walks every chain whole, so the badge (which walks only new events) also learns of
+/// edits to old ones within one interval.
+async fn sign_checkpoints_periodically(
+    pool: sqlx::SqlitePool,
+    integrity: IntegritySettings,
+    verified_chains: Arc<VerifiedChains>,
+) {
     let mut ticks = tokio::time::interval(integrity.checkpoint_every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -132,19 +140,61 @@ async fn sign_checkpoints_periodically(pool: sqlx::SqlitePool, integrity: Integr
             Ok(made) => tracing::info!(?made, "signed checkpoints (partner, chain position)"),
             Err(error) => tracing::error!(%error, "signing checkpoints failed; will retry"),
         }
+        let key = integrity.signer.verifying_key();
+        let partners = match partners_to_verify(&pool).await {
+            Ok(partners) => partners,
+            Err(error) => {
+                tracing::error!(%error, "listing chains to walk failed; will retry");
+                continue;
+            }
+        };
+        for partner_id in partners {
+            match verified_chains.walk_whole(&pool, partner_id, &key).await {
+                Ok(report) if report.broken.is_some() => tracing::error!(partner_id, %report, "a hash chain is broken"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, partner_id, "walking a hash chain failed; will retry"),
+            }
+        }
     }
 }
 
-/// Routes served by plain axum handlers rather than Leptos (the access-matrix test walks
-/// these beside the server functions and pages, so none escapes its checks).
-pub const HANDLER_ROUTES: [&str; 2] = [EXPORT_PATH, INGEST_PATH];
+/// Routes served by plain axum handlers rather than Leptos, behind a session cookie: under
+/// the cross-site check and the 64 KiB body limit like the server functions.
+fn cookie_handler_routes() -> [(&'static str, MethodRouter<ServerState>); 1] {
+    [(EXPORT_PATH, post(export_activity_log))]
+}
+
+/// Routes authenticated by an API token, never a cookie (so cross-site checks have nothing
+/// to guard), with their own body limit: a batch of events is bigger.
+fn token_handler_routes() -> [(&'static str, MethodRouter<ServerState>); 1] {
+    [(
+        INGEST_PATH,
+        post(ingest_events)
+            .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(INGEST_BODY_LIMIT_BYTES))
+            // The `Bytes` extractor has its own 2 MiB default; without this a documented
+            // 4 MiB batch would be refused with a 413 that senders treat as final.
+            .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT_BYTES)),
+    )]
+}
+
+/// Every plain handler's path, read from the lists the router is built from (the
+/// access-matrix test walks these beside the server functions and pages, so none escapes
+/// its checks).
+pub fn handler_routes() -> Vec<&'static str> {
+    let cookie = cookie_handler_routes().map(|(path, _)| path);
+    let token = token_handler_routes().map(|(path, _)| path);
+    cookie.into_iter().chain(token).collect()
+}
 
 fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let app_state = state.app.clone();
     let provide_app_state = move || provide_context(app_state.clone());
-    Router::new()
-        .route(EXPORT_PATH, post(export_activity_log))
+    let mut router = Router::new();
+    for (path, handler) in cookie_handler_routes() {
+        router = router.route(path, handler);
+    }
+    let mut router = router
         .leptos_routes_with_context(&state, routes, provide_app_state.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -154,13 +204,12 @@ fn router(state: ServerState) -> Router {
         )
         .layer(map_response(status_from_app_error))
         .layer(middleware::from_fn(security::refuse_cross_site))
-        .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES))
-        // Added after the 64 KiB limit, with its own: a batch of events is bigger. It is
-        // authenticated by a token, never a cookie, so cross-site checks have nothing to guard.
-        .route(
-            INGEST_PATH,
-            post(ingest_events).layer(RequestBodyLimitLayer::new(INGEST_BODY_LIMIT_BYTES)),
-        )
+        .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES));
+    // Added after the layers above, so they keep only their own.
+    for (path, handler) in token_handler_routes() {
+        router = router.route(path, handler);
+    }
+    router
         .layer(middleware::from_fn(security::security_headers))
         .with_state(state)
 }

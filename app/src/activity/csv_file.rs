@@ -39,11 +39,30 @@ pub const CSV_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// First characters that make a spreadsheet run a cell as a formula (full-width forms too:
+/// some spreadsheets fold them), plus `'` itself, so that a value that already starts with
+/// one is escaped as well and [`restore_formula`] can undo exactly what was added.
+fn needs_quote_prefix(cell: &str) -> bool {
+    matches!(
+        cell.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '＝' | '＋' | '－' | '＠' | '\'')
+    )
+}
+
 /// A cell a spreadsheet would run as a formula gets a leading `'`, which shows it as text.
 pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    if needs_quote_prefix(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Undoes [`neutralise_formula`] exactly: `server import` reads back what was stored.
+pub fn restore_formula(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_quote_prefix(rest) => rest.to_string(),
+        _ => cell.to_string(),
     }
 }
 

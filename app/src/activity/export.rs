@@ -4,10 +4,12 @@
 //!
 //! The file holds the rows on screen: the same period, filter (the shared parser), sort and
 //! columns, as CSV (headers in the viewer's language) or NDJSON (every field, one event per
-//! line). It is streamed: rows go from SQLite through the filter and the writer to the
-//! response in chunks, over a small bounded channel, so the server's memory stays the same
-//! whatever the period holds, and there is no row limit. The one exception is a sort by a
-//! column other than Date-Time: those rows are sorted in memory before the first byte.
+//! line). It is streamed: rows go from SQLite, a keyset slice at a time, through the filter
+//! and the writer to the response in chunks over a small bounded channel, so the server's
+//! memory stays the same whatever the period holds, and there is no row limit. A sort by a
+//! column other than Date-Time is done in memory before the first byte, up to
+//! `sorted_export_max_rows`. Exports running at once are capped (`export_slots`), and one
+//! whose client stops reading is ended after `export_send_timeout`.
 
 use axum::Form;
 use axum::body::{Body, Bytes};
@@ -15,15 +17,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use futures::TryStreamExt;
 use serde::Deserialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::csv_file::CsvChunks;
 use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::model::{ActionDetails, ActionKind, ActivityEntry};
 use super::period::{LocalPeriod, UtcRange};
-use super::queries::{EVENTS_IN_RANGE_OLDEST_FIRST_SQL, EVENTS_IN_RANGE_SQL, EventRow, entry_from_row};
+use super::queries::{EXPORT_SLICE_NEWEST_FIRST_SQL, EXPORT_SLICE_OLDEST_FIRST_SQL, EventRow, entry_from_row};
 use super::view_state::{Column, Sort, chosen_columns};
 use crate::auth::model::{VIEW_ACTIVITY_LOG, Viewer};
 use crate::auth::session;
@@ -151,6 +152,18 @@ impl ExportRequest {
 const CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks waiting for a slow client: the bound on the server's memory per export.
 const CHUNKS_IN_FLIGHT: usize = 4;
+/// Rows read per query. Between slices the export holds no connection and no read
+/// transaction, so a slow client neither ties up the pool nor keeps SQLite's WAL from
+/// being checkpointed.
+const SLICE_ROWS: i64 = 2_000;
+
+/// What the response body is sent: file bytes, then `End` once the file is whole. A body
+/// whose channel closes without `End` was cut short, and says so with an error, so a client
+/// never mistakes part of a file for all of it.
+enum Piece {
+    Bytes(Bytes),
+    End,
+}
 
 pub async fn export_activity_log(
     State(state): State<AppState>,
@@ -178,49 +191,254 @@ pub async fn export_activity_log(
         }
         Err(error) => {
             let status = error.status_code();
-            (
+            let mut response = (
                 status,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
                 error.message_in(locale_of_request(&headers)),
             )
-                .into_response()
+                .into_response();
+            if matches!(error, AppError::Busy(_)) {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            }
+            response
         }
     }
 }
 
-/// Checks the request, starts reading the rows, records the export, and returns the file
-/// name, its format and the streaming body.
+/// Checks the request, takes an export slot, notes the newest event (the file holds what
+/// existed at this moment, whatever is appended while it streams), records the export, and
+/// returns the file name, its format and the streaming body.
 async fn start_export(
     state: &AppState,
     headers: &HeaderMap,
     form: ExportForm,
 ) -> Result<(String, ExportFormat, Body), AppError> {
+    let locale = locale_of_request(headers);
     let viewer = session::require_permission_in(
         session::viewer_from_headers(state, headers).await?,
         VIEW_ACTIVITY_LOG,
-        locale_of_request(headers),
+        locale,
     )?;
     let request = ExportRequest::check(form)?;
-    let (chunks, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
-    let (reading, started) = oneshot::channel();
+    let slot = state.exports.take(viewer.partner_id).map_err(|_| {
+        AppError::Busy(
+            locale
+                .pick(
+                    "Too many exports are running; try again in a minute.",
+                    "실행 중인 내보내기가 너무 많습니다. 1분 후에 다시 시도하세요.",
+                )
+                .into(),
+        )
+    })?;
+    let newest_id: (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM activity_events")
+        .fetch_one(&state.pool)
+        .await?;
+    let mut slices = Slices::new(state.pool.clone(), viewer.partner_id, &request, newest_id.0);
+    // A sort by another column needs every row before the first byte; bounded, so a few of
+    // these at once can't take the server's memory.
+    let sorted = match request.sort.column {
+        Column::Time => None,
+        _ => Some(sorted_entries(&mut slices, &request, state.limits.sorted_export_max_rows, locale).await?),
+    };
+    // Recorded before any byte leaves: no export goes unrecorded. Its own event is newer
+    // than `newest_id`, so it is not in the file (which holds what the page showed).
+    record_export(state, &viewer, &request).await?;
+    let (pieces, receiver) = mpsc::channel::<Piece>(CHUNKS_IN_FLIGHT);
     let file_name = request.file_name();
-    let (period, filter_text, format) = (request.period, request.filter_text.clone(), request.format);
-    tokio::spawn(stream_rows(
-        state.pool.clone(),
-        viewer.partner_id,
-        request,
-        chunks,
-        reading,
-    ));
-    // The read has its snapshot once its first row is in: recording the export after that
-    // keeps the export's own event out of the file (it holds what the page showed).
-    started.await.map_err(|_| AppError::Internal)??;
-    // Recorded before any byte leaves: no export goes unrecorded.
-    record_export(state, &viewer, &period, &filter_text, format).await?;
-    let body = Body::from_stream(futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
+    let format = request.format;
+    let send_timeout = state.limits.export_send_timeout;
+    tokio::spawn(async move {
+        let outcome = write_file(slices, sorted, &request, &pieces, send_timeout).await;
+        match outcome {
+            Ok(()) => {}
+            Err(Stop::ClientGone) => {}
+            Err(Stop::ClientStalled) => {
+                tracing::warn!(partner_id = viewer.partner_id, "export ended: its client stopped reading")
+            }
+            Err(Stop::Failed(error)) => tracing::error!(%error, "an export failed part way; the download is cut short"),
+        }
+        drop(slot);
+    });
+    let body = Body::from_stream(futures::stream::unfold(Some(receiver), |receiver| async move {
+        let mut receiver = receiver?;
+        match receiver.recv().await {
+            Some(Piece::Bytes(bytes)) => Some((Ok(bytes), Some(receiver))),
+            Some(Piece::End) => None,
+            None => Some((Err(std::io::Error::other("the export ended before the file was whole")), None)),
+        }
     }));
     Ok((file_name, format, body))
+}
+
+/// A partner's events in the range, read a slice at a time by keyset (one index range scan
+/// each), none newer than the export's start.
+struct Slices {
+    pool: sqlx::SqlitePool,
+    partner_id: i64,
+    from: String,
+    to: String,
+    newest_id: i64,
+    oldest_first: bool,
+    /// Where the last slice ended: (occurred_at, id).
+    cursor: Option<(String, i64)>,
+    done: bool,
+}
+
+impl Slices {
+    fn new(pool: sqlx::SqlitePool, partner_id: i64, request: &ExportRequest, newest_id: i64) -> Slices {
+        Slices {
+            pool,
+            partner_id,
+            from: to_db_time(request.range.from),
+            to: to_db_time(request.range.to),
+            newest_id,
+            oldest_first: request.sort
+                == (Sort {
+                    column: Column::Time,
+                    descending: false,
+                }),
+            cursor: None,
+            done: false,
+        }
+    }
+
+    /// The next slice, or an empty one at the end.
+    async fn next(&mut self) -> Result<Vec<EventRow>, AppError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let (sql, start) = if self.oldest_first {
+            (EXPORT_SLICE_OLDEST_FIRST_SQL, (self.from.clone(), 0))
+        } else {
+            (EXPORT_SLICE_NEWEST_FIRST_SQL, (self.to.clone(), i64::MAX))
+        };
+        let (cursor_time, cursor_id) = self.cursor.clone().unwrap_or(start);
+        let rows: Vec<EventRow> = sqlx::query_as(sql)
+            .bind(self.partner_id)
+            .bind(&self.from)
+            .bind(&self.to)
+            .bind(cursor_time)
+            .bind(cursor_id)
+            .bind(self.newest_id)
+            .bind(SLICE_ROWS)
+            .fetch_all(&self.pool)
+            .await?;
+        self.done = (rows.len() as i64) < SLICE_ROWS;
+        if let Some(last) = rows.last() {
+            self.cursor = Some((last.2.clone(), last.0));
+        }
+        Ok(rows)
+    }
+}
+
+/// Every matching entry, newest first, then in the request's order; refused past `max_rows`.
+async fn sorted_entries(
+    slices: &mut Slices,
+    request: &ExportRequest,
+    max_rows: usize,
+    locale: Locale,
+) -> Result<Vec<ActivityEntry>, AppError> {
+    let mut entries = Vec::new();
+    loop {
+        let rows = slices.next().await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            let entry = entry_from_row(row)?;
+            if request.filter.matches(&entry) {
+                entries.push(entry);
+            }
+        }
+        if entries.len() > max_rows {
+            return Err(AppError::InvalidInput(match locale {
+                Locale::En => format!(
+                    "An export sorted by a column other than Date-Time holds at most {} events, and this one has more. \
+                     Sort by Date-Time, or narrow the period or the filter.",
+                    locale.number(max_rows as u64)
+                ),
+                Locale::Ko => format!(
+                    "날짜-시간이 아닌 열로 정렬한 내보내기는 이벤트 {}개까지만 담을 수 있는데, 이 내보내기는 그보다 많습니다. \
+                     날짜-시간으로 정렬하거나 기간 또는 필터를 좁히세요.",
+                    locale.number(max_rows as u64)
+                ),
+            }));
+        }
+    }
+    let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+    request
+        .sort
+        .apply(&mut order, &entries, |entry| entry, request.locale);
+    let mut slots: Vec<Option<ActivityEntry>> = entries.into_iter().map(Some).collect();
+    Ok(order
+        .into_iter()
+        .filter_map(|position| slots[position as usize].take())
+        .collect())
+}
+
+/// Why writing a file stopped before its end.
+enum Stop {
+    ClientGone,
+    /// No chunk was taken for the whole send timeout.
+    ClientStalled,
+    Failed(AppError),
+}
+
+/// Writes the rows (from `sorted` when given, else slice by slice) and sends them in chunks.
+async fn write_file(
+    mut slices: Slices,
+    sorted: Option<Vec<ActivityEntry>>,
+    request: &ExportRequest,
+    pieces: &mpsc::Sender<Piece>,
+    send_timeout: std::time::Duration,
+) -> Result<(), Stop> {
+    let mut file = FileWriter::new(request);
+    let send = |bytes: Bytes| async move {
+        match tokio::time::timeout(send_timeout, pieces.send(Piece::Bytes(bytes))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::ClientGone),
+            Err(_) => Err(Stop::ClientStalled),
+        }
+    };
+    let write = |entry: &ActivityEntry, file: &mut FileWriter| {
+        file.write(entry).map_err(|error| {
+            tracing::error!(%error, "writing the export failed");
+            Stop::Failed(AppError::Internal)
+        })
+    };
+    if let Some(entries) = sorted {
+        for entry in &entries {
+            write(entry, &mut file)?;
+            if file.buffered() >= CHUNK_BYTES {
+                send(file.take().map_err(|_| Stop::Failed(AppError::Internal))?).await?;
+            }
+        }
+    } else {
+        loop {
+            let rows = slices.next().await.map_err(Stop::Failed)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                let entry = entry_from_row(row).map_err(Stop::Failed)?;
+                if !request.filter.matches(&entry) {
+                    continue;
+                }
+                write(&entry, &mut file)?;
+                if file.buffered() >= CHUNK_BYTES {
+                    send(file.take().map_err(|_| Stop::Failed(AppError::Internal))?).await?;
+                }
+            }
+        }
+    }
+    send(file.take().map_err(|_| Stop::Failed(AppError::Internal))?).await?;
+    match tokio::time::timeout(send_timeout, pieces.send(Piece::End)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stop::ClientGone),
+        Err(_) => Err(Stop::ClientStalled),
+    }
 }
 
 /// The file being written: CSV, or one JSON object per line.
@@ -292,109 +510,10 @@ impl FileWriter {
     }
 }
 
-/// Reads the rows one by one and sends the file in chunks; stops early when the client goes.
-async fn stream_rows(
-    pool: sqlx::SqlitePool,
-    partner_id: i64,
-    request: ExportRequest,
-    chunks: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    reading: oneshot::Sender<Result<(), AppError>>,
-) {
-    let mut reading = Some(reading);
-    let oldest_first = request.sort
-        == (Sort {
-            column: Column::Time,
-            descending: false,
-        });
-    let sql = if oldest_first {
-        EVENTS_IN_RANGE_OLDEST_FIRST_SQL
-    } else {
-        EVENTS_IN_RANGE_SQL
-    };
-    // Sorting by another column needs every row first; they arrive newest first, as the page's.
-    let mut to_sort: Option<Vec<ActivityEntry>> = (request.sort.column != Column::Time).then(Vec::new);
-    let mut rows = sqlx::query_as::<_, EventRow>(sql)
-        .bind(partner_id)
-        .bind(to_db_time(request.range.from))
-        .bind(to_db_time(request.range.to))
-        .bind(-1_i64)
-        .fetch(&pool);
-    let mut file = FileWriter::new(&request);
-    let failure = loop {
-        let row = match rows.try_next().await {
-            Ok(row) => row,
-            Err(error) => break Some(AppError::from(error)),
-        };
-        if let Some(reading) = reading.take() {
-            let _ = reading.send(Ok(()));
-        }
-        let Some(row) = row else {
-            break None;
-        };
-        let entry = match entry_from_row(row) {
-            Ok(entry) => entry,
-            Err(error) => break Some(error),
-        };
-        if !request.filter.matches(&entry) {
-            continue;
-        }
-        if let Some(to_sort) = to_sort.as_mut() {
-            to_sort.push(entry);
-            continue;
-        }
-        if let Err(error) = file.write(&entry) {
-            tracing::error!(%error, "writing the export failed");
-            break Some(AppError::Internal);
-        }
-        if file.buffered() >= CHUNK_BYTES && chunks.send(file.take()).await.is_err() {
-            return; // The client went away.
-        }
-    };
-    drop(rows);
-    if let (None, Some(entries)) = (&failure, to_sort) {
-        let mut order: Vec<u32> = (0..entries.len() as u32).collect();
-        request
-            .sort
-            .apply(&mut order, &entries, |entry| entry, request.locale);
-        for position in order {
-            if let Err(error) = file.write(&entries[position as usize]) {
-                tracing::error!(%error, "writing the export failed");
-                let _ = chunks
-                    .send(Err(std::io::Error::other("the export failed part way")))
-                    .await;
-                return;
-            }
-            if file.buffered() >= CHUNK_BYTES && chunks.send(file.take()).await.is_err() {
-                return;
-            }
-        }
-    }
-    match failure {
-        None => {
-            let _ = chunks.send(file.take()).await;
-        }
-        Some(error) => match reading.take() {
-            Some(reading) => {
-                let _ = reading.send(Err(error));
-            }
-            None => {
-                tracing::error!(%error, "an export failed part way; the download is cut short");
-                let _ = chunks
-                    .send(Err(std::io::Error::other("the export failed part way")))
-                    .await;
-            }
-        },
-    }
-}
-
-/// Adds "Exported the activity log" by `viewer` to their partner's log.
-async fn record_export(
-    state: &AppState,
-    viewer: &Viewer,
-    period: &LocalPeriod,
-    filter: &str,
-    format: ExportFormat,
-) -> Result<(), AppError> {
+/// Adds "Exported the activity log" by `viewer` to their partner's log, naming the UTC
+/// range actually exported beside the days the file is named for.
+async fn record_export(state: &AppState, viewer: &Viewer, request: &ExportRequest) -> Result<(), AppError> {
+    let instant = |time: chrono::DateTime<Utc>| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let event = NewEvent {
         // 128 random bits: unique without asking the database.
         external_id: format!("export-{}", random_hex(16)),
@@ -404,10 +523,12 @@ async fn record_export(
         action: ActionKind::ExportedActivityLog,
         action_text: ActionKind::ExportedActivityLog.label().to_string(),
         details: ActionDetails::Export {
-            from_date: period.from.to_string(),
-            to_date: period.to.to_string(),
-            filter: filter.trim().to_string(),
-            format: format.name().to_string(),
+            from_date: request.period.from.to_string(),
+            to_date: request.period.to.to_string(),
+            from: instant(request.range.from),
+            to: instant(request.range.to),
+            filter: request.filter_text.trim().to_string(),
+            format: request.format.name().to_string(),
         },
     };
     append_batch(&state.pool, viewer.partner_id, &[event])
@@ -418,3 +539,4 @@ async fn record_export(
         })?;
     Ok(())
 }
+

@@ -16,6 +16,8 @@ pub mod csv_file;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
+pub mod export_slots;
+#[cfg(feature = "ssr")]
 pub mod queries;
 
 /// Where the Export log form posts; served by `export::export_activity_log`.

@@ -127,10 +127,15 @@ pub enum ActionDetails {
         product: String,
         user_principal_name: String,
     },
-    /// Someone took the log out of the app: the period (local days) and filter they chose.
+    /// Someone took the log out of the app: the period (local days) and filter they chose,
+    /// and the UTC instants actually exported (absent from records made before they were).
     Export {
         from_date: String,
         to_date: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        from: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        to: String,
         filter: String,
         format: String,
     },
@@ -198,10 +203,13 @@ impl ActionDetails {
             ActionDetails::Export {
                 from_date,
                 to_date,
+                from,
+                to,
                 filter,
                 format,
             } => vec![
                 ("Period", format!("{from_date} – {to_date}")),
+                ("Exported (UTC)", if from.is_empty() { "(not recorded)".to_string() } else { format!("{from} – {to}") }),
                 (
                     "Filter",
                     if filter.is_empty() {
@@ -219,6 +227,7 @@ impl ActionDetails {
     pub fn fields_in(&self, locale: crate::i18n::Locale) -> Vec<(&'static str, String)> {
         let korean = |label: &'static str| match label {
             "Order ID" => "주문 ID",
+            "Exported (UTC)" => "내보낸 범위 (UTC)",
             "Products" => "제품 수",
             "Product" => "제품",
             "Subscription ID" => "구독 ID",

@@ -19,10 +19,22 @@ pub type EventRow = (
     Option<String>,
 );
 
-/// A partner's events in a time range, in the given order; `$4` bounds the rows (the export
-/// passes -1: no bound). One text for both orders, so they can't drift apart.
-macro_rules! events_in_range_sql {
-    ($order:literal) => {
+/// A partner's events in a time range, newest first; `$4` bounds the rows (-1: no bound).
+/// For tools and tests; the page pages and the export reads slices.
+pub const EVENTS_IN_RANGE_SQL: &str = "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
+                e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
+         FROM activity_events e
+         JOIN partner_users u ON u.id = e.partner_user_id
+         LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
+         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+         ORDER BY e.occurred_at DESC, e.id DESC
+         LIMIT $4";
+
+/// One slice of an export: a partner's events in a range after a keyset cursor ($4 time,
+/// $5 id), none newer than the export's start ($6 id), at most $7 rows. One text for both
+/// orders, so they can't drift apart.
+macro_rules! export_slice_sql {
+    ($after:literal, $order:literal) => {
         concat!(
             "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
                 e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
@@ -30,20 +42,25 @@ macro_rules! events_in_range_sql {
          JOIN partner_users u ON u.id = e.partner_user_id
          LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
          WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+           AND ",
+            $after,
+            " AND e.id <= $6
          ORDER BY ",
             $order,
             "
-         LIMIT $4"
+         LIMIT $7"
         )
     };
 }
 
-/// The page's and the export's one query: newest first.
-pub const EVENTS_IN_RANGE_SQL: &str = events_in_range_sql!("e.occurred_at DESC, e.id DESC");
-
-/// The same rows oldest first, for an export sorted that way (ties in id order, the exact
-/// reverse of [`EVENTS_IN_RANGE_SQL`]).
-pub const EVENTS_IN_RANGE_OLDEST_FIRST_SQL: &str = events_in_range_sql!("e.occurred_at ASC, e.id ASC");
+pub const EXPORT_SLICE_NEWEST_FIRST_SQL: &str = export_slice_sql!(
+    "(e.occurred_at < $4 OR (e.occurred_at = $4 AND e.id < $5))",
+    "e.occurred_at DESC, e.id DESC"
+);
+pub const EXPORT_SLICE_OLDEST_FIRST_SQL: &str = export_slice_sql!(
+    "(e.occurred_at > $4 OR (e.occurred_at = $4 AND e.id > $5))",
+    "e.occurred_at ASC, e.id ASC"
+);
 
 /// Where a page ends: the last row's time and id (rows are ordered by both, newest first).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,9 +17,9 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::auth::throttle::{ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, account_key, address_key};
-    use crate::{auth::password, auth::session, errors::with_status, state::app_state};
-    use axum::extract::ConnectInfo;
+    use crate::auth::password::Verdict;
+    use crate::auth::throttle::Locked;
+    use crate::{auth::session, errors::with_status, state::app_state};
     use std::time::Instant;
     const MAX_EMAIL_CHARS: usize = 254;
     const MAX_PASSWORD_CHARS: usize = 1024;
@@ -47,15 +47,12 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                     .into(),
                 ));
             }
-            // The peer address of the connection; a proxy's forwarding headers are not trusted.
-            let address = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
-                .await
-                .map(|ConnectInfo(peer)| peer.ip().to_string())
-                .unwrap_or_else(|_| "unknown".into());
-            let (account, client) = (account_key(&email), address_key(&address));
-            let throttle = &state.sign_in_throttle;
-            if let Some(wait) = throttle.wait(&[&account, &client], Instant::now()) {
-                tracing::warn!(%email, %address, "sign-in refused: throttled");
+            let address = client_address_key(&state).await;
+            // Counted before the password is checked, so sign-ins sent together can't all
+            // slip past the count. Emails are logged with `?` (escaped): a CR/LF in one
+            // must not forge a log line.
+            if let Err(Locked(wait)) = state.sign_in_throttle.begin_attempt(&email, &address, Instant::now()) {
+                tracing::warn!(email = ?email, %address, "sign-in refused: throttled");
                 return Err(AppError::TooManyAttempts {
                     wait_seconds: wait.as_secs_f64().ceil() as u64,
                 });
@@ -69,11 +66,19 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 Some((id, hash)) => (Some(id), Some(hash)),
                 None => (None, None),
             };
-            let verified = password::verify_password(password, stored_hash).await?;
-            let Some(user_id) = user_id.filter(|_| verified) else {
-                throttle.record_failure(&account, ACCOUNT_FREE_FAILURES, Instant::now());
-                throttle.record_failure(&client, ADDRESS_FREE_FAILURES, Instant::now());
-                tracing::warn!(%email, %address, "sign-in failed");
+            let verdict = state.password_checks.verify(password, stored_hash).await?;
+            if verdict == Verdict::Busy {
+                tracing::warn!(email = ?email, %address, "sign-in refused: every password-check slot is busy");
+                return Err(AppError::Busy(
+                    l.pick(
+                        "Too many sign-ins at once. Try again in a few seconds.",
+                        "동시에 로그인하는 사람이 너무 많습니다. 몇 초 후에 다시 시도하세요.",
+                    )
+                    .into(),
+                ));
+            }
+            let Some(user_id) = user_id.filter(|_| verdict == Verdict::Right) else {
+                tracing::warn!(email = ?email, %address, "sign-in failed");
                 // The same words for an unknown email and a wrong password.
                 return Err(AppError::InvalidInput(
                     l.pick(
@@ -83,7 +88,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                     .into(),
                 ));
             };
-            throttle.record_success(&account);
+            state.sign_in_throttle.succeeded(&email, &address);
             let request = session::request_headers();
             // A new session id on every sign-in: any session the browser brought is ended.
             session::end_presented_session(&state.pool, &request).await?;
@@ -93,12 +98,28 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             if let Some(locale) = crate::preferences::store::saved_locale(&state.pool, user_id).await? {
                 session::send_cookie(&crate::preferences::api::language_cookie(locale))?;
             }
-            tracing::info!(%email, %address, "signed in");
+            tracing::info!(email = ?email, %address, "signed in");
             leptos_axum::redirect(AFTER_SIGN_IN);
             Ok(())
         }
         .await,
     )
+}
+
+/// The throttle's key for the client: its address (believing `X-Forwarded-For` only from a
+/// trusted proxy), IPv6 by /64.
+#[cfg(feature = "ssr")]
+async fn client_address_key(state: &crate::state::AppState) -> String {
+    use crate::auth::{client_address::client_address, session, throttle::address_key};
+    use axum::extract::ConnectInfo;
+    match leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await {
+        Ok(ConnectInfo(peer)) => address_key(client_address(
+            peer.ip(),
+            &session::request_headers(),
+            &state.limits.trusted_proxies,
+        )),
+        Err(_) => "unknown".into(),
+    }
 }
 
 #[server(endpoint = "sign_out")]

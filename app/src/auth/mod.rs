@@ -5,6 +5,8 @@ pub mod model;
 pub mod page;
 
 #[cfg(feature = "ssr")]
+pub mod client_address;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -3,8 +3,12 @@ use leptos::prelude::*;
 use super::model::CustomerSubscriptions;
 use crate::errors::AppError;
 
+/// The customer and page `page` (from 0; missing means the first) of its subscriptions.
 #[server(endpoint = "customer_subscriptions")]
-pub async fn get_customer_subscriptions(customer_id: i64) -> Result<CustomerSubscriptions, AppError> {
+pub async fn get_customer_subscriptions(
+    customer_id: i64,
+    page: Option<u32>,
+) -> Result<CustomerSubscriptions, AppError> {
     use super::queries;
     use crate::{auth::session, errors::with_status, state::app_state};
 
@@ -12,7 +16,7 @@ pub async fn get_customer_subscriptions(customer_id: i64) -> Result<CustomerSubs
         async {
             let state = app_state()?;
             let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
-            queries::customer_subscriptions(&state.pool, viewer.partner_id, customer_id)
+            queries::customer_subscriptions(&state.pool, viewer.partner_id, customer_id, page.unwrap_or(0))
                 .await?
                 .ok_or_else(|| super::model::customer_not_found(crate::i18n::request_locale()))
         }

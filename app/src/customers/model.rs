@@ -13,11 +13,31 @@ pub struct Subscription {
     pub start_date: String,
 }
 
+/// Subscriptions shown per page: a big customer has tens of thousands.
+pub const SUBSCRIPTIONS_PER_PAGE: usize = 100;
+
+/// A customer and one page of its subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerSubscriptions {
     pub customer: CustomerRef,
     pub domain: String,
+    /// All of the customer's subscriptions.
+    pub total: u64,
+    /// This page's number, from 0.
+    pub page: u32,
     pub subscriptions: Vec<Subscription>,
+}
+
+impl CustomerSubscriptions {
+    pub fn pages(&self) -> u32 {
+        (self.total.div_ceil(SUBSCRIPTIONS_PER_PAGE as u64)).max(1) as u32
+    }
+
+    /// The 1-based positions of this page's first and last subscription.
+    pub fn shown(&self) -> (u64, u64) {
+        let first = u64::from(self.page) * SUBSCRIPTIONS_PER_PAGE as u64;
+        (first + 1, first + self.subscriptions.len() as u64)
+    }
 }
 
 /// The answer for a customer that is missing or belongs to another partner (the two are not

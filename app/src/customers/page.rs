@@ -1,6 +1,6 @@
 use http::StatusCode;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::get_customer_subscriptions;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
@@ -17,12 +17,21 @@ pub fn SubscriptionsPage() -> impl IntoView {
 #[component]
 fn CustomerSubscriptionsView() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let l = use_locale();
+    // `?page=N` counts from 1 for people; the server counts from 0.
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|page| page.parse::<u32>().ok())
+            .map_or(0, |page| page.saturating_sub(1))
+    };
     let data = Resource::new(
-        move || params.read().get("id"),
-        move |id| async move {
+        move || (params.read().get("id"), page()),
+        move |(id, page)| async move {
             match id.and_then(|id| id.parse::<i64>().ok()) {
-                Some(id) => get_customer_subscriptions(id).await,
+                Some(id) => get_customer_subscriptions(id, Some(page)).await,
                 None => Err(super::model::customer_not_found(l)),
             }
         },
@@ -32,7 +41,8 @@ fn CustomerSubscriptionsView() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(found) => {
-                        let count = found.subscriptions.len();
+                        let count = found.total;
+                        let pager = view! { <Pager found=found.clone()/> };
                         view! {
                             <section class="subscriptions">
                                 <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -43,15 +53,22 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                                 <h1>{l.pick("Subscriptions", "구독")}</h1>
                                 <p class="customer-name">
                                     <strong>{found.customer.company_name}</strong>
-                                    " · " {found.domain} " · " {count}
+                                    " · " {found.domain.clone()} " · " {l.number(count)}
                                     {match (l, count) {
                                         (Locale::Ko, _) => "개 구독",
                                         (Locale::En, 1) => " subscription",
                                         (Locale::En, _) => " subscriptions",
                                     }}
                                 </p>
-                                {if found.subscriptions.is_empty() {
+                                {if found.total == 0 {
                                     view! { <p class="empty">{l.pick("This customer has no subscriptions yet.", "이 고객에게는 아직 구독이 없습니다.")}</p> }.into_any()
+                                } else if found.subscriptions.is_empty() {
+                                    view! {
+                                        <p class="empty">
+                                            {l.pick("There is no such page. ", "그런 페이지가 없습니다. ")}
+                                            <a href="?page=1">{l.pick("First page", "첫 페이지")}</a>
+                                        </p>
+                                    }.into_any()
                                 } else {
                                     view! {
                                         <table class="data-table">
@@ -84,6 +101,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                                                     .collect_view()}
                                             </tbody>
                                         </table>
+                                        {pager}
                                     }.into_any()
                                 }}
                             </section>
@@ -107,6 +125,31 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "101–200 of 2,276" with links to the pages before and after (plain links: they work
+/// before the page is hydrated, and the URL names the page).
+#[component]
+fn Pager(found: super::model::CustomerSubscriptions) -> impl IntoView {
+    let l = use_locale();
+    let (first, last) = found.shown();
+    let pages = found.pages();
+    let page = found.page + 1;
+    let shown = match l {
+        Locale::En => format!("{}–{} of {}", l.number(first), l.number(last), l.number(found.total)),
+        Locale::Ko => format!("전체 {}개 중 {}–{}", l.number(found.total), l.number(first), l.number(last)),
+    };
+    view! {
+        <nav class="pager" aria-label=l.pick("Subscription pages", "구독 페이지")>
+            {(page > 1).then(|| view! {
+                <a rel="prev" href=format!("?page={}", page - 1)>{l.pick("← Previous", "← 이전")}</a>
+            })}
+            <span class="pager-status" aria-live="polite">{shown}</span>
+            {(page < pages).then(|| view! {
+                <a rel="next" href=format!("?page={}", page + 1)>{l.pick("Next →", "다음 →")}</a>
+            })}
+        </nav>
     }
 }
 

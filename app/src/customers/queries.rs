@@ -1,15 +1,17 @@
 use sqlx::SqlitePool;
 
-use super::model::{CustomerSubscriptions, Subscription};
+use super::model::{CustomerSubscriptions, SUBSCRIPTIONS_PER_PAGE, Subscription};
 use crate::activity::model::CustomerRef;
 use crate::errors::AppError;
 
-/// A customer of `partner_id` with its subscriptions; `None` when the customer does not
-/// exist *or belongs to another partner* — the caller can't tell which, on purpose.
+/// A customer of `partner_id` with one page of its subscriptions (newest start first, page
+/// numbers from 0); `None` when the customer does not exist *or belongs to another partner*
+/// — the caller can't tell which, on purpose.
 pub async fn customer_subscriptions(
     pool: &SqlitePool,
     partner_id: i64,
     customer_id: i64,
+    page: u32,
 ) -> Result<Option<CustomerSubscriptions>, AppError> {
     let customer: Option<(i64, String, String)> =
         sqlx::query_as("SELECT id, company_name, domain FROM customers WHERE id = $1 AND partner_id = $2")
@@ -20,16 +22,25 @@ pub async fn customer_subscriptions(
     let Some((id, company_name, domain)) = customer else {
         return Ok(None);
     };
+    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    // One index range read per page (subscriptions_by_customer_start), however many there are.
     let rows: Vec<(String, String, i64, String, String)> = sqlx::query_as(
         "SELECT id, product, quantity, status, start_date FROM subscriptions
-         WHERE customer_id = $1 ORDER BY start_date DESC, product",
+         WHERE customer_id = $1 ORDER BY start_date DESC, product, id LIMIT $2 OFFSET $3",
     )
     .bind(id)
+    .bind(SUBSCRIPTIONS_PER_PAGE as i64)
+    .bind(i64::from(page) * SUBSCRIPTIONS_PER_PAGE as i64)
     .fetch_all(pool)
     .await?;
     Ok(Some(CustomerSubscriptions {
         customer: CustomerRef { id, company_name },
         domain,
+        total: total.max(0) as u64,
+        page,
         subscriptions: rows
             .into_iter()
             .map(|(id, product, quantity, status, start_date)| Subscription {

@@ -33,14 +33,57 @@ pub fn public_key_hex(key: &VerifyingKey) -> String {
     to_hex(key.as_bytes())
 }
 
+/// A key's short name, stored beside each checkpoint so `verify` can say "signed by key X,
+/// you gave key Y" instead of calling a checkpoint forged. Not part of what is signed: it
+/// only names the key to try.
+pub fn key_id(key: &VerifyingKey) -> String {
+    public_key_hex(key)[..16].to_string()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    #[error(
+        "no signing key at {path}: create one with `server keygen` (or `server serve --create-key`), \
+         or name the right file with --signing-key"
+    )]
+    Missing { path: PathBuf },
     #[error("cannot read the signing key {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot create the signing key {path}: {source}")]
     Create { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not a signing key (expected 64 hex digits)")]
-    Malformed { path: PathBuf },
+    #[error("{path} already exists; a key is never replaced")]
+    Exists { path: PathBuf },
+    #[error("{path} is not a {what} (expected 64 hex digits)")]
+    Malformed { path: PathBuf, what: &'static str },
+}
+
+/// Reads a file of 64 hex digits (32 bytes): a signing key's seed or a public key.
+fn read_key_bytes(path: &Path, what: &'static str) -> Result<[u8; 32], KeyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => KeyError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => KeyError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    from_hex(text.trim())
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| KeyError::Malformed {
+            path: path.to_path_buf(),
+            what,
+        })
+}
+
+/// Reads a public key file (as `server keygen` writes beside the key, or the hex the page
+/// shows under the badge): all `verify` needs.
+pub fn load_public_key(path: &Path) -> Result<VerifyingKey, KeyError> {
+    let bytes = read_key_bytes(path, "public key")?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Malformed {
+        path: path.to_path_buf(),
+        what: "public key",
+    })
 }
 
 /// The server's checkpoint key. Deliberately not `Serialize` and not `Debug`-printable.
@@ -55,37 +98,48 @@ impl std::fmt::Debug for CheckpointSigner {
 }
 
 impl CheckpointSigner {
-    /// Reads the key file (64 hex digits), creating it with a new random key, readable by
-    /// its owner only, when it does not exist.
-    pub fn load_or_create(path: &Path) -> Result<CheckpointSigner, KeyError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes = from_hex(text.trim()).filter(|bytes| bytes.len() == 32);
-                let seed: [u8; 32] =
-                    bytes
-                        .and_then(|bytes| bytes.try_into().ok())
-                        .ok_or_else(|| KeyError::Malformed {
-                            path: path.to_path_buf(),
-                        })?;
-                Ok(CheckpointSigner {
-                    key: SigningKey::from_bytes(&seed),
-                })
+    /// Reads the key file (64 hex digits). A missing file is an error, never a new key: a
+    /// typo in a path must not start a second history of signatures.
+    pub fn load(path: &Path) -> Result<CheckpointSigner, KeyError> {
+        let seed = read_key_bytes(path, "signing key")?;
+        Ok(CheckpointSigner {
+            key: SigningKey::from_bytes(&seed),
+        })
+    }
+
+    /// Creates a new random key file, readable by its owner only, and its public key beside
+    /// it (`PATH.pub`); refuses if the key file exists.
+    pub fn create(path: &Path) -> Result<CheckpointSigner, KeyError> {
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        write_private_file(path, &format!("{}\n", to_hex(key.as_bytes()))).map_err(|source| {
+            match source.kind() {
+                std::io::ErrorKind::AlreadyExists => KeyError::Exists {
+                    path: path.to_path_buf(),
+                },
+                _ => KeyError::Create {
+                    path: path.to_path_buf(),
+                    source,
+                },
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let key = SigningKey::generate(&mut rand::rngs::OsRng);
-                write_private_file(path, &format!("{}\n", to_hex(key.as_bytes()))).map_err(|source| {
-                    KeyError::Create {
-                        path: path.to_path_buf(),
-                        source,
-                    }
-                })?;
-                tracing::info!(path = %path.display(), "created a new checkpoint signing key");
-                Ok(CheckpointSigner { key })
-            }
-            Err(source) => Err(KeyError::Read {
-                path: path.to_path_buf(),
+        })?;
+        let signer = CheckpointSigner { key };
+        let public = public_key_path(path);
+        std::fs::write(&public, format!("{}\n", public_key_hex(&signer.verifying_key()))).map_err(
+            |source| KeyError::Create {
+                path: public.clone(),
                 source,
-            }),
+            },
+        )?;
+        tracing::info!(path = %path.display(), "created a new checkpoint signing key");
+        Ok(signer)
+    }
+
+    /// [`Self::load`], or [`Self::create`] when the file is missing: only for
+    /// `serve --create-key` and tests.
+    pub fn load_or_create(path: &Path) -> Result<CheckpointSigner, KeyError> {
+        match CheckpointSigner::load(path) {
+            Err(KeyError::Missing { .. }) => CheckpointSigner::create(path),
+            other => other,
         }
     }
 
@@ -96,6 +150,13 @@ impl CheckpointSigner {
     fn sign(&self, statement: &str) -> String {
         to_hex(&self.key.sign(statement.as_bytes()).to_bytes())
     }
+}
+
+/// Where [`CheckpointSigner::create`] writes the public half: `PATH.pub`.
+pub fn public_key_path(path: &Path) -> PathBuf {
+    let mut public = path.as_os_str().to_owned();
+    public.push(".pub");
+    PathBuf::from(public)
 }
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -145,14 +206,15 @@ pub async fn sign_checkpoints(
             &signed_at,
         ));
         sqlx::query(
-            "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature, key_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(partner_id)
         .bind(seq)
         .bind(&head_hash)
         .bind(&signed_at)
         .bind(signature)
+        .bind(key_id(&signer.verifying_key()))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -169,9 +231,13 @@ mod tests {
     fn a_created_key_is_private_and_reads_back_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/checkpoint.key");
-        let created = CheckpointSigner::load_or_create(&path).unwrap();
-        let loaded = CheckpointSigner::load_or_create(&path).unwrap();
+        assert!(matches!(CheckpointSigner::load(&path), Err(KeyError::Missing { .. })));
+        assert!(!path.exists(), "loading never creates a key");
+        let created = CheckpointSigner::create(&path).unwrap();
+        let loaded = CheckpointSigner::load(&path).unwrap();
         assert_eq!(created.verifying_key(), loaded.verifying_key());
+        assert_eq!(load_public_key(&public_key_path(&path)).unwrap(), created.verifying_key());
+        assert!(matches!(CheckpointSigner::create(&path), Err(KeyError::Exists { .. })));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

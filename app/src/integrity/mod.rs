@@ -13,4 +13,6 @@ pub mod chain;
 #[cfg(feature = "ssr")]
 pub mod checkpoint;
 #[cfg(feature = "ssr")]
+pub mod verified_chains;
+#[cfg(feature = "ssr")]
 pub mod verify;

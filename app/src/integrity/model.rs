@@ -18,6 +18,9 @@ pub enum TamperKind {
     Truncated,
     /// A checkpoint's signature does not verify with the server's public key.
     ForgedCheckpoint,
+    /// A checkpoint names another key than the one given: it can't be checked with this one
+    /// (a wrong key file, or a key that was replaced), which is not proof of forgery.
+    SignedByAnotherKey,
 }
 
 impl TamperKind {
@@ -29,6 +32,7 @@ impl TamperKind {
             TamperKind::Reordered => "reordered",
             TamperKind::Truncated => "truncated",
             TamperKind::ForgedCheckpoint => "forged checkpoint",
+            TamperKind::SignedByAnotherKey => "signed by another key",
         }
     }
 }

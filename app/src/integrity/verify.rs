@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use sqlx::SqlitePool;
 
 use super::canonical::{EventContent, GENESIS_HASH};
-use super::checkpoint::{checkpoint_statement, signature_is_valid};
+use super::checkpoint::{checkpoint_statement, key_id, signature_is_valid};
 use super::model::{ChainBreak, ChainReport, CheckpointInfo, TamperKind};
 
 /// A stored row as text: id, chain_seq, prev_hash, event_hash, then the content columns.
@@ -33,6 +33,54 @@ struct Checkpoint {
     signed_at: String,
 }
 
+/// Where an intact walk ended: enough to go on from there later without walking the
+/// events before it again (the integrity badge does; `server verify` always starts over).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedUpTo {
+    /// The last event walked: its position, hash and row id (0, the genesis hash and 0
+    /// before the first).
+    pub chain_seq: i64,
+    pub event_hash: String,
+    pub row_id: i64,
+    /// The newest checkpoint row whose signature was checked.
+    pub checkpoint_row_id: i64,
+    /// The report so far.
+    pub report: ChainReport,
+}
+
+impl VerifiedUpTo {
+    fn genesis(partner_id: i64) -> VerifiedUpTo {
+        VerifiedUpTo {
+            chain_seq: 0,
+            event_hash: GENESIS_HASH.to_string(),
+            row_id: i64::MIN,
+            checkpoint_row_id: 0,
+            report: ChainReport {
+                partner_id,
+                events: 0,
+                checkpoint: None,
+                broken: None,
+            },
+        }
+    }
+}
+
+macro_rules! walk_sql {
+    ($rows:literal) => {
+        concat!(
+            "SELECT id, CAST(chain_seq AS TEXT), prev_hash, event_hash,
+                CAST(partner_id AS TEXT), external_id, CAST(occurred_at AS TEXT),
+                CAST(customer_id AS TEXT), CAST(partner_user_id AS TEXT), action_kind,
+                action_text, details, CAST(recorded_at AS TEXT)
+             FROM activity_events WHERE partner_id = $1 AND ",
+            $rows,
+            " ORDER BY chain_seq"
+        )
+    };
+}
+const WHOLE_WALK_SQL: &str = walk_sql!("chain_seq IS NOT NULL AND $2 = 0");
+const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
+
 /// Every partner that owns events or a checkpoint, so a row moved to a made-up partner is
 /// walked too.
 pub async fn partners_to_verify(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Error> {
@@ -47,59 +95,96 @@ pub async fn partners_to_verify(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Err
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// Walks the partner's whole chain and checks every checkpoint.
 pub async fn verify_partner(
     pool: &SqlitePool,
     partner_id: i64,
     key: &VerifyingKey,
 ) -> Result<ChainReport, sqlx::Error> {
-    let mut report = ChainReport {
-        partner_id,
-        events: 0,
-        checkpoint: None,
-        broken: None,
-    };
-    let checkpoints = match load_checkpoints(pool, partner_id, key).await? {
-        Ok(checkpoints) => checkpoints,
-        Err(broken) => {
-            report.broken = Some(broken);
-            return Ok(report);
-        }
-    };
+    Ok(verify_partner_from(pool, partner_id, key, None).await?.report)
+}
 
-    let outside: Option<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT id, CAST(occurred_at AS TEXT) FROM activity_events
-         WHERE partner_id = $1 AND (chain_seq IS NULL OR prev_hash IS NULL OR event_hash IS NULL)
-         ORDER BY id LIMIT 1",
-    )
-    .bind(partner_id)
-    .fetch_optional(pool)
-    .await?;
-    if let Some((id, occurred_at)) = outside {
-        report.broken = Some(ChainBreak {
-            kind: TamperKind::Inserted,
-            chain_seq: None,
-            event_id: Some(id),
-            occurred_at,
-            detail: "this row has no place in the chain: the server did not write it".into(),
-        });
-        return Ok(report);
+/// Walks the partner's chain from `start` (an earlier intact walk: only newer events and
+/// newer checkpoints are read), or from the first event when `None`. The returned position
+/// is where this walk ended, to start from next time.
+pub async fn verify_partner_from(
+    pool: &SqlitePool,
+    partner_id: i64,
+    key: &VerifyingKey,
+    start: Option<VerifiedUpTo>,
+) -> Result<VerifiedUpTo, sqlx::Error> {
+    let whole_walk = start.is_none();
+    let start = start.unwrap_or_else(|| VerifiedUpTo::genesis(partner_id));
+    let mut report = start.report.clone();
+    let broken = |mut end: VerifiedUpTo, report: ChainReport| {
+        end.report = report;
+        Ok(end)
+    };
+    let (checkpoints, checkpoint_row_id) =
+        match load_checkpoints(pool, partner_id, key, start.checkpoint_row_id).await? {
+            Ok(loaded) => loaded,
+            Err(found) => {
+                report.broken = Some(found);
+                return broken(start, report);
+            }
+        };
+    // Checkpoints signed since the last walk of positions it had already passed: each must
+    // hold the hash stored at its position.
+    let mut newest_checkpoint = report.checkpoint.clone();
+    let (passed, ahead): (Vec<Checkpoint>, Vec<Checkpoint>) = checkpoints
+        .into_iter()
+        .partition(|checkpoint| checkpoint.chain_seq <= start.chain_seq);
+    for checkpoint in &passed {
+        let stored: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq = $2",
+        )
+        .bind(partner_id)
+        .bind(checkpoint.chain_seq)
+        .fetch_optional(pool)
+        .await?;
+        if stored.and_then(|(hash,)| hash).as_deref() != Some(checkpoint.head_hash.as_str()) {
+            report.broken = Some(ChainBreak {
+                kind: TamperKind::Edited,
+                chain_seq: Some(checkpoint.chain_seq),
+                event_id: None,
+                occurred_at: None,
+                detail: format!(
+                    "the chain up to here was rewritten: the checkpoint signed at {} holds another hash",
+                    checkpoint.signed_at
+                ),
+            });
+            return broken(start, report);
+        }
+        if newest_checkpoint
+            .as_ref()
+            .is_none_or(|newest| newest.chain_seq <= checkpoint.chain_seq)
+        {
+            newest_checkpoint = Some(CheckpointInfo {
+                chain_seq: checkpoint.chain_seq,
+                signed_at: checkpoint.signed_at.clone(),
+            });
+        }
+    }
+    report.checkpoint = newest_checkpoint;
+
+    if whole_walk {
+        if let Some(found) = row_outside_the_chain(pool, partner_id).await? {
+            report.broken = Some(found);
+            return broken(start, report);
+        }
     }
 
-    let mut rows = sqlx::query_as::<_, ChainRow>(
-        "SELECT id, CAST(chain_seq AS TEXT), prev_hash, event_hash,
-                CAST(partner_id AS TEXT), external_id, CAST(occurred_at AS TEXT),
-                CAST(customer_id AS TEXT), CAST(partner_user_id AS TEXT), action_kind,
-                action_text, details, CAST(recorded_at AS TEXT)
-         FROM activity_events WHERE partner_id = $1 AND chain_seq IS NOT NULL
-         ORDER BY chain_seq",
-    )
-    .bind(partner_id)
-    .fetch(pool);
+    // A whole walk reads every row with a position, whatever was written there.
+    let sql = if whole_walk { WHOLE_WALK_SQL } else { WALK_ON_SQL };
+    let mut rows = sqlx::query_as::<_, ChainRow>(sql)
+        .bind(partner_id)
+        .bind(start.chain_seq)
+        .fetch(pool);
 
-    let mut prev_hash = GENESIS_HASH.to_string();
-    let mut prev_id = i64::MIN;
-    let mut expected_seq: i64 = 1;
-    let mut next_checkpoint = checkpoints.iter().peekable();
+    let mut prev_hash = start.event_hash.clone();
+    let mut prev_id = start.row_id;
+    let mut expected_seq: i64 = start.chain_seq + 1;
+    let mut next_checkpoint = ahead.iter().peekable();
     let mut pending: Option<(ChainBreak, i64, Problem)> = None;
     while let Some(row) = rows.try_next().await? {
         let (id, seq_text, stored_prev, stored_hash, ..) = &row;
@@ -217,7 +302,33 @@ pub async fn verify_partner(
             });
         }
     }
-    Ok(report)
+    Ok(VerifiedUpTo {
+        chain_seq: expected_seq - 1,
+        event_hash: prev_hash,
+        row_id: prev_id,
+        checkpoint_row_id,
+        report,
+    })
+}
+
+/// A row of the partner's with no place in the chain (no position or hashes): the server
+/// writes none, so someone else did.
+async fn row_outside_the_chain(pool: &SqlitePool, partner_id: i64) -> Result<Option<ChainBreak>, sqlx::Error> {
+    let outside: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, CAST(occurred_at AS TEXT) FROM activity_events
+         WHERE partner_id = $1 AND (chain_seq IS NULL OR prev_hash IS NULL OR event_hash IS NULL)
+         ORDER BY id LIMIT 1",
+    )
+    .bind(partner_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(outside.map(|(id, occurred_at)| ChainBreak {
+        kind: TamperKind::Inserted,
+        chain_seq: None,
+        event_id: Some(id),
+        occurred_at,
+        detail: "this row has no place in the chain: the server did not write it".into(),
+    }))
 }
 
 /// A broken link found during the walk, named once the walk is over.
@@ -281,27 +392,33 @@ impl Problem {
     }
 }
 
-/// The partner's checkpoints in chain order, or the first whose signature fails.
+/// The partner's checkpoints after row `after_row_id`, in chain order, with the newest row
+/// id read; or the first whose signature fails.
 async fn load_checkpoints(
     pool: &SqlitePool,
     partner_id: i64,
     key: &VerifyingKey,
-) -> Result<Result<Vec<Checkpoint>, ChainBreak>, sqlx::Error> {
+    after_row_id: i64,
+) -> Result<Result<(Vec<Checkpoint>, i64), ChainBreak>, sqlx::Error> {
     let rows: Vec<(
         i64,
         Option<String>,
         Option<String>,
         Option<String>,
         Option<String>,
+        Option<String>,
     )> = sqlx::query_as(
-        "SELECT id, CAST(chain_seq AS TEXT), head_hash, signed_at, signature
-         FROM chain_checkpoints WHERE partner_id = $1 ORDER BY id",
+        "SELECT id, CAST(chain_seq AS TEXT), head_hash, signed_at, signature, key_id
+         FROM chain_checkpoints WHERE partner_id = $1 AND id > $2 ORDER BY id",
     )
     .bind(partner_id)
+    .bind(after_row_id)
     .fetch_all(pool)
     .await?;
     let mut checkpoints = Vec::with_capacity(rows.len());
-    for (id, seq, head_hash, signed_at, signature) in rows {
+    let given_key = key_id(key);
+    let newest_row_id = rows.last().map_or(after_row_id, |row| row.0);
+    for (id, seq, head_hash, signed_at, signature, signed_by) in rows {
         let (seq, head_hash, signed_at) = (
             seq.unwrap_or_default(),
             head_hash.unwrap_or_default(),
@@ -320,6 +437,18 @@ async fn load_checkpoints(
                 })
             }
             _ => {
+                if let Some(signed_by) = signed_by.filter(|signed_by| !signed_by.is_empty() && *signed_by != given_key) {
+                    return Ok(Err(ChainBreak {
+                        kind: TamperKind::SignedByAnotherKey,
+                        chain_seq,
+                        event_id: None,
+                        occurred_at: None,
+                        detail: format!(
+                            "checkpoint {id} (signed at {signed_at:?}) was signed by key {signed_by}, \
+                             you gave key {given_key}: verify with that key's public half (--public-key)"
+                        ),
+                    }));
+                }
                 return Ok(Err(ChainBreak {
                     kind: TamperKind::ForgedCheckpoint,
                     chain_seq,
@@ -333,7 +462,7 @@ async fn load_checkpoints(
         }
     }
     checkpoints.sort_by_key(|checkpoint| checkpoint.chain_seq);
-    Ok(Ok(checkpoints))
+    Ok(Ok((checkpoints, newest_row_id)))
 }
 
 /// (row id, position) of the event whose previous hash is `hash`: where the event that

@@ -167,27 +167,48 @@ async fn signing_in_again_rotates_the_session_id() {
     assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
 }
 
+fn db_time(time: chrono::DateTime<chrono::Utc>) -> String {
+    app::db::to_db_time(time)
+}
+
+/// Just inside and just outside the 30 min idle timeout and the 8 h lifetime (Leptos.toml),
+/// so a wrong limit in either direction fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_and_expired_sessions_end_on_the_server() {
+    use chrono::{Duration, Utc};
     let app = spawn_app().await;
-    for stale in [
-        "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00Z'",
-        "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'",
-    ] {
-        let client = app.signed_in("sales.agent@contoso.example").await;
-        assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
-        sqlx::query(stale).execute(&app.db).await.unwrap();
-        assert_eq!(
-            app.list_last_month(&client).await.status(),
-            StatusCode::UNAUTHORIZED,
-            "{stale}"
-        );
-        assert_eq!(
-            app.count("SELECT COUNT(*) FROM sessions").await,
-            0,
-            "the stale session was deleted"
-        );
-    }
+    let client = app.signed_in("sales.agent@contoso.example").await;
+    let (created_at, expires_at): (String, String) =
+        sqlx::query_as("SELECT created_at, expires_at FROM sessions").fetch_one(&app.db).await.unwrap();
+    let lifetime = app::db::from_db_time(&expires_at).unwrap() - app::db::from_db_time(&created_at).unwrap();
+    assert_eq!(lifetime, Duration::hours(8), "sessions last 8 h at most");
+
+    let set = |column: &'static str, time: chrono::DateTime<Utc>| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query(&format!("UPDATE sessions SET {column} = $1"))
+                .bind(db_time(time))
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+    };
+    // Idle for 29 min: still signed in (and the use counts as activity again).
+    set("last_seen_at", Utc::now() - Duration::minutes(29)).await;
+    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
+    // Near the end of the lifetime: still signed in.
+    set("expires_at", Utc::now() + Duration::minutes(1)).await;
+    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
+    // Idle for 31 min: signed out, and the session is deleted.
+    set("last_seen_at", Utc::now() - Duration::minutes(31)).await;
+    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "the idle session was deleted");
+
+    // A minute past the lifetime, however recently used: signed out.
+    let client = app.signed_in("sales.agent@contoso.example").await;
+    set("expires_at", Utc::now() - Duration::minutes(1)).await;
+    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "the expired session was deleted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,15 +220,7 @@ async fn repeated_failures_lock_the_account_with_the_wait_time() {
             .await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let response = app
-        .sign_in(&client(), "billing.admin@contoso.example", "guess")
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "the sixth failure itself is judged"
-    );
-    // Now even the right password waits, and says for how long.
+    // After five failures even the right password waits, and says for how long.
     let response = app
         .sign_in(&client(), "billing.admin@contoso.example", PASSWORD)
         .await;

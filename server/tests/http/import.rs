@@ -95,6 +95,8 @@ async fn an_exported_csv_imports_back_into_the_same_rows() {
     assert!(rewritten == exported.as_ref(), "the round trip changed the file");
     pool.close().await;
 
+    let keygen = server(&db, &key, &["keygen"]);
+    assert!(keygen.status.success(), "{keygen:?}");
     let verify = server(&db, &key, &["verify"]);
     assert!(verify.status.success(), "{verify:?}");
     assert!(
@@ -108,10 +110,11 @@ async fn an_exported_csv_imports_back_into_the_same_rows() {
 async fn ndjson_lines_are_checked_one_by_one_and_refusals_name_their_line() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
+    // The copy's checkpoints were signed with the app's key.
     let (file, db, key) = (
         dir.path().join("events.ndjson"),
         dir.path().join("c.sqlite"),
-        dir.path().join("k"),
+        app.key_path.clone(),
     );
     sqlx::query("VACUUM INTO $1")
         .bind(db.to_str().unwrap())

@@ -253,9 +253,10 @@ async fn a_partners_token_writes_into_that_partners_log_only() {
 async fn every_export_is_recorded_as_an_event_of_its_exporter() {
     let app = spawn_app().await;
     let viewer = app.signed_in("billing.admin@contoso.example").await;
+    // October in Seoul: the record names the days and the instants actually exported.
     let fields = [
-        ("from", "2026-10-01T00:00:00Z"),
-        ("to", "2026-11-01T00:00:00Z"),
+        ("from", "2026-09-30T15:00:00Z"),
+        ("to", "2026-10-31T15:00:00Z"),
         ("from_date", "2026-10-01"),
         ("to_date", "2026-10-31"),
         ("filter", "한빛"),
@@ -272,7 +273,11 @@ async fn every_export_is_recorded_as_an_event_of_its_exporter() {
     let details: Value = serde_json::from_str(&details).unwrap();
     assert_eq!(
         details,
-        json!({"type": "export", "from_date": "2026-10-01", "to_date": "2026-10-31", "filter": "한빛", "format": "csv"})
+        json!({
+            "type": "export", "from_date": "2026-10-01", "to_date": "2026-10-31",
+            "from": "2026-09-30T15:00:00Z", "to": "2026-10-31T15:00:00Z",
+            "filter": "한빛", "format": "csv"
+        })
     );
     let report = app::integrity::verify::verify_partner(&app.db, CONTOSO, &app.signer.verifying_key())
         .await
@@ -311,4 +316,78 @@ async fn the_openapi_description_matches_the_endpoint() {
     let answer_example =
         &doc["paths"]["/api/v1/events"]["post"]["responses"]["200"]["content"]["application/json"]["example"];
     assert_eq!(&serde_json::from_str::<Value>(&body).unwrap(), answer_example);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_batch_of_three_mebibytes_is_stored() {
+    let app = spawn_app().await;
+    let token = token_for(&app, CONTOSO).await;
+    // 1,000 events with long order details: over axum's 2 MiB default, under the documented 4 MiB.
+    let product = format!("Microsoft 365 E3 {}", "가".repeat(1000));
+    let events: Vec<Value> = (0..1000)
+        .map(|n| {
+            let mut event = event(&format!("big-{n}"), CONTOSO_CUSTOMER, "sales.agent@contoso.example");
+            event["details"]["product"] = json!(product);
+            event
+        })
+        .collect();
+    let body = json!({ "events": events });
+    let size = body.to_string().len();
+    assert!(size > 3 * 1024 * 1024 && size < app::ingest::INGEST_BODY_LIMIT_BYTES, "{size}");
+    let answer = assert_status(send(&app, Some(&token), &body).await, StatusCode::OK).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap(),
+        json!({"stored": 1000, "duplicates": 0})
+    );
+    assert_eq!(stored_with_prefix(&app, "big-").await, 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_into_one_chain_lose_nothing_and_the_chain_verifies() {
+    let app = spawn_app().await;
+    let token = token_for(&app, CONTOSO).await;
+    let writer = |name: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            for batch in 0..10 {
+                let events: Vec<Value> = (0..50)
+                    .map(|n| event(&format!("{name}-{batch}-{n}"), CONTOSO_CUSTOMER, "sales.agent@contoso.example"))
+                    .collect();
+                assert_status(send(app, Some(&token), &json!({ "events": events })).await, StatusCode::OK).await;
+            }
+        }
+    };
+    futures::future::join(writer("left"), writer("right")).await;
+    assert_eq!(stored_with_prefix(&app, "left-").await, 500);
+    assert_eq!(stored_with_prefix(&app, "right-").await, 500);
+    let report = app::integrity::verify::verify_partner(&app.db, CONTOSO, &app.signer.verifying_key())
+        .await
+        .unwrap();
+    assert_eq!(report.broken, None, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_id_from_two_partners_is_stored_for_both() {
+    let app = spawn_app().await;
+    let contoso = token_for(&app, CONTOSO).await;
+    let fabrikam = token_for(&app, FABRIKAM).await;
+    let shared_id = "ticket-42";
+    for (token, customer, user) in [
+        (&contoso, CONTOSO_CUSTOMER, "sales.agent@contoso.example"),
+        (&fabrikam, FABRIKAM_CUSTOMER, "global.admin@fabrikam.example"),
+    ] {
+        let answer = assert_status(
+            send(&app, Some(token), &json!({"events": [event(shared_id, customer, user)]})).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(serde_json::from_str::<Value>(&answer).unwrap()["stored"], 1);
+    }
+    let partners: Vec<(i64,)> =
+        sqlx::query_as("SELECT partner_id FROM activity_events WHERE external_id = $1 ORDER BY partner_id")
+            .bind(shared_id)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(partners, vec![(CONTOSO,), (FABRIKAM,)]);
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real server on a free port, a real SQLite file per test.
 
+mod abuse;
 mod access;
 mod access_matrix;
 mod activity;

@@ -1,7 +1,7 @@
 //! The hot queries use their indexes: SQLite's own plan says so (`EXPLAIN QUERY PLAN`), so
 //! a schema or query change that falls back to a table scan or a sort fails here.
 
-use app::activity::queries::{EVENTS_IN_RANGE_OLDEST_FIRST_SQL, EVENTS_IN_RANGE_SQL, EVENTS_PAGE_SQL};
+use app::activity::queries::{EVENTS_PAGE_SQL, EXPORT_SLICE_NEWEST_FIRST_SQL, EXPORT_SLICE_OLDEST_FIRST_SQL};
 use sqlx::SqlitePool;
 
 use crate::support::spawn_app;
@@ -54,20 +54,18 @@ async fn the_hot_queries_use_their_indexes() {
     )
     .await;
     assert_uses(&page, "activity_events_by_partner_time");
-    let export = plan(
-        &app.db,
-        EVENTS_IN_RANGE_SQL,
-        &[range[0], range[1], range[2], "-1"],
-    )
-    .await;
-    assert_uses(&export, "activity_events_by_partner_time");
-    let oldest_first = plan(
-        &app.db,
-        EVENTS_IN_RANGE_OLDEST_FIRST_SQL,
-        &[range[0], range[1], range[2], "-1"],
-    )
-    .await;
-    assert_uses(&oldest_first, "activity_events_by_partner_time");
+    for (slice, start) in [
+        (EXPORT_SLICE_NEWEST_FIRST_SQL, "2026-11-25T00:00:00Z"),
+        (EXPORT_SLICE_OLDEST_FIRST_SQL, "2026-10-25T00:00:00Z"),
+    ] {
+        let export = plan(
+            &app.db,
+            slice,
+            &[range[0], range[1], range[2], start, "0", "9223372036854775807", "2000"],
+        )
+        .await;
+        assert_uses(&export, "activity_events_by_partner_time");
+    }
 
     let walk = plan(
         &app.db,

@@ -12,6 +12,8 @@ async fn every_response_carries_the_security_headers() {
         ("GET", "/no-such-page"),
         ("POST", "/api/list_activity"),
         ("POST", "/api/demo_accounts"),
+        ("POST", "/account-settings/activity-log/export"),
+        ("POST", "/api/v1/events"),
     ] {
         let request = if method == "GET" {
             client().get(app.url(path))
@@ -22,6 +24,7 @@ async fn every_response_carries_the_security_headers() {
         let headers = response.headers();
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         let policy = headers["content-security-policy"].to_str().unwrap();
         assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
         assert!(policy.contains("'wasm-unsafe-eval'"), "{path}: {policy}");
@@ -78,12 +81,13 @@ async fn cross_site_posts_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_are_not_reachable_by_get() {
     let app = spawn_app().await;
-    for path in [
-        "/api/sign_in",
-        "/api/sign_out",
-        "/api/list_activity",
-        "/account-settings/activity-log/export",
-    ] {
+    // Every registered server function and every plain handler, read from the code.
+    let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .chain(server::startup::handler_routes().into_iter().map(str::to_string))
+        .collect();
+    assert!(paths.len() >= 14, "{paths:?}");
+    for path in &paths {
         let response = client().get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
     }

@@ -10,6 +10,7 @@ use leptos::prelude::LeptosOptions;
 use reqwest::{Client, Response, StatusCode};
 use server::demo::{DemoOptions, seed_demo};
 use server::startup::{Application, IntegritySettings};
+use app::state::Limits;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub struct TestApp {
     pub db: SqlitePool,
     pub now: DateTime<Utc>,
     pub signer: Arc<CheckpointSigner>,
+    /// The signing key's file (its public half is beside it, `.pub`).
+    pub key_path: PathBuf,
     /// Holds the database file and the signing key.
     _dir: tempfile::TempDir,
 }
@@ -34,6 +37,11 @@ pub fn demo_now() -> DateTime<Utc> {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(DEMO_EVENTS, Limits::default()).await
+}
+
+/// [`spawn_app`] with `events` demo events and the server's `limits`.
+pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("test.sqlite");
     let db = app::db::connect(&path).await.unwrap();
@@ -42,7 +50,7 @@ pub async fn spawn_app() -> TestApp {
         &db,
         &DemoOptions {
             seed: DEMO_SEED,
-            events: DEMO_EVENTS,
+            events,
             now,
         },
     )
@@ -54,7 +62,8 @@ pub async fn spawn_app() -> TestApp {
         idle_timeout: chrono::Duration::minutes(30),
         secure_cookie: false,
     };
-    let signer = Arc::new(CheckpointSigner::load_or_create(&dir.path().join("signing.key")).unwrap());
+    let key_path = dir.path().join("signing.key");
+    let signer = Arc::new(CheckpointSigner::create(&key_path).unwrap());
     let integrity = IntegritySettings {
         signer: signer.clone(),
         checkpoint_every: std::time::Duration::from_secs(3600),
@@ -62,6 +71,7 @@ pub async fn spawn_app() -> TestApp {
     let application = Application::build(
         &path,
         sessions,
+        limits,
         integrity,
         options,
         "127.0.0.1:0".parse().unwrap(),
@@ -75,6 +85,7 @@ pub async fn spawn_app() -> TestApp {
         db,
         now,
         signer,
+        key_path,
         _dir: dir,
     }
 }
@@ -204,12 +215,18 @@ pub struct RunningServer {
     pub stdout: std::io::BufReader<std::process::ChildStdout>,
 }
 
-/// Starts `server --db DB --signing-key KEY serve` (seeding a demo database when DB is
-/// missing) and waits for its "listening on" line.
+/// Starts `server --db DB --signing-key KEY serve --demo --create-key` (seeding a demo
+/// database when DB is missing) and waits for its "listening on" line.
 pub fn start_server(db: &std::path::Path, key: &std::path::Path) -> RunningServer {
+    start_server_with(db, key, &[])
+}
+
+/// [`start_server`] with more global flags, e.g. `["--config", "settings.toml"]`.
+pub fn start_server_with(db: &std::path::Path, key: &std::path::Path, flags: &[&str]) -> RunningServer {
     use std::io::BufRead;
     let mut child = server_command(db, key)
-        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(flags)
+        .args(["serve", "--demo", "--create-key", "--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

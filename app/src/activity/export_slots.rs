@@ -1,0 +1,102 @@
+//! How many exports may stream at once, overall and per partner. An export holds a slot
+//! from its first check until its last byte is sent (or its client goes); the next one past
+//! a limit is refused at once with a 429 rather than queued, so a stalled client or a
+//! partner exporting in a loop never holds up anyone else's.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug)]
+pub struct ExportSlots {
+    at_once: usize,
+    per_partner: usize,
+    running: Mutex<Running>,
+}
+
+#[derive(Debug, Default)]
+struct Running {
+    total: usize,
+    by_partner: HashMap<i64, usize>,
+}
+
+/// Which limit refused an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportsFull {
+    Partner,
+    Everyone,
+}
+
+/// A running export's place; given back when dropped.
+#[derive(Debug)]
+pub struct ExportSlot {
+    slots: Arc<ExportSlots>,
+    partner_id: i64,
+}
+
+impl ExportSlots {
+    pub fn new(at_once: usize, per_partner: usize) -> ExportSlots {
+        ExportSlots {
+            at_once,
+            per_partner,
+            running: Mutex::default(),
+        }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, Running> {
+        self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn take(self: &Arc<Self>, partner_id: i64) -> Result<ExportSlot, ExportsFull> {
+        let mut running = self.running();
+        let partners = running.by_partner.get(&partner_id).copied().unwrap_or(0);
+        if partners >= self.per_partner {
+            return Err(ExportsFull::Partner);
+        }
+        if running.total >= self.at_once {
+            return Err(ExportsFull::Everyone);
+        }
+        running.total += 1;
+        *running.by_partner.entry(partner_id).or_default() += 1;
+        Ok(ExportSlot {
+            slots: self.clone(),
+            partner_id,
+        })
+    }
+
+    /// Exports streaming now.
+    pub fn running_now(&self) -> usize {
+        self.running().total
+    }
+}
+
+impl Drop for ExportSlot {
+    fn drop(&mut self) {
+        let mut running = self.slots.running();
+        running.total = running.total.saturating_sub(1);
+        if let Some(count) = running.by_partner.get_mut(&self.partner_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.by_partner.remove(&self.partner_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_partner_and_overall_and_slots_come_back() {
+        let slots = Arc::new(ExportSlots::new(3, 2));
+        let a1 = slots.take(1).unwrap();
+        let _a2 = slots.take(1).unwrap();
+        assert_eq!(slots.take(1).unwrap_err(), ExportsFull::Partner);
+        let _b1 = slots.take(2).unwrap();
+        assert_eq!(slots.take(2).unwrap_err(), ExportsFull::Everyone);
+        drop(a1);
+        assert_eq!(slots.running_now(), 2);
+        let _b2 = slots.take(2).unwrap();
+        assert_eq!(slots.running_now(), 3);
+    }
+}

@@ -1,0 +1,104 @@
+//! What the integrity badge knows of each partner's chain without walking it again. A page
+//! view reads the chain's head and the newest checkpoint row (two index lookups); if either
+//! moved since the last walk, only the events and checkpoints after the last verified
+//! position are walked. The whole chain is walked by `server verify` and on the server's
+//! checkpoint schedule ([`VerifiedChains::walk_whole`]), which also catches edits to events
+//! an earlier walk had already passed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use ed25519_dalek::VerifyingKey;
+use sqlx::SqlitePool;
+
+use super::model::ChainReport;
+use super::verify::{VerifiedUpTo, verify_partner_from};
+
+/// What a walk saw last: the head and newest checkpoint row it ended on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    head_seq: i64,
+    head_hash: Option<String>,
+    newest_checkpoint_row: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct VerifiedChains {
+    known: Mutex<HashMap<i64, (Seen, VerifiedUpTo)>>,
+    /// One walk at a time: a burst of page views after a big import waits for one walk
+    /// instead of each starting its own.
+    walking: tokio::sync::Mutex<()>,
+}
+
+impl VerifiedChains {
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Seen, VerifiedUpTo)>> {
+        self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The partner's chain as of now, walking only what changed since the last walk.
+    pub async fn report(
+        &self,
+        pool: &SqlitePool,
+        partner_id: i64,
+        key: &VerifyingKey,
+    ) -> Result<ChainReport, sqlx::Error> {
+        let seen = seen_now(pool, partner_id).await?;
+        if let Some(report) = self.unchanged(partner_id, &seen) {
+            return Ok(report);
+        }
+        let _walk = self.walking.lock().await;
+        let seen = seen_now(pool, partner_id).await?;
+        if let Some(report) = self.unchanged(partner_id, &seen) {
+            return Ok(report);
+        }
+        // Go on from an intact walk; a broken chain is walked whole again once it moves.
+        let start = self
+            .known()
+            .get(&partner_id)
+            .map(|(_, verified)| verified.clone())
+            .filter(|verified| verified.report.broken.is_none());
+        let verified = verify_partner_from(pool, partner_id, key, start).await?;
+        let report = verified.report.clone();
+        self.known().insert(partner_id, (seen, verified));
+        Ok(report)
+    }
+
+    /// Walks the partner's whole chain and remembers the result.
+    pub async fn walk_whole(
+        &self,
+        pool: &SqlitePool,
+        partner_id: i64,
+        key: &VerifyingKey,
+    ) -> Result<ChainReport, sqlx::Error> {
+        let _walk = self.walking.lock().await;
+        let seen = seen_now(pool, partner_id).await?;
+        let verified = verify_partner_from(pool, partner_id, key, None).await?;
+        let report = verified.report.clone();
+        self.known().insert(partner_id, (seen, verified));
+        Ok(report)
+    }
+
+    fn unchanged(&self, partner_id: i64, seen: &Seen) -> Option<ChainReport> {
+        let known = self.known();
+        let (last_seen, verified) = known.get(&partner_id)?;
+        (last_seen == seen).then(|| verified.report.clone())
+    }
+}
+
+/// The chain's head and the newest checkpoint row, read from their indexes.
+async fn seen_now(pool: &SqlitePool, partner_id: i64) -> Result<Seen, sqlx::Error> {
+    let (head_seq, head_hash, newest_checkpoint_row): (Option<i64>, Option<String>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT MAX(chain_seq) FROM activity_events WHERE partner_id = $1),
+                (SELECT event_hash FROM activity_events WHERE partner_id = $1
+                 ORDER BY chain_seq DESC LIMIT 1),
+                (SELECT MAX(id) FROM chain_checkpoints WHERE partner_id = $1)",
+    )
+    .bind(partner_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(Seen {
+        head_seq: head_seq.unwrap_or(0),
+        head_hash,
+        newest_checkpoint_row: newest_checkpoint_row.unwrap_or(0),
+    })
+}
