@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -8,9 +8,18 @@ import { join, resolve } from 'node:path';
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = resolve(__dirname, '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'activity-log-e2e-'));
+  // The committed settings, but the whole hash chain is walked every 2 s (not hourly), so the
+  // integrity test sees the badge notice an edit to an old event without waiting an hour.
+  const settings = readFileSync(join(root, 'Leptos.toml'), 'utf8').replace(
+    /whole_walk_seconds = \d+/, 'whole_walk_seconds = 2',
+  );
+  if (!settings.includes('whole_walk_seconds = 2')) throw new Error('Leptos.toml has no whole_walk_seconds');
+  const config = join(dataDir, 'settings.toml');
+  writeFileSync(config, settings);
   const server = spawn(
     join(root, 'target', 'debug', 'server'),
     [
+      '--config', config,
       '--db', join(dataDir, 'demo.sqlite'),
       '--signing-key', join(dataDir, 'signing.key'),
       'serve', '--demo', '--create-key', '--addr', '127.0.0.1:0',

@@ -43,6 +43,24 @@ test('signing in opens the activity log with the most recent month in the viewer
   expect(shownText).toBe(seoul);
 });
 
+test('a customer\'s subscriptions come 100 a page, with links both ways', async ({ page }) => {
+  await signIn(page, 'sales.agent@contoso.example');
+  await page.goto(`${baseUrl()}/customers/1/subscriptions`);
+  await hydrated(page);
+  const status = page.locator('.pager-status');
+  await expect(status).toHaveText(/^1–100 of \d{3,}$/);
+  const total = Number((await status.textContent())!.split(' of ')[1].replace(/,/g, ''));
+  await expect(page.locator('.subscriptions tbody tr')).toHaveCount(100);
+  const firstOfPageOne = await page.locator('.subscriptions tbody tr code').first().textContent();
+  await page.getByRole('link', { name: 'Next →' }).click();
+  await expect(page).toHaveURL(/\/customers\/1\/subscriptions\?page=2$/);
+  await expect(status).toHaveText(`101–${Math.min(200, total)} of ${total.toLocaleString('en-US')}`);
+  await expect(page.locator('.subscriptions tbody tr code').first()).not.toHaveText(firstOfPageOne!);
+  await page.getByRole('link', { name: '← Previous' }).click();
+  await expect(page).toHaveURL(/\?page=1$/);
+  await expect(page.locator('.subscriptions tbody tr code').first()).toHaveText(firstOfPageOne!);
+});
+
 test('Account settings menu leads to the Activity log', async ({ page }) => {
   await signIn(page, 'sales.agent@contoso.example');
   await page.goto(`${baseUrl()}/customers/1/subscriptions`);

@@ -54,6 +54,12 @@ pub struct NetworkFileSettings {
 pub struct IntegrityFileSettings {
     pub signing_key: PathBuf,
     pub checkpoint_minutes: u32,
+    #[serde(default = "an_hour")]
+    pub whole_walk_seconds: u64,
+}
+
+fn an_hour() -> u64 {
+    3600
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,6 +126,9 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "integrity.checkpoint_minutes must be between 1 and 1440".into(),
             ));
+        }
+        if self.integrity.whole_walk_seconds == 0 {
+            return Err(ConfigError::Invalid("integrity.whole_walk_seconds must be at least 1".into()));
         }
         let limits = &self.limits;
         if limits.exports_at_once == 0 || limits.exports_per_partner == 0 {

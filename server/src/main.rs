@@ -242,6 +242,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let integrity = IntegritySettings {
                 signer: Arc::new(signer),
                 checkpoint_every: Duration::from_secs(u64::from(settings.integrity.checkpoint_minutes) * 60),
+                whole_walk_every: Duration::from_secs(settings.integrity.whole_walk_seconds),
             };
             let app = Application::build(
                 &database,

@@ -53,6 +53,8 @@ impl FromRef<ServerState> for AppState {
 pub struct IntegritySettings {
     pub signer: Arc<CheckpointSigner>,
     pub checkpoint_every: std::time::Duration,
+    /// How often every chain is walked whole (the badge walks only new events in between).
+    pub whole_walk_every: std::time::Duration,
 }
 
 pub struct Application {
@@ -110,27 +112,27 @@ impl Application {
         let checkpoints = tokio::spawn(sign_checkpoints_periodically(
             self.pool.clone(),
             self.integrity.clone(),
+        ));
+        let walks = tokio::spawn(walk_chains_periodically(
+            self.pool.clone(),
+            self.integrity.clone(),
             self.verified_chains.clone(),
         ));
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         checkpoints.abort();
+        walks.abort();
         let _ = checkpoints.await;
+        let _ = walks.await;
         self.pool.close().await;
         tracing::info!("stopped cleanly");
         Ok(())
     }
 }
 
-/// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`,
-/// then walks every chain whole, so the badge (which walks only new events) also learns of
-/// edits to old ones within one interval.
-async fn sign_checkpoints_periodically(
-    pool: sqlx::SqlitePool,
-    integrity: IntegritySettings,
-    verified_chains: Arc<VerifiedChains>,
-) {
+/// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`.
+async fn sign_checkpoints_periodically(pool: sqlx::SqlitePool, integrity: IntegritySettings) {
     let mut ticks = tokio::time::interval(integrity.checkpoint_every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -140,7 +142,21 @@ async fn sign_checkpoints_periodically(
             Ok(made) => tracing::info!(?made, "signed checkpoints (partner, chain position)"),
             Err(error) => tracing::error!(%error, "signing checkpoints failed; will retry"),
         }
-        let key = integrity.signer.verifying_key();
+    }
+}
+
+/// Walks every chain whole, at start and then every `whole_walk_every`, so the badge (which
+/// walks only new events) also learns of edits to old ones within one interval.
+async fn walk_chains_periodically(
+    pool: sqlx::SqlitePool,
+    integrity: IntegritySettings,
+    verified_chains: Arc<VerifiedChains>,
+) {
+    let mut ticks = tokio::time::interval(integrity.whole_walk_every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let key = integrity.signer.verifying_key();
+    loop {
+        ticks.tick().await;
         let partners = match partners_to_verify(&pool).await {
             Ok(partners) => partners,
             Err(error) => {

@@ -51,12 +51,8 @@ impl VerifiedChains {
         if let Some(report) = self.unchanged(partner_id, &seen) {
             return Ok(report);
         }
-        // Go on from an intact walk; a broken chain is walked whole again once it moves.
-        let start = self
-            .known()
-            .get(&partner_id)
-            .map(|(_, verified)| verified.clone())
-            .filter(|verified| verified.report.broken.is_none());
+        // Go on from the last (intact) walk.
+        let start = self.known().get(&partner_id).map(|(_, verified)| verified.clone());
         let verified = verify_partner_from(pool, partner_id, key, start).await?;
         let report = verified.report.clone();
         self.known().insert(partner_id, (seen, verified));
@@ -78,10 +74,13 @@ impl VerifiedChains {
         Ok(report)
     }
 
+    /// The last report, if it still holds: the chain has not moved, or it was broken (new
+    /// events can't mend a break, and walking a broken chain whole on every page view would
+    /// be the cost this type exists to avoid; the next whole walk looks again).
     fn unchanged(&self, partner_id: i64, seen: &Seen) -> Option<ChainReport> {
         let known = self.known();
         let (last_seen, verified) = known.get(&partner_id)?;
-        (last_seen == seen).then(|| verified.report.clone())
+        (last_seen == seen || verified.report.broken.is_some()).then(|| verified.report.clone())
     }
 }
 

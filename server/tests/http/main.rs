@@ -5,6 +5,7 @@ mod access;
 mod access_matrix;
 mod activity;
 mod bad_input;
+mod commands;
 mod customers;
 mod demo;
 mod durability;

@@ -67,6 +67,7 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     let integrity = IntegritySettings {
         signer: signer.clone(),
         checkpoint_every: std::time::Duration::from_secs(3600),
+        whole_walk_every: std::time::Duration::from_secs(3600),
     };
     let application = Application::build(
         &path,
