@@ -24,7 +24,7 @@ use super::csv_file::CsvChunks;
 use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::model::{ActionDetails, ActionKind, ActivityEntry};
 use super::period::{LocalPeriod, UtcRange};
-use super::queries::{EXPORT_SLICE_NEWEST_FIRST_SQL, EXPORT_SLICE_OLDEST_FIRST_SQL, EventRow, entry_from_row};
+use super::queries::{PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_SQL, EventRow, entry_from_row};
 use super::view_state::{Column, Sort, chosen_columns};
 use crate::auth::model::{VIEW_ACTIVITY_LOG, Viewer};
 use crate::auth::session;
@@ -310,9 +310,9 @@ impl Slices {
             return Ok(Vec::new());
         }
         let (sql, start) = if self.oldest_first {
-            (EXPORT_SLICE_OLDEST_FIRST_SQL, (self.from.clone(), 0))
+            (PAGE_OLDEST_FIRST_SQL, (self.from.clone(), 0))
         } else {
-            (EXPORT_SLICE_NEWEST_FIRST_SQL, (self.to.clone(), i64::MAX))
+            (PAGE_NEWEST_FIRST_SQL, (self.to.clone(), i64::MAX))
         };
         let (cursor_time, cursor_id) = self.cursor.clone().unwrap_or(start);
         let rows: Vec<EventRow> = sqlx::query_as(sql)

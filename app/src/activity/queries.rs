@@ -19,47 +19,37 @@ pub type EventRow = (
     Option<String>,
 );
 
-/// A partner's events in a time range, newest first; `$4` bounds the rows (-1: no bound).
-/// For tools and tests; the page pages and the export reads slices.
-pub const EVENTS_IN_RANGE_SQL: &str = "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
-                e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
-         FROM activity_events e
-         JOIN partner_users u ON u.id = e.partner_user_id
-         LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
-         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
-         ORDER BY e.occurred_at DESC, e.id DESC
-         LIMIT $4";
-
-/// One slice of an export: a partner's events in a range after a keyset cursor ($4 time,
-/// $5 id), none newer than the export's start ($6 id), at most $7 rows. One text for both
-/// orders, so they can't drift apart.
-macro_rules! export_slice_sql {
-    ($after:literal, $order:literal) => {
+/// The columns every read of the log takes, with the joins that name customers and users,
+/// for one partner ($1) and a time range ($2 from, $3 to); each query adds its tail.
+macro_rules! events_sql {
+    ($tail:literal) => {
         concat!(
             "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
                 e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
          FROM activity_events e
          JOIN partner_users u ON u.id = e.partner_user_id
          LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
-         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
-           AND ",
-            $after,
-            " AND e.id <= $6
-         ORDER BY ",
-            $order,
-            "
-         LIMIT $7"
+         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 ",
+            $tail
         )
     };
 }
 
-pub const EXPORT_SLICE_NEWEST_FIRST_SQL: &str = export_slice_sql!(
-    "(e.occurred_at < $4 OR (e.occurred_at = $4 AND e.id < $5))",
-    "e.occurred_at DESC, e.id DESC"
+/// A whole period newest first, at most $4 rows (-1: no bound). For tools and tests; the
+/// page and the export read keyset pages.
+pub const EVENTS_IN_RANGE_SQL: &str = events_sql!("ORDER BY e.occurred_at DESC, e.id DESC LIMIT $4");
+
+/// One keyset page newest first: after the cursor ($4 time, $5 id), none newer than row $6
+/// (the export's start; the page passes the largest id), at most $7 rows. The page and the
+/// export read through it, each page one index range scan however deep.
+pub const PAGE_NEWEST_FIRST_SQL: &str = events_sql!(
+    "AND (e.occurred_at < $4 OR (e.occurred_at = $4 AND e.id < $5)) AND e.id <= $6
+     ORDER BY e.occurred_at DESC, e.id DESC LIMIT $7"
 );
-pub const EXPORT_SLICE_OLDEST_FIRST_SQL: &str = export_slice_sql!(
-    "(e.occurred_at > $4 OR (e.occurred_at = $4 AND e.id > $5))",
-    "e.occurred_at ASC, e.id ASC"
+/// The same, oldest first (for an export sorted that way).
+pub const PAGE_OLDEST_FIRST_SQL: &str = events_sql!(
+    "AND (e.occurred_at > $4 OR (e.occurred_at = $4 AND e.id > $5)) AND e.id <= $6
+     ORDER BY e.occurred_at ASC, e.id ASC LIMIT $7"
 );
 
 /// Where a page ends: the last row's time and id (rows are ordered by both, newest first).
@@ -99,12 +89,13 @@ pub async fn events_page(
         Some(cursor) => (cursor.occurred_at, cursor.id),
         None => (to_db_time(range.to), i64::MAX),
     };
-    let rows: Vec<EventRow> = sqlx::query_as(EVENTS_PAGE_SQL)
+    let rows: Vec<EventRow> = sqlx::query_as(PAGE_NEWEST_FIRST_SQL)
         .bind(partner_id)
         .bind(to_db_time(range.from))
         .bind(to_db_time(range.to))
         .bind(before_time)
         .bind(before_id)
+        .bind(i64::MAX)
         .bind(limit as i64)
         .fetch_all(pool)
         .await?;
@@ -122,16 +113,6 @@ pub async fn events_page(
     });
     Ok(EventPage::pack(entries, next))
 }
-
-pub const EVENTS_PAGE_SQL: &str = "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
-                e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
-         FROM activity_events e
-         JOIN partner_users u ON u.id = e.partner_user_id
-         LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
-         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
-           AND (e.occurred_at < $4 OR (e.occurred_at = $4 AND e.id < $5))
-         ORDER BY e.occurred_at DESC, e.id DESC
-         LIMIT $6";
 
 /// One partner's whole period, newest first, in memory (the page pages and the export
 /// streams; this is for tools and tests).
