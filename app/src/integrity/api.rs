@@ -18,33 +18,19 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
     with_status(
         async {
             let (state, viewer, range) = period_of_viewer(&from, &to).await?;
-            let chain = state
+            let (chain, events_in_period, uncovered_in_period) = state
                 .verified_chains
-                .report(&state.pool, viewer.partner_id, &state.checkpoint_key)
+                .report_and_period(
+                    &state.pool,
+                    viewer.partner_id,
+                    &state.checkpoint_key,
+                    (to_db_time(range.from), to_db_time(range.to)),
+                )
                 .await?;
-            let covered_through = chain
-                .checkpoint
-                .as_ref()
-                .map_or(0, |checkpoint| checkpoint.chain_seq);
-            // The period's count reads only the time index; the events not yet covered are
-            // the few after the last checkpoint, found through the chain index.
-            let (events_in_period, uncovered_in_period): (i64, i64) = sqlx::query_as(
-                "SELECT
-                   (SELECT COUNT(*) FROM activity_events
-                    WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3),
-                   (SELECT COUNT(*) FROM activity_events INDEXED BY activity_events_by_chain
-                    WHERE partner_id = $1 AND chain_seq > $4 AND occurred_at >= $2 AND occurred_at < $3)",
-            )
-            .bind(viewer.partner_id)
-            .bind(to_db_time(range.from))
-            .bind(to_db_time(range.to))
-            .bind(covered_through)
-            .fetch_one(&state.pool)
-            .await?;
             Ok(PeriodIntegrity {
                 chain,
-                events_in_period: events_in_period.max(0) as u64,
-                covered_in_period: (events_in_period - uncovered_in_period).max(0) as u64,
+                events_in_period,
+                covered_in_period: events_in_period.saturating_sub(uncovered_in_period),
                 public_key: public_key_hex(&state.checkpoint_key),
             })
         }

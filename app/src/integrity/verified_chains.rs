@@ -22,12 +22,30 @@ struct Seen {
     newest_checkpoint_row: i64,
 }
 
-#[derive(Debug, Default)]
+/// A period's counts for the badge, as of one state of the chain.
+type PeriodKey = (i64, String, String);
+
+#[derive(Debug)]
 pub struct VerifiedChains {
     known: Mutex<HashMap<i64, (Seen, VerifiedUpTo)>>,
+    /// (events in the period, events of it after the last checkpoint), while the chain is
+    /// as it was: counting a month of 90,000 events is most of a page view's cost otherwise.
+    periods: Mutex<lru::LruCache<PeriodKey, (Seen, u64, u64)>>,
     /// One walk at a time: a burst of page views after a big import waits for one walk
     /// instead of each starting its own.
     walking: tokio::sync::Mutex<()>,
+}
+
+impl Default for VerifiedChains {
+    fn default() -> Self {
+        VerifiedChains {
+            known: Mutex::default(),
+            periods: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(1024).expect("not zero"),
+            )),
+            walking: tokio::sync::Mutex::default(),
+        }
+    }
 }
 
 impl VerifiedChains {
@@ -42,21 +60,64 @@ impl VerifiedChains {
         partner_id: i64,
         key: &VerifyingKey,
     ) -> Result<ChainReport, sqlx::Error> {
+        Ok(self.report_as_of(pool, partner_id, key).await?.0)
+    }
+
+    /// [`Self::report`], and the period's counts: (events in `from`–`to`, those of them
+    /// after position `covered_through`), counted again only when the chain has moved.
+    pub async fn report_and_period(
+        &self,
+        pool: &SqlitePool,
+        partner_id: i64,
+        key: &VerifyingKey,
+        (from, to): (String, String),
+    ) -> Result<(ChainReport, u64, u64), sqlx::Error> {
+        let (report, seen) = self.report_as_of(pool, partner_id, key).await?;
+        let period = (partner_id, from, to);
+        let cached = self
+            .periods
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&period)
+            .filter(|(when, ..)| *when == seen)
+            .map(|(_, events, uncovered)| (*events, *uncovered));
+        let (events, uncovered) = match cached {
+            Some(counts) => counts,
+            None => {
+                let covered_through = report.checkpoint.as_ref().map_or(0, |checkpoint| checkpoint.chain_seq);
+                let counts = count_period(pool, &period, covered_through).await?;
+                self.periods
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .put(period, (seen, counts.0, counts.1));
+                counts
+            }
+        };
+        Ok((report, events, uncovered))
+    }
+
+    /// The report and the chain's state it holds for.
+    async fn report_as_of(
+        &self,
+        pool: &SqlitePool,
+        partner_id: i64,
+        key: &VerifyingKey,
+    ) -> Result<(ChainReport, Seen), sqlx::Error> {
         let seen = seen_now(pool, partner_id).await?;
         if let Some(report) = self.unchanged(partner_id, &seen) {
-            return Ok(report);
+            return Ok((report, seen));
         }
         let _walk = self.walking.lock().await;
         let seen = seen_now(pool, partner_id).await?;
         if let Some(report) = self.unchanged(partner_id, &seen) {
-            return Ok(report);
+            return Ok((report, seen));
         }
         // Go on from the last (intact) walk.
         let start = self.known().get(&partner_id).map(|(_, verified)| verified.clone());
         let verified = verify_partner_from(pool, partner_id, key, start).await?;
         let report = verified.report.clone();
-        self.known().insert(partner_id, (seen, verified));
-        Ok(report)
+        self.known().insert(partner_id, (seen.clone(), verified));
+        Ok((report, seen))
     }
 
     /// Walks the partner's whole chain and remembers the result.
@@ -82,6 +143,29 @@ impl VerifiedChains {
         let (last_seen, verified) = known.get(&partner_id)?;
         (last_seen == seen || verified.report.broken.is_some()).then(|| verified.report.clone())
     }
+}
+
+/// Events of the period, and those after position `covered_through`: the first reads only
+/// the time index; the second only the few rows after the last checkpoint, by the chain index.
+async fn count_period(
+    pool: &SqlitePool,
+    (partner_id, from, to): &PeriodKey,
+    covered_through: i64,
+) -> Result<(u64, u64), sqlx::Error> {
+    let (events, uncovered): (i64, i64) = sqlx::query_as(
+        "SELECT
+           (SELECT COUNT(*) FROM activity_events
+            WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3),
+           (SELECT COUNT(*) FROM activity_events INDEXED BY activity_events_by_chain
+            WHERE partner_id = $1 AND chain_seq > $4 AND occurred_at >= $2 AND occurred_at < $3)",
+    )
+    .bind(partner_id)
+    .bind(from)
+    .bind(to)
+    .bind(covered_through)
+    .fetch_one(pool)
+    .await?;
+    Ok((events.max(0) as u64, uncovered.max(0) as u64))
 }
 
 /// The chain's head and the newest checkpoint row, read from their indexes.

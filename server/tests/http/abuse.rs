@@ -324,3 +324,44 @@ async fn a_flood_of_sign_ins_keeps_the_real_servers_memory_bounded() {
     println!("64 sign-ins at once: peak RSS {peak:.0} MiB, {before:.0} MiB before");
     assert!(peak < 300.0, "peak RSS {peak:.0} MiB (before the flood {before:.0} MiB)");
 }
+
+/// A CR/LF in a submitted email must not start a line of its own in the server's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_cannot_forge_a_log_line() {
+    use std::io::BufRead;
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    // The server logs to its standard output, after the "listening on" line.
+    let mut child = crate::support::server_command(&dir.path().join("db.sqlite"), &dir.path().join("k"))
+        .args(["serve", "--demo", "--create-key", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the server exited");
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            break url.to_string();
+        }
+    };
+    let forged = "FORGED signed in email=global.admin@contoso.example";
+    let status = client()
+        .post(format!("{url}/api/sign_in"))
+        .form(&[("email", format!("x@contoso.example\r\n{forged}")), ("password", "wrong".into())])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut written = String::new();
+    stdout.read_to_string(&mut written).unwrap();
+    assert!(written.contains("sign-in failed"), "{written}");
+    assert!(written.contains("\\r\\nforged"), "the email is logged escaped: {written}");
+    assert!(
+        !written.lines().any(|line| line.trim_start().to_lowercase().starts_with("forged")),
+        "{written}"
+    );
+}

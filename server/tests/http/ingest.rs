@@ -82,10 +82,7 @@ async fn a_batch_is_stored_once_even_when_sent_twice() {
             .count(),
         50
     );
-    let report = app::integrity::verify::verify_partner(&app.db, CONTOSO, &app.signer.verifying_key())
-        .await
-        .unwrap();
-    assert_eq!(report.broken, None, "{report}");
+    app.assert_chain_intact(CONTOSO).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,10 +276,7 @@ async fn every_export_is_recorded_as_an_event_of_its_exporter() {
             "filter": "한빛", "format": "csv"
         })
     );
-    let report = app::integrity::verify::verify_partner(&app.db, CONTOSO, &app.signer.verifying_key())
-        .await
-        .unwrap();
-    assert_eq!(report.broken, None, "{report}");
+    app.assert_chain_intact(CONTOSO).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,10 +354,7 @@ async fn two_writers_into_one_chain_lose_nothing_and_the_chain_verifies() {
     futures::future::join(writer("left"), writer("right")).await;
     assert_eq!(stored_with_prefix(&app, "left-").await, 500);
     assert_eq!(stored_with_prefix(&app, "right-").await, 500);
-    let report = app::integrity::verify::verify_partner(&app.db, CONTOSO, &app.signer.verifying_key())
-        .await
-        .unwrap();
-    assert_eq!(report.broken, None, "{report}");
+    app.assert_chain_intact(CONTOSO).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -180,6 +180,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `verify` on the partner's chain finds nothing broken.
+    pub async fn assert_chain_intact(&self, partner_id: i64) {
+        let report = app::integrity::verify::verify_partner(&self.db, partner_id, &self.signer.verifying_key())
+            .await
+            .unwrap();
+        assert_eq!(report.broken, None, "{report}");
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         let (count,): (i64,) = sqlx::query_as(sql).fetch_one(&self.db).await.unwrap();
         count
