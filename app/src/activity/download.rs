@@ -20,6 +20,100 @@ pub enum ExportEnd {
 #[cfg(feature = "hydrate")]
 pub use browser::{Cancel, download_export};
 
+use leptos::prelude::*;
+#[cfg(feature = "hydrate")]
+use leptos::task::spawn_local;
+
+use crate::i18n::{Locale, use_locale};
+
+/// The Export log button's download, as the page follows it (it only runs in the browser).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub enum ExportState {
+    Idle,
+    Running(ExportProgress),
+    Ended(ExportEnd),
+}
+
+/// Streams the export in the browser, keeping `export` up to date; the Cancel button
+/// reaches the running download through a local (browser-only) stored handle.
+pub fn start_export(fields: Vec<(&'static str, String)>, file_name: String, export: RwSignal<ExportState>) {
+    #[cfg(feature = "hydrate")]
+    {
+        
+        export.set(ExportState::Running(ExportProgress::default()));
+        spawn_local(async move {
+            let end = download_export(
+                fields,
+                file_name,
+                |cancel| CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = Some(cancel)),
+                |progress| export.set(ExportState::Running(progress)),
+            )
+            .await;
+            CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = None);
+            export.set(ExportState::Ended(end));
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (fields, file_name, export);
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static CANCEL_EXPORT: std::cell::RefCell<Option<Cancel>> = const { std::cell::RefCell::new(None) };
+}
+
+fn cancel_export() {
+    #[cfg(feature = "hydrate")]
+    CANCEL_EXPORT.with(|slot| {
+        if let Some(cancel) = slot.borrow().as_ref() {
+            cancel.cancel();
+        }
+    });
+}
+
+/// "Exporting… 12,345 rows (3.4 MB)" with Cancel, then how it ended.
+#[component]
+pub fn ExportStatus(export: RwSignal<ExportState>) -> impl IntoView {
+    let l = use_locale();
+    let rows = move |progress: ExportProgress| match l {
+        Locale::En => format!("{} rows ({})", l.number(progress.rows), megabytes(progress.bytes)),
+        Locale::Ko => format!("{}행 ({})", l.number(progress.rows), megabytes(progress.bytes)),
+    };
+    move || {
+        match export.get() {
+        ExportState::Idle => ().into_any(),
+        ExportState::Running(progress) => view! {
+            <p class="export-progress" role="status">
+                {l.pick("Exporting… ", "내보내는 중… ")} {rows(progress)} " "
+                <button type="button" class="link-button" on:click=move |_| cancel_export()>
+                    {l.pick("Cancel", "취소")}
+                </button>
+            </p>
+        }
+        .into_any(),
+        ExportState::Ended(ExportEnd::Saved(progress)) => view! {
+            <p class="export-progress" role="status">
+                {l.pick("Exported ", "내보냄: ")} {rows(progress)} {l.pick(" to your downloads.", ", 다운로드 폴더에 저장했습니다.")}
+            </p>
+        }
+        .into_any(),
+        ExportState::Ended(ExportEnd::Cancelled) => {
+            view! { <p class="export-progress" role="status">{l.pick("Export cancelled.", "내보내기를 취소했습니다.")}</p> }
+                .into_any()
+        }
+        ExportState::Ended(ExportEnd::Failed(message)) => view! {
+            <p class="error" role="alert">{l.pick("The export failed: ", "내보내기 실패: ")} {message}</p>
+        }
+        .into_any(),
+    }
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+}
+
 #[cfg(feature = "hydrate")]
 mod browser {
     use wasm_bindgen::{JsCast, JsValue};

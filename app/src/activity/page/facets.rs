@@ -1,0 +1,147 @@
+//! Facet counts per action, partner user and customer of the rows shown, counted into
+//! arrays, and the buttons that add a value to the filter.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::i18n::{Locale, use_locale};
+
+use super::rows::LoadedRow;
+
+
+/// The most-counted values of one facet, most first (ties by name), and how many there were.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Facet {
+    pub(super) top: Vec<(String, String, u32)>,
+    pub(super) distinct: usize,
+}
+
+/// How many of the shown rows have each action, user and customer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Facets {
+    pub(super) actions: Facet,
+    pub(super) users: Facet,
+    pub(super) customers: Facet,
+}
+
+/// Values shown per facet.
+pub(super) const FACET_TOP: usize = 6;
+
+/// `key:value`, quoted when the value has spaces (a `"` inside can't be quoted, so the
+/// term keeps the part before it, which still finds the value).
+pub(super) fn query_term(key: &str, value: &str) -> String {
+    let value = value.split('"').next().unwrap_or("").trim();
+    if value.contains(char::is_whitespace) {
+        format!("{key}:\"{value}\"")
+    } else {
+        format!("{key}:{value}")
+    }
+}
+
+/// Per slot (action kind, user or customer number): how many shown rows, and one of them.
+pub(super) struct Tally(pub(super) Vec<(u32, u32)>);
+
+impl Tally {
+    pub(super) fn add(&mut self, slot: usize, row: u32) {
+        if slot >= self.0.len() {
+            self.0.resize(slot + 1, (0, 0));
+        }
+        let (count, example) = &mut self.0[slot];
+        *count += 1;
+        *example = row;
+    }
+
+    /// The most counted, most first (ties by label), labelled from a row that has them.
+    pub(super) fn top(&self, label_and_term: impl Fn(u32) -> (String, String)) -> Facet {
+        let mut all: Vec<(String, String, u32)> = self
+            .0
+            .iter()
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, example)| {
+                let (label, term) = label_and_term(*example);
+                (label, term, *count)
+            })
+            .collect();
+        let distinct = all.len();
+        all.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(FACET_TOP);
+        Facet { top: all, distinct }
+    }
+}
+
+pub(super) fn count_facets(rows: &[Arc<LoadedRow>], shown: &[u32], locale: Locale) -> Facets {
+    let (mut actions, mut users, mut customers) = (Tally(Vec::new()), Tally(Vec::new()), Tally(Vec::new()));
+    for &index in shown {
+        let row = &rows[index as usize];
+        actions.add(row.entry.action.index(), index);
+        users.add(row.user as usize, index);
+        if let Some(customer) = row.customer {
+            customers.add(customer as usize, index);
+        }
+    }
+    let entry = |index: u32| &rows[index as usize].entry;
+    Facets {
+        actions: actions.top(|index| {
+            let kind = entry(index).action;
+            (
+                kind.label_in(locale).to_string(),
+                query_term("action", kind.as_str()),
+            )
+        }),
+        users: users.top(|index| {
+            let user = &entry(index).partner_user;
+            (user.clone(), query_term("user", user))
+        }),
+        customers: customers.top(|index| {
+            let name = entry(index).customer_name();
+            (name.to_string(), query_term("customer", name))
+        }),
+    }
+}
+
+
+/// Counts per action, partner user and customer of the rows shown; a click adds the value
+/// to the filter.
+#[component]
+pub(super) fn FacetCounts(
+    facets: Memo<Facets>,
+    on_pick: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let l = use_locale();
+    let group = move |key: &'static str, title: &'static str, pick: fn(&Facets) -> &Facet| {
+        view! {
+            <section class="facet" data-facet=key aria-label=title>
+                <h2>{title}</h2>
+                <ul role="list">
+                    {move || facets.with(|facets| {
+                        let facet = pick(facets);
+                        let more = facet.distinct.saturating_sub(facet.top.len());
+                        let items = facet.top.iter().cloned().map(|(label, term, count)| view! {
+                            <li>
+                                <button type="button" class="facet-value" data-term=term.clone() on:click=move |_| on_pick(term.clone())>
+                                    <span class="facet-label">{label}</span>
+                                    <span class="facet-count">{l.number(count.into())}</span>
+                                </button>
+                            </li>
+                        }).collect_view();
+                        let more = (more > 0).then(|| view! {
+                            <li class="facet-more">{match l {
+                                Locale::En => format!("and {} more", l.number(more as u64)),
+                                Locale::Ko => format!("외 {}개", l.number(more as u64)),
+                            }}</li>
+                        });
+                        view! { {items} {more} }
+                    })}
+                </ul>
+            </section>
+        }
+    };
+    view! {
+        <div class="facets">
+            {group("action", l.pick("Actions", "작업"), |facets| &facets.actions)}
+            {group("user", l.pick("Partner users", "파트너 사용자"), |facets| &facets.users)}
+            {group("customer", l.pick("Customers", "고객"), |facets| &facets.customers)}
+        </div>
+    }
+}

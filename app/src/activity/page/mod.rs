@@ -1,0 +1,510 @@
+//! Account settings → Activity log. The period's events arrive page by page; filtering,
+//! sorting, the chart, the facet counts and expanding rows then happen in the browser with no
+//! round trip. The URL holds the whole view (see `view_state`), so reload, back/forward and a
+//! pasted link show the same page. The table renders only the rows in view (plus a margin),
+//! so a period of 100,000+ events scrolls smoothly.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, SecondsFormat};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::EXPORT_PATH;
+use super::api::list_activity;
+use super::chart::{ActivityChart, DayCounts};
+use super::download::{ExportState, ExportStatus, start_export};
+use super::filter::{Filter, MAX_FILTER_CHARS};
+use super::local_time;
+use super::model::ActionKind;
+use super::period::LocalPeriod;
+use super::view_state::{Column, ZoneChoice, columns_text};
+
+mod controls;
+mod facets;
+mod rows;
+mod table;
+
+use controls::{period_error_text, DayField, FilterHelp, ZoneToggle, ColumnChooser};
+use facets::{count_facets, FacetCounts};
+use rows::{LoadedRow, Slots, Rows, Positions, Load, ViewUrl};
+use table::EventTable;
+use crate::auth::model::VIEW_ACTIVITY_LOG;
+use crate::auth::model::Viewer;
+use crate::i18n::{Locale, use_locale};
+use crate::integrity::badge::IntegrityBadge;
+use crate::layout::{RequireRole, SettingsBreadcrumb};
+use crate::preferences::api::save_view_preferences;
+
+/// How long typing in the filter rests before the URL follows.
+const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The page's own address; views differ only in the query string.
+pub const PAGE_PATH: &str = "/account-settings/activity-log";
+
+#[component]
+pub fn ActivityLogPage() -> impl IntoView {
+    view! { <RequireRole permission=VIEW_ACTIVITY_LOG render=|viewer| view! { <ActivityLog viewer/> }.into_any()/> }
+}
+
+/// What the page shows under the controls; changes rarely (not with every page of rows).
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Waiting,
+    Nothing,
+    Failed(String),
+    Empty,
+    Table,
+}
+
+pub(super) fn utc_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The instants (Unix seconds) the period's days start at, in the chosen zone, with the day
+/// after the last: row `t` is on day `i` when `starts[i] <= t < starts[i + 1]`.
+fn day_starts(period: LocalPeriod, zone: ZoneChoice) -> (Vec<NaiveDate>, Vec<i64>) {
+    let days: Vec<NaiveDate> = period
+        .from
+        .iter_days()
+        .take_while(|day| *day <= period.to)
+        .collect();
+    let mut starts: Vec<i64> = days
+        .iter()
+        .map(|day| local_time::day_start(*day, zone).timestamp())
+        .collect();
+    starts.push(local_time::utc_bounds(period, zone).1.timestamp());
+    (days, starts)
+}
+
+#[component]
+fn ActivityLog(viewer: Viewer) -> impl IntoView {
+    let l = use_locale();
+    let url = ViewUrl::new();
+    let saved = viewer.preferences.clone();
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser: there the viewer's own time zone decides "today".
+    Effect::new(move |_| hydrated.set(true));
+
+    let zone = Memo::new(move |_| url.view.with(|view| view.zone).or(saved.zone).unwrap_or_default());
+    let saved_columns = saved.columns.clone();
+    let columns = Memo::new(move |_| {
+        url.view
+            .with(|view| view.columns.clone())
+            .or_else(|| saved_columns.clone())
+            .unwrap_or_else(|| Column::DEFAULT.to_vec())
+    });
+    let sort = Memo::new(move |_| url.view.with(|view| view.sort));
+    let zone_label = Memo::new(move |_| hydrated.get().then(|| local_time::zone_label(zone.get())));
+
+    // A link without a period gets the most recent month, written into the URL so that the
+    // link, once copied, keeps showing the same days.
+    Effect::new(move |_| {
+        if !hydrated.get() {
+            return;
+        }
+        let (from, to) = url.view.with(|view| (view.from.clone(), view.to.clone()));
+        if from.is_some() && to.is_some() {
+            return;
+        }
+        let default = LocalPeriod::most_recent_month(local_time::today(zone.get_untracked()));
+        url.update(true, |view| {
+            view.from.get_or_insert(default.from.to_string());
+            view.to.get_or_insert(default.to.to_string());
+        });
+    });
+
+    let from_day = Memo::new(move |_| url.view.with(|view| view.from.clone().unwrap_or_default()));
+    let to_day = Memo::new(move |_| url.view.with(|view| view.to.clone().unwrap_or_default()));
+    let period = Memo::new(move |_| LocalPeriod::parse(&from_day.get(), &to_day.get()));
+    let load = RwSignal::new(Load::Idle);
+    let latest_request = StoredValue::new(0u64);
+
+    Effect::new(move |_| {
+        if !hydrated.get() {
+            return;
+        }
+        let Ok(period) = period.get() else {
+            // The inline message explains; no request is made.
+            load.set(Load::Idle);
+            return;
+        };
+        let (from, to) = local_time::utc_bounds(period, zone.get());
+        let request = latest_request.get_value() + 1;
+        latest_request.set_value(request);
+        load.set(Load::Loading(Rows::default()));
+        spawn_local(async move {
+            let (from, to) = (utc_text(from), utc_text(to));
+            let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
+            let mut slots = Slots::default();
+            let mut after = String::new();
+            loop {
+                let result = list_activity(from.clone(), to.clone(), after).await;
+                // A newer period was picked while this one loaded: drop the stale answer.
+                if latest_request.get_value() != request {
+                    return;
+                }
+                let page = match result {
+                    Ok(page) => page,
+                    Err(error) => {
+                        load.set(Load::Failed(error.message_in(l)));
+                        return;
+                    }
+                };
+                let next = page.next.clone();
+                rows.extend(
+                    page.unpack()
+                        .into_iter()
+                        .map(|entry| LoadedRow::new(entry, &mut slots)),
+                );
+                match next {
+                    Some(cursor) => {
+                        load.set(Load::Loading(Arc::new(rows.clone())));
+                        after = cursor;
+                    }
+                    None => {
+                        load.set(Load::Loaded(Arc::new(rows)));
+                        return;
+                    }
+                }
+            }
+        });
+    });
+
+    let filter_text = url.filter_text;
+    // Typing writes the URL once the keys rest (navigating on every keystroke would cost
+    // each one a history write); a facet click writes it at once, as its own history entry.
+    let pending_url = StoredValue::new(None::<TimeoutHandle>);
+    let set_filter_text = move |text: String, typing: bool| {
+        filter_text.set(text.clone());
+        if let Some(pending) = pending_url.get_value() {
+            pending.clear();
+        }
+        let write = move || url.update(typing, |view| view.query = text);
+        if typing {
+            pending_url.set_value(set_timeout_with_handle(write, TYPING_PAUSE).ok());
+        } else {
+            write();
+        }
+    };
+
+    let export = RwSignal::new(ExportState::Idle);
+    let export_format = RwSignal::new("csv".to_string());
+    let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
+    let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
+    // Rows the filter lets through, in loaded (newest first) order. Typing more of a word
+    // only narrows the result: then only the rows that matched before are searched again.
+    let last_filtered = StoredValue::new(None::<(Filter, Rows, Positions)>);
+    let matched = Memo::new(move |_| {
+        let rows = rows.get();
+        let filter = filter.get();
+        let candidates = last_filtered.with_value(|last| match last {
+            Some((previous, previous_rows, matched))
+                if Arc::ptr_eq(previous_rows, &rows) && filter.refines(previous) =>
+            {
+                Some(matched.clone())
+            }
+            _ => None,
+        });
+        let matches = |index: &u32| filter.matches_key(&rows[*index as usize].key);
+        let result: Positions = Arc::new(match (&candidates, filter.is_empty()) {
+            (_, true) => (0..rows.len() as u32).collect(),
+            (Some(candidates), false) => candidates.iter().copied().filter(matches).collect(),
+            (None, false) => (0..rows.len() as u32).filter(matches).collect(),
+        });
+        last_filtered.set_value(Some((filter, rows, result.clone())));
+        result
+    });
+
+    // The chart: which day of the period each row is on, then counts per day and kind.
+    let calendar = Memo::new(move |_| {
+        period
+            .get()
+            .ok()
+            .map(|period| Arc::new(day_starts(period, zone.get())))
+    });
+    let row_days = Memo::new(move |_| {
+        let Some(calendar) = calendar.get() else {
+            return Arc::new(Vec::<u16>::new());
+        };
+        let starts = &calendar.1;
+        rows.with(|rows| {
+            Arc::new(
+                rows.iter()
+                    .map(|row| {
+                        let at = row.entry.occurred_at.timestamp();
+                        starts.partition_point(|start| *start <= at).saturating_sub(1) as u16
+                    })
+                    .collect(),
+            )
+        })
+    });
+    let chart = Memo::new(move |_| {
+        let Some(calendar) = calendar.get() else {
+            return Arc::new(DayCounts::default());
+        };
+        let mut counts = vec![[0u32; ActionKind::ALL.len()]; calendar.0.len()];
+        let days = row_days.get();
+        rows.with(|rows| {
+            matched.with(|matched| {
+                for &index in matched.iter() {
+                    let (Some(day), Some(row)) = (days.get(index as usize), rows.get(index as usize)) else {
+                        continue;
+                    };
+                    if let Some(day_counts) = counts.get_mut(*day as usize) {
+                        day_counts[row.entry.action.index()] += 1;
+                    }
+                }
+            })
+        });
+        Arc::new(DayCounts {
+            days: calendar.0.clone(),
+            counts,
+        })
+    });
+    // The day picked on the chart, if it is in the period.
+    let chosen_day = Memo::new(move |_| {
+        let day = url.view.with(|view| view.day)?;
+        let period = period.get().ok()?;
+        (period.from <= day && day <= period.to).then_some(day)
+    });
+    let in_day = Memo::new(move |_| {
+        let matched = matched.get();
+        let (Some(day), Some(calendar)) = (chosen_day.get(), calendar.get()) else {
+            return matched;
+        };
+        let Some(wanted) = calendar.0.iter().position(|d| *d == day) else {
+            return matched;
+        };
+        let days = row_days.get();
+        Arc::new(
+            matched
+                .iter()
+                .copied()
+                .filter(|index| days.get(*index as usize).is_some_and(|d| *d as usize == wanted))
+                .collect(),
+        )
+    });
+    let facets = Memo::new(move |_| rows.with(|rows| in_day.with(|shown| count_facets(rows, shown, l))));
+    // The table's rows, in the chosen order.
+    let visible = Memo::new(move |_| {
+        let sort = sort.get();
+        let mut positions = in_day.get().as_ref().clone();
+        rows.with(|rows| sort.apply(&mut positions, rows, |row| &row.entry, l));
+        Arc::new(positions)
+    });
+    let shown = Memo::new(move |_| {
+        load.with(|load| match load {
+            Load::Idle if !hydrated.get() => Shown::Waiting,
+            Load::Idle => Shown::Nothing,
+            Load::Loading(rows) if rows.is_empty() => Shown::Waiting,
+            Load::Failed(message) => Shown::Failed(message.clone()),
+            Load::Loaded(rows) if rows.is_empty() => Shown::Empty,
+            Load::Loading(_) | Load::Loaded(_) => Shown::Table,
+        })
+    });
+    // The instants and days the export is for: the chosen day, or the whole period.
+    let export_fields = Memo::new(move |_| {
+        let period = period.get().ok()?;
+        let days = match chosen_day.get() {
+            Some(day) => LocalPeriod { from: day, to: day },
+            None => period,
+        };
+        let (from, to) = local_time::utc_bounds(days, zone.get());
+        Some((utc_text(from), utc_text(to), days))
+    });
+    let period_bounds = Signal::derive(move || {
+        let period = period.get().ok()?;
+        let (from, to) = local_time::utc_bounds(period, zone.get());
+        Some((utc_text(from), utc_text(to)))
+    });
+    let form_fields = move || -> Option<(Vec<(&'static str, String)>, String)> {
+        let (from, to, days) = export_fields.get()?;
+        let format = export_format.get();
+        let fields = vec![
+            ("from", from),
+            ("to", to),
+            ("from_date", days.from.to_string()),
+            ("to_date", days.to.to_string()),
+            ("filter", filter_text.get()),
+            ("sort", sort.get().to_text()),
+            ("columns", columns_text(&columns.get())),
+            ("lang", l.tag().to_string()),
+            ("format", format.clone()),
+        ];
+        Some((fields, days.export_file_name(&format)))
+    };
+    let hidden_fields = move || {
+        form_fields().map(|(fields, _)| {
+            fields
+                .into_iter()
+                .filter(|(name, _)| *name != "format")
+                .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+                .collect_view()
+        })
+    };
+
+    // The URL already shows a choice; if saving it fails, say that it was not remembered.
+    let not_remembered = RwSignal::new(None::<String>);
+    let remember = move |columns: Option<Vec<Column>>, zone: Option<ZoneChoice>| {
+        let columns = columns.map(|columns| columns_text(&columns)).unwrap_or_default();
+        let zone = zone.map(|zone| zone.key().to_string()).unwrap_or_default();
+        spawn_local(async move {
+            not_remembered.set(save_view_preferences(columns, zone).await.err().map(|error| {
+                let why = error.message_in(l);
+                match l {
+                    Locale::En => format!("This view applies here, but was not saved for next time: {why}"),
+                    Locale::Ko => format!("이 화면 설정은 여기에만 적용되고 저장되지 않았습니다: {why}"),
+                }
+            }));
+        });
+    };
+    let set_columns = move |chosen: Vec<Column>| {
+        url.update(false, |view| view.columns = Some(chosen.clone()));
+        remember(Some(chosen), None);
+    };
+    let set_zone = move |chosen: ZoneChoice| {
+        url.update(false, |view| view.zone = Some(chosen));
+        remember(None, Some(chosen));
+    };
+    let pick_day = Callback::new(move |day: Option<NaiveDate>| url.update(false, |view| view.day = day));
+    let add_term = move |term: String| {
+        let current = filter_text.get_untracked();
+        let text = if current.trim().is_empty() {
+            term
+        } else {
+            format!("{} {term}", current.trim_end())
+        };
+        set_filter_text(text, false);
+    };
+
+    view! {
+        <section class="activity-log" aria-labelledby="activity-log-title">
+            <SettingsBreadcrumb current=l.pick("Activity log", "활동 로그")/>
+            <h1 id="activity-log-title">{l.pick("Activity log", "활동 로그")}</h1>
+            <p class="intro">
+                {match l {
+                    Locale::En => format!("What people at {} did on customer accounts. Pick a period, expand a row for its details, filter, and export what you see.", viewer.partner_name),
+                    Locale::Ko => format!("{}의 직원이 고객 계정에서 한 작업입니다. 기간을 고르고, 행을 펼쳐 세부 정보를 보고, 필터링하고, 보이는 내용을 내보내세요.", viewer.partner_name),
+                }}
+            </p>
+            <div class="controls">
+                <DayField id="period-from" label=l.pick("From", "시작") day=from_day on_pick=move |day| {
+                    url.update(false, |view| { view.from = Some(day); view.day = None; })
+                }/>
+                <DayField id="period-to" label=l.pick("To", "종료") day=to_day on_pick=move |day| {
+                    url.update(false, |view| { view.to = Some(day); view.day = None; })
+                }/>
+                <div class="field grow">
+                    <label for="activity-filter">{l.pick("Filter", "필터")}</label>
+                    <input
+                        id="activity-filter"
+                        type="search"
+                        placeholder=l.pick(
+                            "Text, or action:ordered customer:\"…\" user:… -action:reset",
+                            "텍스트 또는 action:ordered customer:\"…\" user:… -action:reset",
+                        )
+                        maxlength=MAX_FILTER_CHARS.to_string()
+                        aria-describedby="filter-help"
+                        prop:value=move || filter_text.get()
+                        on:input=move |ev| set_filter_text(event_target_value(&ev), true)
+                    />
+                </div>
+                // Posts natively until the page is interactive; then streams with progress.
+                <form class="export" method="post" action=EXPORT_PATH on:submit=move |ev| {
+                    if export.with_untracked(|state| matches!(state, ExportState::Running(_))) {
+                        ev.prevent_default();
+                        return;
+                    }
+                    let Some((fields, file_name)) = untrack(form_fields) else { return };
+                    ev.prevent_default();
+                    start_export(fields, file_name, export);
+                }>
+                    {hidden_fields}
+                    <div class="field">
+                        <label for="export-format">{l.pick("Format", "형식")}</label>
+                        <select
+                            id="export-format"
+                            name="format"
+                            on:change=move |ev| export_format.set(event_target_value(&ev))
+                        >
+                            <option value="csv" selected=move || export_format.get() == "csv">
+                                {l.pick("CSV (Excel)", "CSV (Excel)")}
+                            </option>
+                            <option value="ndjson" selected=move || export_format.get() == "ndjson">
+                                {l.pick("JSON lines (NDJSON)", "JSON 줄 (NDJSON)")}
+                            </option>
+                        </select>
+                    </div>
+                    <button
+                        type="submit"
+                        class="primary"
+                        disabled=move || {
+                            !load.with(|load| matches!(load, Load::Loaded(_)))
+                                || export.with(|state| matches!(state, ExportState::Running(_)))
+                        }
+                    >
+                        {l.pick("Export log", "로그 내보내기")}
+                    </button>
+                </form>
+            </div>
+            <FilterHelp filter/>
+            <div class="view-options">
+                <ZoneToggle zone zone_label on_pick=set_zone/>
+                <ColumnChooser columns on_pick=set_columns/>
+            </div>
+            {move || not_remembered.get().map(|text| view! { <p class="error not-remembered" role="alert">{text}</p> })}
+            <ExportStatus export/>
+            <p class="zone-note">
+                {move || match (zone_label.get(), l) {
+                    (Some(zone), Locale::En) => format!("Times are in {zone}. From and To include both whole days."),
+                    (Some(zone), Locale::Ko) => format!("시간은 {zone} 기준입니다. 시작일과 종료일을 모두 포함합니다."),
+                    (None, _) => l.pick("From and To include both whole days.", "시작일과 종료일을 모두 포함합니다.").to_string(),
+                }}
+            </p>
+            {move || {
+                let error = hydrated.get().then(|| period.get().err()).flatten()?;
+                Some(view! { <p class="inline-error" role="alert">{period_error_text(&error, l)}</p> })
+            }}
+            <IntegrityBadge bounds=period_bounds/>
+            <Show when=move || matches!(shown.get(), Shown::Table)>
+                <ActivityChart data=chart selected=chosen_day.into() on_pick=pick_day/>
+                {move || chosen_day.get().map(|day| view! {
+                    <p class="day-chosen">
+                        {match l {
+                            Locale::En => format!("Showing {} only. ", local_time::format_day(day, l)),
+                            Locale::Ko => format!("{}만 표시합니다. ", local_time::format_day(day, l)),
+                        }}
+                        <button type="button" class="link-button" on:click=move |_| pick_day.run(None)>
+                            {l.pick("Show the whole period", "전체 기간 보기")}
+                        </button>
+                    </p>
+                })}
+                <FacetCounts facets on_pick=add_term/>
+            </Show>
+            <p class="count" aria-live="polite">
+                {move || load.with(|load| match (load, l) {
+                    (Load::Loaded(rows), Locale::En) => format!("{} of {} events", l.number(visible.with(|v| v.len()) as u64), l.number(rows.len() as u64)),
+                    (Load::Loaded(rows), Locale::Ko) => format!("이벤트 {}개 중 {}개", l.number(rows.len() as u64), l.number(visible.with(|v| v.len()) as u64)),
+                    (Load::Loading(rows), _) if !rows.is_empty() => match l {
+                        Locale::En => format!("Loading… {} events so far", l.number(rows.len() as u64)),
+                        Locale::Ko => format!("불러오는 중… 지금까지 이벤트 {}개", l.number(rows.len() as u64)),
+                    },
+                    _ => String::new(),
+                })}
+            </p>
+            {move || match shown.get() {
+                Shown::Waiting => view! { <p class="status" role="status">{l.pick("Loading activity…", "활동을 불러오는 중…")}</p> }.into_any(),
+                Shown::Nothing => ().into_any(),
+                Shown::Failed(message) => view! {
+                    <p class="error" role="alert">{l.pick("The activity log could not be loaded: ", "활동 로그를 불러올 수 없습니다: ")} {message}</p>
+                }.into_any(),
+                Shown::Empty => view! { <p class="empty">{l.pick("No activity in this period.", "이 기간에는 활동이 없습니다.")}</p> }.into_any(),
+                // Kept while pages arrive, so scrolling is not reset by each page.
+                Shown::Table => view! {
+                    <EventTable rows visible columns sort zone zone_label url/>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

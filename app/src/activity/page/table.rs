@@ -1,0 +1,436 @@
+//! The event table, windowed: only the rows in view (plus a margin) are in the DOM, spacers
+//! stand in for the rest, and opened rows are measured so scrolling stays put.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::activity::local_time;
+use crate::activity::model::ActionDetails;
+use crate::activity::view_state::{Column, Sort, ZoneChoice};
+use crate::i18n::{Locale, use_locale};
+
+use super::rows::{LoadedRow, Positions, Rows, ViewUrl};
+use super::utc_text;
+
+
+/// Rows below and above the viewport that are rendered too, so fast scrolling shows rows.
+pub(super) const OVERSCAN_ROWS: usize = 20;
+
+/// Which rows to render for a scroll position: positions `start..end` of the filtered list,
+/// and the heights of the spacers that stand in for the rows above and below. `extras` are
+/// (position, extra pixels) of expanded rows, in position order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Window {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) top_px: f64,
+    pub(super) bottom_px: f64,
+}
+
+pub(super) fn window_for(
+    count: usize,
+    row_px: f64,
+    scroll_top: f64,
+    viewport_px: f64,
+    extras: &[(usize, f64)],
+) -> Window {
+    let row_px = row_px.max(1.0);
+    // The first position in view: rows above it, plus the details opened above it.
+    let mut extra_above = 0.0;
+    let mut first = 0;
+    for &(position, extra) in extras {
+        let candidate = ((scroll_top - extra_above) / row_px).floor().max(0.0) as usize;
+        if position >= candidate {
+            break;
+        }
+        extra_above += extra;
+        first = position;
+    }
+    let first = (((scroll_top - extra_above) / row_px).floor().max(0.0) as usize)
+        .max(first)
+        .min(count);
+    let start = first.saturating_sub(OVERSCAN_ROWS);
+    let end = (first + (viewport_px / row_px).ceil() as usize + OVERSCAN_ROWS).min(count);
+    let extra_in = |range: std::ops::Range<usize>| -> f64 {
+        extras
+            .iter()
+            .filter(|(position, _)| range.contains(position))
+            .map(|(_, extra)| extra)
+            .sum()
+    };
+    Window {
+        start,
+        end,
+        top_px: start as f64 * row_px + extra_in(0..start),
+        bottom_px: (count - end) as f64 * row_px + extra_in(end..count),
+    }
+}
+
+/// The table, windowed: a scroll box whose height stands for every shown row, with only
+/// the rows in view in the DOM. Open rows are named by event id in the URL.
+#[component]
+pub(super) fn EventTable(
+    rows: Signal<Rows>,
+    visible: Memo<Positions>,
+    columns: Memo<Vec<Column>>,
+    sort: Memo<Sort>,
+    zone: Memo<ZoneChoice>,
+    zone_label: Memo<Option<String>>,
+    url: ViewUrl,
+) -> impl IntoView {
+    let l = use_locale();
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let scroll_top = RwSignal::new(0.0);
+    let viewport_px = RwSignal::new(720.0);
+    let row_px = RwSignal::new(41.0);
+    let open = Memo::new(move |_| {
+        url.view
+            .with(|view| view.open.iter().copied().collect::<HashSet<i64>>())
+    });
+    // Event id → the pixels its open details add, once drawn.
+    let details_px = RwSignal::new(HashMap::<i64, f64>::new());
+    // Where the open rows are among the shown ones (changes with the filter, not on scroll).
+    let open_positions = Memo::new(move |_| {
+        let open = open.get();
+        if open.is_empty() {
+            return Vec::new();
+        }
+        let heights = details_px.get();
+        rows.with(|rows| {
+            visible.with(|visible| {
+                visible
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(position, index)| {
+                        let id = rows[*index as usize].entry.id;
+                        open.contains(&id)
+                            .then(|| (position, heights.get(&id).copied().unwrap_or(0.0)))
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+    let window = Memo::new(move |_| {
+        open_positions.with(|extras| {
+            window_for(
+                visible.with(|visible| visible.len()),
+                row_px.get(),
+                scroll_top.get(),
+                viewport_px.get(),
+                extras,
+            )
+        })
+    });
+    // A new filter or order starts at the top, except that a link naming an open row
+    // scrolls to it the first time it is there.
+    let jumped = StoredValue::new(false);
+    Effect::new(move |_| {
+        visible.track();
+        let target = if jumped.get_value() {
+            None
+        } else {
+            open_positions.with_untracked(|positions| positions.first().map(|(position, _)| *position))
+        };
+        if target.is_some() {
+            jumped.set_value(true);
+        }
+        let top = target
+            .map(|position| (position as f64 * row_px.get_untracked() - 80.0).max(0.0))
+            .unwrap_or(0.0);
+        if let Some(scroller) = scroller.get_untracked() {
+            scroller.set_scroll_top(top as i32);
+        }
+        scroll_top.set(top);
+    });
+    // Measure the real row height and viewport once rows are on screen.
+    Effect::new(move |_| {
+        window.track();
+        let Some(scroller) = scroller.get() else { return };
+        viewport_px.set(f64::from(scroller.client_height().max(200)));
+        if let Ok(Some(row)) = scroller.query_selector("tr.event") {
+            use leptos::wasm_bindgen::JsCast;
+            if let Some(row) = row.dyn_ref::<leptos::web_sys::HtmlElement>() {
+                let height = f64::from(row.offset_height());
+                if height > 0.0 && (height - row_px.get_untracked()).abs() > 0.5 {
+                    row_px.set(height);
+                }
+            }
+        }
+    });
+    let in_view = move || {
+        let Window { start, end, .. } = window.get();
+        visible.with(|visible| {
+            (start..end)
+                .filter_map(|position| visible.get(position).map(|row| (position, *row)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let span = move || (columns.with(Vec::len) + 1).to_string();
+    let header = move |column: Column| {
+        let aria_sort = move || {
+            let sort = sort.get();
+            (sort.column == column).then_some(if sort.descending {
+                "descending"
+            } else {
+                "ascending"
+            })
+        };
+        let title = move || match (column, zone_label.get()) {
+            (Column::Time, Some(label)) if zone.get() == ZoneChoice::Local => {
+                format!(
+                    "{} ({})",
+                    column.header_in(l),
+                    label.split(' ').next().unwrap_or(&label)
+                )
+            }
+            (Column::Time, _) if zone.get() == ZoneChoice::Utc => format!("{} (UTC)", column.header_in(l)),
+            _ => column.header_in(l).to_string(),
+        };
+        let content = view! {
+            <button
+                type="button"
+                class="sort"
+                on:click=move |_| {
+                    let next = sort.get_untracked().toggled(column);
+                    url.update(false, |view| view.sort = next);
+                }
+            >
+                {title}
+            </button>
+        };
+        view! { <th scope="col" data-column=column.key() aria-sort=aria_sort>{content}</th> }
+    };
+    let toggle = move |id: i64| {
+        url.update(true, |view| {
+            if let Some(at) = view.open.iter().position(|open| *open == id) {
+                view.open.remove(at);
+            } else {
+                view.open.push(id);
+            }
+        });
+    };
+    view! {
+        <div
+            class="table-scroll"
+            node_ref=scroller
+            on:scroll=move |_| {
+                if let Some(scroller) = scroller.get_untracked() {
+                    scroll_top.set(f64::from(scroller.scroll_top()));
+                }
+            }
+        >
+            <table class="data-table events" aria-rowcount=move || visible.with(|v| v.len() + 1)>
+                <caption class="visually-hidden">{l.pick("Activity log events", "활동 로그 이벤트")}</caption>
+                <thead>
+                    <tr aria-rowindex="1">
+                        <th scope="col" class="toggle"><span class="visually-hidden">{l.pick("Details", "세부 정보")}</span></th>
+                        {move || columns.get().into_iter().map(header).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    <tr class="spacer" aria-hidden="true">
+                        <td colspan=span style:height=move || format!("{}px", window.get().top_px)></td>
+                    </tr>
+                    <For
+                        each=in_view
+                        key=|(position, row)| (*position, *row)
+                        children=move |(position, index)| {
+                            let row = rows.with_untracked(|rows| rows[index as usize].clone());
+                            let id = row.entry.id;
+                            let is_open = Memo::new(move |_| open.with(|open| open.contains(&id)));
+                            view! { <EventRow row position is_open columns zone details_px on_toggle=move || toggle(id)/> }
+                        }
+                    />
+                    <tr class="spacer" aria-hidden="true">
+                        <td colspan=span style:height=move || format!("{}px", window.get().bottom_px)></td>
+                    </tr>
+                </tbody>
+            </table>
+        </div>
+        <Show when=move || visible.with(|v| v.is_empty())>
+            <p class="empty">{l.pick("No events match the filter.", "필터에 맞는 이벤트가 없습니다.")}</p>
+        </Show>
+    }
+}
+
+#[component]
+pub(super) fn EventRow(
+    row: Arc<LoadedRow>,
+    /// Its position among the shown rows, for `aria-rowindex`.
+    position: usize,
+    is_open: Memo<bool>,
+    columns: Memo<Vec<Column>>,
+    zone: Memo<ZoneChoice>,
+    details_px: RwSignal<HashMap<i64, f64>>,
+    on_toggle: impl Fn() + 'static,
+) -> impl IntoView {
+    let l = use_locale();
+    let id = row.entry.id;
+    let details_row = NodeRef::<leptos::html::Tr>::new();
+    // Once open details are drawn, remember how tall they are, for the spacers.
+    Effect::new(move |_| {
+        if !is_open.get() {
+            return;
+        }
+        if let Some(details) = details_row.get() {
+            let height = f64::from(details.offset_height());
+            if details_px.with_untracked(|known| known.get(&id).is_none_or(|old| (old - height).abs() > 0.5))
+            {
+                details_px.update(|known| {
+                    known.insert(id, height);
+                });
+            }
+        }
+    });
+    let entry = &row.entry;
+    let details_id = format!("event-details-{id}");
+    let toggle_label = {
+        let customer = if entry.customer_name().is_empty() {
+            l.pick("no customer", "고객 없음").to_string()
+        } else {
+            entry.customer_name().to_string()
+        };
+        let time = local_time::format_time(entry.occurred_at, l, zone.get_untracked());
+        match l {
+            Locale::En => format!("Details: {} for {customer} at {time}", entry.action_text_in(l)),
+            Locale::Ko => format!("세부 정보: {customer}, {}, {time}", entry.action_text_in(l)),
+        }
+    };
+    let cells = {
+        let row = row.clone();
+        move || {
+            let entry = &row.entry;
+            columns
+                .get()
+                .into_iter()
+                .map(|column| match column {
+                    Column::Time => view! {
+                        <td class="time">
+                            <time datetime=utc_text(entry.occurred_at)>{local_time::format_time(entry.occurred_at, l, zone.get())}</time>
+                        </td>
+                    }
+                    .into_any(),
+                    Column::Customer => match &entry.customer {
+                        Some(customer) => view! {
+                            <td><a href=customer.subscriptions_href()>{customer.company_name.clone()}</a></td>
+                        }
+                        .into_any(),
+                        None => view! { <td><span class="none">"—"</span></td> }.into_any(),
+                    },
+                    Column::Action => view! { <td>{entry.action_text_in(l).to_string()}</td> }.into_any(),
+                    Column::User => view! { <td>{entry.partner_user.clone()}</td> }.into_any(),
+                    Column::Details => view! { <td class="summary">{entry.details.summary()}</td> }.into_any(),
+                    Column::EventId => view! { <td><code>{entry.event_id.clone()}</code></td> }.into_any(),
+                })
+                .collect_view()
+        }
+    };
+    let details = entry.details.clone();
+    let span = move || (columns.with(Vec::len) + 1).to_string();
+    view! {
+        <tr
+            class="event"
+            class:expanded=move || is_open.get()
+            data-event-id=id
+            aria-rowindex=position + 2
+        >
+            <td class="toggle">
+                <button
+                    type="button"
+                    class="expand"
+                    aria-expanded=move || is_open.get().to_string()
+                    aria-controls=details_id.clone()
+                    aria-label=toggle_label
+                    on:click=move |_| on_toggle()
+                >
+                    <span aria-hidden="true">"▾"</span>
+                </button>
+            </td>
+            {cells}
+        </tr>
+        <tr id=details_id class="event-details" hidden=move || !is_open.get() node_ref=details_row>
+            <td colspan=span>
+                // Built on first expansion only: most rows are never opened.
+                {move || is_open.get().then(|| event_details(&details, l))}
+            </td>
+        </tr>
+    }
+}
+
+pub(super) fn event_details(details: &ActionDetails, l: Locale) -> impl IntoView + use<> {
+    let lines = details.order_lines().to_vec();
+    let fields = details.fields_in(l);
+    view! {
+        <dl class="detail-fields">
+            {fields
+                .into_iter()
+                .map(|(label, value)| view! { <dt>{label}</dt> <dd>{value}</dd> })
+                .collect_view()}
+        </dl>
+        {(!lines.is_empty()).then(|| view! {
+            <table class="order-lines">
+                <caption>{l.pick("Products in this order", "이 주문의 제품")}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{l.pick("Product", "제품")}</th>
+                        <th scope="col" class="num">{l.pick("Quantity", "수량")}</th>
+                        <th scope="col">{l.pick("Subscription ID", "구독 ID")}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {lines
+                        .into_iter()
+                        .map(|line| view! {
+                            <tr>
+                                <td>{line.product}</td>
+                                <td class="num">{line.quantity}</td>
+                                <td><code>{line.subscription_id}</code></td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_covers_the_viewport_and_a_margin() {
+        let window = window_for(100_000, 40.0, 40.0 * 5_000.0, 800.0, &[]);
+        assert_eq!(window.start, 5_000 - OVERSCAN_ROWS);
+        assert_eq!(window.end, 5_000 + 20 + OVERSCAN_ROWS);
+        assert_eq!(window.top_px, window.start as f64 * 40.0);
+        assert_eq!(window.bottom_px, (100_000 - window.end) as f64 * 40.0);
+    }
+
+    #[test]
+    fn the_window_stops_at_both_ends() {
+        let top = window_for(10, 40.0, 0.0, 800.0, &[]);
+        assert_eq!((top.start, top.end, top.top_px, top.bottom_px), (0, 10, 0.0, 0.0));
+        let past_the_end = window_for(10, 40.0, 1e9, 800.0, &[]);
+        assert_eq!(past_the_end.end, 10);
+        assert!(past_the_end.start <= 10);
+        let empty = window_for(0, 40.0, 0.0, 800.0, &[]);
+        assert_eq!((empty.start, empty.end), (0, 0));
+    }
+
+    #[test]
+    fn open_details_above_the_view_push_it_down() {
+        // Position 10 is open and 400 px taller: at 2,000 px we are 10 rows further up.
+        let extras = [(10, 400.0)];
+        let with = window_for(1_000, 40.0, 2_000.0 + 400.0, 800.0, &extras);
+        let without = window_for(1_000, 40.0, 2_000.0, 800.0, &[]);
+        assert_eq!(with.start, without.start);
+        assert_eq!(with.top_px, without.top_px + 400.0);
+        assert_eq!(with.bottom_px, without.bottom_px);
+        // Open details below the window only make the bottom spacer taller.
+        let below = window_for(1_000, 40.0, 0.0, 800.0, &[(900, 300.0)]);
+        assert_eq!(below.bottom_px, (1_000 - below.end) as f64 * 40.0 + 300.0);
+    }
+}
