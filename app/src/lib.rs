@@ -18,11 +18,11 @@ pub mod layout;
 pub mod preferences;
 
 #[cfg(feature = "ssr")]
+pub mod csp;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod digest;
-#[cfg(feature = "ssr")]
-pub mod security;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -41,7 +41,7 @@ use layout::{AppHeader, NotFoundPage, provide_viewer};
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    security::provide_page_policy();
+    csp::provide_page_policy();
     let lang = i18n::initial_locale().tag();
     view! {
         <!DOCTYPE html>

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// For responses that are not pages (files, server functions, errors); pages send their own
-/// policy with a nonce (`app::security`).
+/// policy with a nonce (`app::csp`).
 const DEFAULT_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
