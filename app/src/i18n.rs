@@ -150,51 +150,6 @@ pub fn locale_of_request(headers: &http::HeaderMap) -> Locale {
         .unwrap_or_default()
 }
 
-/// Saves `locale` as the user's language and shows the page again in it.
-pub fn switch_to(locale: Locale) {
-    leptos::task::spawn_local(async move {
-        if crate::preferences::api::choose_language(locale.tag().to_string())
-            .await
-            .is_ok()
-        {
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().reload();
-            }
-        }
-    });
-}
-
-/// English | 한국어, in the header of every page.
-#[component]
-pub fn LanguageSwitch() -> impl IntoView {
-    let current = use_locale();
-    view! {
-        <div class="language-switch" role="group" aria-label=current.pick("Language", "언어")>
-            {Locale::ALL
-                .into_iter()
-                .map(|locale| {
-                    view! {
-                        <button
-                            type="button"
-                            class="link-button"
-                            lang=locale.tag()
-                            aria-pressed=(locale == current).to_string()
-                            on:click=move |_| {
-                                if locale != current {
-                                    switch_to(locale);
-                                }
-                            }
-                        >
-                            {locale.native_name()}
-                        </button>
-                    }
-                })
-                .collect_view()}
-        </div>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use leptos_router::components::{A, Redirect};
 use crate::auth::api::{SignOut, get_viewer};
 use crate::auth::model::{Permission, Viewer};
 use crate::errors::{AppError, set_response_status};
-use crate::i18n::{LanguageSwitch, use_locale};
+use crate::i18n::{Locale, use_locale};
 
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
 
@@ -150,5 +150,50 @@ pub fn NotFoundPage() -> impl IntoView {
                 {l.pick(".", "(으)로 이동하세요.")}
             </p>
         </section>
+    }
+}
+
+/// Saves `locale` as the user's language and shows the page again in it.
+fn switch_to(locale: Locale) {
+    leptos::task::spawn_local(async move {
+        if crate::preferences::api::choose_language(locale.tag().to_string())
+            .await
+            .is_ok()
+        {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+        }
+    });
+}
+
+/// English | 한국어, in the header of every page.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let current = use_locale();
+    view! {
+        <div class="language-switch" role="group" aria-label=current.pick("Language", "언어")>
+            {Locale::ALL
+                .into_iter()
+                .map(|locale| {
+                    view! {
+                        <button
+                            type="button"
+                            class="link-button"
+                            lang=locale.tag()
+                            aria-pressed=(locale == current).to_string()
+                            on:click=move |_| {
+                                if locale != current {
+                                    switch_to(locale);
+                                }
+                            }
+                        >
+                            {locale.native_name()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
     }
 }
