@@ -24,6 +24,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod digest;
 #[cfg(feature = "ssr")]
+pub mod partners;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;

@@ -1,6 +1,8 @@
-//! The server binary's library: settings, start-up and demo data. `main.rs` only parses the
-//! command line and calls into here, so the tests start exactly what `server serve` starts.
+//! The server binary's library: the subcommands, settings, start-up and demo data. `main.rs`
+//! only parses the command line and calls into here, so the tests start exactly what
+//! `server serve` starts.
 
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod import;

@@ -1,0 +1,265 @@
+//! What each subcommand does, once `main` has parsed the command line and read the
+//! settings. Every failure is a [`CommandError`] whose message names the file, key or
+//! partner involved and what to do; `main` prints it and exits 1.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::integrity::checkpoint::{
+    CheckpointSigner, KeyError, load_public_key, public_key_hex, public_key_path, sign_checkpoints,
+};
+use app::integrity::verify::{partners_to_verify, verify_partner};
+use chrono::{DurationRound, TimeDelta, Utc};
+use leptos::prelude::get_configuration;
+use sqlx::SqlitePool;
+
+use crate::config::Settings;
+use crate::demo::{DemoOptions, SeedError, seed_demo};
+use crate::import::{ImportError, ImportFormat, import_file};
+use crate::startup::{Application, IntegritySettings, StartupError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(
+        "no database at {0}: create a demo one with `server seed-demo` (or `server serve --demo`), \
+         or name the right file with --db"
+    )]
+    NoDatabase(PathBuf),
+    #[error("{0} exists; pass --force to replace it")]
+    DatabaseExists(PathBuf),
+    #[error("cannot open {path}: {source}")]
+    Database { path: PathBuf, source: sqlx::Error },
+    #[error("cannot remove {path}: {source}")]
+    Remove { path: PathBuf, source: std::io::Error },
+    #[error("no partner with domain or id {0:?}")]
+    NoPartner(String),
+    #[error("unknown format {0:?}; use ndjson or csv")]
+    UnknownFormat(String),
+    #[error("can't tell the format of {0} from its name; pass --format ndjson or --format csv")]
+    FormatNotKnown(PathBuf),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("{0} lines were rejected")]
+    Rejected(usize),
+    #[error("{0} chain(s) broken")]
+    Broken(usize),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("leptos configuration: {0}")]
+    Leptos(String),
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// `server keygen`: a new signing key and its public half; never replaces one.
+pub fn keygen(signing_key: &Path) -> Result<(), CommandError> {
+    let signer = CheckpointSigner::create(signing_key)?;
+    println!(
+        "created {} (keep it secret) and {} (public key {})",
+        signing_key.display(),
+        public_key_path(signing_key).display(),
+        public_key_hex(&signer.verifying_key())
+    );
+    Ok(())
+}
+
+/// `server import FILE --partner P [--format F]`.
+pub async fn import(database: &Path, file: &Path, partner: &str, format: Option<&str>) -> Result<(), CommandError> {
+    let format = match format {
+        Some("ndjson") => ImportFormat::Ndjson,
+        Some("csv") => ImportFormat::Csv,
+        Some(other) => return Err(CommandError::UnknownFormat(other.to_string())),
+        None => ImportFormat::from_path(file).ok_or_else(|| CommandError::FormatNotKnown(file.to_path_buf()))?,
+    };
+    let pool = open_existing(database).await?;
+    let (partner_id, partner_name) = find_partner(&pool, partner).await?;
+    let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let summary = import_file(&pool, partner_id, file, format, show_progress).await;
+    pool.close().await;
+    let summary = summary?;
+    print!("{partner_name}: {summary}");
+    match summary.rejected.len() {
+        0 => Ok(()),
+        rejected => Err(CommandError::Rejected(rejected)),
+    }
+}
+
+/// `server verify [--partner P] [--public-key FILE]`: with no public key, the public half of
+/// the signing key file (which must exist: nothing is created).
+pub async fn verify(
+    database: &Path,
+    signing_key: &Path,
+    public_key: Option<&Path>,
+    partner: Option<&str>,
+) -> Result<(), CommandError> {
+    let key = match public_key {
+        Some(path) => load_public_key(path)?,
+        None => CheckpointSigner::load(signing_key)?.verifying_key(),
+    };
+    let pool = open_existing(database).await?;
+    let partners = match partner {
+        Some(partner) => vec![find_partner(&pool, partner).await?.0],
+        None => partners_to_verify(&pool).await?,
+    };
+    let mut broken = 0;
+    for partner_id in partners {
+        let report = verify_partner(&pool, partner_id, &key).await?;
+        broken += usize::from(report.broken.is_some());
+        println!("partner {partner_id}: {report}");
+    }
+    pool.close().await;
+    match broken {
+        0 => Ok(()),
+        broken => Err(CommandError::Broken(broken)),
+    }
+}
+
+/// `server checkpoint`: signs every chain that grew, now.
+pub async fn checkpoint(database: &Path, signing_key: &Path) -> Result<(), CommandError> {
+    let signer = CheckpointSigner::load(signing_key)?;
+    let pool = open_existing(database).await?;
+    let made = sign_checkpoints(&pool, &signer, Utc::now()).await;
+    pool.close().await;
+    let made = made?;
+    if made.is_empty() {
+        println!("no chain grew since its last checkpoint");
+    }
+    for (partner_id, seq) in made {
+        println!("partner {partner_id}: signed a checkpoint at event #{seq}");
+    }
+    Ok(())
+}
+
+/// `server seed-demo [--events N] [--seed S] [--force]`.
+pub async fn seed_demo_database(database: &Path, seed: u64, events: usize, force: bool) -> Result<(), CommandError> {
+    if database.exists() {
+        if !force {
+            return Err(CommandError::DatabaseExists(database.to_path_buf()));
+        }
+        remove_database(database)?;
+    }
+    seed_new_database(database, seed, events).await
+}
+
+/// What `server serve` was asked for besides the settings file.
+pub struct ServeOptions {
+    pub addr: Option<SocketAddr>,
+    /// Create a demo database if the file is missing.
+    pub demo: bool,
+    /// Create the signing key if the file is missing.
+    pub create_key: bool,
+}
+
+/// `server serve`: runs until SIGINT/SIGTERM.
+pub async fn serve(
+    settings: &Settings,
+    database: &Path,
+    signing_key: &Path,
+    options: ServeOptions,
+) -> Result<(), CommandError> {
+    if !database.exists() {
+        if !options.demo {
+            return Err(CommandError::NoDatabase(database.to_path_buf()));
+        }
+        seed_new_database(database, settings.demo.seed, settings.demo.events).await?;
+    }
+    let signer = if options.create_key {
+        CheckpointSigner::load_or_create(signing_key)?
+    } else {
+        CheckpointSigner::load(signing_key)?
+    };
+    let leptos_options = get_configuration(None)
+        .map_err(|error| CommandError::Leptos(error.to_string()))?
+        .leptos_options;
+    let addr = options.addr.unwrap_or(leptos_options.site_addr);
+    let integrity = IntegritySettings {
+        signer: Arc::new(signer),
+        checkpoint_every: Duration::from_secs(u64::from(settings.integrity.checkpoint_minutes) * 60),
+        whole_walk_every: Duration::from_secs(settings.integrity.whole_walk_seconds),
+    };
+    let app = Application::build(
+        database,
+        settings.session_settings(),
+        settings.limits(),
+        integrity,
+        leptos_options,
+        addr,
+    )
+    .await?;
+    // Tests and scripts wait for this exact line to learn the port.
+    println!("listening on http://{}", app.local_addr());
+    app.run_until_stopped().await.map_err(CommandError::Serve)?;
+    println!("stopped cleanly");
+    Ok(())
+}
+
+async fn seed_new_database(database: &Path, seed: u64, events: usize) -> Result<(), CommandError> {
+    let pool = app::db::connect(database)
+        .await
+        .map_err(|source| CommandError::Database {
+            path: database.to_path_buf(),
+            source,
+        })?;
+    // Whole hours, so two seeds in the same hour are identical.
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::hours(1))
+        .unwrap_or_else(|_| Utc::now());
+    let summary = seed_demo(&pool, &DemoOptions { seed, events, now }).await;
+    pool.close().await;
+    let summary = summary?;
+    println!(
+        "created demo database {}: {} partners, {} users, {} customers, {} subscriptions, {} events",
+        database.display(),
+        summary.partners,
+        summary.users,
+        summary.customers,
+        summary.subscriptions,
+        summary.events
+    );
+    Ok(())
+}
+
+/// Opens a database that must already exist (import, verify and checkpoint never create one).
+async fn open_existing(database: &Path) -> Result<SqlitePool, CommandError> {
+    if !database.exists() {
+        return Err(CommandError::NoDatabase(database.to_path_buf()));
+    }
+    app::db::connect(database)
+        .await
+        .map_err(|source| CommandError::Database {
+            path: database.to_path_buf(),
+            source,
+        })
+}
+
+async fn find_partner(pool: &SqlitePool, partner: &str) -> Result<(i64, String), CommandError> {
+    app::partners::find_by_domain_or_id(pool, partner)
+        .await?
+        .ok_or_else(|| CommandError::NoPartner(partner.to_string()))
+}
+
+fn remove_database(database: &Path) -> Result<(), CommandError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = database.as_os_str().to_owned();
+        path.push(suffix);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(CommandError::Remove {
+                    path: PathBuf::from(path),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
