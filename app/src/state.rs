@@ -83,7 +83,10 @@ impl AppState {
                 limits.password_checks_at_once,
                 limits.password_check_wait,
             )),
-            exports: Arc::new(ExportSlots::new(limits.exports_at_once, limits.exports_per_partner)),
+            exports: Arc::new(ExportSlots::new(
+                limits.exports_at_once,
+                limits.exports_per_partner,
+            )),
             limits: Arc::new(limits),
             verified_chains: Arc::default(),
             checkpoint_key,

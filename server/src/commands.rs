@@ -72,12 +72,19 @@ pub fn keygen(signing_key: &Path) -> Result<(), CommandError> {
 }
 
 /// `server import FILE --partner P [--format F]`.
-pub async fn import(database: &Path, file: &Path, partner: &str, format: Option<&str>) -> Result<(), CommandError> {
+pub async fn import(
+    database: &Path,
+    file: &Path,
+    partner: &str,
+    format: Option<&str>,
+) -> Result<(), CommandError> {
     let format = match format {
         Some("ndjson") => ImportFormat::Ndjson,
         Some("csv") => ImportFormat::Csv,
         Some(other) => return Err(CommandError::UnknownFormat(other.to_string())),
-        None => ImportFormat::from_path(file).ok_or_else(|| CommandError::FormatNotKnown(file.to_path_buf()))?,
+        None => {
+            ImportFormat::from_path(file).ok_or_else(|| CommandError::FormatNotKnown(file.to_path_buf()))?
+        }
     };
     let pool = open_existing(database).await?;
     let (partner_id, partner_name) = find_partner(&pool, partner).await?;
@@ -139,7 +146,12 @@ pub async fn checkpoint(database: &Path, signing_key: &Path) -> Result<(), Comma
 }
 
 /// `server seed-demo [--events N] [--seed S] [--force]`.
-pub async fn seed_demo_database(database: &Path, seed: u64, events: usize, force: bool) -> Result<(), CommandError> {
+pub async fn seed_demo_database(
+    database: &Path,
+    seed: u64,
+    events: usize,
+    force: bool,
+) -> Result<(), CommandError> {
     if database.exists() {
         if !force {
             return Err(CommandError::DatabaseExists(database.to_path_buf()));

@@ -128,7 +128,9 @@ impl Settings {
             ));
         }
         if self.integrity.whole_walk_seconds == 0 {
-            return Err(ConfigError::Invalid("integrity.whole_walk_seconds must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "integrity.whole_walk_seconds must be at least 1".into(),
+            ));
         }
         let limits = &self.limits;
         if limits.exports_at_once == 0 || limits.exports_per_partner == 0 {
@@ -138,7 +140,8 @@ impl Settings {
         }
         if limits.export_send_timeout_seconds == 0 || limits.sorted_export_max_rows == 0 {
             return Err(ConfigError::Invalid(
-                "limits.export_send_timeout_seconds and limits.sorted_export_max_rows must be at least 1".into(),
+                "limits.export_send_timeout_seconds and limits.sorted_export_max_rows must be at least 1"
+                    .into(),
             ));
         }
         Ok(self)

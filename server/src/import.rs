@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use app::activity::csv_file::{CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header, restore_formula};
+use app::activity::csv_file::{
+    CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header, restore_formula,
+};
 use app::activity::view_state::Column;
 use app::i18n::Locale;
 use app::ingest::MAX_BATCH_EVENTS;
@@ -299,7 +301,9 @@ mod tests {
         ]);
         (start.clone(), start, "[ -~가-힣\t\r\n'＝＋－＠]{0,12}")
             .prop_map(|(a, b, rest)| format!("{a}{b}{rest}"))
-            .prop_filter("an event id or user is never empty", |text| !text.trim().is_empty())
+            .prop_filter("an event id or user is never empty", |text| {
+                !text.trim().is_empty()
+            })
     }
 
     proptest::proptest! {

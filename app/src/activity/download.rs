@@ -40,7 +40,6 @@ pub enum ExportState {
 pub fn start_export(fields: Vec<(&'static str, String)>, file_name: String, export: RwSignal<ExportState>) {
     #[cfg(feature = "hydrate")]
     {
-        
         export.set(ExportState::Running(ExportProgress::default()));
         spawn_local(async move {
             let end = download_export(

@@ -24,7 +24,7 @@ use super::csv_file::CsvChunks;
 use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::model::{ActionDetails, ActionKind, ActivityEntry};
 use super::period::{LocalPeriod, UtcRange};
-use super::queries::{PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_SQL, EventRow, entry_from_row};
+use super::queries::{EventRow, PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_SQL, entry_from_row};
 use super::view_state::{Column, Sort, chosen_columns};
 use crate::auth::model::{VIEW_ACTIVITY_LOG, Viewer};
 use crate::auth::session;
@@ -255,9 +255,14 @@ async fn start_export(
             Ok(()) => {}
             Err(Stop::ClientGone) => {}
             Err(Stop::ClientStalled) => {
-                tracing::warn!(partner_id = viewer.partner_id, "export ended: its client stopped reading")
+                tracing::warn!(
+                    partner_id = viewer.partner_id,
+                    "export ended: its client stopped reading"
+                )
             }
-            Err(Stop::Failed(error)) => tracing::error!(%error, "an export failed part way; the download is cut short"),
+            Err(Stop::Failed(error)) => {
+                tracing::error!(%error, "an export failed part way; the download is cut short")
+            }
         }
         drop(slot);
     });
@@ -266,7 +271,12 @@ async fn start_export(
         match receiver.recv().await {
             Some(Piece::Bytes(bytes)) => Some((Ok(bytes), Some(receiver))),
             Some(Piece::End) => None,
-            None => Some((Err(std::io::Error::other("the export ended before the file was whole")), None)),
+            None => Some((
+                Err(std::io::Error::other(
+                    "the export ended before the file was whole",
+                )),
+                None,
+            )),
         }
     }));
     Ok((file_name, format, body))
@@ -539,4 +549,3 @@ async fn record_export(state: &AppState, viewer: &Viewer, request: &ExportReques
         })?;
     Ok(())
 }
-

@@ -43,7 +43,9 @@ impl ExportSlots {
     }
 
     fn running(&self) -> std::sync::MutexGuard<'_, Running> {
-        self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn take(self: &Arc<Self>, partner_id: i64) -> Result<ExportSlot, ExportsFull> {

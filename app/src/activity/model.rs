@@ -209,7 +209,14 @@ impl ActionDetails {
                 format,
             } => vec![
                 ("Period", format!("{from_date} – {to_date}")),
-                ("Exported (UTC)", if from.is_empty() { "(not recorded)".to_string() } else { format!("{from} – {to}") }),
+                (
+                    "Exported (UTC)",
+                    if from.is_empty() {
+                        "(not recorded)".to_string()
+                    } else {
+                        format!("{from} – {to}")
+                    },
+                ),
                 (
                     "Filter",
                     if filter.is_empty() {

@@ -39,7 +39,8 @@ fn verify_in(password: &[u8], hash: &str, memory: &mut Vec<Block>) -> bool {
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
         return false;
     };
-    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm), Params::try_from(&parsed)) else {
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm), Params::try_from(&parsed))
+    else {
         return false;
     };
     let version = match parsed.version.map(Version::try_from) {
@@ -120,7 +121,11 @@ impl PasswordChecks {
         let Ok(Ok(_slot)) = tokio::time::timeout(self.wait, self.slots.acquire()).await else {
             return Ok(Verdict::Busy);
         };
-        let work_areas = || self.work_areas.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let work_areas = || {
+            self.work_areas
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
         let memory = work_areas().pop().unwrap_or_default();
         let (matches, memory) = verify_on_blocking_pool(password, stored_hash, memory).await?;
         work_areas().push(memory);
@@ -151,10 +156,7 @@ mod tests {
     #[tokio::test]
     async fn checks_beyond_the_cap_wait_then_are_refused() {
         let checks = std::sync::Arc::new(PasswordChecks::new(1, std::time::Duration::from_millis(1)));
-        let verdicts = futures::future::join_all(
-            (0..4).map(|_| checks.verify("guess".into(), None)),
-        )
-        .await;
+        let verdicts = futures::future::join_all((0..4).map(|_| checks.verify("guess".into(), None))).await;
         let busy = verdicts.iter().filter(|v| **v == Ok(Verdict::Busy)).count();
         assert!(busy >= 1, "{verdicts:?}");
         assert!(verdicts.contains(&Ok(Verdict::Wrong)), "{verdicts:?}");

@@ -187,9 +187,16 @@ mod tests {
         for _ in 0..PAIR_FREE_FAILURES {
             assert_eq!(throttle.begin_attempt(EMAIL, "10.0.0.1", start), Ok(()));
         }
-        assert_eq!(throttle.begin_attempt(EMAIL, "10.0.0.1", start), Err(Locked(FIRST_LOCK)));
+        assert_eq!(
+            throttle.begin_attempt(EMAIL, "10.0.0.1", start),
+            Err(Locked(FIRST_LOCK))
+        );
         let later = start + FIRST_LOCK;
-        assert_eq!(throttle.begin_attempt(EMAIL, "10.0.0.1", later), Ok(()), "the lock ends");
+        assert_eq!(
+            throttle.begin_attempt(EMAIL, "10.0.0.1", later),
+            Ok(()),
+            "the lock ends"
+        );
         assert_eq!(
             throttle.begin_attempt(EMAIL, "10.0.0.1", later),
             Err(Locked(FIRST_LOCK * 2)),
@@ -226,7 +233,10 @@ mod tests {
             let _ = throttle.begin_attempt(EMAIL, "10.0.0.1", at);
             at += LONGEST_LOCK;
         }
-        assert_eq!(throttle.begin_attempt(EMAIL, "10.0.0.1", at - LONGEST_LOCK), Err(Locked(LONGEST_LOCK)));
+        assert_eq!(
+            throttle.begin_attempt(EMAIL, "10.0.0.1", at - LONGEST_LOCK),
+            Err(Locked(LONGEST_LOCK))
+        );
         throttle.succeeded(EMAIL, "10.0.0.1");
         assert_eq!(throttle.begin_attempt(EMAIL, "10.0.0.1", at), Ok(()));
     }
@@ -247,7 +257,11 @@ mod tests {
         let throttle = SignInThrottle::with_capacity(300);
         let now = Instant::now();
         for n in 0..10_000 {
-            let _ = throttle.begin_attempt(&format!("u{n}@x.example"), &format!("10.{}.{}.1", n / 250, n % 250), now);
+            let _ = throttle.begin_attempt(
+                &format!("u{n}@x.example"),
+                &format!("10.{}.{}.1", n / 250, n % 250),
+                now,
+            );
         }
         assert!(throttle.len() <= 300);
     }

@@ -137,8 +137,18 @@ fn Pager(found: super::model::CustomerSubscriptions) -> impl IntoView {
     let pages = found.pages();
     let page = found.page + 1;
     let shown = match l {
-        Locale::En => format!("{}–{} of {}", l.number(first), l.number(last), l.number(found.total)),
-        Locale::Ko => format!("전체 {}개 중 {}–{}", l.number(found.total), l.number(first), l.number(last)),
+        Locale::En => format!(
+            "{}–{} of {}",
+            l.number(first),
+            l.number(last),
+            l.number(found.total)
+        ),
+        Locale::Ko => format!(
+            "전체 {}개 중 {}–{}",
+            l.number(found.total),
+            l.number(first),
+            l.number(last)
+        ),
     };
     view! {
         <nav class="pager" aria-label=l.pick("Subscription pages", "구독 페이지")>

@@ -111,16 +111,16 @@ impl CheckpointSigner {
     /// it (`PATH.pub`); refuses if the key file exists.
     pub fn create(path: &Path) -> Result<CheckpointSigner, KeyError> {
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        write_private_file(path, &format!("{}\n", to_hex(key.as_bytes()))).map_err(|source| {
-            match source.kind() {
-                std::io::ErrorKind::AlreadyExists => KeyError::Exists {
-                    path: path.to_path_buf(),
-                },
-                _ => KeyError::Create {
-                    path: path.to_path_buf(),
-                    source,
-                },
-            }
+        write_private_file(path, &format!("{}\n", to_hex(key.as_bytes()))).map_err(|source| match source
+            .kind()
+        {
+            std::io::ErrorKind::AlreadyExists => KeyError::Exists {
+                path: path.to_path_buf(),
+            },
+            _ => KeyError::Create {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
         let signer = CheckpointSigner { key };
         let public = public_key_path(path);
@@ -231,13 +231,22 @@ mod tests {
     fn a_created_key_is_private_and_reads_back_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/checkpoint.key");
-        assert!(matches!(CheckpointSigner::load(&path), Err(KeyError::Missing { .. })));
+        assert!(matches!(
+            CheckpointSigner::load(&path),
+            Err(KeyError::Missing { .. })
+        ));
         assert!(!path.exists(), "loading never creates a key");
         let created = CheckpointSigner::create(&path).unwrap();
         let loaded = CheckpointSigner::load(&path).unwrap();
         assert_eq!(created.verifying_key(), loaded.verifying_key());
-        assert_eq!(load_public_key(&public_key_path(&path)).unwrap(), created.verifying_key());
-        assert!(matches!(CheckpointSigner::create(&path), Err(KeyError::Exists { .. })));
+        assert_eq!(
+            load_public_key(&public_key_path(&path)).unwrap(),
+            created.verifying_key()
+        );
+        assert!(matches!(
+            CheckpointSigner::create(&path),
+            Err(KeyError::Exists { .. })
+        ));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -84,7 +84,10 @@ impl VerifiedChains {
         let (events, uncovered) = match cached {
             Some(counts) => counts,
             None => {
-                let covered_through = report.checkpoint.as_ref().map_or(0, |checkpoint| checkpoint.chain_seq);
+                let covered_through = report
+                    .checkpoint
+                    .as_ref()
+                    .map_or(0, |checkpoint| checkpoint.chain_seq);
                 let counts = count_period(pool, &period, covered_through).await?;
                 self.periods
                     .lock()
@@ -113,7 +116,10 @@ impl VerifiedChains {
             return Ok((report, seen));
         }
         // Go on from the last (intact) walk.
-        let start = self.known().get(&partner_id).map(|(_, verified)| verified.clone());
+        let start = self
+            .known()
+            .get(&partner_id)
+            .map(|(_, verified)| verified.clone());
         let verified = verify_partner_from(pool, partner_id, key, start).await?;
         let report = verified.report.clone();
         self.known().insert(partner_id, (seen.clone(), verified));
@@ -170,15 +176,16 @@ async fn count_period(
 
 /// The chain's head and the newest checkpoint row, read from their indexes.
 async fn seen_now(pool: &SqlitePool, partner_id: i64) -> Result<Seen, sqlx::Error> {
-    let (head_seq, head_hash, newest_checkpoint_row): (Option<i64>, Option<String>, Option<i64>) = sqlx::query_as(
-        "SELECT (SELECT MAX(chain_seq) FROM activity_events WHERE partner_id = $1),
+    let (head_seq, head_hash, newest_checkpoint_row): (Option<i64>, Option<String>, Option<i64>) =
+        sqlx::query_as(
+            "SELECT (SELECT MAX(chain_seq) FROM activity_events WHERE partner_id = $1),
                 (SELECT event_hash FROM activity_events WHERE partner_id = $1
                  ORDER BY chain_seq DESC LIMIT 1),
                 (SELECT MAX(id) FROM chain_checkpoints WHERE partner_id = $1)",
-    )
-    .bind(partner_id)
-    .fetch_one(pool)
-    .await?;
+        )
+        .bind(partner_id)
+        .fetch_one(pool)
+        .await?;
     Ok(Seen {
         head_seq: head_seq.unwrap_or(0),
         head_hash,

@@ -135,13 +135,12 @@ pub async fn verify_partner_from(
         .into_iter()
         .partition(|checkpoint| checkpoint.chain_seq <= start.chain_seq);
     for checkpoint in &passed {
-        let stored: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq = $2",
-        )
-        .bind(partner_id)
-        .bind(checkpoint.chain_seq)
-        .fetch_optional(pool)
-        .await?;
+        let stored: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq = $2")
+                .bind(partner_id)
+                .bind(checkpoint.chain_seq)
+                .fetch_optional(pool)
+                .await?;
         if stored.and_then(|(hash,)| hash).as_deref() != Some(checkpoint.head_hash.as_str()) {
             report.broken = Some(ChainBreak {
                 kind: TamperKind::Edited,
@@ -313,7 +312,10 @@ pub async fn verify_partner_from(
 
 /// A row of the partner's with no place in the chain (no position or hashes): the server
 /// writes none, so someone else did.
-async fn row_outside_the_chain(pool: &SqlitePool, partner_id: i64) -> Result<Option<ChainBreak>, sqlx::Error> {
+async fn row_outside_the_chain(
+    pool: &SqlitePool,
+    partner_id: i64,
+) -> Result<Option<ChainBreak>, sqlx::Error> {
     let outside: Option<(i64, Option<String>)> = sqlx::query_as(
         "SELECT id, CAST(occurred_at AS TEXT) FROM activity_events
          WHERE partner_id = $1 AND (chain_seq IS NULL OR prev_hash IS NULL OR event_hash IS NULL)
@@ -437,7 +439,9 @@ async fn load_checkpoints(
                 })
             }
             _ => {
-                if let Some(signed_by) = signed_by.filter(|signed_by| !signed_by.is_empty() && *signed_by != given_key) {
+                if let Some(signed_by) =
+                    signed_by.filter(|signed_by| !signed_by.is_empty() && *signed_by != given_key)
+                {
                     return Ok(Err(ChainBreak {
                         kind: TamperKind::SignedByAnotherKey,
                         chain_seq,

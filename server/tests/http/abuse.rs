@@ -196,8 +196,14 @@ async fn concurrent_wrong_passwords_are_checked_five_times_at_most() {
     let app = spawn_app_with(100, Limits::default()).await;
     let attempts = (0..64).map(|_| sign_in_from(&app, "global.admin@contoso.example", "wrong", "ignored"));
     let statuses = futures::future::join_all(attempts).await;
-    let checked = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
-    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
     assert_eq!((checked, refused), (5, 59), "{statuses:?}");
 }
 
@@ -215,7 +221,13 @@ async fn an_unknown_email_takes_as_long_as_a_wrong_password() {
     // quieter moment of the machine.
     for n in 0..20 {
         let started = Instant::now();
-        let status = sign_in_from(&app, &format!("nobody{n}@contoso.example"), "wrong", &format!("198.51.100.{n}")).await;
+        let status = sign_in_from(
+            &app,
+            &format!("nobody{n}@contoso.example"),
+            "wrong",
+            &format!("198.51.100.{n}"),
+        )
+        .await;
         unknown.push(started.elapsed().as_secs_f64());
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let started = Instant::now();
@@ -249,12 +261,21 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     // Trusted: the proxy's clients are told apart; one locked address is not everyone.
     let app = spawn_app_with(100, behind_a_trusted_proxy()).await;
     for n in 0..21 {
-        let _ = sign_in_from(&app, &format!("nobody{n}@contoso.example"), "wrong", "198.51.100.1").await;
+        let _ = sign_in_from(
+            &app,
+            &format!("nobody{n}@contoso.example"),
+            "wrong",
+            "198.51.100.1",
+        )
+        .await;
     }
     let attacker = sign_in_from(&app, "global.admin@contoso.example", PASSWORD, "198.51.100.1").await;
     assert_eq!(attacker, StatusCode::TOO_MANY_REQUESTS);
     let colleague = sign_in_from(&app, "global.admin@contoso.example", PASSWORD, "198.51.100.2").await;
-    assert!(colleague.is_success() || colleague.is_redirection(), "{colleague}");
+    assert!(
+        colleague.is_success() || colleague.is_redirection(),
+        "{colleague}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,7 +291,10 @@ async fn guessing_a_victims_password_elsewhere_does_not_lock_the_victim_out() {
         "the attacker's address is locked for this account"
     );
     let status = sign_in_from(&app, victim, PASSWORD, "192.0.2.10").await;
-    assert!(status.is_success() || status.is_redirection(), "the victim gets in: {status}");
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "the victim gets in: {status}"
+    );
 }
 
 /// The server's peak resident memory so far (`VmHWM`), in MiB.
@@ -306,7 +330,10 @@ async fn a_flood_of_sign_ins_keeps_the_real_servers_memory_bounded() {
         async move {
             http.post(url)
                 .header("x-forwarded-for", format!("198.51.100.{n}"))
-                .form(&[("email", format!("nobody{n}@contoso.example")), ("password", "wrong".into())])
+                .form(&[
+                    ("email", format!("nobody{n}@contoso.example")),
+                    ("password", "wrong".into()),
+                ])
                 .send()
                 .await
                 .unwrap()
@@ -318,11 +345,16 @@ async fn a_flood_of_sign_ins_keeps_the_real_servers_memory_bounded() {
     server.child.kill().unwrap();
     let _ = server.child.wait();
     assert!(
-        statuses.iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY || *s == StatusCode::TOO_MANY_REQUESTS),
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY || *s == StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
     println!("64 sign-ins at once: peak RSS {peak:.0} MiB, {before:.0} MiB before");
-    assert!(peak < 300.0, "peak RSS {peak:.0} MiB (before the flood {before:.0} MiB)");
+    assert!(
+        peak < 300.0,
+        "peak RSS {peak:.0} MiB (before the flood {before:.0} MiB)"
+    );
 }
 
 /// A CR/LF in a submitted email must not start a line of its own in the server's log.
@@ -348,7 +380,10 @@ async fn an_email_cannot_forge_a_log_line() {
     let forged = "FORGED signed in email=global.admin@contoso.example";
     let status = client()
         .post(format!("{url}/api/sign_in"))
-        .form(&[("email", format!("x@contoso.example\r\n{forged}")), ("password", "wrong".into())])
+        .form(&[
+            ("email", format!("x@contoso.example\r\n{forged}")),
+            ("password", "wrong".into()),
+        ])
         .send()
         .await
         .unwrap()
@@ -359,9 +394,14 @@ async fn an_email_cannot_forge_a_log_line() {
     let mut written = String::new();
     stdout.read_to_string(&mut written).unwrap();
     assert!(written.contains("sign-in failed"), "{written}");
-    assert!(written.contains("\\r\\nforged"), "the email is logged escaped: {written}");
     assert!(
-        !written.lines().any(|line| line.trim_start().to_lowercase().starts_with("forged")),
+        written.contains("\\r\\nforged"),
+        "the email is logged escaped: {written}"
+    );
+    assert!(
+        !written
+            .lines()
+            .any(|line| line.trim_start().to_lowercase().starts_with("forged")),
         "{written}"
     );
 }

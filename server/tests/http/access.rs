@@ -179,7 +179,10 @@ async fn idle_and_expired_sessions_end_on_the_server() {
     let app = spawn_app().await;
     let client = app.signed_in("sales.agent@contoso.example").await;
     let (created_at, expires_at): (String, String) =
-        sqlx::query_as("SELECT created_at, expires_at FROM sessions").fetch_one(&app.db).await.unwrap();
+        sqlx::query_as("SELECT created_at, expires_at FROM sessions")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     let lifetime = app::db::from_db_time(&expires_at).unwrap() - app::db::from_db_time(&created_at).unwrap();
     assert_eq!(lifetime, Duration::hours(8), "sessions last 8 h at most");
 
@@ -201,14 +204,28 @@ async fn idle_and_expired_sessions_end_on_the_server() {
     assert_eq!(app.list_last_month(&client).await.status(), StatusCode::OK);
     // Idle for 31 min: signed out, and the session is deleted.
     set("last_seen_at", Utc::now() - Duration::minutes(31)).await;
-    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "the idle session was deleted");
+    assert_eq!(
+        app.list_last_month(&client).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        0,
+        "the idle session was deleted"
+    );
 
     // A minute past the lifetime, however recently used: signed out.
     let client = app.signed_in("sales.agent@contoso.example").await;
     set("expires_at", Utc::now() - Duration::minutes(1)).await;
-    assert_eq!(app.list_last_month(&client).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "the expired session was deleted");
+    assert_eq!(
+        app.list_last_month(&client).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        0,
+        "the expired session was deleted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,17 @@ const ENDPOINTS: [(&str, &[&str]); 3] = [
     ("/api/customer_subscriptions", &["customer_id", "page"]),
     (
         "/account-settings/activity-log/export",
-        &["from", "to", "from_date", "to_date", "filter", "sort", "columns", "lang", "format"],
+        &[
+            "from",
+            "to",
+            "from_date",
+            "to_date",
+            "filter",
+            "sort",
+            "columns",
+            "lang",
+            "format",
+        ],
     ),
 ];
 
@@ -34,7 +44,16 @@ fn good_value(field: &str) -> BoxedStrategy<String> {
         "after" => pick(&["", "2026-10-15T00:00:00Z/700", "2026-10-15T00:00:00Z/-1"]),
         "customer_id" => pick(&["7", "13", "1"]),
         "page" => pick(&["0", "1", "4294967295"]),
-        "sort" => pick(&["", "time", "-time", "customer", "-action", "user", "details", "-event_id"]),
+        "sort" => pick(&[
+            "",
+            "time",
+            "-time",
+            "customer",
+            "-action",
+            "user",
+            "details",
+            "-event_id",
+        ]),
         "columns" => pick(&["", "time,customer,action,user", "details,event_id", "user,time"]),
         "lang" => pick(&["", "en", "ko"]),
         "format" => pick(&["", "csv", "ndjson"]),
@@ -192,9 +211,9 @@ fn generated_bad_input_gets_a_readable_4xx_and_changes_nothing() {
         "the database is unchanged"
     );
     assert_eq!(
-        runtime.block_on(app.count(
-            "SELECT COUNT(*) FROM activity_events WHERE action_kind = 'exported_activity_log'"
-        )),
+        runtime.block_on(
+            app.count("SELECT COUNT(*) FROM activity_events WHERE action_kind = 'exported_activity_log'")
+        ),
         exports.get(),
         "each export that answered 200 was recorded once, and no other"
     );
@@ -206,7 +225,10 @@ fn generated_bad_input_gets_a_readable_4xx_and_changes_nothing() {
     );
     assert_eq!(answered[5], 0);
     // The good values let many requests through to the deepest code.
-    assert!(answered[2] > CASES / 10, "too few requests got past the checks: {answered:?}");
+    assert!(
+        answered[2] > CASES / 10,
+        "too few requests got past the checks: {answered:?}"
+    );
 }
 
 /// Sign-in with generated emails and passwords, each "from" its own address behind a
@@ -219,7 +241,10 @@ fn generated_sign_ins_reach_the_password_check_and_are_refused_in_words() {
         trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
         ..app::state::Limits::default()
     };
-    let app = runtime.block_on(crate::support::spawn_app_with(crate::support::DEMO_EVENTS, limits));
+    let app = runtime.block_on(crate::support::spawn_app_with(
+        crate::support::DEMO_EVENTS,
+        limits,
+    ));
     let before = runtime.block_on(snapshot(&app));
     let mut runner = TestRunner::new(Config {
         cases: 300,
@@ -261,10 +286,21 @@ fn generated_sign_ins_reach_the_password_check_and_are_refused_in_words() {
             Ok(())
         })
         .unwrap();
-    assert_eq!(runtime.block_on(snapshot(&app)), before, "the database is unchanged");
-    println!("sign-in: 300 generated, {} reached the password check", wrong.get());
+    assert_eq!(
+        runtime.block_on(snapshot(&app)),
+        before,
+        "the database is unchanged"
+    );
+    println!(
+        "sign-in: 300 generated, {} reached the password check",
+        wrong.get()
+    );
     assert_eq!(throttled.get(), 0, "no case was stopped by the throttle");
-    assert!(wrong.get() > 150, "most cases reach the password check: {}", wrong.get());
+    assert!(
+        wrong.get() > 150,
+        "most cases reach the password check: {}",
+        wrong.get()
+    );
 }
 
 /// A JSON value that fits no field of an event: wrong types, absurd numbers, nasty text.

@@ -26,7 +26,10 @@ fn serve_without_a_database_refuses_and_names_the_file() {
     let output = run(&db, &key, &["serve", "--create-key", "--addr", "127.0.0.1:0"]);
     assert!(!output.status.success());
     let message = stderr(&output);
-    assert!(message.contains("no database at") && message.contains("typo.sqlite"), "{message}");
+    assert!(
+        message.contains("no database at") && message.contains("typo.sqlite"),
+        "{message}"
+    );
     assert!(message.contains("server seed-demo"), "{message}");
     assert!(!db.exists(), "no database was created");
 }
@@ -39,7 +42,11 @@ fn serve_without_a_key_refuses_unless_asked_to_create_one() {
     assert!(seeded.status.success(), "{seeded:?}");
     let output = run(&db, &key, &["serve", "--addr", "127.0.0.1:0"]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("no signing key at"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no signing key at"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!key.exists(), "no key was created");
 }
 
@@ -63,7 +70,11 @@ async fn verify_never_creates_a_key_and_names_a_wrong_one() {
     for command in [&["verify"][..], &["checkpoint"][..]] {
         let output = run(&db, &typo, command);
         assert!(!output.status.success(), "{command:?}");
-        assert!(stderr(&output).contains("no signing key at"), "{command:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("no signing key at"),
+            "{command:?}: {}",
+            stderr(&output)
+        );
         assert!(!typo.exists(), "{command:?} created a key");
     }
 
@@ -71,7 +82,11 @@ async fn verify_never_creates_a_key_and_names_a_wrong_one() {
     let public = app::integrity::checkpoint::public_key_path(&app.key_path);
     let output = run(&db, &typo, &["verify", "--public-key", public.to_str().unwrap()]);
     assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
-    assert!(stdout(&output).contains("partner 1: intact"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("partner 1: intact"),
+        "{}",
+        stdout(&output)
+    );
 
     // Another key: named as another key, not as forgery.
     let other = dir.path().join("other.key");

@@ -5,10 +5,17 @@ use reqwest::StatusCode;
 
 use crate::support::{CONTOSO_CUSTOMER, FABRIKAM_CUSTOMER, assert_status, spawn_app};
 
-async fn subscriptions_page(client: &reqwest::Client, app: &crate::support::TestApp, page: u32) -> CustomerSubscriptions {
+async fn subscriptions_page(
+    client: &reqwest::Client,
+    app: &crate::support::TestApp,
+    page: u32,
+) -> CustomerSubscriptions {
     let response = client
         .post(app.url("/api/customer_subscriptions"))
-        .form(&[("customer_id", CONTOSO_CUSTOMER.to_string()), ("page", page.to_string())])
+        .form(&[
+            ("customer_id", CONTOSO_CUSTOMER.to_string()),
+            ("page", page.to_string()),
+        ])
         .send()
         .await
         .unwrap();
@@ -25,7 +32,10 @@ async fn a_customer_lists_its_subscriptions_a_page_at_a_time() {
             "SELECT COUNT(*) FROM subscriptions WHERE customer_id = {CONTOSO_CUSTOMER}"
         ))
         .await;
-    assert!(expected > SUBSCRIPTIONS_PER_PAGE as i64, "the demo customer needs several pages: {expected}");
+    assert!(
+        expected > SUBSCRIPTIONS_PER_PAGE as i64,
+        "the demo customer needs several pages: {expected}"
+    );
 
     // Page by page, every subscription once, newest start first, no page over the limit.
     let mut seen = Vec::new();
@@ -41,13 +51,19 @@ async fn a_customer_lists_its_subscriptions_a_page_at_a_time() {
         seen.extend(found.subscriptions);
         page += 1;
     }
-    assert_eq!(page as usize, (expected as usize).div_ceil(SUBSCRIPTIONS_PER_PAGE));
+    assert_eq!(
+        page as usize,
+        (expected as usize).div_ceil(SUBSCRIPTIONS_PER_PAGE)
+    );
     assert_eq!(seen.len() as i64, expected);
     let mut ids: Vec<&str> = seen.iter().map(|s| s.id.as_str()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len() as i64, expected, "no subscription on two pages");
-    assert!(seen.windows(2).all(|pair| pair[0].start_date >= pair[1].start_date));
+    assert!(
+        seen.windows(2)
+            .all(|pair| pair[0].start_date >= pair[1].start_date)
+    );
 
     // The page itself: the second page's rows, and links both ways.
     let html = client
@@ -57,10 +73,16 @@ async fn a_customer_lists_its_subscriptions_a_page_at_a_time() {
         .unwrap();
     let html = assert_status(html, StatusCode::OK).await;
     assert!(html.contains("주식회사 한빛소프트"));
-    assert!(html.contains(&seen[SUBSCRIPTIONS_PER_PAGE].id), "the 101st is on page 2");
+    assert!(
+        html.contains(&seen[SUBSCRIPTIONS_PER_PAGE].id),
+        "the 101st is on page 2"
+    );
     assert!(!html.contains(&seen[0].id), "the first is not");
     assert!(html.contains("href=\"?page=1\""), "a link back");
-    assert!(html.contains(&format!("101–{}", (2 * SUBSCRIPTIONS_PER_PAGE).min(expected as usize))));
+    assert!(html.contains(&format!(
+        "101–{}",
+        (2 * SUBSCRIPTIONS_PER_PAGE).min(expected as usize)
+    )));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

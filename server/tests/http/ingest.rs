@@ -320,14 +320,21 @@ async fn a_full_batch_of_three_mebibytes_is_stored() {
     let product = format!("Microsoft 365 E3 {}", "가".repeat(1000));
     let events: Vec<Value> = (0..1000)
         .map(|n| {
-            let mut event = event(&format!("big-{n}"), CONTOSO_CUSTOMER, "sales.agent@contoso.example");
+            let mut event = event(
+                &format!("big-{n}"),
+                CONTOSO_CUSTOMER,
+                "sales.agent@contoso.example",
+            );
             event["details"]["product"] = json!(product);
             event
         })
         .collect();
     let body = json!({ "events": events });
     let size = body.to_string().len();
-    assert!(size > 3 * 1024 * 1024 && size < app::ingest::INGEST_BODY_LIMIT_BYTES, "{size}");
+    assert!(
+        size > 3 * 1024 * 1024 && size < app::ingest::INGEST_BODY_LIMIT_BYTES,
+        "{size}"
+    );
     let answer = assert_status(send(&app, Some(&token), &body).await, StatusCode::OK).await;
     assert_eq!(
         serde_json::from_str::<Value>(&answer).unwrap(),
@@ -345,9 +352,19 @@ async fn two_writers_into_one_chain_lose_nothing_and_the_chain_verifies() {
         async move {
             for batch in 0..10 {
                 let events: Vec<Value> = (0..50)
-                    .map(|n| event(&format!("{name}-{batch}-{n}"), CONTOSO_CUSTOMER, "sales.agent@contoso.example"))
+                    .map(|n| {
+                        event(
+                            &format!("{name}-{batch}-{n}"),
+                            CONTOSO_CUSTOMER,
+                            "sales.agent@contoso.example",
+                        )
+                    })
                     .collect();
-                assert_status(send(app, Some(&token), &json!({ "events": events })).await, StatusCode::OK).await;
+                assert_status(
+                    send(app, Some(&token), &json!({ "events": events })).await,
+                    StatusCode::OK,
+                )
+                .await;
             }
         }
     };
@@ -368,7 +385,12 @@ async fn the_same_event_id_from_two_partners_is_stored_for_both() {
         (&fabrikam, FABRIKAM_CUSTOMER, "global.admin@fabrikam.example"),
     ] {
         let answer = assert_status(
-            send(&app, Some(token), &json!({"events": [event(shared_id, customer, user)]})).await,
+            send(
+                &app,
+                Some(token),
+                &json!({"events": [event(shared_id, customer, user)]}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;

@@ -311,11 +311,13 @@ fn new_events(prefix: &str, count: usize) -> Vec<app::integrity::chain::NewEvent
 }
 
 async fn tamper_at(pool: &SqlitePool, seq: i64) {
-    sqlx::query("UPDATE activity_events SET action_text = 'Nothing happened' WHERE partner_id = 1 AND chain_seq = $1")
-        .bind(seq)
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE activity_events SET action_text = 'Nothing happened' WHERE partner_id = 1 AND chain_seq = $1",
+    )
+    .bind(seq)
+    .execute(pool)
+    .await
+    .unwrap();
 }
 
 /// The badge's walk goes on from where the last one ended: it sees new events, new
@@ -337,24 +339,39 @@ async fn the_badge_walks_only_what_is_new_and_the_schedule_walks_it_all() {
     assert_eq!(first.checkpoint.as_ref().map(|c| c.chain_seq), Some(head));
 
     // New events: counted, not yet covered; a checkpoint: covered.
-    app::integrity::chain::append_batch(&pool, 1, &new_events("more", 30)).await.unwrap();
+    app::integrity::chain::append_batch(&pool, 1, &new_events("more", 30))
+        .await
+        .unwrap();
     let grown = chains.report(&pool, 1, &key).await.unwrap();
     assert_eq!((grown.events as i64, grown.broken.clone()), (head + 30, None));
     assert_eq!(grown.checkpoint.as_ref().map(|c| c.chain_seq), Some(head));
     sign_checkpoints(&pool, &signer, Utc::now()).await.unwrap();
     let signed = chains.report(&pool, 1, &key).await.unwrap();
     assert_eq!(signed.checkpoint.as_ref().map(|c| c.chain_seq), Some(head + 30));
-    assert_eq!(signed, verify_partner(&pool, 1, &key).await.unwrap(), "the same as a whole walk");
+    assert_eq!(
+        signed,
+        verify_partner(&pool, 1, &key).await.unwrap(),
+        "the same as a whole walk"
+    );
 
     // An event already walked is edited: the next whole walk finds it, and from then on
     // the badge says so.
     tamper_at(&pool, 5).await;
-    app::integrity::chain::append_batch(&pool, 1, &new_events("later", 5)).await.unwrap();
-    assert_eq!(chains.report(&pool, 1, &key).await.unwrap().broken, None, "not walked again yet");
+    app::integrity::chain::append_batch(&pool, 1, &new_events("later", 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        chains.report(&pool, 1, &key).await.unwrap().broken,
+        None,
+        "not walked again yet"
+    );
     let whole = chains.walk_whole(&pool, 1, &key).await.unwrap();
     assert_eq!(whole.broken.as_ref().and_then(|b| b.chain_seq), Some(5));
     let after = chains.report(&pool, 1, &key).await.unwrap();
-    assert_eq!(after.broken.as_ref().map(|b| (b.kind, b.chain_seq)), Some((TamperKind::Edited, Some(5))));
+    assert_eq!(
+        after.broken.as_ref().map(|b| (b.kind, b.chain_seq)),
+        Some((TamperKind::Edited, Some(5)))
+    );
 
     // A fresh memory (a restarted server) and tampering among new events: seen at once.
     let chains = VerifiedChains::default();
@@ -363,10 +380,19 @@ async fn the_badge_walks_only_what_is_new_and_the_schedule_walks_it_all() {
     let pool2 = app::db::connect(&path2).await.unwrap();
     let key2 = signer2.verifying_key();
     let before = chains.report(&pool2, 1, &key2).await.unwrap();
-    app::integrity::chain::append_batch(&pool2, 1, &new_events("new", 10)).await.unwrap();
+    app::integrity::chain::append_batch(&pool2, 1, &new_events("new", 10))
+        .await
+        .unwrap();
     let edited = before.events as i64 + 4;
     tamper_at(&pool2, edited).await;
     let report = chains.report(&pool2, 1, &key2).await.unwrap();
-    assert_eq!(report.broken.as_ref().map(|b| (b.kind, b.chain_seq)), Some((TamperKind::Edited, Some(edited))));
-    assert_eq!(report, verify_partner(&pool2, 1, &key2).await.unwrap(), "the same as a whole walk");
+    assert_eq!(
+        report.broken.as_ref().map(|b| (b.kind, b.chain_seq)),
+        Some((TamperKind::Edited, Some(edited)))
+    );
+    assert_eq!(
+        report,
+        verify_partner(&pool2, 1, &key2).await.unwrap(),
+        "the same as a whole walk"
+    );
 }

@@ -48,7 +48,15 @@ async fn the_hot_queries_use_their_indexes() {
         let page = plan(
             &app.db,
             sql,
-            &[range[0], range[1], range[2], start, "0", "9223372036854775807", "5000"],
+            &[
+                range[0],
+                range[1],
+                range[2],
+                start,
+                "0",
+                "9223372036854775807",
+                "5000",
+            ],
         )
         .await;
         assert_uses(&page, "activity_events_by_partner_time");

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use app::activity::model::{ActivityEntry, EventPage};
 use app::integrity::checkpoint::CheckpointSigner;
+use app::state::Limits;
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
 use leptos::prelude::LeptosOptions;
 use reqwest::{Client, Response, StatusCode};
 use server::demo::{DemoOptions, seed_demo};
 use server::startup::{Application, IntegritySettings};
-use app::state::Limits;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -182,9 +182,10 @@ impl TestApp {
 
     /// `verify` on the partner's chain finds nothing broken.
     pub async fn assert_chain_intact(&self, partner_id: i64) {
-        let report = app::integrity::verify::verify_partner(&self.db, partner_id, &self.signer.verifying_key())
-            .await
-            .unwrap();
+        let report =
+            app::integrity::verify::verify_partner(&self.db, partner_id, &self.signer.verifying_key())
+                .await
+                .unwrap();
         assert_eq!(report.broken, None, "{report}");
     }
 

@@ -1,13 +1,11 @@
 //! The controls above the table: a From/To day, the filter's help, the time-zone toggle and
 //! the column chooser.
 
-
 use leptos::prelude::*;
 
 use crate::activity::filter::Filter;
 use crate::activity::view_state::{Column, ZoneChoice};
 use crate::i18n::{Locale, use_locale};
-
 
 /// The period's problem in the page's language.
 pub(super) fn period_error_text(error: &crate::activity::period::PeriodError, l: Locale) -> String {

@@ -9,7 +9,6 @@ use crate::i18n::{Locale, use_locale};
 
 use super::rows::LoadedRow;
 
-
 /// The most-counted values of one facet, most first (ties by name), and how many there were.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Facet {
@@ -99,7 +98,6 @@ pub(super) fn count_facets(rows: &[Arc<LoadedRow>], shown: &[u32], locale: Local
         }),
     }
 }
-
 
 /// Counts per action, partner user and customer of the rows shown; a click adds the value
 /// to the filter.

@@ -25,16 +25,16 @@ mod facets;
 mod rows;
 mod table;
 
-use controls::{period_error_text, DayField, FilterHelp, ZoneToggle, ColumnChooser};
-use facets::{count_facets, FacetCounts};
-use rows::{LoadedRow, Slots, Rows, Positions, Load, ViewUrl};
-use table::EventTable;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::model::Viewer;
 use crate::i18n::{Locale, use_locale};
 use crate::integrity::badge::IntegrityBadge;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 use crate::preferences::api::save_view_preferences;
+use controls::{ColumnChooser, DayField, FilterHelp, ZoneToggle, period_error_text};
+use facets::{FacetCounts, count_facets};
+use rows::{Load, LoadedRow, Positions, Rows, Slots, ViewUrl};
+use table::EventTable;
 
 /// How long typing in the filter rests before the URL follows.
 const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);

@@ -14,7 +14,6 @@ use crate::activity::view_state::ViewState;
 
 use super::PAGE_PATH;
 
-
 /// A loaded event with what the page computes from it once, when it arrives, rather than on
 /// every keystroke: its search key, and small numbers for its user and customer, so the facet
 /// counts and the chart count into arrays (with `ActionKind::index`) instead of hashing names.

@@ -14,7 +14,6 @@ use crate::i18n::{Locale, use_locale};
 use super::rows::{LoadedRow, Positions, Rows, ViewUrl};
 use super::utc_text;
 
-
 /// Rows below and above the viewport that are rendered too, so fast scrolling shows rows.
 pub(super) const OVERSCAN_ROWS: usize = 20;
 
