@@ -314,6 +314,22 @@ impl Slices {
         }
     }
 
+    /// The next slice's events that pass `filter` (perhaps none), or `None` at the end.
+    async fn next_matching(&mut self, filter: &Filter) -> Result<Option<Vec<ActivityEntry>>, AppError> {
+        let rows = self.next().await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let entry = entry_from_row(row)?;
+            if filter.matches(&entry) {
+                entries.push(entry);
+            }
+        }
+        Ok(Some(entries))
+    }
+
     /// The next slice, or an empty one at the end.
     async fn next(&mut self) -> Result<Vec<EventRow>, AppError> {
         if self.done {
@@ -351,17 +367,8 @@ async fn sorted_entries(
     locale: Locale,
 ) -> Result<Vec<ActivityEntry>, AppError> {
     let mut entries = Vec::new();
-    loop {
-        let rows = slices.next().await?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in rows {
-            let entry = entry_from_row(row)?;
-            if request.filter.matches(&entry) {
-                entries.push(entry);
-            }
-        }
+    while let Some(matching) = slices.next_matching(&request.filter).await? {
+        entries.extend(matching);
         if entries.len() > max_rows {
             return Err(AppError::InvalidInput(match locale {
                 Locale::En => format!(
@@ -396,6 +403,46 @@ enum Stop {
     Failed(AppError),
 }
 
+/// The file on its way to the client: rows are written into it and handed over in chunks of
+/// about [`CHUNK_BYTES`], each send bounded by the send timeout.
+struct Outgoing<'a> {
+    file: FileWriter,
+    pieces: &'a mpsc::Sender<Piece>,
+    send_timeout: std::time::Duration,
+}
+
+impl Outgoing<'_> {
+    async fn write(&mut self, entry: &ActivityEntry) -> Result<(), Stop> {
+        self.file.write(entry).map_err(|error| {
+            tracing::error!(%error, "writing the export failed");
+            Stop::Failed(AppError::Internal)
+        })?;
+        if self.file.buffered() >= CHUNK_BYTES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), Stop> {
+        let bytes = self.file.take().map_err(|_| Stop::Failed(AppError::Internal))?;
+        self.send(Piece::Bytes(bytes)).await
+    }
+
+    /// Sends what is left, then says the file is whole.
+    async fn finish(mut self) -> Result<(), Stop> {
+        self.flush().await?;
+        self.send(Piece::End).await
+    }
+
+    async fn send(&self, piece: Piece) -> Result<(), Stop> {
+        match tokio::time::timeout(self.send_timeout, self.pieces.send(piece)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::ClientGone),
+            Err(_) => Err(Stop::ClientStalled),
+        }
+    }
+}
+
 /// Writes the rows (from `sorted` when given, else slice by slice) and sends them in chunks.
 async fn write_file(
     mut slices: Slices,
@@ -404,51 +451,27 @@ async fn write_file(
     pieces: &mpsc::Sender<Piece>,
     send_timeout: std::time::Duration,
 ) -> Result<(), Stop> {
-    let mut file = FileWriter::new(request);
-    let send = |bytes: Bytes| async move {
-        match tokio::time::timeout(send_timeout, pieces.send(Piece::Bytes(bytes))).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Stop::ClientGone),
-            Err(_) => Err(Stop::ClientStalled),
-        }
-    };
-    let write = |entry: &ActivityEntry, file: &mut FileWriter| {
-        file.write(entry).map_err(|error| {
-            tracing::error!(%error, "writing the export failed");
-            Stop::Failed(AppError::Internal)
-        })
+    let mut out = Outgoing {
+        file: FileWriter::new(request),
+        pieces,
+        send_timeout,
     };
     if let Some(entries) = sorted {
         for entry in &entries {
-            write(entry, &mut file)?;
-            if file.buffered() >= CHUNK_BYTES {
-                send(file.take().map_err(|_| Stop::Failed(AppError::Internal))?).await?;
-            }
+            out.write(entry).await?;
         }
     } else {
-        loop {
-            let rows = slices.next().await.map_err(Stop::Failed)?;
-            if rows.is_empty() {
-                break;
-            }
-            for row in rows {
-                let entry = entry_from_row(row).map_err(Stop::Failed)?;
-                if !request.filter.matches(&entry) {
-                    continue;
-                }
-                write(&entry, &mut file)?;
-                if file.buffered() >= CHUNK_BYTES {
-                    send(file.take().map_err(|_| Stop::Failed(AppError::Internal))?).await?;
-                }
+        while let Some(matching) = slices
+            .next_matching(&request.filter)
+            .await
+            .map_err(Stop::Failed)?
+        {
+            for entry in &matching {
+                out.write(entry).await?;
             }
         }
     }
-    send(file.take().map_err(|_| Stop::Failed(AppError::Internal))?).await?;
-    match tokio::time::timeout(send_timeout, pieces.send(Piece::End)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(Stop::ClientGone),
-        Err(_) => Err(Stop::ClientStalled),
-    }
+    out.finish().await
 }
 
 /// The file being written: CSV, or one JSON object per line.
