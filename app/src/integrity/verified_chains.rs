@@ -2,8 +2,8 @@
 //! view reads the chain's head and the newest checkpoint row (two index lookups); if either
 //! moved since the last walk, only the events and checkpoints after the last verified
 //! position are walked. The whole chain is walked by `server verify` and on the server's
-//! checkpoint schedule ([`VerifiedChains::walk_whole`]), which also catches edits to events
-//! an earlier walk had already passed.
+//! whole-walk schedule ([`VerifiedChains::walk_whole`], every `integrity.whole_walk_seconds`),
+//! which also catches edits to events an earlier walk had already passed.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -53,6 +53,12 @@ impl VerifiedChains {
         self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn periods(&self) -> std::sync::MutexGuard<'_, lru::LruCache<PeriodKey, (Seen, u64, u64)>> {
+        self.periods
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The partner's chain as of now, walking only what changed since the last walk.
     pub async fn report(
         &self,
@@ -75,9 +81,7 @@ impl VerifiedChains {
         let (report, seen) = self.report_as_of(pool, partner_id, key).await?;
         let period = (partner_id, from, to);
         let cached = self
-            .periods
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .periods()
             .get(&period)
             .filter(|(when, ..)| *when == seen)
             .map(|(_, events, uncovered)| (*events, *uncovered));
@@ -89,10 +93,7 @@ impl VerifiedChains {
                     .as_ref()
                     .map_or(0, |checkpoint| checkpoint.chain_seq);
                 let counts = count_period(pool, &period, covered_through).await?;
-                self.periods
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .put(period, (seen, counts.0, counts.1));
+                self.periods().put(period, (seen, counts.0, counts.1));
                 counts
             }
         };

@@ -37,8 +37,8 @@ struct Checkpoint {
 /// events before it again (the integrity badge does; `server verify` always starts over).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedUpTo {
-    /// The last event walked: its position, hash and row id (0, the genesis hash and 0
-    /// before the first).
+    /// The last event walked: its position, hash and row id (0, the genesis hash and
+    /// `i64::MIN` before the first).
     pub chain_seq: i64,
     pub event_hash: String,
     pub row_id: i64,
@@ -78,7 +78,7 @@ macro_rules! walk_sql {
         )
     };
 }
-const WHOLE_WALK_SQL: &str = walk_sql!("chain_seq IS NOT NULL AND $2 = 0");
+const WHOLE_WALK_SQL: &str = walk_sql!("chain_seq IS NOT NULL");
 const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
 
 /// Every partner that owns events or a checkpoint, so a row moved to a made-up partner is
@@ -174,11 +174,14 @@ pub async fn verify_partner_from(
     }
 
     // A whole walk reads every row with a position, whatever was written there.
-    let sql = if whole_walk { WHOLE_WALK_SQL } else { WALK_ON_SQL };
-    let mut rows = sqlx::query_as::<_, ChainRow>(sql)
-        .bind(partner_id)
-        .bind(start.chain_seq)
-        .fetch(pool);
+    let rows = if whole_walk {
+        sqlx::query_as::<_, ChainRow>(WHOLE_WALK_SQL).bind(partner_id)
+    } else {
+        sqlx::query_as::<_, ChainRow>(WALK_ON_SQL)
+            .bind(partner_id)
+            .bind(start.chain_seq)
+    };
+    let mut rows = rows.fetch(pool);
 
     let mut prev_hash = start.event_hash.clone();
     let mut prev_id = start.row_id;
