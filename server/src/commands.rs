@@ -214,12 +214,7 @@ pub async fn serve(
 }
 
 async fn seed_new_database(database: &Path, seed: u64, events: usize) -> Result<(), CommandError> {
-    let pool = app::db::connect(database)
-        .await
-        .map_err(|source| CommandError::Database {
-            path: database.to_path_buf(),
-            source,
-        })?;
+    let pool = connect(database).await?;
     // Whole hours, so two seeds in the same hour are identical.
     let now = Utc::now()
         .duration_trunc(TimeDelta::hours(1))
@@ -244,6 +239,11 @@ async fn open_existing(database: &Path) -> Result<SqlitePool, CommandError> {
     if !database.exists() {
         return Err(CommandError::NoDatabase(database.to_path_buf()));
     }
+    connect(database).await
+}
+
+/// Opens (creating if missing) the database, with migrations, naming the file on failure.
+async fn connect(database: &Path) -> Result<SqlitePool, CommandError> {
     app::db::connect(database)
         .await
         .map_err(|source| CommandError::Database {
