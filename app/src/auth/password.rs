@@ -64,13 +64,9 @@ fn verify_in(password: &[u8], hash: &str, memory: &mut Vec<Block>) -> bool {
     Output::new(&computed).is_ok_and(|computed| computed == expected)
 }
 
-/// Verifies on the blocking pool. `stored_hash` is `None` for an unknown email: a dummy
-/// hash is verified instead, so the answer takes as long as for a known one.
-pub async fn verify_password(password: String, stored_hash: Option<String>) -> Result<bool, AppError> {
-    let (matches, _) = verify_on_blocking_pool(password, stored_hash, Vec::new()).await?;
-    Ok(matches)
-}
-
+/// Verifies on the blocking pool in `memory`, and gives it back. `stored_hash` is `None` for
+/// an unknown email: a dummy hash is verified instead, so the answer takes as long as for a
+/// known one.
 async fn verify_on_blocking_pool(
     password: String,
     stored_hash: Option<String>,
@@ -145,12 +141,11 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let hash = hash_password("correct horse".to_string()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            verify_password("correct horse".into(), Some(hash.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(!verify_password("wrong horse".into(), Some(hash)).await.unwrap());
+        let checks = PasswordChecks::new(1, std::time::Duration::from_secs(5));
+        let right = checks.verify("correct horse".into(), Some(hash.clone())).await;
+        assert_eq!(right, Ok(Verdict::Right));
+        let wrong = checks.verify("wrong horse".into(), Some(hash)).await;
+        assert_eq!(wrong, Ok(Verdict::Wrong));
     }
 
     #[tokio::test]
@@ -164,7 +159,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        assert!(!verify_password("anything".into(), None).await.unwrap());
+        let checks = PasswordChecks::new(1, std::time::Duration::from_secs(5));
+        assert_eq!(checks.verify("anything".into(), None).await, Ok(Verdict::Wrong));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
     }
 }
