@@ -1,0 +1,211 @@
+//! The query language's parser and matching, with tricky inputs.
+
+use super::*;
+use crate::activity::model::{ActionDetails, sample_order};
+
+fn term(field: Option<Field>, value: &str, negated: bool) -> Term {
+    Term {
+        field,
+        value: value.into(),
+        negated,
+    }
+}
+
+#[test]
+fn empty_filter_matches_everything() {
+    assert!(Filter::parse("   ").matches(&sample_order("Adatum")));
+    assert!(Filter::parse("").is_empty());
+}
+
+#[test]
+fn matching_ignores_case_in_every_column() {
+    let entry = sample_order("Adatum Corporation");
+    for text in [
+        "ADATUM",
+        "ordered",
+        "SALES.AGENT",
+        "microsoft 365 e3",
+        "POWER BI",
+        "ORD-9",
+        "crm-000042",
+        "주문",
+    ] {
+        assert!(Filter::parse(text).matches(&entry), "{text} should match");
+    }
+    assert!(!Filter::parse("woodgrove").matches(&entry));
+}
+
+#[test]
+fn every_term_must_match() {
+    let entry = sample_order("Adatum Corporation");
+    assert!(Filter::parse("adatum e3").matches(&entry));
+    assert!(!Filter::parse("adatum cancelled").matches(&entry));
+}
+
+#[test]
+fn korean_names_match_by_any_part() {
+    let entry = sample_order("주식회사 한빛소프트");
+    assert!(Filter::parse("한빛").matches(&entry));
+    assert!(Filter::parse("주식회사 소프트").matches(&entry));
+    assert!(!Filter::parse("서울").matches(&entry));
+}
+
+#[test]
+fn the_issue_example_parses_into_its_terms() {
+    let filter = Filter::parse(r#"action:ordered customer:"한빛" user:sales -action:reset"#);
+    assert_eq!(
+        filter.terms(),
+        [
+            term(Some(Field::Action), "ordered", false),
+            term(Some(Field::Customer), "한빛", false),
+            term(Some(Field::User), "sales", false),
+            term(Some(Field::Action), "reset", true),
+        ]
+    );
+    assert!(filter.hints().is_empty());
+    assert!(filter.matches(&sample_order("주식회사 한빛소프트")));
+    assert!(!filter.matches(&sample_order("Adatum")));
+}
+
+#[test]
+fn keys_look_only_in_their_column() {
+    let entry = sample_order("Sales Unlimited");
+    // "sales" is in the customer and in the user, but no action or detail says it.
+    assert!(Filter::parse("customer:sales").matches(&entry));
+    assert!(Filter::parse("user:sales").matches(&entry));
+    assert!(!Filter::parse("action:sales").matches(&entry));
+    assert!(!Filter::parse("details:sales").matches(&entry));
+    assert!(Filter::parse("details:\"power bi\"").matches(&entry));
+    // Keys are case-insensitive, values too; the stored action name and Korean label work.
+    assert!(Filter::parse("ACTION:Ordered_Subscriptions").matches(&entry));
+    assert!(Filter::parse("action:구독").matches(&entry));
+    // A sender's own words for the action are searched too.
+    let mut phoned = entry.clone();
+    phoned.action_text = "Placed an order by phone".into();
+    assert!(Filter::parse("action:phone").matches(&phoned));
+    assert!(Filter::parse("action:ordered").matches(&phoned));
+}
+
+#[test]
+fn negation_excludes() {
+    let entry = sample_order("Adatum");
+    assert!(!Filter::parse("-adatum").matches(&entry));
+    assert!(Filter::parse("-woodgrove").matches(&entry));
+    assert!(!Filter::parse("-action:ordered").matches(&entry));
+    assert!(Filter::parse("-customer:sales").matches(&entry));
+    assert!(!Filter::parse(r#"-"power bi""#).matches(&entry));
+}
+
+#[test]
+fn tricky_inputs_do_not_trip_the_parser() {
+    // A lone dash is text; a dash inside a word is text.
+    assert_eq!(Filter::parse("-").terms(), [term(None, "-", false)]);
+    assert_eq!(Filter::parse("ord-9").terms(), [term(None, "ord-9", false)]);
+    // Quoted free text keeps its spaces, and quotes may sit right after the key.
+    assert_eq!(
+        Filter::parse(r#""power bi""#).terms(),
+        [term(None, "power bi", false)]
+    );
+    // Unclosed quote: the rest is one value, with a hint.
+    let unclosed = Filter::parse(r#"customer:"한빛 소프"#);
+    assert_eq!(
+        unclosed.terms(),
+        [term(Some(Field::Customer), "한빛 소프", false)]
+    );
+    assert_eq!(unclosed.hints(), [Hint::UnclosedQuote]);
+    // An unknown key is searched as text and hinted.
+    let unknown = Filter::parse("colour:red");
+    assert_eq!(unknown.terms(), [term(None, "colour:red", false)]);
+    assert_eq!(unknown.hints(), [Hint::UnknownKey("colour".into())]);
+    // A key with no value is dropped with a hint, also when quoted empty.
+    let empty = Filter::parse(r#"action: customer:"" adatum"#);
+    assert_eq!(empty.terms(), [term(None, "adatum", false)]);
+    assert_eq!(
+        empty.hints(),
+        [
+            Hint::EmptyValue("action".into()),
+            Hint::EmptyValue("customer".into())
+        ]
+    );
+    // URLs and times are text, colons and all.
+    assert_eq!(Filter::parse("12:30").terms(), [term(None, "12:30", false)]);
+    assert_eq!(
+        Filter::parse("https://x.example").terms(),
+        [term(None, "https://x.example", false)]
+    );
+    // A colon with nothing before it is text; several spaces and tabs separate terms.
+    assert_eq!(Filter::parse(":x").terms(), [term(None, ":x", false)]);
+    assert_eq!(Filter::parse(" a \t b ").terms().len(), 2);
+    // Double negation is a negated value starting with a dash.
+    assert_eq!(Filter::parse("--x").terms(), [term(None, "-x", true)]);
+    // Every message names the keys or the key.
+    let hint = Hint::UnknownKey("colour".into()).message_in(crate::i18n::Locale::En);
+    assert!(hint.contains("colour:") && hint.contains("customer:, action:, user:, details:"));
+}
+
+#[test]
+fn or_joins_the_terms_beside_it() {
+    let order = sample_order("Adatum");
+    let mut reset = order.clone();
+    reset.action = ActionKind::ResetUserPassword;
+    reset.action_text = "Reset user password".into();
+    reset.details = ActionDetails::PasswordReset {
+        user_principal_name: "kim@adatum.example".into(),
+    };
+    let either = Filter::parse("action:ordered OR action:reset customer:adatum");
+    let clauses: Vec<&[Term]> = either.clauses().collect();
+    assert_eq!(
+        clauses,
+        [
+            &[
+                term(Some(Field::Action), "ordered", false),
+                term(Some(Field::Action), "reset", false)
+            ][..],
+            &[term(Some(Field::Customer), "adatum", false)][..],
+        ]
+    );
+    assert!(either.matches(&order) && either.matches(&reset));
+    // The AND around the OR still holds.
+    assert!(!Filter::parse("action:ordered OR action:reset customer:woodgrove").matches(&order));
+    // Negated terms may be joined too: not ordered, or at Woodgrove.
+    assert!(!Filter::parse("-action:ordered OR woodgrove").matches(&order));
+    assert!(Filter::parse("-action:ordered OR woodgrove").matches(&reset));
+    // Only a bare, upper-case OR joins; "or", "ORDERED", a quoted "OR" are words.
+    assert_eq!(Filter::parse("a or b").clauses().count(), 3);
+    assert_eq!(Filter::parse(r#"a "OR" b"#).clauses().count(), 3);
+    assert_eq!(Filter::parse("ORDERED").terms(), [term(None, "ordered", false)]);
+    // An OR with nothing on one side is ignored, with a hint; doubled, it counts once.
+    for lone in ["OR a", "a OR", "OR", "a OR OR b"] {
+        assert_eq!(Filter::parse(lone).hints(), [Hint::LoneOr], "{lone}");
+    }
+    assert_eq!(Filter::parse("a OR OR b").clauses().count(), 1);
+    assert_eq!(Filter::parse("a OR").clauses().count(), 1);
+}
+
+#[test]
+fn a_longer_filter_refines_a_shorter_one() {
+    let refines = |new: &str, old: &str| Filter::parse(new).refines(&Filter::parse(old));
+    assert!(refines("ada", "ad"));
+    assert!(refines("adatum li", "adatum"));
+    assert!(refines("ORDERED 한빛", "한빛"));
+    assert!(refines("anything", ""));
+    assert!(refines("customer:adatum", "ada"));
+    assert!(refines("-reset x", "-reset"));
+    assert!(refines("-res", "-reset"));
+    assert!(refines("-res", "-action:reset"));
+    assert!(!refines("-reset", "-res"));
+    assert!(!refines("-action:res", "-reset"));
+    assert!(!refines("ada", "customer:ad"));
+    assert!(!refines("ad", "ada"));
+    assert!(!refines("", "ada"));
+    assert!(!refines("adatum", "adatum li"));
+    assert!(!refines("bd", "ad"));
+    assert!(!refines("-ad", "ad"));
+    // OR widens: a clause refines only if each of its choices implies an old one.
+    assert!(refines("ordered OR reset", "ordered OR reset"));
+    assert!(refines("ordered", "ordered OR reset"));
+    assert!(refines("ordered OR resetting", "order OR reset"));
+    assert!(refines("ordered OR", "ordered"));
+    assert!(!refines("ordered OR r", "ordered"));
+    assert!(!refines("ordered OR reset", "ordered"));
+}
