@@ -37,16 +37,18 @@ impl AppError {
     /// the server in the caller's language already ([`crate::i18n::request_locale`]); the
     /// fixed ones are worded here, so the browser can word them too (it makes `Unreachable`).
     pub fn message_in(&self, locale: Locale) -> String {
-        match (locale, self) {
-            (Locale::Ko, AppError::NotSignedIn) => "계속하려면 로그인하세요.".into(),
-            (Locale::Ko, AppError::TooManyAttempts { wait_seconds }) => {
-                format!("로그인 실패가 너무 많습니다. {wait_seconds}초 후에 다시 시도하세요.")
+        let l = locale;
+        match self {
+            AppError::NotSignedIn => tr!(l, errors.not_signed_in).into(),
+            AppError::TooManyAttempts { wait_seconds } => {
+                tr!(l, errors.too_many_sign_ins, seconds = wait_seconds)
             }
-            (Locale::Ko, AppError::Internal) => "서버에서 문제가 생겼습니다. 다시 시도하세요.".into(),
-            (Locale::Ko, AppError::Unreachable) => {
-                "서버에 연결할 수 없습니다. 네트워크 연결을 확인하고 다시 시도하세요.".into()
-            }
-            _ => self.to_string(),
+            AppError::Internal => tr!(l, errors.internal).into(),
+            AppError::Unreachable => tr!(l, errors.unreachable).into(),
+            AppError::RoleNotAllowed(text)
+            | AppError::NotFound(text)
+            | AppError::InvalidInput(text)
+            | AppError::Busy(text) => text.clone(),
         }
     }
 
@@ -180,14 +182,22 @@ mod tests {
     }
 
     #[test]
-    fn fixed_messages_are_worded_in_korean_and_carried_text_is_kept() {
+    fn fixed_messages_are_worded_in_each_language_and_carried_text_is_kept() {
         let throttled = AppError::TooManyAttempts { wait_seconds: 30 };
-        assert_eq!(throttled.message_in(Locale::En), throttled.to_string());
         assert!(throttled.message_in(Locale::Ko).contains("30초"));
-        for fixed in [AppError::NotSignedIn, AppError::Internal, AppError::Unreachable] {
+        assert!(throttled.message_in(Locale::Ja).contains("30 秒"));
+        for fixed in [
+            throttled,
+            AppError::NotSignedIn,
+            AppError::Internal,
+            AppError::Unreachable,
+        ] {
+            // The English file says what the type's Display says (logs and tests read that).
+            assert_eq!(fixed.message_in(Locale::En), fixed.to_string());
             let korean = fixed.message_in(Locale::Ko);
-            assert_ne!(korean, fixed.to_string());
             assert!(korean.chars().any(|c| ('가'..='힣').contains(&c)), "{korean}");
+            let japanese = fixed.message_in(Locale::Ja);
+            assert!(japanese.chars().any(|c| ('ぁ'..='ん').contains(&c)), "{japanese}");
         }
         let carried = AppError::NotFound("고객을 찾을 수 없습니다.".into());
         assert_eq!(carried.message_in(Locale::En), "고객을 찾을 수 없습니다.");

@@ -1,6 +1,10 @@
-//! English and Korean. Each piece of text is written where it is used, both languages side
-//! by side (`locale.pick("Export log", "로그 내보내기")`), so nothing can go missing in one
-//! language unnoticed and a newcomer finds the words next to the markup.
+//! The page's language: English, Korean and Japanese. The words live in `app/locales/<tag>.json`
+//! (one file per language, keys grouped by screen); `build.rs` turns them into code with
+//! leptos_i18n, so a key used here but missing from a file, or present in one file and not
+//! another, fails the build. Components write `tr!(l, log.export_log)`; a sentence with values
+//! names them: `tr!(l, log.showing_day, day = text)`. Adding a language is a file plus a line in
+//! `build.rs` and in [`Locale`]. Dates and numbers are formatted by the browser's `Intl` from
+//! [`Locale::tag`].
 //!
 //! The language is chosen before the first byte is rendered, the same way on the server and
 //! in the browser: the server reads the `alog_lang` cookie (set from the user's saved choice)
@@ -12,34 +16,63 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// The code `build.rs` generated from `locales/*.json` (its own `Locale` enum and key tree).
+#[allow(unused_imports, unreachable_pub, clippy::all)]
+pub mod words {
+    include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+}
+
+/// The text of `key` (a path in the locale files) in language `l`, with `{{ name }}` values:
+/// `tr!(l, tokens.create_token)`, `tr!(l, chart.events_total, count = text)`. A `&'static str`
+/// without values, a `String` with them.
+#[macro_export]
+macro_rules! tr {
+    ($locale:expr, $($key_and_values:tt)*) => {
+        ::leptos_i18n::td_string!($locale.words(), $($key_and_values)*)
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum Locale {
     #[default]
     En,
     Ko,
+    Ja,
 }
 
 /// The cookie that carries the chosen language to the server's first render.
 pub const LANGUAGE_COOKIE: &str = "alog_lang";
 
 impl Locale {
-    pub const ALL: [Locale; 2] = [Locale::En, Locale::Ko];
+    pub const ALL: [Locale; 3] = [Locale::En, Locale::Ko, Locale::Ja];
 
     /// The BCP 47 tag, as in `<html lang>` and the `lang` URL and form fields.
     pub fn tag(self) -> &'static str {
         match self {
             Locale::En => "en",
             Locale::Ko => "ko",
+            Locale::Ja => "ja",
+        }
+    }
+
+    /// The tag the browser's `Intl` formats dates and numbers with.
+    pub fn intl_tag(self) -> &'static str {
+        match self {
+            Locale::En => "en-US",
+            Locale::Ko => "ko-KR",
+            Locale::Ja => "ja-JP",
         }
     }
 
     pub fn parse(tag: &str) -> Option<Locale> {
         let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Locale::En),
-            "ko" => Some(Locale::Ko),
-            _ => None,
-        }
+        Locale::ALL.into_iter().find(|locale| locale.tag() == primary)
+    }
+
+    /// What a request naming a language we don't have is told.
+    pub fn unknown_tag(tag: &str) -> String {
+        let tags: Vec<&str> = Locale::ALL.iter().map(|locale| locale.tag()).collect();
+        format!("No language {tag:?}; use one of {}.", tags.join(", "))
     }
 
     /// The language's own name, for the switcher.
@@ -47,6 +80,16 @@ impl Locale {
         match self {
             Locale::En => "English",
             Locale::Ko => "한국어",
+            Locale::Ja => "日本語",
+        }
+    }
+
+    /// The same language in the generated code, for [`tr!`].
+    pub fn words(self) -> words::i18n::Locale {
+        match self {
+            Locale::En => words::i18n::Locale::en,
+            Locale::Ko => words::i18n::Locale::ko,
+            Locale::Ja => words::i18n::Locale::ja,
         }
     }
 
@@ -70,14 +113,7 @@ impl Locale {
         choices.first().map(|(_, locale)| *locale)
     }
 
-    pub fn pick(self, en: &'static str, ko: &'static str) -> &'static str {
-        match self {
-            Locale::En => en,
-            Locale::Ko => ko,
-        }
-    }
-
-    /// 1234567 → "1,234,567" (both languages group thousands with commas).
+    /// 1234567 → "1,234,567" (all three languages group thousands with commas).
     pub fn number(self, number: u64) -> String {
         let digits = number.to_string();
         let mut out = String::new();

@@ -29,7 +29,7 @@ pub fn AppHeader() -> impl IntoView {
     let l = use_locale();
     view! {
         <header class="app-header">
-            <a class="skip-link" href="#main">{l.pick("Skip to content", "본문으로 건너뛰기")}</a>
+            <a class="skip-link" href="#main">{tr!(l, layout.skip_to_content)}</a>
             <a class="brand" href="/">"Partner Center"</a>
             <LanguageSwitch/>
             <Suspense fallback=|| ()>
@@ -37,16 +37,16 @@ pub fn AppHeader() -> impl IntoView {
                     match viewer.await {
                         Ok(Some(viewer)) => {
                             view! {
-                                <nav class="main-nav" aria-label=l.pick("Main", "주 메뉴")>
+                                <nav class="main-nav" aria-label=tr!(l, layout.main)>
                                     <details class="menu">
-                                        <summary>{l.pick("Account settings", "계정 설정")}</summary>
+                                        <summary>{tr!(l, layout.account_settings)}</summary>
                                         <ul role="list">
                                             <li>
-                                                <A href="/account-settings/activity-log">{l.pick("Activity log", "활동 로그")}</A>
+                                                <A href="/account-settings/activity-log">{tr!(l, layout.activity_log)}</A>
                                             </li>
                                             {viewer.role.can_manage_api_tokens().then(|| view! {
                                                 <li>
-                                                    <A href="/account-settings/api-tokens">{l.pick("API tokens", "API 토큰")}</A>
+                                                    <A href="/account-settings/api-tokens">{tr!(l, layout.api_tokens)}</A>
                                                 </li>
                                             })}
                                         </ul>
@@ -59,7 +59,7 @@ pub fn AppHeader() -> impl IntoView {
                                     </span>
                                 </div>
                                 <ActionForm action=sign_out attr:class="sign-out">
-                                    <button type="submit" class="link-button">{l.pick("Sign out", "로그아웃")}</button>
+                                    <button type="submit" class="link-button">{tr!(l, layout.sign_out)}</button>
                                 </ActionForm>
                             }
                                 .into_any()
@@ -79,7 +79,7 @@ pub fn RequireRole(permission: Permission, render: fn(Viewer) -> AnyView) -> imp
     let viewer = use_viewer();
     let l = use_locale();
     view! {
-        <Suspense fallback=move || view! { <p class="status">{l.pick("Loading…", "불러오는 중…")}</p> }>
+        <Suspense fallback=move || view! { <p class="status">{tr!(l, layout.loading)}</p> }>
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(viewer)) if (permission.allows)(viewer.role) => render(viewer),
@@ -98,29 +98,15 @@ pub fn RequireRole(permission: Permission, render: fn(Viewer) -> AnyView) -> imp
 #[component]
 fn RoleRefused(viewer: Viewer, permission: Permission) -> impl IntoView {
     let l = use_locale();
-    match l {
-        crate::i18n::Locale::En => view! {
-            <section class="refused">
-                <h1>"Your role can't " {permission.action}</h1>
-                <p>
-                    "You are signed in as " <strong>{viewer.email}</strong> " (" {viewer.role.label()}
-                    "). Only " {permission.allowed_roles} " can " {permission.action} "."
-                </p>
-                <p>"Ask a Global admin of " {viewer.partner_name} " to change your role if you need it."</p>
-            </section>
-        }
-        .into_any(),
-        crate::i18n::Locale::Ko => view! {
-            <section class="refused">
-                <h1>{permission.refused_title_ko}</h1>
-                <p>
-                    <strong>{viewer.email}</strong> " (" {viewer.role.label_in(l)} ")(으)로 로그인했습니다. "
-                    {permission.allowed_roles_ko} "만 할 수 있습니다."
-                </p>
-                <p>"필요하면 " {viewer.partner_name} "의 전역 관리자에게 역할 변경을 요청하세요."</p>
-            </section>
-        }
-        .into_any(),
+    view! {
+        <section class="refused">
+            <h1>{(permission.refused)(l)}</h1>
+            <p>
+                {tr!(l, roles.signed_in_as)} <strong>{viewer.email}</strong> " (" {viewer.role.label_in(l)}
+                {tr!(l, roles.signed_in_as_end)} {(permission.who_can)(l)}
+            </p>
+            <p>{tr!(l, roles.ask_admin, partner = viewer.partner_name)}</p>
+        </section>
     }
 }
 
@@ -129,8 +115,8 @@ fn RoleRefused(viewer: Viewer, permission: Permission) -> impl IntoView {
 pub fn SettingsBreadcrumb(current: &'static str) -> impl IntoView {
     let l = use_locale();
     view! {
-        <nav class="breadcrumb" aria-label=l.pick("Breadcrumb", "이동 경로")>
-            <span>{l.pick("Account settings", "계정 설정")}</span>
+        <nav class="breadcrumb" aria-label=tr!(l, layout.breadcrumb)>
+            <span>{tr!(l, layout.account_settings)}</span>
             " / "
             <span aria-current="page">{current}</span>
         </nav>
@@ -143,11 +129,11 @@ pub fn NotFoundPage() -> impl IntoView {
     let l = use_locale();
     view! {
         <section class="not-found">
-            <h1>{l.pick("Page not found", "페이지를 찾을 수 없습니다")}</h1>
+            <h1>{tr!(l, layout.page_not_found)}</h1>
             <p>
-                {l.pick("There is nothing at this address. Go to the ", "이 주소에는 아무것도 없습니다. ")}
-                <a href="/account-settings/activity-log">{l.pick("Activity log", "활동 로그")}</a>
-                {l.pick(".", "(으)로 이동하세요.")}
+                {tr!(l, layout.there_is_nothing_at_this)}
+                <a href="/account-settings/activity-log">{tr!(l, layout.activity_log)}</a>
+                {tr!(l, layout.go_to_end)}
             </p>
         </section>
     }
@@ -173,7 +159,7 @@ fn switch_to(locale: Locale) {
 fn LanguageSwitch() -> impl IntoView {
     let current = use_locale();
     view! {
-        <div class="language-switch" role="group" aria-label=current.pick("Language", "언어")>
+        <div class="language-switch" role="group" aria-label=tr!(current, layout.language)>
             {Locale::ALL
                 .into_iter()
                 .map(|locale| {

@@ -5,12 +5,15 @@
 //! `integrity` (hash chain, checkpoints, verify), `ingest` (events from other systems),
 //! `api_tokens` (the tokens those systems use).
 
+// First, so its `tr!` macro is in scope in every module after it.
+#[macro_use]
+pub mod i18n;
+
 pub mod activity;
 pub mod api_tokens;
 pub mod auth;
 pub mod customers;
 pub mod errors;
-pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod ingest;
 pub mod integrity;
@@ -70,7 +73,7 @@ pub fn App() -> impl IntoView {
     provide_viewer();
     view! {
         <Stylesheet id="leptos" href="/pkg/activity-log.css"/>
-        <Title text=i18n::use_locale().pick("Activity log · Partner Center", "활동 로그 · Partner Center")/>
+        <Title text=tr!(i18n::use_locale(), app.activity_log_partner_center)/>
         <Router>
             <AppHeader/>
             <main id="main">

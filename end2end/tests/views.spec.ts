@@ -232,6 +232,51 @@ test('Korean and English: switchable, remembered, dates and the CSV header follo
   await expect(page.getByRole('heading', { name: 'Activity log' })).toBeVisible();
 });
 
+test('Japanese is a file: the page, the dates, the filter, the export and the server speak it', async ({ page, browser }) => {
+  await signIn(page, 'billing.admin@contoso.example');
+  await loadedCounts(page);
+  await page.getByRole('button', { name: '日本語' }).click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ja');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'アクティビティ ログ' })).toBeVisible();
+  await expect(page.locator('p.count')).toHaveText(/^[\d,]+ 件中 [\d,]+ 件のイベント$/);
+  await expect(page.locator('th[data-column="customer"]')).toHaveText(/対象の顧客/);
+  // Dates as the browser's Intl writes them for ja-JP: 2026/11/3 15:05:09
+  await expect(page.locator('tr.event time').first()).toHaveText(/^\d{4}\/\d{1,2}\/\d{1,2} \d{1,2}:\d{2}:\d{2}$/);
+
+  // The filter finds actions by their Japanese words.
+  await page.getByLabel('フィルター', { exact: true }).fill('ライセンスの割り当て');
+  await expect(page.locator('tr.event').first()).toContainText('ライセンスの割り当て');
+  const rows = await page.locator('tr.event').allTextContents();
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.every((text) => text.includes('ライセンスの割り当て'))).toBe(true);
+  await page.getByLabel('フィルター', { exact: true }).fill('');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'ログのエクスポート', exact: true }).click(),
+  ]);
+  const header = readFileSync((await download.path())!).subarray(3).toString('utf8').split('\r\n')[0];
+  expect(header).toBe('日時 (UTC),対象の顧客,操作,パートナー ユーザー,Customer ID,Event ID,Action kind,Details (JSON)');
+
+  // A browser asking for Japanese gets it before signing in, and the server's refusal too.
+  const other = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+  const second = await other.newPage();
+  await second.goto(`${baseUrl()}/sign-in`);
+  await expect(second.locator('html')).toHaveAttribute('lang', 'ja');
+  await expect(second.getByRole('heading', { name: 'Partner Center にサインイン' })).toBeVisible();
+  await hydrated(second);
+  await second.getByLabel('メール アドレス').fill('global.admin@contoso.example');
+  await second.getByLabel('パスワード').fill('not-the-password');
+  await second.getByRole('button', { name: 'サインイン', exact: true }).click();
+  await expect(second.getByRole('alert')).toHaveText('メール アドレスまたはパスワードが正しくありません。');
+  await other.close();
+
+  await page.getByRole('button', { name: 'English' }).click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(page.getByRole('heading', { name: 'Activity log' })).toBeVisible();
+});
+
 test('a browser asking for Korean gets Korean before signing in', async ({ browser }) => {
   const context = await browser.newContext({ locale: 'ko-KR', timezoneId: 'Asia/Seoul' });
   const page = await context.newPage();

@@ -191,12 +191,8 @@ fn read_csv(bytes: &[u8]) -> Result<Lines, ImportError> {
                 ))
             })
     };
-    let shown = |column_kind: Column| {
-        [
-            csv_header(column_kind, Locale::En),
-            csv_header(column_kind, Locale::Ko),
-        ]
-    };
+    // A file exported in any language reads back.
+    let shown = |column_kind: Column| Locale::ALL.map(|locale| csv_header(column_kind, locale));
     let (time, customer, action, user, event_id, kind, details) = (
         column(&shown(Column::Time))?,
         column(&[MACHINE_COLUMNS[0]])?,

@@ -29,13 +29,7 @@ pub async fn list_activity(
                 "" => None,
                 cursor => Some(queries::PageCursor::parse(cursor).ok_or_else(|| {
                     let l = crate::i18n::request_locale();
-                    AppError::InvalidInput(
-                        l.pick(
-                            "That page of the log does not exist; reload the page.",
-                            "로그의 그 페이지는 없습니다. 페이지를 새로 고치세요.",
-                        )
-                        .into(),
-                    )
+                    AppError::InvalidInput(tr!(l, log_api.that_page_of_the_log).into())
                 })?),
             };
             queries::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await

@@ -32,10 +32,9 @@ const AXIS_HEIGHT: f64 = 18.0;
 /// "Nov 3, 2026: 42 events — Ordered subscriptions 10 · …"
 /// "42 events" / "이벤트 42개"
 fn events_text(total: u32, locale: Locale) -> String {
-    match locale {
-        Locale::En if total == 1 => "1 event".to_string(),
-        Locale::En => format!("{} events", locale.number(total.into())),
-        Locale::Ko => format!("이벤트 {}개", locale.number(total.into())),
+    match total {
+        1 => tr!(locale, chart.one_event).to_string(),
+        _ => tr!(locale, chart.events, count = locale.number(total.into())),
     }
 }
 
@@ -93,12 +92,7 @@ pub fn ActivityChart(
     let readout = move || {
         data.with(|data| match pointed.get().filter(|day| *day < data.days.len()) {
             Some(day) => day_summary(data, day, l),
-            None => l
-                .pick(
-                    "Point at a day for its numbers; click it to show only that day.",
-                    "날짜를 가리키면 건수가 보이고, 클릭하면 그날만 표시합니다.",
-                )
-                .to_string(),
+            None => tr!(l, chart.point_at_a_day_for).to_string(),
         })
     };
     // The days (and their hit areas, labels and listeners) are drawn once per period; typing
@@ -189,11 +183,11 @@ pub fn ActivityChart(
         .collect_view();
     view! {
         <figure class="activity-chart">
-            <figcaption>{l.pick("Events per day", "일별 이벤트")}</figcaption>
+            <figcaption>{tr!(l, chart.events_per_day)}</figcaption>
             <svg
                 viewBox=format!("0 0 {WIDTH} {}", BARS_HEIGHT + AXIS_HEIGHT)
                 role="group"
-                aria-label=l.pick("Events per day, by action", "작업별 일별 이벤트")
+                aria-label=tr!(l, chart.events_per_day_by_action)
             >
                 <For each=days key=|day| *day children=day/>
                 // Above the days, but let the pointer through to them.

@@ -12,12 +12,11 @@ use crate::i18n::Locale;
 /// `Event ID` is among them unless the viewer chose it.
 pub const MACHINE_COLUMNS: [&str; 3] = ["Customer ID", "Action kind", "Details (JSON)"];
 pub const EVENT_ID_HEADER: &str = "Event ID";
-pub const TIME_HEADER: &str = "Date-Time (UTC)";
 
 /// A chosen column's header in the file, in `locale` (times in the file are always UTC).
 pub fn csv_header(column: Column, locale: Locale) -> &'static str {
     match column {
-        Column::Time => locale.pick(TIME_HEADER, "날짜/시간 (UTC)"),
+        Column::Time => tr!(locale, csv.time_header),
         Column::EventId => EVENT_ID_HEADER,
         other => other.header_in(locale),
     }

@@ -24,7 +24,7 @@ use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
 use leptos::task::spawn_local;
 
-use crate::i18n::{Locale, use_locale};
+use crate::i18n::use_locale;
 
 /// The Export log button's download, as the page follows it (it only runs in the browser).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,37 +75,39 @@ fn cancel_export() {
 #[component]
 pub fn ExportStatus(export: RwSignal<ExportState>) -> impl IntoView {
     let l = use_locale();
-    let rows = move |progress: ExportProgress| match l {
-        Locale::En => format!("{} rows ({})", l.number(progress.rows), megabytes(progress.bytes)),
-        Locale::Ko => format!("{}행 ({})", l.number(progress.rows), megabytes(progress.bytes)),
+    let rows = move |progress: ExportProgress| {
+        tr!(
+            l,
+            download.rows,
+            rows = l.number(progress.rows),
+            size = megabytes(progress.bytes)
+        )
     };
-    move || {
-        match export.get() {
+    move || match export.get() {
         ExportState::Idle => ().into_any(),
         ExportState::Running(progress) => view! {
             <p class="export-progress" role="status">
-                {l.pick("Exporting… ", "내보내는 중… ")} {rows(progress)} " "
+                {tr!(l, download.exporting)} {rows(progress)} " "
                 <button type="button" class="link-button" on:click=move |_| cancel_export()>
-                    {l.pick("Cancel", "취소")}
+                    {tr!(l, download.cancel)}
                 </button>
             </p>
         }
         .into_any(),
         ExportState::Ended(ExportEnd::Saved(progress)) => view! {
             <p class="export-progress" role="status">
-                {l.pick("Exported ", "내보냄: ")} {rows(progress)} {l.pick(" to your downloads.", ", 다운로드 폴더에 저장했습니다.")}
+                {tr!(l, download.exported)} {rows(progress)} {tr!(l, download.to_your_downloads)}
             </p>
         }
         .into_any(),
         ExportState::Ended(ExportEnd::Cancelled) => {
-            view! { <p class="export-progress" role="status">{l.pick("Export cancelled.", "내보내기를 취소했습니다.")}</p> }
+            view! { <p class="export-progress" role="status">{tr!(l, download.export_cancelled)}</p> }
                 .into_any()
         }
         ExportState::Ended(ExportEnd::Failed(message)) => view! {
-            <p class="error" role="alert">{l.pick("The export failed: ", "내보내기 실패: ")} {message}</p>
+            <p class="error" role="alert">{tr!(l, download.the_export_failed)} {message}</p>
         }
         .into_any(),
-    }
     }
 }
 

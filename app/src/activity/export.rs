@@ -125,9 +125,7 @@ impl ExportRequest {
             .unwrap_or_else(|| Column::DEFAULT.to_vec());
         let locale = match form.lang.as_str() {
             "" => Locale::En,
-            tag => {
-                Locale::parse(tag).ok_or_else(|| invalid(format!("No language {tag:?}; use en or ko.")))?
-            }
+            tag => Locale::parse(tag).ok_or_else(|| invalid(Locale::unknown_tag(tag)))?,
         };
         let format = ExportFormat::parse(&form.format)
             .ok_or_else(|| invalid(format!("No export format {:?}; use csv or ndjson.", form.format)))?;
@@ -222,16 +220,10 @@ async fn start_export(
         locale,
     )?;
     let request = ExportRequest::check(form)?;
-    let slot = state.exports.take(viewer.partner_id).map_err(|_| {
-        AppError::Busy(
-            locale
-                .pick(
-                    "Too many exports are running; try again in a minute.",
-                    "실행 중인 내보내기가 너무 많습니다. 1분 후에 다시 시도하세요.",
-                )
-                .into(),
-        )
-    })?;
+    let slot = state
+        .exports
+        .take(viewer.partner_id)
+        .map_err(|_| AppError::Busy(tr!(locale, export.too_many_exports_are_running).into()))?;
     let newest_id: (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM activity_events")
         .fetch_one(&state.pool)
         .await?;
@@ -370,18 +362,11 @@ async fn sorted_entries(
     while let Some(matching) = slices.next_matching(&request.filter).await? {
         entries.extend(matching);
         if entries.len() > max_rows {
-            return Err(AppError::InvalidInput(match locale {
-                Locale::En => format!(
-                    "An export sorted by a column other than Date-Time holds at most {} events, and this one has more. \
-                     Sort by Date-Time, or narrow the period or the filter.",
-                    locale.number(max_rows as u64)
-                ),
-                Locale::Ko => format!(
-                    "날짜-시간이 아닌 열로 정렬한 내보내기는 이벤트 {}개까지만 담을 수 있는데, 이 내보내기는 그보다 많습니다. \
-                     날짜-시간으로 정렬하거나 기간 또는 필터를 좁히세요.",
-                    locale.number(max_rows as u64)
-                ),
-            }));
+            return Err(AppError::InvalidInput(tr!(
+                locale,
+                export.sorted_too_many,
+                max = locale.number(max_rows as u64)
+            )));
         }
     }
     let mut order: Vec<u32> = (0..entries.len() as u32).collect();

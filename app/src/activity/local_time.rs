@@ -113,11 +113,7 @@ mod imp {
                     if zone == ZoneChoice::Utc {
                         set("timeZone", "UTC");
                     }
-                    let tag = match locale {
-                        Locale::En => "en-US",
-                        Locale::Ko => "ko-KR",
-                    };
-                    let locales = js_sys::Array::of1(&JsValue::from_str(tag));
+                    let locales = js_sys::Array::of1(&JsValue::from_str(locale.intl_tag()));
                     Intl::DateTimeFormat::new(&locales, &options)
                 })
                 .clone()

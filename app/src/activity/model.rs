@@ -53,21 +53,17 @@ impl ActionKind {
         ActionKind::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
-    /// The action in words, in `locale`.
-    pub fn label_in(self, locale: crate::i18n::Locale) -> &'static str {
-        use crate::i18n::Locale;
-        match locale {
-            Locale::En => self.label(),
-            Locale::Ko => match self {
-                ActionKind::OrderedSubscriptions => "구독 주문",
-                ActionKind::ChangedSubscriptionQuantity => "구독 수량 변경",
-                ActionKind::CancelledSubscription => "구독 취소",
-                ActionKind::CreatedCustomer => "고객 생성",
-                ActionKind::CreatedReferral => "추천 생성",
-                ActionKind::ResetUserPassword => "사용자 암호 재설정",
-                ActionKind::AssignedLicense => "라이선스 할당",
-                ActionKind::ExportedActivityLog => "활동 로그 내보내기",
-            },
+    /// The action in words, in `l`.
+    pub fn label_in(self, l: crate::i18n::Locale) -> &'static str {
+        match self {
+            ActionKind::OrderedSubscriptions => tr!(l, actions.ordered_subscriptions),
+            ActionKind::ChangedSubscriptionQuantity => tr!(l, actions.changed_subscription_quantity),
+            ActionKind::CancelledSubscription => tr!(l, actions.cancelled_subscription),
+            ActionKind::CreatedCustomer => tr!(l, actions.created_customer),
+            ActionKind::CreatedReferral => tr!(l, actions.created_referral),
+            ActionKind::ResetUserPassword => tr!(l, actions.reset_user_password),
+            ActionKind::AssignedLicense => tr!(l, actions.assigned_license),
+            ActionKind::ExportedActivityLog => tr!(l, actions.exported_activity_log),
         }
     }
 
@@ -230,31 +226,28 @@ impl ActionDetails {
         }
     }
 
-    /// [`ActionDetails::fields`] with the labels in `locale` (the values stay as stored).
-    pub fn fields_in(&self, locale: crate::i18n::Locale) -> Vec<(&'static str, String)> {
-        let korean = |label: &'static str| match label {
-            "Order ID" => "주문 ID",
-            "Exported (UTC)" => "내보낸 범위 (UTC)",
-            "Products" => "제품 수",
-            "Product" => "제품",
-            "Subscription ID" => "구독 ID",
-            "Quantity" => "수량",
-            "Domain" => "도메인",
-            "Referral ID" => "추천 ID",
-            "Deal" => "거래",
-            "Estimated value" => "예상 금액",
-            "User" => "사용자",
-            "Period" => "기간",
-            "Filter" => "필터",
-            "Format" => "형식",
+    /// [`ActionDetails::fields`] with the labels in `l` (the values stay as stored).
+    pub fn fields_in(&self, l: crate::i18n::Locale) -> Vec<(&'static str, String)> {
+        let label_in = |label: &'static str| match label {
+            "Order ID" => tr!(l, fields.order_id),
+            "Exported (UTC)" => tr!(l, fields.exported_utc),
+            "Products" => tr!(l, fields.products),
+            "Product" => tr!(l, fields.product),
+            "Subscription ID" => tr!(l, fields.subscription_id),
+            "Quantity" => tr!(l, fields.quantity),
+            "Domain" => tr!(l, fields.domain),
+            "Referral ID" => tr!(l, fields.referral_id),
+            "Deal" => tr!(l, fields.deal),
+            "Estimated value" => tr!(l, fields.estimated_value),
+            "User" => tr!(l, fields.user),
+            "Period" => tr!(l, fields.period),
+            "Filter" => tr!(l, fields.filter),
+            "Format" => tr!(l, fields.format),
             other => other,
         };
         self.fields()
             .into_iter()
-            .map(|(label, value)| match locale {
-                crate::i18n::Locale::En => (label, value),
-                crate::i18n::Locale::Ko => (korean(label), value),
-            })
+            .map(|(label, value)| (label_in(label), value))
             .collect()
     }
 

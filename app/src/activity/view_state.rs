@@ -53,12 +53,12 @@ impl Column {
 
     pub fn header_in(self, locale: Locale) -> &'static str {
         match self {
-            Column::Time => locale.pick("Date-Time", "날짜/시간"),
-            Column::Customer => locale.pick("Affected customer", "영향을 받은 고객"),
-            Column::Action => locale.pick("Action", "작업"),
-            Column::User => locale.pick("Partner user", "파트너 사용자"),
-            Column::Details => locale.pick("Details", "세부 정보"),
-            Column::EventId => locale.pick("Event ID", "이벤트 ID"),
+            Column::Time => tr!(locale, view.date_time),
+            Column::Customer => tr!(locale, view.affected_customer),
+            Column::Action => tr!(locale, view.action),
+            Column::User => tr!(locale, view.partner_user),
+            Column::Details => tr!(locale, view.details),
+            Column::EventId => tr!(locale, view.event_id),
         }
     }
 }

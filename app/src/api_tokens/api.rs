@@ -32,23 +32,10 @@ pub async fn create_api_token(name: String) -> Result<CreatedApiToken, AppError>
             let name = name.trim();
             let l = crate::i18n::request_locale();
             if name.is_empty() {
-                return Err(AppError::InvalidInput(
-                    l.pick(
-                        "Name the token after the system that will use it.",
-                        "토큰을 사용할 시스템의 이름을 붙이세요.",
-                    )
-                    .into(),
-                ));
+                return Err(AppError::InvalidInput(tr!(l, tokens.name_the_token_after_the).into()));
             }
             if name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
-                return Err(AppError::InvalidInput(match l {
-                    crate::i18n::Locale::En => {
-                        format!("A token name is at most {MAX_TOKEN_NAME_CHARS} characters, on one line.")
-                    }
-                    crate::i18n::Locale::Ko => {
-                        format!("토큰 이름은 한 줄로 최대 {MAX_TOKEN_NAME_CHARS}자입니다.")
-                    }
-                }));
+                return Err(AppError::InvalidInput(tr!(l, tokens.name_too_long, max = MAX_TOKEN_NAME_CHARS)));
             }
             let (id, secret) = super::store::create(&state.pool, viewer.partner_id, viewer.user_id, name).await?;
             tracing::info!(token_id = id, partner_id = viewer.partner_id, by = ?viewer.email, "API token created");

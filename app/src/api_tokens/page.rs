@@ -27,11 +27,8 @@ fn ApiTokens() -> impl IntoView {
             Ok(created) => view! {
                 <div class="new-token" role="status">
                     <p>
-                        <strong>{l.pick("Copy this token now.", "지금 이 토큰을 복사하세요.")}</strong>
-                        {l.pick(
-                            " It is shown only once; the server keeps only its hash.",
-                            " 한 번만 표시되며, 서버에는 해시만 저장됩니다.",
-                        )}
+                        <strong>{tr!(l, tokens.copy_this_token_now)}</strong>
+                        {tr!(l, tokens.it_is_shown_only_once)}
                     </p>
                     <code data-testid="new-token">{created.secret}</code>
                 </div>
@@ -49,44 +46,38 @@ fn ApiTokens() -> impl IntoView {
     };
     view! {
         <section class="api-tokens" aria-labelledby="api-tokens-title">
-            <SettingsBreadcrumb current=l.pick("API tokens", "API 토큰")/>
-            <h1 id="api-tokens-title">{l.pick("API tokens", "API 토큰")}</h1>
+            <SettingsBreadcrumb current=tr!(l, tokens.api_tokens)/>
+            <h1 id="api-tokens-title">{tr!(l, tokens.api_tokens)}</h1>
             <p class="intro">
-                {l.pick(
-                    "Your systems record what your people do by sending events to ",
-                    "조직의 시스템은 직원의 작업을 기록하려고 ",
-                )}
+                {tr!(l, tokens.your_systems_record_what_your)}
                 <code>"POST /api/v1/events"</code>
-                {l.pick(" with a token in the ", "에 ")}
+                {tr!(l, tokens.with_a_token_in_the)}
                 <code>"Authorization: Bearer"</code>
-                {l.pick(
-                    " header. Each token writes into your organisation's log only.",
-                    " 헤더로 토큰을 보내 이벤트를 전송합니다. 각 토큰은 조직의 로그에만 씁니다.",
-                )}
+                {tr!(l, tokens.header_each_token_writes_into)}
             </p>
             <ActionForm action=create attr:class="create-token">
                 <div class="field grow">
-                    <label for="token-name">{l.pick("Token name", "토큰 이름")}</label>
+                    <label for="token-name">{tr!(l, tokens.token_name)}</label>
                     <input
                         id="token-name"
                         name="name"
                         type="text"
                         required
                         maxlength=MAX_TOKEN_NAME_CHARS.to_string()
-                        placeholder=l.pick("e.g. Billing system", "예: 청구 시스템")
+                        placeholder=tr!(l, tokens.e_g_billing_system)
                     />
                 </div>
                 <button type="submit" class="primary" disabled=move || create.pending().get()>
-                    {l.pick("Create token", "토큰 만들기")}
+                    {tr!(l, tokens.create_token)}
                 </button>
             </ActionForm>
             {created}
             {revoke_error}
-            <Suspense fallback=move || view! { <p class="status">{l.pick("Loading tokens…", "토큰을 불러오는 중…")}</p> }>
+            <Suspense fallback=move || view! { <p class="status">{tr!(l, tokens.loading_tokens)}</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
                         Ok(list) if list.is_empty() => {
-                            view! { <p class="empty">{l.pick("No API tokens yet.", "아직 API 토큰이 없습니다.")}</p> }.into_any()
+                            view! { <p class="empty">{tr!(l, tokens.no_api_tokens_yet)}</p> }.into_any()
                         }
                         Ok(list) => view! { <TokenTable list revoke/> }.into_any(),
                         Err(error) => {
@@ -106,12 +97,12 @@ fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) 
         <table class="tokens">
             <thead>
                 <tr>
-                    <th scope="col">{l.pick("Name", "이름")}</th>
-                    <th scope="col">{l.pick("Token", "토큰")}</th>
-                    <th scope="col">{l.pick("Created (UTC)", "만든 시간 (UTC)")}</th>
-                    <th scope="col">{l.pick("Created by", "만든 사람")}</th>
-                    <th scope="col">{l.pick("Last used (UTC)", "마지막 사용 (UTC)")}</th>
-                    <th scope="col">{l.pick("Status", "상태")}</th>
+                    <th scope="col">{tr!(l, tokens.name)}</th>
+                    <th scope="col">{tr!(l, tokens.token)}</th>
+                    <th scope="col">{tr!(l, tokens.created_utc)}</th>
+                    <th scope="col">{tr!(l, tokens.created_by)}</th>
+                    <th scope="col">{tr!(l, tokens.last_used_utc)}</th>
+                    <th scope="col">{tr!(l, tokens.status)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -121,19 +112,19 @@ fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) 
                         let id = token.id;
                         let name = token.name.clone();
                         let status = match &token.revoked_at {
-                            Some(at) => view! { <span class="revoked">{l.pick("Revoked ", "취소됨 ")} {at.clone()}</span> }.into_any(),
+                            Some(at) => view! { <span class="revoked">{tr!(l, tokens.revoked)} {at.clone()}</span> }.into_any(),
                             None => view! {
-                                <span class="active">{l.pick("Active", "활성")}</span>
+                                <span class="active">{tr!(l, tokens.active)}</span>
                                 " "
                                 <button
                                     type="button"
                                     class="link-button"
-                                    aria-label=format!("{}{name}", l.pick("Revoke ", "취소: "))
+                                    aria-label=format!("{}{name}", tr!(l, tokens.revoke_named))
                                     on:click=move |_| {
                                         revoke.dispatch(RevokeApiToken { id });
                                     }
                                 >
-                                    {l.pick("Revoke", "취소")}
+                                    {tr!(l, tokens.revoke)}
                                 </button>
                             }
                             .into_any(),
@@ -144,7 +135,7 @@ fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) 
                                 <td><code>{token.prefix} "…"</code></td>
                                 <td>{token.created_at}</td>
                                 <td>{token.created_by}</td>
-                                <td>{token.last_used_at.unwrap_or_else(|| l.pick("Never", "사용 안 함").into())}</td>
+                                <td>{token.last_used_at.unwrap_or_else(|| tr!(l, tokens.never).into())}</td>
                                 <td>{status}</td>
                             </tr>
                         }

@@ -91,10 +91,7 @@ pub async fn revoke(pool: &SqlitePool, partner_id: i64, token_id: i64) -> Result
     .await?;
     if result.rows_affected() == 0 {
         let l = crate::i18n::request_locale();
-        return Err(AppError::NotFound(
-            l.pick("There is no such API token.", "그런 API 토큰은 없습니다.")
-                .into(),
-        ));
+        return Err(AppError::NotFound(tr!(l, tokens.there_is_no_such_api).into()));
     }
     Ok(())
 }

@@ -31,19 +31,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             let email = email.trim().to_lowercase();
             if email.is_empty() || password.is_empty() {
                 return Err(AppError::InvalidInput(
-                    l.pick(
-                        "Enter your email and password.",
-                        "이메일과 비밀번호를 입력하세요.",
-                    )
+                    tr!(l, sign_in.enter_your_email_and_password)
                     .into(),
                 ));
             }
             if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
                 return Err(AppError::InvalidInput(
-                    l.pick(
-                        "That email or password is too long.",
-                        "이메일 또는 비밀번호가 너무 깁니다.",
-                    )
+                    tr!(l, sign_in.that_email_or_password_is)
                     .into(),
                 ));
             }
@@ -70,10 +64,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             if verdict == Verdict::Busy {
                 tracing::warn!(email = ?email, %address, "sign-in refused: every password-check slot is busy");
                 return Err(AppError::Busy(
-                    l.pick(
-                        "Too many sign-ins at once. Try again in a few seconds.",
-                        "동시에 로그인하는 사람이 너무 많습니다. 몇 초 후에 다시 시도하세요.",
-                    )
+                    tr!(l, sign_in.too_many_sign_ins_at)
                     .into(),
                 ));
             }
@@ -81,10 +72,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 tracing::warn!(email = ?email, %address, "sign-in failed");
                 // The same words for an unknown email and a wrong password.
                 return Err(AppError::InvalidInput(
-                    l.pick(
-                        "The email or password is not right.",
-                        "이메일 또는 비밀번호가 올바르지 않습니다.",
-                    )
+                    tr!(l, sign_in.the_email_or_password_is)
                     .into(),
                 ));
             };

@@ -1,5 +1,6 @@
 //! Who is signed in, and what their role allows.
 
+use crate::i18n::Locale;
 use serde::{Deserialize, Serialize};
 
 /// Partner Center roles known to this product.
@@ -54,15 +55,15 @@ impl Role {
         }
     }
 
-    pub fn label_in(self, locale: crate::i18n::Locale) -> &'static str {
+    pub fn label_in(self, l: Locale) -> &'static str {
         match self {
-            Role::GlobalAdmin => locale.pick(self.label(), "전역 관리자"),
-            Role::BillingAdmin => locale.pick(self.label(), "청구 관리자"),
-            Role::UserManagementAdmin => locale.pick(self.label(), "사용자 관리 관리자"),
-            Role::AdminAgent => locale.pick(self.label(), "관리 에이전트"),
-            Role::SalesAgent => locale.pick(self.label(), "판매 에이전트"),
-            Role::HelpdeskAgent => locale.pick(self.label(), "기술 지원 에이전트"),
-            Role::ReferralsAdmin => locale.pick(self.label(), "추천 관리자"),
+            Role::GlobalAdmin => tr!(l, roles.global_admin),
+            Role::BillingAdmin => tr!(l, roles.billing_admin),
+            Role::UserManagementAdmin => tr!(l, roles.user_management_admin),
+            Role::AdminAgent => tr!(l, roles.admin_agent),
+            Role::SalesAgent => tr!(l, roles.sales_agent),
+            Role::HelpdeskAgent => tr!(l, roles.helpdesk_agent),
+            Role::ReferralsAdmin => tr!(l, roles.referrals_admin),
         }
     }
 
@@ -81,38 +82,28 @@ impl Role {
 #[derive(Debug, Clone, Copy)]
 pub struct Permission {
     pub allows: fn(Role) -> bool,
-    /// Completes "Your role can't …".
-    pub action: &'static str,
-    /// Who can, for the refusal page.
-    pub allowed_roles: &'static str,
-    /// The refusal page's title and explanation in Korean.
-    pub refused_title_ko: &'static str,
-    pub allowed_roles_ko: &'static str,
+    /// "Your role can't view the activity log", in a language.
+    pub refused: fn(Locale) -> &'static str,
+    /// "Only Global admins can manage API tokens.", in a language.
+    pub who_can: fn(Locale) -> &'static str,
 }
 
 pub const VIEW_ACTIVITY_LOG: Permission = Permission {
     allows: Role::can_view_activity_log,
-    action: "view the activity log",
-    allowed_roles: "Global admins, Billing admins, User management admins, Admin agents, Sales agents and Helpdesk agents",
-    refused_title_ko: "이 역할로는 활동 로그를 볼 수 없습니다",
-    allowed_roles_ko: "전역 관리자, 청구 관리자, 사용자 관리 관리자, 관리 에이전트, 판매 에이전트, 기술 지원 에이전트",
+    refused: |l| tr!(l, roles.refused_view_log),
+    who_can: |l| tr!(l, roles.who_can_view_log),
 };
 
 pub const MANAGE_API_TOKENS: Permission = Permission {
     allows: Role::can_manage_api_tokens,
-    action: "manage API tokens",
-    allowed_roles: "Global admins",
-    refused_title_ko: "이 역할로는 API 토큰을 관리할 수 없습니다",
-    allowed_roles_ko: "전역 관리자",
+    refused: |l| tr!(l, roles.refused_manage_tokens),
+    who_can: |l| tr!(l, roles.who_can_manage_tokens),
 };
 
 impl Permission {
     /// What a refused server call says, in the caller's language.
-    pub fn refusal_in(&self, locale: crate::i18n::Locale) -> String {
-        match locale {
-            crate::i18n::Locale::En => format!("Your role can't {}.", self.action),
-            crate::i18n::Locale::Ko => format!("{}.", self.refused_title_ko),
-        }
+    pub fn refusal_in(&self, locale: Locale) -> String {
+        format!("{}.", (self.refused)(locale))
     }
 }
 

@@ -20,9 +20,9 @@ pub fn SignInPage() -> impl IntoView {
     };
     view! {
         <section class="sign-in">
-            <h1>{l.pick("Sign in to Partner Center", "Partner Center에 로그인")}</h1>
+            <h1>{tr!(l, sign_in.sign_in_to_partner_center)}</h1>
             <ActionForm action=sign_in attr:class="sign-in-form">
-                <label for="email">{l.pick("Email", "이메일")}</label>
+                <label for="email">{tr!(l, sign_in.email)}</label>
                 <input
                     id="email"
                     name="email"
@@ -33,7 +33,7 @@ pub fn SignInPage() -> impl IntoView {
                     prop:value=move || email.get()
                     on:input=move |ev| email.set(event_target_value(&ev))
                 />
-                <label for="password">{l.pick("Password", "암호")}</label>
+                <label for="password">{tr!(l, sign_in.password)}</label>
                 <input
                     id="password"
                     name="password"
@@ -45,7 +45,7 @@ pub fn SignInPage() -> impl IntoView {
                 />
                 {refusal}
                 <button type="submit" class="primary" disabled=move || sign_in.pending().get()>
-                    {move || if sign_in.pending().get() { l.pick("Signing in…", "로그인하는 중…") } else { l.pick("Sign in", "로그인") }}
+                    {move || if sign_in.pending().get() { tr!(l, sign_in.signing_in) } else { tr!(l, sign_in.sign_in) }}
                 </button>
             </ActionForm>
             <Suspense fallback=|| ()>
@@ -53,18 +53,18 @@ pub fn SignInPage() -> impl IntoView {
                     let accounts = demo.await.unwrap_or_default();
                     (!accounts.is_empty()).then(|| view! {
                         <section class="demo-accounts" aria-labelledby="demo-title">
-                            <h2 id="demo-title">{l.pick("Demo accounts", "데모 계정")}</h2>
+                            <h2 id="demo-title">{tr!(l, sign_in.demo_accounts)}</h2>
                             <p>
-                                {l.pick("This is a demo database. Every account's password is ", "데모 데이터베이스입니다. 모든 계정의 암호는 ")}
+                                {tr!(l, sign_in.this_is_a_demo_database)}
                                 <code>{DEMO_PASSWORD}</code>
-                                {l.pick(". Choose one to fill the form.", "입니다. 계정을 고르면 양식이 채워집니다.")}
+                                {tr!(l, sign_in.choose_one_to_fill_the)}
                             </p>
                             <table>
                                 <thead>
                                     <tr>
-                                        <th scope="col">{l.pick("Email", "이메일")}</th>
-                                        <th scope="col">{l.pick("Role", "역할")}</th>
-                                        <th scope="col">{l.pick("Partner", "파트너")}</th>
+                                        <th scope="col">{tr!(l, sign_in.email)}</th>
+                                        <th scope="col">{tr!(l, sign_in.role)}</th>
+                                        <th scope="col">{tr!(l, sign_in.partner)}</th>
                                     </tr>
                                 </thead>
                                 <tbody>

@@ -43,9 +43,5 @@ impl CustomerSubscriptions {
 /// The answer for a customer that is missing or belongs to another partner (the two are not
 /// told apart), in the reader's language; the page says it too for an id that is no number.
 pub fn customer_not_found(locale: crate::i18n::Locale) -> crate::errors::AppError {
-    crate::errors::AppError::NotFound(
-        locale
-            .pick("Customer not found.", "고객을 찾을 수 없습니다.")
-            .into(),
-    )
+    crate::errors::AppError::NotFound(tr!(locale, customers.customer_not_found).into())
 }

@@ -37,7 +37,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
         },
     );
     view! {
-        <Suspense fallback=move || view! { <p class="status">{l.pick("Loading subscriptions…", "구독을 불러오는 중…")}</p> }>
+        <Suspense fallback=move || view! { <p class="status">{tr!(l, customers.loading_subscriptions)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(found) => {
@@ -45,28 +45,27 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                         let pager = view! { <Pager found=found.clone()/> };
                         view! {
                             <section class="subscriptions">
-                                <nav class="breadcrumb" aria-label="Breadcrumb">
-                                    <a href="/account-settings/activity-log">{l.pick("Activity log", "활동 로그")}</a>
+                                <nav class="breadcrumb" aria-label=tr!(l, layout.breadcrumb)>
+                                    <a href="/account-settings/activity-log">{tr!(l, customers.activity_log)}</a>
                                     " / "
                                     <span>{found.customer.company_name.clone()}</span>
                                 </nav>
-                                <h1>{l.pick("Subscriptions", "구독")}</h1>
+                                <h1>{tr!(l, customers.subscriptions)}</h1>
                                 <p class="customer-name">
                                     <strong>{found.customer.company_name}</strong>
-                                    " · " {found.domain.clone()} " · " {l.number(count)}
-                                    {match (l, count) {
-                                        (Locale::Ko, _) => "개 구독",
-                                        (Locale::En, 1) => " subscription",
-                                        (Locale::En, _) => " subscriptions",
+                                    " · " {found.domain.clone()} " · "
+                                    {match count {
+                                        1 => tr!(l, customers.one_subscription).to_string(),
+                                        _ => tr!(l, customers.subscriptions_count, count = l.number(count)),
                                     }}
                                 </p>
                                 {if found.total == 0 {
-                                    view! { <p class="empty">{l.pick("This customer has no subscriptions yet.", "이 고객에게는 아직 구독이 없습니다.")}</p> }.into_any()
+                                    view! { <p class="empty">{tr!(l, customers.this_customer_has_no_subscriptions)}</p> }.into_any()
                                 } else if found.subscriptions.is_empty() {
                                     view! {
                                         <p class="empty">
-                                            {l.pick("There is no such page. ", "그런 페이지가 없습니다. ")}
-                                            <a href="?page=1">{l.pick("First page", "첫 페이지")}</a>
+                                            {tr!(l, customers.there_is_no_such_page)}
+                                            <a href="?page=1">{tr!(l, customers.first_page)}</a>
                                         </p>
                                     }.into_any()
                                 } else {
@@ -74,11 +73,11 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                                         <table class="data-table">
                                             <thead>
                                                 <tr>
-                                                    <th scope="col">{l.pick("Product", "제품")}</th>
-                                                    <th scope="col" class="num">{l.pick("Quantity", "수량")}</th>
-                                                    <th scope="col">{l.pick("Status", "상태")}</th>
-                                                    <th scope="col">{l.pick("Start date", "시작일")}</th>
-                                                    <th scope="col">{l.pick("Subscription ID", "구독 ID")}</th>
+                                                    <th scope="col">{tr!(l, customers.product)}</th>
+                                                    <th scope="col" class="num">{tr!(l, customers.quantity)}</th>
+                                                    <th scope="col">{tr!(l, customers.status)}</th>
+                                                    <th scope="col">{tr!(l, customers.start_date)}</th>
+                                                    <th scope="col">{tr!(l, customers.subscription_id)}</th>
                                                 </tr>
                                             </thead>
                                             <tbody>
@@ -116,7 +115,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
                             <section class="not-found">
                                 <h1>{error.message_in(l)}</h1>
                                 <p>
-                                    <a href="/account-settings/activity-log">{l.pick("Back to the Activity log", "활동 로그로 돌아가기")}</a>
+                                    <a href="/account-settings/activity-log">{tr!(l, customers.back_to_the_activity_log)}</a>
                                 </p>
                             </section>
                         }
@@ -136,28 +135,21 @@ fn Pager(found: super::model::CustomerSubscriptions) -> impl IntoView {
     let (first, last) = found.shown();
     let pages = found.pages();
     let page = found.page + 1;
-    let shown = match l {
-        Locale::En => format!(
-            "{}–{} of {}",
-            l.number(first),
-            l.number(last),
-            l.number(found.total)
-        ),
-        Locale::Ko => format!(
-            "전체 {}개 중 {}–{}",
-            l.number(found.total),
-            l.number(first),
-            l.number(last)
-        ),
-    };
+    let shown = tr!(
+        l,
+        customers.shown_of_total,
+        first = l.number(first),
+        last = l.number(last),
+        total = l.number(found.total)
+    );
     view! {
-        <nav class="pager" aria-label=l.pick("Subscription pages", "구독 페이지")>
+        <nav class="pager" aria-label=tr!(l, customers.subscription_pages)>
             {(page > 1).then(|| view! {
-                <a rel="prev" href=format!("?page={}", page - 1)>{l.pick("← Previous", "← 이전")}</a>
+                <a rel="prev" href=format!("?page={}", page - 1)>{tr!(l, customers.previous)}</a>
             })}
             <span class="pager-status" aria-live="polite">{shown}</span>
             {(page < pages).then(|| view! {
-                <a rel="next" href=format!("?page={}", page + 1)>{l.pick("Next →", "다음 →")}</a>
+                <a rel="next" href=format!("?page={}", page + 1)>{tr!(l, customers.next)}</a>
             })}
         </nav>
     }
@@ -165,8 +157,8 @@ fn Pager(found: super::model::CustomerSubscriptions) -> impl IntoView {
 
 fn status_label(status: &str, l: Locale) -> &'static str {
     match status {
-        "active" => l.pick("Active", "활성"),
-        "cancelled" => l.pick("Cancelled", "취소됨"),
-        _ => l.pick("Unknown", "알 수 없음"),
+        "active" => tr!(l, customers.active),
+        "cancelled" => tr!(l, customers.cancelled),
+        _ => tr!(l, customers.unknown),
     }
 }

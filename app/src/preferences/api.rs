@@ -18,7 +18,7 @@ pub async fn choose_language(lang: String) -> Result<(), AppError> {
         async {
             let locale = Locale::parse(&lang)
                 .filter(|locale| locale.tag() == lang)
-                .ok_or_else(|| AppError::InvalidInput(format!("No language {lang:?}; use en or ko.")))?;
+                .ok_or_else(|| AppError::InvalidInput(Locale::unknown_tag(&lang)))?;
             let state = app_state()?;
             if let Some(viewer) = session::current_viewer(&state).await? {
                 let chosen = Preferences {

@@ -173,7 +173,7 @@ async fn the_export_follows_the_sort_columns_and_language_on_screen() {
 
     for (sort_text, locale) in [
         ("customer", Locale::Ko),
-        ("-user", Locale::En),
+        ("-user", Locale::Ja),
         ("time", Locale::En),
     ] {
         let fields = period_fields(
@@ -194,6 +194,7 @@ async fn the_export_follows_the_sort_columns_and_language_on_screen() {
         let expected_header = match locale {
             Locale::Ko => "날짜/시간 (UTC),영향을 받은 고객,Event ID,Customer ID,Action kind,Details (JSON)",
             Locale::En => "Date-Time (UTC),Affected customer,Event ID,Customer ID,Action kind,Details (JSON)",
+            Locale::Ja => "日時 (UTC),対象の顧客,Event ID,Customer ID,Action kind,Details (JSON)",
         };
         assert_eq!(
             header.join(","),
@@ -275,7 +276,7 @@ async fn unknown_export_options_are_refused_by_name() {
         ("format", "xlsx", "use csv or ndjson"),
         ("sort", "colour", "Can't sort by \"colour\""),
         ("columns", "time,colour", "Unknown column"),
-        ("lang", "fr", "use en or ko"),
+        ("lang", "fr", "use one of en, ko, ja"),
     ] {
         let body = assert_status(
             app.export(&admin, &period_fields(from, to, &[(field, value)]))

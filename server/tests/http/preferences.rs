@@ -93,7 +93,7 @@ async fn the_browsers_language_is_the_default_and_bad_choices_are_refused() {
         .await
         .unwrap();
     let body = assert_status(bad_language, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert!(body.contains("use en or ko"), "{body}");
+    assert!(body.contains("use one of en, ko, ja"), "{body}");
 
     let signed_in = app.signed_in("global.admin@contoso.example").await;
     for (columns, zone, words) in [

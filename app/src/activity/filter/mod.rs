@@ -87,31 +87,10 @@ impl Hint {
             .collect::<Vec<_>>()
             .join(", ");
         match self {
-            Hint::UnknownKey(key) => locale
-                .pick(
-                    "“{key}:” is not a filter key, so it is searched as text. Keys: {keys}.",
-                    "“{key}:”은(는) 필터 키가 아니어서 일반 텍스트로 검색합니다. 키: {keys}.",
-                )
-                .replace("{key}", key)
-                .replace("{keys}", &keys),
-            Hint::EmptyValue(key) => locale
-                .pick(
-                    "“{key}:” needs a value, e.g. {key}:adatum; it is ignored.",
-                    "“{key}:” 뒤에 값이 필요합니다(예: {key}:adatum). 무시합니다.",
-                )
-                .replace("{key}", key),
-            Hint::UnclosedQuote => locale
-                .pick(
-                    "A quote is not closed; the rest of the text is one value.",
-                    "따옴표가 닫히지 않아 나머지 텍스트를 하나의 값으로 봅니다.",
-                )
-                .to_string(),
-            Hint::LoneOr => locale
-                .pick(
-                    "OR needs a term on each side, e.g. action:ordered OR action:reset; it is ignored.",
-                    "OR 양쪽에 조건이 필요합니다(예: action:ordered OR action:reset). 무시합니다.",
-                )
-                .to_string(),
+            Hint::UnknownKey(key) => tr!(locale, filter.unknown_key, key = key, keys = keys),
+            Hint::EmptyValue(key) => tr!(locale, filter.empty_value, key = key),
+            Hint::UnclosedQuote => tr!(locale, filter.a_quote_is_not_closed).to_string(),
+            Hint::LoneOr => tr!(locale, filter.or_needs_a_term_on).to_string(),
         }
     }
 }
@@ -386,14 +365,8 @@ impl SearchKey {
 
 /// An action is found by its stored name and its label in every language (lowercase).
 fn action_words(kind: ActionKind) -> String {
-    use crate::i18n::Locale;
-    format!(
-        "{} {} {}",
-        kind.as_str(),
-        kind.label_in(Locale::En),
-        kind.label_in(Locale::Ko)
-    )
-    .to_lowercase()
+    let labels = crate::i18n::Locale::ALL.map(|locale| kind.label_in(locale));
+    format!("{} {}", kind.as_str(), labels.join(" ")).to_lowercase()
 }
 
 #[cfg(test)]

@@ -10,15 +10,13 @@ use crate::i18n::{Locale, use_locale};
 /// The period's problem in the page's language.
 pub(super) fn period_error_text(error: &crate::activity::period::PeriodError, l: Locale) -> String {
     use crate::activity::period::PeriodError;
-    match (l, error) {
-        (Locale::En, error) => error.to_string(),
-        (Locale::Ko, PeriodError::MissingFrom) => "시작 날짜를 고르세요.".into(),
-        (Locale::Ko, PeriodError::MissingTo) => "종료 날짜를 고르세요.".into(),
-        (Locale::Ko, PeriodError::Reversed) => "시작일은 종료일과 같거나 그 이전이어야 합니다.".into(),
-        (Locale::Ko, PeriodError::TooLong) => {
-            "기간은 최대 366일입니다. 더 긴 기간은 1년씩 내보내세요.".into()
-        }
-        (Locale::Ko, other) => other.to_string(),
+    match error {
+        PeriodError::MissingFrom => tr!(l, period.missing_from).into(),
+        PeriodError::MissingTo => tr!(l, period.missing_to).into(),
+        PeriodError::Reversed => tr!(l, period.reversed).into(),
+        PeriodError::TooLong => tr!(l, period.too_long, max = crate::activity::period::MAX_PERIOD_DAYS),
+        // Only a hand-made request can cause the others; they stay in English.
+        other => other.to_string(),
     }
 }
 
@@ -56,12 +54,9 @@ pub(super) fn FilterHelp(filter: Memo<Filter>) -> impl IntoView {
                 }).collect_view()
             })}
             <details>
-                <summary>{l.pick("Search syntax", "검색 문법")}</summary>
+                <summary>{tr!(l, controls.search_syntax)}</summary>
                 <p>
-                    {l.pick(
-                        "Words match anywhere. Keys look in one column: action:, customer:, user:, details:. Quote values with spaces (customer:\"Adatum Corp\"). A leading - excludes (-action:reset). Every term must match, unless joined by OR (action:ordered OR action:reset).",
-                        "단어는 모든 열에서 찾습니다. 키는 한 열에서만 찾습니다: action:, customer:, user:, details:. 공백이 있는 값은 따옴표로 묶으세요(customer:\"한빛 소프트\"). 앞에 -를 붙이면 제외합니다(-action:reset). OR로 잇지 않은 조건은 모두 맞아야 합니다(action:ordered OR action:reset).",
-                    )}
+                    {tr!(l, controls.words_match_anywhere_keys_look)}
                 </p>
             </details>
         </div>
@@ -82,8 +77,8 @@ pub(super) fn ZoneToggle(
         let text = move || match choice {
             ZoneChoice::Utc => "UTC".to_string(),
             ZoneChoice::Local => match zone_label.get().filter(|_| zone.get() == ZoneChoice::Local) {
-                Some(label) => format!("{}: {label}", l.pick("Your time zone", "내 시간대")),
-                None => l.pick("Your time zone", "내 시간대").to_string(),
+                Some(label) => format!("{}: {label}", tr!(l, controls.your_time_zone)),
+                None => tr!(l, controls.your_time_zone).to_string(),
             },
         };
         view! {
@@ -102,7 +97,7 @@ pub(super) fn ZoneToggle(
     };
     view! {
         <fieldset class="zone-toggle">
-            <legend>{l.pick("Show times in", "시간 표시")}</legend>
+            <legend>{tr!(l, controls.show_times_in)}</legend>
             {option(ZoneChoice::Local)}
             {option(ZoneChoice::Utc)}
         </fieldset>
@@ -118,9 +113,9 @@ pub(super) fn ColumnChooser(
     let l = use_locale();
     view! {
         <details class="columns-menu">
-            <summary>{l.pick("Columns", "열")}</summary>
+            <summary>{tr!(l, controls.columns)}</summary>
             <fieldset>
-                <legend class="visually-hidden">{l.pick("Columns to show and export", "표시하고 내보낼 열")}</legend>
+                <legend class="visually-hidden">{tr!(l, controls.columns_to_show_and_export)}</legend>
                 {Column::ALL
                     .into_iter()
                     .map(|column| {

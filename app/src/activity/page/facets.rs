@@ -124,10 +124,7 @@ pub(super) fn FacetCounts(
                             </li>
                         }).collect_view();
                         let more = (more > 0).then(|| view! {
-                            <li class="facet-more">{match l {
-                                Locale::En => format!("and {} more", l.number(more as u64)),
-                                Locale::Ko => format!("외 {}개", l.number(more as u64)),
-                            }}</li>
+                            <li class="facet-more">{tr!(l, facets.and_more, count = l.number(more as u64))}</li>
                         });
                         view! { {items} {more} }
                     })}
@@ -137,9 +134,9 @@ pub(super) fn FacetCounts(
     };
     view! {
         <div class="facets">
-            {group("action", l.pick("Actions", "작업"), |facets| &facets.actions)}
-            {group("user", l.pick("Partner users", "파트너 사용자"), |facets| &facets.users)}
-            {group("customer", l.pick("Customers", "고객"), |facets| &facets.customers)}
+            {group("action", tr!(l, facets.actions), |facets| &facets.actions)}
+            {group("user", tr!(l, facets.partner_users), |facets| &facets.users)}
+            {group("customer", tr!(l, facets.customers), |facets| &facets.customers)}
         </div>
     }
 }

@@ -27,7 +27,7 @@ mod table;
 
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::model::Viewer;
-use crate::i18n::{Locale, use_locale};
+use crate::i18n::use_locale;
 use crate::integrity::badge::IntegrityBadge;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 use crate::preferences::api::save_view_preferences;
@@ -350,13 +350,12 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         let columns = columns.map(|columns| columns_text(&columns)).unwrap_or_default();
         let zone = zone.map(|zone| zone.key().to_string()).unwrap_or_default();
         spawn_local(async move {
-            not_remembered.set(save_view_preferences(columns, zone).await.err().map(|error| {
-                let why = error.message_in(l);
-                match l {
-                    Locale::En => format!("This view applies here, but was not saved for next time: {why}"),
-                    Locale::Ko => format!("이 화면 설정은 여기에만 적용되고 저장되지 않았습니다: {why}"),
-                }
-            }));
+            not_remembered.set(
+                save_view_preferences(columns, zone)
+                    .await
+                    .err()
+                    .map(|error| tr!(l, log.view_not_saved, why = error.message_in(l))),
+            );
         });
     };
     let set_columns = move |chosen: Vec<Column>| {
@@ -380,30 +379,24 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
 
     view! {
         <section class="activity-log" aria-labelledby="activity-log-title">
-            <SettingsBreadcrumb current=l.pick("Activity log", "활동 로그")/>
-            <h1 id="activity-log-title">{l.pick("Activity log", "활동 로그")}</h1>
+            <SettingsBreadcrumb current=tr!(l, log.activity_log)/>
+            <h1 id="activity-log-title">{tr!(l, log.activity_log)}</h1>
             <p class="intro">
-                {match l {
-                    Locale::En => format!("What people at {} did on customer accounts. Pick a period, expand a row for its details, filter, and export what you see.", viewer.partner_name),
-                    Locale::Ko => format!("{}의 직원이 고객 계정에서 한 작업입니다. 기간을 고르고, 행을 펼쳐 세부 정보를 보고, 필터링하고, 보이는 내용을 내보내세요.", viewer.partner_name),
-                }}
+                {tr!(l, log.intro, partner = viewer.partner_name.clone())}
             </p>
             <div class="controls">
-                <DayField id="period-from" label=l.pick("From", "시작") day=from_day on_pick=move |day| {
+                <DayField id="period-from" label=tr!(l, log.from) day=from_day on_pick=move |day| {
                     url.update(false, |view| { view.from = Some(day); view.day = None; })
                 }/>
-                <DayField id="period-to" label=l.pick("To", "종료") day=to_day on_pick=move |day| {
+                <DayField id="period-to" label=tr!(l, log.to) day=to_day on_pick=move |day| {
                     url.update(false, |view| { view.to = Some(day); view.day = None; })
                 }/>
                 <div class="field grow">
-                    <label for="activity-filter">{l.pick("Filter", "필터")}</label>
+                    <label for="activity-filter">{tr!(l, log.filter)}</label>
                     <input
                         id="activity-filter"
                         type="search"
-                        placeholder=l.pick(
-                            "Text, or action:ordered customer:\"…\" user:… -action:reset",
-                            "텍스트 또는 action:ordered customer:\"…\" user:… -action:reset",
-                        )
+                        placeholder=tr!(l, log.text_or_action_ordered_customer)
                         maxlength=MAX_FILTER_CHARS.to_string()
                         aria-describedby="filter-help"
                         prop:value=move || filter_text.get()
@@ -422,17 +415,17 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 }>
                     {hidden_fields}
                     <div class="field">
-                        <label for="export-format">{l.pick("Format", "형식")}</label>
+                        <label for="export-format">{tr!(l, log.format)}</label>
                         <select
                             id="export-format"
                             name="format"
                             on:change=move |ev| export_format.set(event_target_value(&ev))
                         >
                             <option value="csv" selected=move || export_format.get() == "csv">
-                                {l.pick("CSV (Excel)", "CSV (Excel)")}
+                                {tr!(l, log.csv_excel)}
                             </option>
                             <option value="ndjson" selected=move || export_format.get() == "ndjson">
-                                {l.pick("JSON lines (NDJSON)", "JSON 줄 (NDJSON)")}
+                                {tr!(l, log.json_lines_ndjson)}
                             </option>
                         </select>
                     </div>
@@ -444,7 +437,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                                 || export.with(|state| matches!(state, ExportState::Running(_)))
                         }
                     >
-                        {l.pick("Export log", "로그 내보내기")}
+                        {tr!(l, log.export_log)}
                     </button>
                 </form>
             </div>
@@ -456,10 +449,9 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             {move || not_remembered.get().map(|text| view! { <p class="error not-remembered" role="alert">{text}</p> })}
             <ExportStatus export/>
             <p class="zone-note">
-                {move || match (zone_label.get(), l) {
-                    (Some(zone), Locale::En) => format!("Times are in {zone}. From and To include both whole days."),
-                    (Some(zone), Locale::Ko) => format!("시간은 {zone} 기준입니다. 시작일과 종료일을 모두 포함합니다."),
-                    (None, _) => l.pick("From and To include both whole days.", "시작일과 종료일을 모두 포함합니다.").to_string(),
+                {move || match zone_label.get() {
+                    Some(zone) => tr!(l, log.times_are_in, zone = zone),
+                    None => tr!(l, log.from_and_to_include_both).to_string(),
                 }}
             </p>
             {move || {
@@ -471,35 +463,35 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 <ActivityChart data=chart selected=chosen_day.into() on_pick=pick_day/>
                 {move || chosen_day.get().map(|day| view! {
                     <p class="day-chosen">
-                        {match l {
-                            Locale::En => format!("Showing {} only. ", local_time::format_day(day, l)),
-                            Locale::Ko => format!("{}만 표시합니다. ", local_time::format_day(day, l)),
-                        }}
+                        {tr!(l, log.showing_day_only, day = local_time::format_day(day, l))}
                         <button type="button" class="link-button" on:click=move |_| pick_day.run(None)>
-                            {l.pick("Show the whole period", "전체 기간 보기")}
+                            {tr!(l, log.show_the_whole_period)}
                         </button>
                     </p>
                 })}
                 <FacetCounts facets on_pick=add_term/>
             </Show>
             <p class="count" aria-live="polite">
-                {move || load.with(|load| match (load, l) {
-                    (Load::Loaded(rows), Locale::En) => format!("{} of {} events", l.number(visible.with(|v| v.len()) as u64), l.number(rows.len() as u64)),
-                    (Load::Loaded(rows), Locale::Ko) => format!("이벤트 {}개 중 {}개", l.number(rows.len() as u64), l.number(visible.with(|v| v.len()) as u64)),
-                    (Load::Loading(rows), _) if !rows.is_empty() => match l {
-                        Locale::En => format!("Loading… {} events so far", l.number(rows.len() as u64)),
-                        Locale::Ko => format!("불러오는 중… 지금까지 이벤트 {}개", l.number(rows.len() as u64)),
-                    },
+                {move || load.with(|load| match load {
+                    Load::Loaded(rows) => tr!(
+                        l,
+                        log.shown_of_total,
+                        shown = l.number(visible.with(|v| v.len()) as u64),
+                        total = l.number(rows.len() as u64),
+                    ),
+                    Load::Loading(rows) if !rows.is_empty() => {
+                        tr!(l, log.loading_so_far, count = l.number(rows.len() as u64))
+                    }
                     _ => String::new(),
                 })}
             </p>
             {move || match shown.get() {
-                Shown::Waiting => view! { <p class="status" role="status">{l.pick("Loading activity…", "활동을 불러오는 중…")}</p> }.into_any(),
+                Shown::Waiting => view! { <p class="status" role="status">{tr!(l, log.loading_activity)}</p> }.into_any(),
                 Shown::Nothing => ().into_any(),
                 Shown::Failed(message) => view! {
-                    <p class="error" role="alert">{l.pick("The activity log could not be loaded: ", "활동 로그를 불러올 수 없습니다: ")} {message}</p>
+                    <p class="error" role="alert">{tr!(l, log.the_activity_log_could_not)} {message}</p>
                 }.into_any(),
-                Shown::Empty => view! { <p class="empty">{l.pick("No activity in this period.", "이 기간에는 활동이 없습니다.")}</p> }.into_any(),
+                Shown::Empty => view! { <p class="empty">{tr!(l, log.no_activity_in_this_period)}</p> }.into_any(),
                 // Kept while pages arrive, so scrolling is not reset by each page.
                 Shown::Table => view! {
                     <EventTable rows visible columns sort zone zone_label url/>

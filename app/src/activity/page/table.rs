@@ -221,10 +221,10 @@ pub(super) fn EventTable(
             }
         >
             <table class="data-table events" aria-rowcount=move || visible.with(|v| v.len() + 1)>
-                <caption class="visually-hidden">{l.pick("Activity log events", "활동 로그 이벤트")}</caption>
+                <caption class="visually-hidden">{tr!(l, table.activity_log_events)}</caption>
                 <thead>
                     <tr aria-rowindex="1">
-                        <th scope="col" class="toggle"><span class="visually-hidden">{l.pick("Details", "세부 정보")}</span></th>
+                        <th scope="col" class="toggle"><span class="visually-hidden">{tr!(l, table.details)}</span></th>
                         {move || columns.get().into_iter().map(header).collect_view()}
                     </tr>
                 </thead>
@@ -249,7 +249,7 @@ pub(super) fn EventTable(
             </table>
         </div>
         <Show when=move || visible.with(|v| v.is_empty())>
-            <p class="empty">{l.pick("No events match the filter.", "필터에 맞는 이벤트가 없습니다.")}</p>
+            <p class="empty">{tr!(l, table.no_events_match_the_filter)}</p>
         </Show>
     }
 }
@@ -287,15 +287,18 @@ pub(super) fn EventRow(
     let details_id = format!("event-details-{id}");
     let toggle_label = {
         let customer = if entry.customer_name().is_empty() {
-            l.pick("no customer", "고객 없음").to_string()
+            tr!(l, table.no_customer).to_string()
         } else {
             entry.customer_name().to_string()
         };
         let time = local_time::format_time(entry.occurred_at, l, zone.get_untracked());
-        match l {
-            Locale::En => format!("Details: {} for {customer} at {time}", entry.action_text_in(l)),
-            Locale::Ko => format!("세부 정보: {customer}, {}, {time}", entry.action_text_in(l)),
-        }
+        tr!(
+            l,
+            table.details_label,
+            action = entry.action_text_in(l),
+            customer = customer,
+            time = time
+        )
     };
     let cells = {
         let row = row.clone();
@@ -370,12 +373,12 @@ pub(super) fn event_details(details: &ActionDetails, l: Locale) -> impl IntoView
         </dl>
         {(!lines.is_empty()).then(|| view! {
             <table class="order-lines">
-                <caption>{l.pick("Products in this order", "이 주문의 제품")}</caption>
+                <caption>{tr!(l, table.products_in_this_order)}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{l.pick("Product", "제품")}</th>
-                        <th scope="col" class="num">{l.pick("Quantity", "수량")}</th>
-                        <th scope="col">{l.pick("Subscription ID", "구독 ID")}</th>
+                        <th scope="col">{tr!(l, table.product)}</th>
+                        <th scope="col" class="num">{tr!(l, table.quantity)}</th>
+                        <th scope="col">{tr!(l, table.subscription_id)}</th>
                     </tr>
                 </thead>
                 <tbody>
