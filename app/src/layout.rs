@@ -142,7 +142,7 @@ pub fn NotFoundPage() -> impl IntoView {
 /// Saves `locale` as the user's language and shows the page again in it.
 fn switch_to(locale: Locale) {
     leptos::task::spawn_local(async move {
-        if crate::preferences::api::choose_language(locale.tag().to_string())
+        if crate::auth::api::choose_language(locale.tag().to_string())
             .await
             .is_ok()
         {

@@ -14,6 +14,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod customers;
 pub mod errors;
+pub mod events;
 #[cfg(feature = "ssr")]
 pub mod ingest;
 pub mod integrity;
@@ -28,6 +29,8 @@ pub mod db;
 pub mod digest;
 #[cfg(feature = "ssr")]
 pub mod partners;
+#[cfg(feature = "ssr")]
+pub mod password;
 #[cfg(feature = "ssr")]
 pub mod state;
 

@@ -1,10 +1,11 @@
 //! Demo data: two partners, their users and customers, and a few thousand events spread over
 //! the last 13 months. Deterministic: the same seed and `now` give the same database.
 
-use app::activity::model::{ActionDetails, ActionKind, OrderLine};
 use app::auth::model::{DEMO_PASSWORD, Role};
-use app::auth::password::hash_password_blocking;
-use app::integrity::chain::{AppendError, NewEvent, append_new_events};
+use app::events::NewEvent;
+use app::events::{ActionDetails, ActionKind, OrderLine};
+use app::integrity::chain::{AppendError, append_new_events};
+use app::password::hash_password_blocking;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

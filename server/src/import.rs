@@ -9,10 +9,11 @@ use app::activity::csv_file::{
     CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header, restore_formula,
 };
 use app::activity::view_state::Column;
+use app::events::NewEvent;
 use app::i18n::Locale;
 use app::ingest::MAX_BATCH_EVENTS;
 use app::ingest::event::{IncomingEvent, PartnerDirectory};
-use app::integrity::chain::{AppendError, NewEvent, append_batch};
+use app::integrity::chain::{AppendError, append_batch};
 use chrono::{NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::SqlitePool;
@@ -310,7 +311,7 @@ mod tests {
             action_text in tricky_text(),
         ) {
             use app::activity::csv_file::write_activity_csv;
-            use app::activity::model::{ActionDetails, ActionKind, ActivityEntry};
+            use app::events::{ActionDetails, ActionKind, ActivityEntry};
             let entry = ActivityEntry {
                 id: 1,
                 event_id: event_id.clone(),

@@ -1,11 +1,13 @@
-//! The activity log's server function: one page of a period's events, for the signed-in
-//! partner. The page asks for the pages one after another (keyset paging, newest first), so a
-//! period of any size arrives in bounded pieces.
+//! The activity log's server functions: one page of a period's events, and the integrity
+//! badge's check of that period, for the signed-in partner. The page asks for the pages one
+//! after another (keyset paging, newest first), so a period of any size arrives in bounded
+//! pieces.
 
 use leptos::prelude::*;
 
 use super::model::EventPage;
 use crate::errors::AppError;
+use crate::integrity::model::PeriodIntegrity;
 
 /// Most events one page carries.
 pub const EVENTS_PER_PAGE: usize = 5_000;
@@ -33,6 +35,70 @@ pub async fn list_activity(
                 })?),
             };
             queries::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await
+        }
+        .await,
+    )
+}
+
+/// The integrity badge's answer: whether the signed-in partner's chain is intact (walking
+/// only what changed since the last walk) and how much of the period `from`–`to` (RFC 3339
+/// instants, as for `list_activity`) a signed checkpoint covers.
+#[server(endpoint = "period_integrity")]
+pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIntegrity, AppError> {
+    use crate::db::to_db_time;
+    use crate::errors::with_status;
+    use crate::integrity::checkpoint::public_key_hex;
+
+    with_status(
+        async {
+            let (state, viewer, range) = period_of_viewer(&from, &to).await?;
+            let (chain, events_in_period, uncovered_in_period) = state
+                .verified_chains
+                .report_and_period(
+                    &state.pool,
+                    viewer.partner_id,
+                    &state.checkpoint_key,
+                    (to_db_time(range.from), to_db_time(range.to)),
+                )
+                .await?;
+            Ok(PeriodIntegrity {
+                chain,
+                events_in_period,
+                covered_in_period: events_in_period.saturating_sub(uncovered_in_period),
+                public_key: public_key_hex(&state.checkpoint_key),
+            })
+        }
+        .await,
+    )
+}
+
+/// Remembers the activity log's columns (`time,customer,…`) and time zone (`local` or `utc`)
+/// for the signed-in user; an empty argument leaves that choice as it was.
+#[server(endpoint = "save_view_preferences")]
+pub async fn save_view_preferences(columns: String, time_zone: String) -> Result<(), AppError> {
+    use super::view_state::{ZoneChoice, chosen_columns};
+    use crate::auth::session;
+    use crate::errors::with_status;
+    use crate::preferences::{Preferences, store};
+    use crate::state::app_state;
+
+    with_status(
+        async {
+            let state = app_state()?;
+            let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
+            let columns = chosen_columns(&columns).map_err(AppError::InvalidInput)?;
+            let zone = match time_zone.trim() {
+                "" => None,
+                text => Some(ZoneChoice::parse(text).ok_or_else(|| {
+                    AppError::InvalidInput(format!("No time zone choice {text:?}; use local or utc."))
+                })?),
+            };
+            let chosen = Preferences {
+                locale: None,
+                columns,
+                zone,
+            };
+            store::save(&state.pool, viewer.user_id, &chosen).await
         }
         .await,
     )

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use super::local_time::{format_day, format_short_day};
-use super::model::ActionKind;
+use crate::events::ActionKind;
 use crate::i18n::{Locale, use_locale};
 
 /// Per day of the period, how many events of each kind (in [`ActionKind::ALL`] order).

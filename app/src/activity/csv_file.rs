@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::model::ActivityEntry;
 use super::view_state::Column;
+use crate::events::ActivityEntry;
 use crate::i18n::Locale;
 
 /// The columns after the ones the viewer chose, always in English: they let `server import`
@@ -146,7 +146,7 @@ pub fn write_activity_csv<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activity::model::sample_order;
+    use crate::events::sample_order;
 
     fn text_of(entries: &[ActivityEntry]) -> String {
         let bytes = write_activity_csv(entries).unwrap();

@@ -22,7 +22,6 @@ use tokio::sync::mpsc;
 
 use super::csv_file::CsvChunks;
 use super::filter::{Filter, MAX_FILTER_CHARS};
-use super::model::{ActionDetails, ActionKind, ActivityEntry};
 use super::period::{LocalPeriod, UtcRange};
 use super::queries::{EventRow, PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_SQL, entry_from_row};
 use super::view_state::{Column, Sort, chosen_columns};
@@ -31,8 +30,10 @@ use crate::auth::session;
 use crate::db::to_db_time;
 use crate::digest::random_hex;
 use crate::errors::AppError;
+use crate::events::NewEvent;
+use crate::events::{ActionDetails, ActionKind, ActivityEntry};
 use crate::i18n::{Locale, locale_of_request};
-use crate::integrity::chain::{NewEvent, append_batch};
+use crate::integrity::chain::append_batch;
 use crate::state::AppState;
 
 /// The same period and filter the page shows: the UTC instants it loaded, the local days

@@ -184,6 +184,12 @@ mod imp {
     }
 }
 
+/// An instant as RFC 3339 in UTC to the second (`2026-11-03T06:05:09Z`): how the page names
+/// instants to the server and in `<time datetime>`.
+pub fn utc_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! browser and server, the server function and query, the CSV export, and the page.
 
 pub mod api;
+pub mod badge;
 pub mod chart;
 pub mod download;
 pub mod filter;
@@ -16,9 +17,10 @@ pub mod csv_file;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
-pub mod export_slots;
-#[cfg(feature = "ssr")]
 pub mod queries;
+
+/// The log page's own address; views differ only in the query string.
+pub const PAGE_PATH: &str = "/account-settings/activity-log";
 
 /// Where the Export log form posts; served by `export::export_activity_log`.
 pub const EXPORT_PATH: &str = "/account-settings/activity-log/export";

@@ -2,10 +2,11 @@
 
 use sqlx::SqlitePool;
 
-use super::model::{ActionDetails, ActionKind, ActivityEntry, CustomerRef, EventPage};
+use super::model::EventPage;
 use super::period::UtcRange;
 use crate::db::{from_db_time, to_db_time};
 use crate::errors::AppError;
+use crate::events::{ActionDetails, ActionKind, ActivityEntry, CustomerRef};
 
 pub type EventRow = (
     i64,

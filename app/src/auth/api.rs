@@ -17,8 +17,8 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::auth::password::Verdict;
-    use crate::auth::throttle::Locked;
+    use crate::password::Verdict;
+    use crate::state::sign_in_throttle::Locked;
     use crate::{auth::session, errors::with_status, state::app_state};
     use std::time::Instant;
     const MAX_EMAIL_CHARS: usize = 254;
@@ -84,7 +84,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             session::send_cookie(&session::session_cookie(&token, &state.sessions, &request))?;
             // The language they chose before, on this browser too.
             if let Some(locale) = crate::preferences::store::saved_locale(&state.pool, user_id).await? {
-                session::send_cookie(&crate::preferences::api::language_cookie(locale))?;
+                session::send_cookie(&crate::preferences::language_cookie(locale))?;
             }
             tracing::info!(email = ?email, %address, "signed in");
             leptos_axum::redirect(AFTER_SIGN_IN);
@@ -98,7 +98,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 /// trusted proxy), IPv6 by /64.
 #[cfg(feature = "ssr")]
 async fn client_address_key(state: &crate::state::AppState) -> String {
-    use crate::auth::{client_address::client_address, session, throttle::address_key};
+    use crate::auth::{client_address::client_address, session};
+    use crate::state::sign_in_throttle::address_key;
     use axum::extract::ConnectInfo;
     match leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await {
         Ok(ConnectInfo(peer)) => address_key(client_address(
@@ -159,6 +160,36 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
                     })
                 })
                 .collect())
+        }
+        .await,
+    )
+}
+
+/// Shows the app in `lang` (`en`, `ko` or `ja`) from now on: a cookie for this browser's next
+/// pages (before sign-in too), and the signed-in user's saved choice.
+#[server(endpoint = "choose_language")]
+pub async fn choose_language(lang: String) -> Result<(), AppError> {
+    use super::session;
+    use crate::errors::with_status;
+    use crate::i18n::Locale;
+    use crate::preferences::{Preferences, language_cookie, store};
+    use crate::state::app_state;
+
+    with_status(
+        async {
+            let locale = Locale::parse(&lang)
+                .filter(|locale| locale.tag() == lang)
+                .ok_or_else(|| AppError::InvalidInput(Locale::unknown_tag(&lang)))?;
+            let state = app_state()?;
+            if let Some(viewer) = session::current_viewer(&state).await? {
+                let chosen = Preferences {
+                    locale: Some(locale),
+                    ..Preferences::default()
+                };
+                store::save(&state.pool, viewer.user_id, &chosen).await?;
+            }
+            session::send_cookie(&language_cookie(locale))?;
+            Ok(())
         }
         .await,
     )

@@ -7,8 +7,4 @@ pub mod page;
 #[cfg(feature = "ssr")]
 pub mod client_address;
 #[cfg(feature = "ssr")]
-pub mod password;
-#[cfg(feature = "ssr")]
 pub mod session;
-#[cfg(feature = "ssr")]
-pub mod throttle;

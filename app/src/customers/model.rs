@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::activity::model::CustomerRef;
+use crate::events::CustomerRef;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {

@@ -1,8 +1,8 @@
 use sqlx::SqlitePool;
 
 use super::model::{CustomerSubscriptions, SUBSCRIPTIONS_PER_PAGE, Subscription};
-use crate::activity::model::CustomerRef;
 use crate::errors::AppError;
+use crate::events::CustomerRef;
 
 /// A customer of `partner_id` with one page of its subscriptions (newest start first, page
 /// numbers from 0); `None` when the customer does not exist *or belongs to another partner*

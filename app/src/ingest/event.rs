@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use crate::activity::model::{ActionDetails, ActionKind};
-use crate::integrity::chain::NewEvent;
+use crate::events::NewEvent;
+use crate::events::{ActionDetails, ActionKind};
 
 /// One event as a sending system writes it (JSON, or one NDJSON line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,21 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::canonical::{EventContent, GENESIS_HASH};
-use crate::activity::model::{ActionDetails, ActionKind};
 use crate::db::to_db_time;
-
-/// An event ready to store: its customer and user already checked to belong to the partner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewEvent {
-    /// The sender's id for the event; a second event with the same id is not stored again.
-    pub external_id: String,
-    pub occurred_at: DateTime<Utc>,
-    pub customer_id: Option<i64>,
-    pub partner_user_id: i64,
-    pub action: ActionKind,
-    pub action_text: String,
-    pub details: ActionDetails,
-}
+use crate::events::NewEvent;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct AppendSummary {

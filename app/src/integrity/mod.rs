@@ -1,9 +1,8 @@
 //! Tamper evidence: every partner's events form a SHA-256 hash chain, and signed
 //! checkpoints pin its head. `canonical` defines what is hashed, `chain` appends,
-//! `checkpoint` signs, `verify` walks; the page shows the result as a badge.
+//! `checkpoint` signs, `verify` walks, `verified_chains` remembers the last walk; the
+//! activity page shows the result as a badge (`activity::badge`).
 
-pub mod api;
-pub mod badge;
 pub mod model;
 
 #[cfg(feature = "ssr")]

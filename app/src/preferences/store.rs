@@ -4,7 +4,7 @@ use chrono::Utc;
 use sqlx::SqlitePool;
 
 use super::Preferences;
-use crate::activity::view_state::{ZoneChoice, columns_text, parse_columns};
+use super::view::{ZoneChoice, columns_text, parse_columns};
 use crate::db::to_db_time;
 use crate::errors::AppError;
 use crate::i18n::Locale;

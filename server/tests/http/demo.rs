@@ -64,7 +64,7 @@ async fn the_demo_spans_thirteen_months_with_every_kind_of_action() {
         .await
         .unwrap();
     // Every kind of action except exports, which only real exports record.
-    assert_eq!(kinds.len(), app::activity::model::ActionKind::ALL.len() - 1);
+    assert_eq!(kinds.len(), app::events::ActionKind::ALL.len() - 1);
     assert!(!kinds.iter().any(|(kind,)| kind == "exported_activity_log"));
 
     let again = seed_demo(

@@ -292,7 +292,7 @@ async fn the_openapi_description_matches_the_endpoint() {
         .iter()
         .map(|kind| kind.as_str().unwrap())
         .collect();
-    let known: Vec<&str> = app::activity::model::ActionKind::ALL
+    let known: Vec<&str> = app::events::ActionKind::ALL
         .iter()
         .map(|kind| kind.as_str())
         .collect();

@@ -293,10 +293,10 @@ async fn a_thousand_random_tamperings_are_all_detected() {
     );
 }
 
-fn new_events(prefix: &str, count: usize) -> Vec<app::integrity::chain::NewEvent> {
-    use app::activity::model::{ActionDetails, ActionKind};
+fn new_events(prefix: &str, count: usize) -> Vec<app::events::NewEvent> {
+    use app::events::{ActionDetails, ActionKind};
     (0..count)
-        .map(|n| app::integrity::chain::NewEvent {
+        .map(|n| app::events::NewEvent {
             external_id: format!("{prefix}-{n}"),
             occurred_at: Utc::now(),
             customer_id: None,

@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use app::activity::model::{ActivityEntry, EventPage};
+use app::activity::model::EventPage;
+use app::events::ActivityEntry;
 use app::integrity::checkpoint::CheckpointSigner;
 use app::state::Limits;
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};

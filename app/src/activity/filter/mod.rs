@@ -8,7 +8,7 @@
 //! The page filters loaded rows with it as you type and the export filters with the very same
 //! code, so a file always holds the rows on screen.
 
-use super::model::{ActionKind, ActivityEntry};
+use crate::events::{ActionKind, ActivityEntry};
 
 /// Longest filter text accepted (the input's `maxlength` and the export's check).
 pub const MAX_FILTER_CHARS: usize = 200;

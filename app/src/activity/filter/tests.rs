@@ -1,7 +1,7 @@
 //! The query language's parser and matching, with tricky inputs.
 
 use super::*;
-use crate::activity::model::{ActionDetails, sample_order};
+use crate::events::{ActionDetails, sample_order};
 
 fn term(field: Option<Field>, value: &str, negated: bool) -> Term {
     Term {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, SecondsFormat};
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -15,22 +15,22 @@ use super::api::list_activity;
 use super::chart::{ActivityChart, DayCounts};
 use super::download::{ExportState, ExportStatus, start_export};
 use super::filter::{Filter, MAX_FILTER_CHARS};
-use super::local_time;
-use super::model::ActionKind;
+use super::local_time::{self, utc_text};
 use super::period::LocalPeriod;
 use super::view_state::{Column, ZoneChoice, columns_text};
+use crate::events::ActionKind;
 
 mod controls;
 mod facets;
 mod rows;
 mod table;
 
+use crate::activity::api::save_view_preferences;
+use crate::activity::badge::IntegrityBadge;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::model::Viewer;
 use crate::i18n::use_locale;
-use crate::integrity::badge::IntegrityBadge;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
-use crate::preferences::api::save_view_preferences;
 use controls::{ColumnChooser, DayField, FilterHelp, ZoneToggle, period_error_text};
 use facets::{FacetCounts, count_facets};
 use rows::{Load, LoadedRow, Positions, Rows, Slots, ViewUrl};
@@ -38,9 +38,6 @@ use table::EventTable;
 
 /// How long typing in the filter rests before the URL follows.
 const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
-
-/// The page's own address; views differ only in the query string.
-pub const PAGE_PATH: &str = "/account-settings/activity-log";
 
 #[component]
 pub fn ActivityLogPage() -> impl IntoView {
@@ -55,10 +52,6 @@ enum Shown {
     Failed(String),
     Empty,
     Table,
-}
-
-pub(super) fn utc_text(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The instants (Unix seconds) the period's days start at, in the chosen zone, with the day

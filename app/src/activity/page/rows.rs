@@ -9,10 +9,10 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::activity::filter::SearchKey;
-use crate::activity::model::ActivityEntry;
 use crate::activity::view_state::ViewState;
+use crate::events::ActivityEntry;
 
-use super::PAGE_PATH;
+use crate::activity::PAGE_PATH;
 
 /// A loaded event with what the page computes from it once, when it arrives, rather than on
 /// every keystroke: its search key, and small numbers for its user and customer, so the facet

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::activity::local_time;
-use crate::activity::model::ActionDetails;
 use crate::activity::view_state::{Column, Sort, ZoneChoice};
+use crate::events::ActionDetails;
 use crate::i18n::{Locale, use_locale};
 
 use super::rows::{LoadedRow, Positions, Rows, ViewUrl};
-use super::utc_text;
+use crate::activity::local_time::utc_text;
 
 /// Rows below and above the viewport that are rendered too, so fast scrolling shows rows.
 pub(super) const OVERSCAN_ROWS: usize = 20;

@@ -1,15 +1,22 @@
-//! Server-side state every server function and handler reaches through the Leptos context.
+//! Server-side state every server function and handler reaches through the Leptos context:
+//! the pool, the settings, and what keeps one user from starving the others (the sign-in
+//! throttle, the capped password checks, the export slots) plus the integrity badge's memory.
+//! It sits below the feature folders: they use it, it uses none of them but `integrity`'s
+//! chain walk (`scripts/check-layers` holds the order).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod export_slots;
+pub mod sign_in_throttle;
+
 use sqlx::SqlitePool;
 
-use crate::activity::export_slots::ExportSlots;
-use crate::auth::password::PasswordChecks;
-use crate::auth::throttle::SignInThrottle;
 use crate::errors::AppError;
 use crate::integrity::verified_chains::VerifiedChains;
+use crate::password::PasswordChecks;
+use export_slots::ExportSlots;
+use sign_in_throttle::SignInThrottle;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::api::check_period_integrity;
-use super::model::PeriodIntegrity;
 use crate::i18n::use_locale;
+use crate::integrity::model::PeriodIntegrity;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Check {

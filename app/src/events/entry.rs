@@ -1,0 +1,103 @@
+//! An event as the log shows it ([`ActivityEntry`]) and as it is about to be stored
+//! ([`NewEvent`]).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(test)]
+use super::action::OrderLine;
+use super::action::{ActionDetails, ActionKind};
+
+/// The customer an action affected, with the id its Subscriptions page is found by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    pub id: i64,
+    pub company_name: String,
+}
+
+impl CustomerRef {
+    pub fn subscriptions_href(&self) -> String {
+        format!("/customers/{}/subscriptions", self.id)
+    }
+}
+
+/// One row of the activity log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    /// The row's id in this database.
+    pub id: i64,
+    /// The id the recording system gave the event (the CSV's Event ID; unique per partner).
+    pub event_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub customer: Option<CustomerRef>,
+    pub action: ActionKind,
+    /// The action as the acting system described it, shown in the Action column.
+    pub action_text: String,
+    /// The partner user's sign-in name (email).
+    pub partner_user: String,
+    pub details: ActionDetails,
+}
+
+impl ActivityEntry {
+    /// The Action column: the stored text, or the action's label in `locale` when the
+    /// sender used the standard (English) label.
+    pub fn action_text_in(&self, locale: crate::i18n::Locale) -> &str {
+        if self.action_text == self.action.label() {
+            self.action.label_in(locale)
+        } else {
+            &self.action_text
+        }
+    }
+
+    pub fn customer_name(&self) -> &str {
+        self.customer
+            .as_ref()
+            .map(|customer| customer.company_name.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// An event ready to store: its customer and user already checked to belong to the partner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The sender's id for the event; a second event with the same id is not stored again.
+    pub external_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub customer_id: Option<i64>,
+    pub partner_user_id: i64,
+    pub action: ActionKind,
+    pub action_text: String,
+    pub details: ActionDetails,
+}
+
+#[cfg(test)]
+pub(crate) fn sample_order(company_name: &str) -> ActivityEntry {
+    use chrono::TimeZone;
+    ActivityEntry {
+        id: 42,
+        event_id: "crm-000042".into(),
+        occurred_at: Utc.with_ymd_and_hms(2026, 11, 2, 8, 5, 9).unwrap(),
+        customer: Some(CustomerRef {
+            id: 3,
+            company_name: company_name.to_string(),
+        }),
+        action: ActionKind::OrderedSubscriptions,
+        action_text: "Ordered subscriptions".into(),
+        partner_user: "sales.agent@contoso.example".into(),
+        details: ActionDetails::Order {
+            order_id: "ORD-9".into(),
+            lines: vec![
+                OrderLine {
+                    product: "Microsoft 365 E3".into(),
+                    quantity: 10,
+                    subscription_id: "s-1".into(),
+                },
+                OrderLine {
+                    product: "Power BI Pro".into(),
+                    quantity: 2,
+                    subscription_id: "s-2".into(),
+                },
+            ],
+        },
+    }
+}
