@@ -1,6 +1,10 @@
-//! The one error type that crosses the network between server functions and the page.
-//! Every variant carries a message a person can act on; internal causes are logged on the
-//! server and never sent.
+//! The one error type of the app, and its one road to an HTTP answer. Server functions return
+//! it (the page gets it back whole; `server/src/startup.rs`'s `status_from_app_error` gives
+//! the response its status and headers), handlers return it ([`IntoResponse`] on the server:
+//! the same JSON, `{"error": kind, "message": …, "field": …}`, which is also the ingest API's
+//! documented shape). Every variant carries a message a person can act on; internal causes are
+//! logged on the server and never sent. Rendered pages set their status with
+//! [`set_response_status`].
 
 use crate::i18n::Locale;
 use http::StatusCode;
@@ -20,6 +24,20 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     InvalidInput(String),
+    /// One field of a request is wrong; `field` names it (`events[3].customer_id`).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
+    /// A request that is not even the right shape (400).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A request with no live API token (401 with `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    BadToken(String),
+    /// `field` clashes with what is stored (409).
+    #[error("{message}")]
+    Conflict { field: String, message: String },
     #[error("Too many failed sign-ins. Try again in {wait_seconds} seconds.")]
     TooManyAttempts { wait_seconds: u64 },
     /// The server is at a limit it keeps so no one can starve the others (429); the
@@ -45,10 +63,7 @@ impl AppError {
             }
             AppError::Internal => tr!(l, errors.internal).into(),
             AppError::Unreachable => tr!(l, errors.unreachable).into(),
-            AppError::RoleNotAllowed(text)
-            | AppError::NotFound(text)
-            | AppError::InvalidInput(text)
-            | AppError::Busy(text) => text.clone(),
+            _ => self.to_string(),
         }
     }
 
@@ -57,7 +72,11 @@ impl AppError {
             AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
             AppError::RoleNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InvalidInput(_) | AppError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::BadToken(_) => StatusCode::UNAUTHORIZED,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyAttempts { .. } | AppError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
@@ -72,24 +91,33 @@ struct WireError {
     error: String,
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_after_seconds: Option<u64>,
 }
 
 impl From<AppError> for WireError {
     fn from(error: AppError) -> Self {
-        let (kind, retry_after_seconds) = match &error {
-            AppError::NotSignedIn => ("NotSignedIn", None),
-            AppError::RoleNotAllowed(_) => ("RoleNotAllowed", None),
-            AppError::NotFound(_) => ("NotFound", None),
-            AppError::InvalidInput(_) => ("InvalidInput", None),
-            AppError::TooManyAttempts { wait_seconds } => ("TooManyAttempts", Some(*wait_seconds)),
-            AppError::Busy(_) => ("Busy", None),
-            AppError::Internal => ("Internal", None),
-            AppError::Unreachable => ("Unreachable", None),
+        let message = error.to_string();
+        let (kind, field, retry_after_seconds) = match error {
+            AppError::NotSignedIn => ("NotSignedIn", None, None),
+            AppError::RoleNotAllowed(_) => ("RoleNotAllowed", None, None),
+            AppError::NotFound(_) => ("NotFound", None, None),
+            AppError::InvalidInput(_) => ("InvalidInput", None, None),
+            AppError::InvalidField { field, .. } => ("InvalidInput", Some(field), None),
+            AppError::BadRequest(_) => ("BadRequest", None, None),
+            AppError::UnsupportedMediaType(_) => ("UnsupportedMediaType", None, None),
+            AppError::BadToken(_) => ("Unauthorized", None, None),
+            AppError::Conflict { field, .. } => ("Conflict", Some(field), None),
+            AppError::TooManyAttempts { wait_seconds } => ("TooManyAttempts", None, Some(wait_seconds)),
+            AppError::Busy(_) => ("Busy", None, Some(BUSY_RETRY_SECONDS)),
+            AppError::Internal => ("Internal", None, None),
+            AppError::Unreachable => ("Unreachable", None, None),
         };
         WireError {
             error: kind.to_string(),
-            message: error.to_string(),
+            message,
+            field,
             retry_after_seconds,
         }
     }
@@ -99,19 +127,73 @@ impl TryFrom<WireError> for AppError {
     type Error = String;
 
     fn try_from(wire: WireError) -> Result<Self, Self::Error> {
-        Ok(match wire.error.as_str() {
-            "NotSignedIn" => AppError::NotSignedIn,
-            "RoleNotAllowed" => AppError::RoleNotAllowed(wire.message),
-            "NotFound" => AppError::NotFound(wire.message),
-            "InvalidInput" => AppError::InvalidInput(wire.message),
-            "TooManyAttempts" => AppError::TooManyAttempts {
+        let message = wire.message;
+        Ok(match (wire.error.as_str(), wire.field) {
+            ("NotSignedIn", _) => AppError::NotSignedIn,
+            ("RoleNotAllowed", _) => AppError::RoleNotAllowed(message),
+            ("NotFound", _) => AppError::NotFound(message),
+            ("InvalidInput", Some(field)) => AppError::InvalidField { field, message },
+            ("InvalidInput", None) => AppError::InvalidInput(message),
+            ("BadRequest", _) => AppError::BadRequest(message),
+            ("UnsupportedMediaType", _) => AppError::UnsupportedMediaType(message),
+            ("Unauthorized", _) => AppError::BadToken(message),
+            ("Conflict", field) => AppError::Conflict {
+                field: field.unwrap_or_default(),
+                message,
+            },
+            ("TooManyAttempts", _) => AppError::TooManyAttempts {
                 wait_seconds: wire.retry_after_seconds.unwrap_or(1),
             },
-            "Busy" => AppError::Busy(wire.message),
-            "Internal" => AppError::Internal,
-            "Unreachable" => AppError::Unreachable,
-            other => return Err(format!("unknown error kind {other}")),
+            ("Busy", _) => AppError::Busy(message),
+            ("Internal", _) => AppError::Internal,
+            ("Unreachable", _) => AppError::Unreachable,
+            (other, _) => return Err(format!("unknown error kind {other}")),
         })
+    }
+}
+
+/// How long a client told "busy" (429) waits before trying again.
+const BUSY_RETRY_SECONDS: u64 = 60;
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The headers that go with the status: when to retry a 429, how to authenticate a 401
+    /// of the token API. Shared by [`AppError::response_in`] and the server-function
+    /// middleware, so both answer alike.
+    pub fn add_headers(&self, headers: &mut http::HeaderMap) {
+        use http::HeaderValue;
+        let retry_after = match self {
+            AppError::TooManyAttempts { wait_seconds } => Some(*wait_seconds),
+            AppError::Busy(_) => Some(BUSY_RETRY_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if matches!(self, AppError::BadToken(_)) {
+            headers.insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+    }
+
+    /// The answer of a handler: the status, the headers, and the JSON body with the message
+    /// worded for `locale`.
+    pub fn response_in(self, locale: Locale) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let status = self.status_code();
+        let mut headers = http::HeaderMap::new();
+        self.add_headers(&mut headers);
+        let message = self.message_in(locale);
+        let mut wire = WireError::from(self);
+        wire.message = message;
+        (status, headers, axum::Json(wire)).into_response()
+    }
+}
+
+/// Handlers that don't know the reader's language answer in English (the ingest API).
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        self.response_in(Locale::En)
     }
 }
 
@@ -137,18 +219,8 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-/// Sets the HTTP status of the current response from a server function's result, so a
-/// refused call is a 401/403/404/422 on the wire and not a 500.
-#[cfg(feature = "ssr")]
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        set_response_status(error.status_code());
-    }
-    result
-}
-
-/// Sets the status of the response being made on the server (a page render or a server
-/// function call); does nothing in the browser.
+/// Sets the status of the page being rendered on the server (a 404 or 403 page); does
+/// nothing in the browser.
 pub fn set_response_status(status: StatusCode) {
     #[cfg(feature = "ssr")]
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {

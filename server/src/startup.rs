@@ -232,9 +232,10 @@ fn router(state: ServerState) -> Router {
         .with_state(state)
 }
 
-/// Server functions answer every error with a 500, including the ones raised before our code
-/// runs (an argument missing or malformed). The body is still an [`AppError`], which knows
-/// its real status, so a client mistake becomes the 4xx it is.
+/// The one place a server function's error gets its HTTP status. Server functions answer
+/// every error with a 500, including the ones raised before our code runs (an argument
+/// missing or malformed); the body is the [`AppError`], which knows its real status and
+/// headers (`Retry-After`), so a client mistake becomes the 4xx it is.
 async fn status_from_app_error(response: Response) -> Response {
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
@@ -245,6 +246,7 @@ async fn status_from_app_error(response: Response) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status_code();
+        error.add_headers(&mut parts.headers);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -22,22 +22,15 @@ pub async fn list_activity(
     #[server(default)] after: String,
 ) -> Result<EventPage, AppError> {
     use super::queries;
-    use crate::errors::with_status;
-
-    with_status(
-        async {
-            let (state, viewer, range) = period_of_viewer(&from, &to).await?;
-            let after = match after.trim() {
-                "" => None,
-                cursor => Some(queries::PageCursor::parse(cursor).ok_or_else(|| {
-                    let l = crate::i18n::request_locale();
-                    AppError::InvalidInput(tr!(l, log_api.that_page_of_the_log).into())
-                })?),
-            };
-            queries::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await
-        }
-        .await,
-    )
+    let (state, viewer, range) = period_of_viewer(&from, &to).await?;
+    let after = match after.trim() {
+        "" => None,
+        cursor => Some(queries::PageCursor::parse(cursor).ok_or_else(|| {
+            let l = crate::i18n::request_locale();
+            AppError::InvalidInput(tr!(l, log_api.that_page_of_the_log).into())
+        })?),
+    };
+    queries::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await
 }
 
 /// The integrity badge's answer: whether the signed-in partner's chain is intact (walking
@@ -46,30 +39,24 @@ pub async fn list_activity(
 #[server(endpoint = "period_integrity")]
 pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIntegrity, AppError> {
     use crate::db::to_db_time;
-    use crate::errors::with_status;
     use crate::integrity::checkpoint::public_key_hex;
 
-    with_status(
-        async {
-            let (state, viewer, range) = period_of_viewer(&from, &to).await?;
-            let (chain, events_in_period, uncovered_in_period) = state
-                .verified_chains
-                .report_and_period(
-                    &state.pool,
-                    viewer.partner_id,
-                    &state.checkpoint_key,
-                    (to_db_time(range.from), to_db_time(range.to)),
-                )
-                .await?;
-            Ok(PeriodIntegrity {
-                chain,
-                events_in_period,
-                covered_in_period: events_in_period.saturating_sub(uncovered_in_period),
-                public_key: public_key_hex(&state.checkpoint_key),
-            })
-        }
-        .await,
-    )
+    let (state, viewer, range) = period_of_viewer(&from, &to).await?;
+    let (chain, events_in_period, uncovered_in_period) = state
+        .verified_chains
+        .report_and_period(
+            &state.pool,
+            viewer.partner_id,
+            &state.checkpoint_key,
+            (to_db_time(range.from), to_db_time(range.to)),
+        )
+        .await?;
+    Ok(PeriodIntegrity {
+        chain,
+        events_in_period,
+        covered_in_period: events_in_period.saturating_sub(uncovered_in_period),
+        public_key: public_key_hex(&state.checkpoint_key),
+    })
 }
 
 /// Remembers the activity log's columns (`time,customer,…`) and time zone (`local` or `utc`)
@@ -78,30 +65,24 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
 pub async fn save_view_preferences(columns: String, time_zone: String) -> Result<(), AppError> {
     use super::view_state::{ZoneChoice, chosen_columns};
     use crate::auth::session;
-    use crate::errors::with_status;
     use crate::preferences::{Preferences, store};
     use crate::state::app_state;
 
-    with_status(
-        async {
-            let state = app_state()?;
-            let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
-            let columns = chosen_columns(&columns).map_err(AppError::InvalidInput)?;
-            let zone = match time_zone.trim() {
-                "" => None,
-                text => Some(ZoneChoice::parse(text).ok_or_else(|| {
-                    AppError::InvalidInput(format!("No time zone choice {text:?}; use local or utc."))
-                })?),
-            };
-            let chosen = Preferences {
-                locale: None,
-                columns,
-                zone,
-            };
-            store::save(&state.pool, viewer.user_id, &chosen).await
-        }
-        .await,
-    )
+    let state = app_state()?;
+    let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
+    let columns = chosen_columns(&columns).map_err(AppError::InvalidInput)?;
+    let zone = match time_zone.trim() {
+        "" => None,
+        text => Some(ZoneChoice::parse(text).ok_or_else(|| {
+            AppError::InvalidInput(format!("No time zone choice {text:?}; use local or utc."))
+        })?),
+    };
+    let chosen = Preferences {
+        locale: None,
+        columns,
+        zone,
+    };
+    store::save(&state.pool, viewer.user_id, &chosen).await
 }
 
 /// The start of every server function about a period of the log: the signed-in viewer, in a

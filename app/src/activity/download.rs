@@ -126,6 +126,7 @@ mod browser {
 
     use super::super::EXPORT_PATH;
     use super::{ExportEnd, ExportProgress};
+    use crate::errors::AppError;
 
     /// Stops a running export.
     #[derive(Clone)]
@@ -195,10 +196,13 @@ mod browser {
                 .await?
                 .as_string()
                 .unwrap_or_default();
-            return Err(Failure::Refused(if text.trim().is_empty() {
-                format!("The export was refused ({}).", response.status())
-            } else {
-                text
+            // The server answers with an AppError as JSON; a proxy in between might not.
+            return Err(Failure::Refused(match serde_json::from_str::<AppError>(&text) {
+                Ok(error) => error.message_in(crate::i18n::initial_locale()),
+                Err(_) if text.trim().is_empty() => {
+                    format!("The export was refused ({}).", response.status())
+                }
+                Err(_) => text,
             }));
         }
         let reader: ReadableStreamDefaultReader = response

@@ -188,21 +188,7 @@ pub async fn export_activity_log(
             )
                 .into_response()
         }
-        Err(error) => {
-            let status = error.status_code();
-            let mut response = (
-                status,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                error.message_in(locale_of_request(&headers)),
-            )
-                .into_response();
-            if matches!(error, AppError::Busy(_)) {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-            }
-            response
-        }
+        Err(error) => error.response_in(locale_of_request(&headers)),
     }
 }
 

@@ -8,60 +8,50 @@ use crate::errors::AppError;
 #[server(endpoint = "api_tokens")]
 pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
     use crate::auth::{model::MANAGE_API_TOKENS, session};
-    use crate::{errors::with_status, state::app_state};
-    with_status(
-        async {
-            let state = app_state()?;
-            let viewer =
-                session::require_permission(session::current_viewer(&state).await?, MANAGE_API_TOKENS)?;
-            super::store::list(&state.pool, viewer.partner_id).await
-        }
-        .await,
-    )
+    use crate::state::app_state;
+    let state = app_state()?;
+    let viewer = session::require_permission(session::current_viewer(&state).await?, MANAGE_API_TOKENS)?;
+    super::store::list(&state.pool, viewer.partner_id).await
 }
 
 #[server(endpoint = "create_api_token")]
 pub async fn create_api_token(name: String) -> Result<CreatedApiToken, AppError> {
     use super::model::MAX_TOKEN_NAME_CHARS;
     use crate::auth::{model::MANAGE_API_TOKENS, session};
-    use crate::{errors::with_status, state::app_state};
-    with_status(
-        async {
-            let state = app_state()?;
-            let viewer = session::require_permission(session::current_viewer(&state).await?, MANAGE_API_TOKENS)?;
-            let name = name.trim();
-            let l = crate::i18n::request_locale();
-            if name.is_empty() {
-                return Err(AppError::InvalidInput(tr!(l, tokens.name_the_token_after_the).into()));
-            }
-            if name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
-                return Err(AppError::InvalidInput(tr!(l, tokens.name_too_long, max = MAX_TOKEN_NAME_CHARS)));
-            }
-            let (id, secret) = super::store::create(&state.pool, viewer.partner_id, viewer.user_id, name).await?;
-            tracing::info!(token_id = id, partner_id = viewer.partner_id, by = ?viewer.email, "API token created");
-            let token = super::store::list(&state.pool, viewer.partner_id)
-                .await?
-                .into_iter()
-                .find(|token| token.id == id)
-                .ok_or(AppError::Internal)?;
-            Ok(CreatedApiToken { token, secret })
-        }
-        .await,
-    )
+    use crate::state::app_state;
+    let state = app_state()?;
+    let viewer = session::require_permission(session::current_viewer(&state).await?, MANAGE_API_TOKENS)?;
+    let name = name.trim();
+    let l = crate::i18n::request_locale();
+    if name.is_empty() {
+        return Err(AppError::InvalidInput(
+            tr!(l, tokens.name_the_token_after_the).into(),
+        ));
+    }
+    if name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(AppError::InvalidInput(tr!(
+            l,
+            tokens.name_too_long,
+            max = MAX_TOKEN_NAME_CHARS
+        )));
+    }
+    let (id, secret) = super::store::create(&state.pool, viewer.partner_id, viewer.user_id, name).await?;
+    tracing::info!(token_id = id, partner_id = viewer.partner_id, by = ?viewer.email, "API token created");
+    let token = super::store::list(&state.pool, viewer.partner_id)
+        .await?
+        .into_iter()
+        .find(|token| token.id == id)
+        .ok_or(AppError::Internal)?;
+    Ok(CreatedApiToken { token, secret })
 }
 
 #[server(endpoint = "revoke_api_token")]
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     use crate::auth::{model::MANAGE_API_TOKENS, session};
-    use crate::{errors::with_status, state::app_state};
-    with_status(
-        async {
-            let state = app_state()?;
-            let viewer = session::require_permission(session::current_viewer(&state).await?, MANAGE_API_TOKENS)?;
-            super::store::revoke(&state.pool, viewer.partner_id, id).await?;
-            tracing::info!(token_id = id, partner_id = viewer.partner_id, by = ?viewer.email, "API token revoked");
-            Ok(())
-        }
-        .await,
-    )
+    use crate::state::app_state;
+    let state = app_state()?;
+    let viewer = session::require_permission(session::current_viewer(&state).await?, MANAGE_API_TOKENS)?;
+    super::store::revoke(&state.pool, viewer.partner_id, id).await?;
+    tracing::info!(token_id = id, partner_id = viewer.partner_id, by = ?viewer.email, "API token revoked");
+    Ok(())
 }

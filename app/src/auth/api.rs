@@ -11,87 +11,79 @@ pub const AFTER_SIGN_IN: &str = "/account-settings/activity-log";
 /// The signed-in user, or `None` for an anonymous visitor.
 #[server(endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
-    use crate::{auth::session, errors::with_status, state::app_state};
-    with_status(async { session::current_viewer(&app_state()?).await }.await)
+    use crate::{auth::session, state::app_state};
+    session::current_viewer(&app_state()?).await
 }
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::password::Verdict;
     use crate::state::sign_in_throttle::Locked;
-    use crate::{auth::session, errors::with_status, state::app_state};
+    use crate::{auth::session, state::app_state};
     use std::time::Instant;
     const MAX_EMAIL_CHARS: usize = 254;
     const MAX_PASSWORD_CHARS: usize = 1024;
 
-    with_status(
-        async {
-            let state = app_state()?;
-            let l = crate::i18n::request_locale();
-            let email = email.trim().to_lowercase();
-            if email.is_empty() || password.is_empty() {
-                return Err(AppError::InvalidInput(
-                    tr!(l, sign_in.enter_your_email_and_password)
-                    .into(),
-                ));
-            }
-            if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
-                return Err(AppError::InvalidInput(
-                    tr!(l, sign_in.that_email_or_password_is)
-                    .into(),
-                ));
-            }
-            let address = client_address_key(&state).await;
-            // Counted before the password is checked, so sign-ins sent together can't all
-            // slip past the count. Emails are logged with `?` (escaped): a CR/LF in one
-            // must not forge a log line.
-            if let Err(Locked(wait)) = state.sign_in_throttle.begin_attempt(&email, &address, Instant::now()) {
-                tracing::warn!(email = ?email, %address, "sign-in refused: throttled");
-                return Err(AppError::TooManyAttempts {
-                    wait_seconds: wait.as_secs_f64().ceil() as u64,
-                });
-            }
-            let user: Option<(i64, String)> =
-                sqlx::query_as("SELECT id, password_hash FROM partner_users WHERE email = $1")
-                    .bind(&email)
-                    .fetch_optional(&state.pool)
-                    .await?;
-            let (user_id, stored_hash) = match user {
-                Some((id, hash)) => (Some(id), Some(hash)),
-                None => (None, None),
-            };
-            let verdict = state.password_checks.verify(password, stored_hash).await?;
-            if verdict == Verdict::Busy {
-                tracing::warn!(email = ?email, %address, "sign-in refused: every password-check slot is busy");
-                return Err(AppError::Busy(
-                    tr!(l, sign_in.too_many_sign_ins_at)
-                    .into(),
-                ));
-            }
-            let Some(user_id) = user_id.filter(|_| verdict == Verdict::Right) else {
-                tracing::warn!(email = ?email, %address, "sign-in failed");
-                // The same words for an unknown email and a wrong password.
-                return Err(AppError::InvalidInput(
-                    tr!(l, sign_in.the_email_or_password_is)
-                    .into(),
-                ));
-            };
-            state.sign_in_throttle.succeeded(&email, &address);
-            let request = session::request_headers();
-            // A new session id on every sign-in: any session the browser brought is ended.
-            session::end_presented_session(&state.pool, &request).await?;
-            let token = session::start_session(&state, user_id).await?;
-            session::send_cookie(&session::session_cookie(&token, &state.sessions, &request))?;
-            // The language they chose before, on this browser too.
-            if let Some(locale) = crate::preferences::store::saved_locale(&state.pool, user_id).await? {
-                session::send_cookie(&crate::preferences::language_cookie(locale))?;
-            }
-            tracing::info!(email = ?email, %address, "signed in");
-            leptos_axum::redirect(AFTER_SIGN_IN);
-            Ok(())
-        }
-        .await,
-    )
+    let state = app_state()?;
+    let l = crate::i18n::request_locale();
+    let email = email.trim().to_lowercase();
+    if email.is_empty() || password.is_empty() {
+        return Err(AppError::InvalidInput(
+            tr!(l, sign_in.enter_your_email_and_password).into(),
+        ));
+    }
+    if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(AppError::InvalidInput(
+            tr!(l, sign_in.that_email_or_password_is).into(),
+        ));
+    }
+    let address = client_address_key(&state).await;
+    // Counted before the password is checked, so sign-ins sent together can't all
+    // slip past the count. Emails are logged with `?` (escaped): a CR/LF in one
+    // must not forge a log line.
+    if let Err(Locked(wait)) = state
+        .sign_in_throttle
+        .begin_attempt(&email, &address, Instant::now())
+    {
+        tracing::warn!(email = ?email, %address, "sign-in refused: throttled");
+        return Err(AppError::TooManyAttempts {
+            wait_seconds: wait.as_secs_f64().ceil() as u64,
+        });
+    }
+    let user: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM partner_users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&state.pool)
+            .await?;
+    let (user_id, stored_hash) = match user {
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
+    };
+    let verdict = state.password_checks.verify(password, stored_hash).await?;
+    if verdict == Verdict::Busy {
+        tracing::warn!(email = ?email, %address, "sign-in refused: every password-check slot is busy");
+        return Err(AppError::Busy(tr!(l, sign_in.too_many_sign_ins_at).into()));
+    }
+    let Some(user_id) = user_id.filter(|_| verdict == Verdict::Right) else {
+        tracing::warn!(email = ?email, %address, "sign-in failed");
+        // The same words for an unknown email and a wrong password.
+        return Err(AppError::InvalidInput(
+            tr!(l, sign_in.the_email_or_password_is).into(),
+        ));
+    };
+    state.sign_in_throttle.succeeded(&email, &address);
+    let request = session::request_headers();
+    // A new session id on every sign-in: any session the browser brought is ended.
+    session::end_presented_session(&state.pool, &request).await?;
+    let token = session::start_session(&state, user_id).await?;
+    session::send_cookie(&session::session_cookie(&token, &state.sessions, &request))?;
+    // The language they chose before, on this browser too.
+    if let Some(locale) = crate::preferences::store::saved_locale(&state.pool, user_id).await? {
+        session::send_cookie(&crate::preferences::language_cookie(locale))?;
+    }
+    tracing::info!(email = ?email, %address, "signed in");
+    leptos_axum::redirect(AFTER_SIGN_IN);
+    Ok(())
 }
 
 /// The throttle's key for the client: its address (believing `X-Forwarded-For` only from a
@@ -113,56 +105,46 @@ async fn client_address_key(state: &crate::state::AppState) -> String {
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::{auth::session, errors::with_status, state::app_state};
+    use crate::{auth::session, state::app_state};
 
-    with_status(
-        async {
-            let state = app_state()?;
-            let request = session::request_headers();
-            session::end_presented_session(&state.pool, &request).await?;
-            session::send_cookie(&session::clearing_cookie(&state.sessions, &request))?;
-            leptos_axum::redirect("/sign-in");
-            Ok(())
-        }
-        .await,
-    )
+    let state = app_state()?;
+    let request = session::request_headers();
+    session::end_presented_session(&state.pool, &request).await?;
+    session::send_cookie(&session::clearing_cookie(&state.sessions, &request))?;
+    leptos_axum::redirect("/sign-in");
+    Ok(())
 }
 
 /// The demo sign-ins, listed on the sign-in page only when the database is a demo one.
 #[server(endpoint = "demo_accounts")]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
-    use crate::{auth::model::Role, errors::with_status, state::app_state};
+    use crate::{auth::model::Role, state::app_state};
 
-    with_status(
-        async {
-            let state = app_state()?;
-            let is_demo: Option<(String,)> =
-                sqlx::query_as("SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'")
-                    .fetch_optional(&state.pool)
-                    .await?;
-            if is_demo.is_none() {
-                return Ok(Vec::new());
-            }
-            let rows: Vec<(String, String, String)> = sqlx::query_as(
-                "SELECT u.email, u.role, p.name FROM partner_users u
-                 JOIN partners p ON p.id = u.partner_id
-                 ORDER BY p.id, u.id",
-            )
-            .fetch_all(&state.pool)
+    let state = app_state()?;
+    let is_demo: Option<(String,)> =
+        sqlx::query_as("SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'")
+            .fetch_optional(&state.pool)
             .await?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|(email, role, partner_name)| {
-                    Some(DemoAccount {
-                        email,
-                        role: Role::parse(&role)?,
-                        partner_name,
-                    })
-                })
-                .collect())
-        }
-        .await,
+    if is_demo.is_none() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT u.email, u.role, p.name FROM partner_users u
+         JOIN partners p ON p.id = u.partner_id
+         ORDER BY p.id, u.id",
     )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(email, role, partner_name)| {
+            Some(DemoAccount {
+                email,
+                role: Role::parse(&role)?,
+                partner_name,
+            })
+        })
+        .collect())
 }
 
 /// Shows the app in `lang` (`en`, `ko` or `ja`) from now on: a cookie for this browser's next
@@ -170,27 +152,21 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
 #[server(endpoint = "choose_language")]
 pub async fn choose_language(lang: String) -> Result<(), AppError> {
     use super::session;
-    use crate::errors::with_status;
     use crate::i18n::Locale;
     use crate::preferences::{Preferences, language_cookie, store};
     use crate::state::app_state;
 
-    with_status(
-        async {
-            let locale = Locale::parse(&lang)
-                .filter(|locale| locale.tag() == lang)
-                .ok_or_else(|| AppError::InvalidInput(Locale::unknown_tag(&lang)))?;
-            let state = app_state()?;
-            if let Some(viewer) = session::current_viewer(&state).await? {
-                let chosen = Preferences {
-                    locale: Some(locale),
-                    ..Preferences::default()
-                };
-                store::save(&state.pool, viewer.user_id, &chosen).await?;
-            }
-            session::send_cookie(&language_cookie(locale))?;
-            Ok(())
-        }
-        .await,
-    )
+    let locale = Locale::parse(&lang)
+        .filter(|locale| locale.tag() == lang)
+        .ok_or_else(|| AppError::InvalidInput(Locale::unknown_tag(&lang)))?;
+    let state = app_state()?;
+    if let Some(viewer) = session::current_viewer(&state).await? {
+        let chosen = Preferences {
+            locale: Some(locale),
+            ..Preferences::default()
+        };
+        store::save(&state.pool, viewer.user_id, &chosen).await?;
+    }
+    session::send_cookie(&language_cookie(locale))?;
+    Ok(())
 }

@@ -7,7 +7,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::json;
@@ -26,61 +26,19 @@ pub async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, bo
             axum::Json(json!({ "stored": stored, "duplicates": duplicates })),
         )
             .into_response(),
-        Err(refusal) => refusal.into_response(),
+        Err(error) => error.into_response(),
     }
 }
 
-struct Refusal {
-    status: StatusCode,
-    kind: &'static str,
-    message: String,
-    field: Option<String>,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            kind,
-            message: message.into(),
-            field: None,
-        }
-    }
-}
-
-impl From<AppError> for Refusal {
-    fn from(error: AppError) -> Refusal {
-        Refusal::new(error.status_code(), "Internal", error.to_string())
-    }
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.kind, "message": self.message });
-        if let Some(field) = self.field {
-            body["field"] = json!(field);
-        }
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
-    }
-}
-
-async fn ingest(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(usize, usize), Refusal> {
+async fn ingest(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(usize, usize), AppError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     let unauthorized = || {
-        Refusal::new(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "Send a live API token: Authorization: Bearer alog_… (a Global admin creates one under Account settings → API tokens).",
+        AppError::BadToken(
+            "Send a live API token: Authorization: Bearer alog_… (a Global admin creates one under Account settings → API tokens).".into(),
         )
     };
     let Some(secret) = bearer else {
@@ -100,45 +58,34 @@ async fn ingest(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(u
                 .is_some_and(|kind| kind.trim() == "application/json")
         });
     if !is_json {
-        return Err(Refusal::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            "Send the batch as Content-Type: application/json.",
+        return Err(AppError::UnsupportedMediaType(
+            "Send the batch as Content-Type: application/json.".into(),
         ));
     }
     let batch: IncomingBatch = serde_json::from_slice(body).map_err(|error| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            format!("The body is not a batch of events ({{\"events\": [...]}}): {error}"),
-        )
+        AppError::BadRequest(format!(
+            "The body is not a batch of events ({{\"events\": [...]}}): {error}"
+        ))
     })?;
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH_EVENTS {
-        return Err(Refusal {
-            field: Some("events".into()),
-            ..Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "InvalidInput",
-                format!(
-                    "events: a batch holds 1 to {MAX_BATCH_EVENTS} events; this one holds {}",
-                    batch.events.len()
-                ),
-            )
+        return Err(AppError::InvalidField {
+            field: "events".into(),
+            message: format!(
+                "events: a batch holds 1 to {MAX_BATCH_EVENTS} events; this one holds {}",
+                batch.events.len()
+            ),
         });
     }
 
-    let directory = PartnerDirectory::load(&state.pool, partner_id)
-        .await
-        .map_err(AppError::from)?;
+    let directory = PartnerDirectory::load(&state.pool, partner_id).await?;
     let now = Utc::now();
     let mut events = Vec::with_capacity(batch.events.len());
     for (index, incoming) in batch.events.iter().enumerate() {
         let event = directory.resolve(incoming, now).map_err(|problem| {
             let field = format!("events[{index}].{}", problem.field);
-            Refusal {
+            AppError::InvalidField {
                 message: format!("{field}: {}", problem.message),
-                field: Some(field),
-                ..Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, "InvalidInput", "")
+                field,
             }
         })?;
         events.push(event);
@@ -155,14 +102,13 @@ async fn ingest(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(u
         }
         Err(AppendError::Conflict { index, external_id }) => {
             let field = format!("events[{index}].id");
-            Err(Refusal {
+            Err(AppError::Conflict {
                 message: format!(
                     "{field}: {external_id:?} was already stored with different content; an event id can't be reused"
                 ),
-                field: Some(field),
-                ..Refusal::new(StatusCode::CONFLICT, "Conflict", "")
+                field,
             })
         }
-        Err(AppendError::Database(error)) => Err(AppError::from(error).into()),
+        Err(AppendError::Database(error)) => Err(error.into()),
     }
 }

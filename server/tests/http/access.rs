@@ -242,6 +242,8 @@ async fn repeated_failures_lock_the_account_with_the_wait_time() {
         .sign_in(&client(), "billing.admin@contoso.example", PASSWORD)
         .await;
     assert!(response.headers().get("set-cookie").is_none());
+    // The server function's error carries its headers too (the one road: status_from_app_error).
+    assert_eq!(response.headers()["retry-after"], "30");
     let body = assert_status(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(
         body.contains("Too many failed sign-ins. Try again in 30 seconds."),

@@ -6,7 +6,7 @@ use app::i18n::Locale;
 use chrono::Duration;
 use reqwest::StatusCode;
 
-use crate::support::{assert_status, client, rfc3339, spawn_app};
+use crate::support::{assert_status, client, error_message, rfc3339, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_export_holds_exactly_the_filtered_rows_of_the_period() {
@@ -120,7 +120,7 @@ async fn export_refuses_the_wrong_people_and_bad_input() {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    assert_eq!(body, "From must be on or before To.");
+    assert_eq!(error_message(&body), "From must be on or before To.");
     let header_injection = [
         ("from", "2026-10-01T00:00:00Z"),
         ("to", "2026-11-01T00:00:00Z"),
@@ -284,6 +284,6 @@ async fn unknown_export_options_are_refused_by_name() {
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-        assert!(body.contains(words), "{field}={value}: {body}");
+        assert!(error_message(&body).contains(words), "{field}={value}: {body}");
     }
 }

@@ -6,7 +6,7 @@ use app::auth::model::Viewer;
 use app::i18n::Locale;
 use reqwest::StatusCode;
 
-use crate::support::{assert_status, client, spawn_app};
+use crate::support::{assert_status, client, error_message, spawn_app};
 
 async fn viewer(app: &crate::support::TestApp, client: &reqwest::Client) -> Viewer {
     let response = client.post(app.url("/api/viewer")).send().await.unwrap();
@@ -166,7 +166,7 @@ async fn refusals_come_in_the_callers_language() {
     ];
     let exported = app.export(&referrals, &october).await;
     let exported = assert_status(exported, StatusCode::FORBIDDEN).await;
-    assert_eq!(exported, "이 역할로는 활동 로그를 볼 수 없습니다.");
+    assert_eq!(error_message(&exported), "이 역할로는 활동 로그를 볼 수 없습니다.");
 
     // Another partner's customer, in Korean; the same call in English says so in English.
     let global = app.signed_in("global.admin@contoso.example").await;
@@ -186,7 +186,7 @@ async fn refusals_come_in_the_callers_language() {
     let korean = not_found("ko").await;
     assert!(korean.contains("고객을 찾을 수 없습니다."), "{korean}");
     assert!(not_found("en").await.contains("Customer not found."));
-    // Not signed in, in Korean: the export's plain-text refusal too.
+    // Not signed in, in Korean: the export's refusal (the same JSON as every error) too.
     let anonymous = client()
         .post(app.url("/account-settings/activity-log/export"))
         .header("accept-language", "ko")
@@ -195,5 +195,5 @@ async fn refusals_come_in_the_callers_language() {
         .await
         .unwrap();
     let anonymous = assert_status(anonymous, StatusCode::UNAUTHORIZED).await;
-    assert_eq!(anonymous, "계속하려면 로그인하세요.");
+    assert_eq!(error_message(&anonymous), "계속하려면 로그인하세요.");
 }

@@ -203,6 +203,15 @@ pub async fn assert_status(response: Response, expected: StatusCode) -> String {
     body
 }
 
+/// The `message` of an error answer (every handler and server function answers
+/// `{"error": kind, "message": …}`), checking it is that shape.
+pub fn error_message(body: &str) -> String {
+    let error: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("an error is JSON: {body}"));
+    assert!(error["error"].is_string(), "{body}");
+    error["message"].as_str().expect("a message").to_string()
+}
+
 /// The real `server` binary on `db` with the signing key `key`, run from the repository root
 /// (where `Leptos.toml` is); add the subcommand.
 pub fn server_command(db: &std::path::Path, key: &std::path::Path) -> std::process::Command {
