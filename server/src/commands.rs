@@ -255,6 +255,7 @@ async fn connect(database: &Path) -> Result<SqlitePool, CommandError> {
 async fn find_partner(pool: &SqlitePool, partner: &str) -> Result<(i64, String), CommandError> {
     app::partners::find_by_domain_or_id(pool, partner)
         .await?
+        .map(|found| (found.id, found.name))
         .ok_or_else(|| CommandError::NoPartner(partner.to_string()))
 }
 

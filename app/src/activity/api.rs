@@ -21,16 +21,16 @@ pub async fn list_activity(
     to: String,
     #[server(default)] after: String,
 ) -> Result<EventPage, AppError> {
-    use super::queries;
+    use super::store;
     let (state, viewer, range) = period_of_viewer(&from, &to).await?;
     let after = match after.trim() {
         "" => None,
-        cursor => Some(queries::PageCursor::parse(cursor).ok_or_else(|| {
+        cursor => Some(store::PageCursor::parse(cursor).ok_or_else(|| {
             let l = crate::i18n::request_locale();
             AppError::InvalidInput(tr!(l, log_api.that_page_of_the_log).into())
         })?),
     };
-    queries::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await
+    store::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await
 }
 
 /// The integrity badge's answer: whether the signed-in partner's chain is intact (walking

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use super::csv_file::CsvChunks;
 use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::period::{LocalPeriod, UtcRange};
-use super::queries::{EventRow, PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_SQL, entry_from_row};
+use super::store::{self, EventRow, entry_from_row};
 use super::view_state::{Column, Sort, chosen_columns};
 use crate::auth::model::{VIEW_ACTIVITY_LOG, Viewer};
 use crate::auth::session;
@@ -211,10 +211,8 @@ async fn start_export(
         .exports
         .take(viewer.partner_id)
         .map_err(|_| AppError::Busy(tr!(locale, export.too_many_exports_are_running).into()))?;
-    let newest_id: (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM activity_events")
-        .fetch_one(&state.pool)
-        .await?;
-    let mut slices = Slices::new(state.pool.clone(), viewer.partner_id, &request, newest_id.0);
+    let newest_id = store::newest_event_id(&state.pool).await?;
+    let mut slices = Slices::new(state.pool.clone(), viewer.partner_id, &request, newest_id);
     // A sort by another column needs every row before the first byte; bounded, so a few of
     // these at once can't take the server's memory.
     let sorted = match request.sort.column {
@@ -265,11 +263,7 @@ async fn start_export(
 /// each), none newer than the export's start.
 struct Slices {
     pool: sqlx::SqlitePool,
-    partner_id: i64,
-    from: String,
-    to: String,
-    newest_id: i64,
-    oldest_first: bool,
+    slice: store::Slice,
     /// Where the last slice ended: (occurred_at, id).
     cursor: Option<(String, i64)>,
     done: bool,
@@ -277,17 +271,20 @@ struct Slices {
 
 impl Slices {
     fn new(pool: sqlx::SqlitePool, partner_id: i64, request: &ExportRequest, newest_id: i64) -> Slices {
+        let oldest_first = request.sort
+            == (Sort {
+                column: Column::Time,
+                descending: false,
+            });
         Slices {
             pool,
-            partner_id,
-            from: to_db_time(request.range.from),
-            to: to_db_time(request.range.to),
-            newest_id,
-            oldest_first: request.sort
-                == (Sort {
-                    column: Column::Time,
-                    descending: false,
-                }),
+            slice: store::Slice {
+                partner_id,
+                from: to_db_time(request.range.from),
+                to: to_db_time(request.range.to),
+                newest_id,
+                oldest_first,
+            },
             cursor: None,
             done: false,
         }
@@ -314,25 +311,11 @@ impl Slices {
         if self.done {
             return Ok(Vec::new());
         }
-        let (sql, start) = if self.oldest_first {
-            (PAGE_OLDEST_FIRST_SQL, (self.from.clone(), 0))
-        } else {
-            (PAGE_NEWEST_FIRST_SQL, (self.to.clone(), i64::MAX))
-        };
-        let (cursor_time, cursor_id) = self.cursor.clone().unwrap_or(start);
-        let rows: Vec<EventRow> = sqlx::query_as(sql)
-            .bind(self.partner_id)
-            .bind(&self.from)
-            .bind(&self.to)
-            .bind(cursor_time)
-            .bind(cursor_id)
-            .bind(self.newest_id)
-            .bind(SLICE_ROWS)
-            .fetch_all(&self.pool)
-            .await?;
+        let cursor = self.cursor.clone().unwrap_or_else(|| self.slice.start());
+        let rows = store::events_slice(&self.pool, &self.slice, cursor, SLICE_ROWS).await?;
         self.done = (rows.len() as i64) < SLICE_ROWS;
         if let Some(last) = rows.last() {
-            self.cursor = Some((last.2.clone(), last.0));
+            self.cursor = Some((last.occurred_at.clone(), last.id));
         }
         Ok(rows)
     }

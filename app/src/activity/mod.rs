@@ -17,7 +17,7 @@ pub mod csv_file;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
-pub mod queries;
+pub mod store;
 
 /// The log page's own address; views differ only in the query string.
 pub const PAGE_PATH: &str = "/account-settings/activity-log";

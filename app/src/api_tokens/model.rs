@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// A token as the list shows it. Holds no secret: only the first characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ApiTokenSummary {
     pub id: i64,
     pub name: String,

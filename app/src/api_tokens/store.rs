@@ -22,37 +22,16 @@ pub fn new_secret() -> String {
 }
 
 pub async fn list(pool: &SqlitePool, partner_id: i64) -> Result<Vec<ApiTokenSummary>, AppError> {
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT t.id, t.name, t.token_prefix, t.created_at, u.email, t.last_used_at, t.revoked_at
+    Ok(sqlx::query_as(
+        "SELECT t.id, t.name, t.token_prefix AS prefix, t.created_at, u.email AS created_by,
+                t.last_used_at, t.revoked_at
          FROM api_tokens t JOIN partner_users u ON u.id = t.created_by
          WHERE t.partner_id = $1
          ORDER BY t.id DESC",
     )
     .bind(partner_id)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, name, prefix, created_at, created_by, last_used_at, revoked_at)| ApiTokenSummary {
-                id,
-                name,
-                prefix,
-                created_at,
-                created_by,
-                last_used_at,
-                revoked_at,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 /// Stores a new token for the partner and returns its id with the secret.
@@ -101,16 +80,21 @@ pub async fn authenticate(pool: &SqlitePool, secret: &str) -> Result<Option<i64>
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
         return Ok(None);
     }
-    let row: Option<(i64, i64)> =
+    #[derive(sqlx::FromRow)]
+    struct LiveToken {
+        id: i64,
+        partner_id: i64,
+    }
+    let row: Option<LiveToken> =
         sqlx::query_as("SELECT id, partner_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash(secret))
             .fetch_optional(pool)
             .await?;
-    let Some((token_id, partner_id)) = row else {
+    let Some(LiveToken { id, partner_id }) = row else {
         return Ok(None);
     };
     sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-        .bind(token_id)
+        .bind(id)
         .bind(to_db_time(Utc::now()))
         .execute(pool)
         .await?;

@@ -50,13 +50,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             wait_seconds: wait.as_secs_f64().ceil() as u64,
         });
     }
-    let user: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM partner_users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&state.pool)
-            .await?;
-    let (user_id, stored_hash) = match user {
-        Some((id, hash)) => (Some(id), Some(hash)),
+    let (user_id, stored_hash) = match super::store::credentials(&state.pool, &email).await? {
+        Some(user) => (Some(user.id), Some(user.password_hash)),
         None => (None, None),
     };
     let verdict = state.password_checks.verify(password, stored_hash).await?;
@@ -121,27 +116,17 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     use crate::{auth::model::Role, state::app_state};
 
     let state = app_state()?;
-    let is_demo: Option<(String,)> =
-        sqlx::query_as("SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'")
-            .fetch_optional(&state.pool)
-            .await?;
-    if is_demo.is_none() {
+    if !super::store::is_demo(&state.pool).await? {
         return Ok(Vec::new());
     }
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT u.email, u.role, p.name FROM partner_users u
-         JOIN partners p ON p.id = u.partner_id
-         ORDER BY p.id, u.id",
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(rows
+    let accounts = super::store::accounts(&state.pool).await?;
+    Ok(accounts
         .into_iter()
-        .filter_map(|(email, role, partner_name)| {
+        .filter_map(|account| {
             Some(DemoAccount {
-                email,
-                role: Role::parse(&role)?,
-                partner_name,
+                role: Role::parse(&account.role)?,
+                email: account.email,
+                partner_name: account.partner_name,
             })
         })
         .collect())

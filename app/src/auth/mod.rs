@@ -8,3 +8,5 @@ pub mod page;
 pub mod client_address;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod store;

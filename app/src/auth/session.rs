@@ -7,6 +7,7 @@ use http::header::COOKIE;
 use sqlx::SqlitePool;
 
 use super::model::{Permission, Role, VIEW_ACTIVITY_LOG, Viewer};
+use super::store::{self, SessionRow};
 use crate::db::{from_db_time, to_db_time};
 use crate::digest::{random_hex, sha256_hex};
 use crate::errors::AppError;
@@ -67,42 +68,23 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 pub async fn start_session(state: &AppState, user_id: i64) -> Result<String, AppError> {
     let token = random_hex(32);
     let now = Utc::now();
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",
+    store::insert_session(
+        &state.pool,
+        &token_hash(&token),
+        user_id,
+        &to_db_time(now),
+        &to_db_time(now + state.sessions.lifetime),
     )
-    .bind(token_hash(&token))
-    .bind(user_id)
-    .bind(to_db_time(now))
-    .bind(to_db_time(now + state.sessions.lifetime))
-        .execute(&state.pool)
-        .await?;
+    .await?;
     Ok(token)
 }
 
 pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash(token))
-        .execute(pool)
-        .await?;
-    Ok(())
+    Ok(store::delete_session(pool, &token_hash(token)).await?)
 }
 
 /// Sessions are marked as used at most once a minute, to spare a write on every request.
 const LAST_SEEN_GRANULARITY_SECONDS: i64 = 60;
-
-type SessionRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
 
 /// The signed-in user of a session that has neither expired nor sat idle too long.
 pub async fn viewer_for_token(
@@ -110,19 +92,7 @@ pub async fn viewer_for_token(
     settings: &SessionSettings,
     token: &str,
 ) -> Result<Option<Viewer>, AppError> {
-    let row: Option<SessionRow> = sqlx::query_as(
-        "SELECT u.id, u.partner_id, p.name, u.display_name, u.email, u.role, s.expires_at, s.last_seen_at,
-                pref.locale, pref.columns, pref.time_zone
-         FROM sessions s
-         JOIN partner_users u ON u.id = s.user_id
-         JOIN partners p ON p.id = u.partner_id
-         LEFT JOIN user_preferences pref ON pref.user_id = u.id
-         WHERE s.token_hash = $1",
-    )
-    .bind(token_hash(token))
-    .fetch_optional(pool)
-    .await?;
-    let Some((
+    let Some(SessionRow {
         user_id,
         partner_id,
         partner_name,
@@ -133,8 +103,8 @@ pub async fn viewer_for_token(
         last_seen_at,
         locale,
         columns,
-        zone,
-    )) = row
+        time_zone,
+    }) = store::session(pool, &token_hash(token)).await?
     else {
         return Ok(None);
     };
@@ -145,11 +115,7 @@ pub async fn viewer_for_token(
         return Ok(None);
     }
     if (now - last_seen).num_seconds() >= LAST_SEEN_GRANULARITY_SECONDS {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-            .bind(to_db_time(now))
-            .bind(token_hash(token))
-            .execute(pool)
-            .await?;
+        store::mark_seen(pool, &token_hash(token), &to_db_time(now)).await?;
     }
     let Some(role) = Role::parse(&role) else {
         tracing::error!(user_id, role, "unknown role in partner_users");
@@ -162,7 +128,7 @@ pub async fn viewer_for_token(
         display_name,
         email,
         role,
-        preferences: crate::preferences::store::preferences_from_columns(locale, columns, zone),
+        preferences: crate::preferences::store::preferences_from_columns(locale, columns, time_zone),
     }))
 }
 

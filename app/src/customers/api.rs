@@ -9,12 +9,12 @@ pub async fn get_customer_subscriptions(
     customer_id: i64,
     page: Option<u32>,
 ) -> Result<CustomerSubscriptions, AppError> {
-    use super::queries;
+    use super::store;
     use crate::{auth::session, state::app_state};
 
     let state = app_state()?;
     let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
-    queries::customer_subscriptions(&state.pool, viewer.partner_id, customer_id, page.unwrap_or(0))
+    store::customer_subscriptions(&state.pool, viewer.partner_id, customer_id, page.unwrap_or(0))
         .await?
         .ok_or_else(|| super::model::customer_not_found(crate::i18n::request_locale()))
 }

@@ -5,4 +5,4 @@ pub mod model;
 pub mod page;
 
 #[cfg(feature = "ssr")]
-pub mod queries;
+pub mod store;

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::CustomerRef;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Subscription {
     pub id: String,
     pub product: String,

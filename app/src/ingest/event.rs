@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use crate::events::NewEvent;
-use crate::events::{ActionDetails, ActionKind};
+use crate::events::{ActionDetails, ActionKind, NewEvent};
+use crate::partners;
 
 /// One event as a sending system writes it (JSON, or one NDJSON line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,19 +60,12 @@ pub struct PartnerDirectory {
 
 impl PartnerDirectory {
     pub async fn load(pool: &SqlitePool, partner_id: i64) -> Result<PartnerDirectory, sqlx::Error> {
-        let customers: Vec<(i64,)> = sqlx::query_as("SELECT id FROM customers WHERE partner_id = $1")
-            .bind(partner_id)
-            .fetch_all(pool)
-            .await?;
-        let users: Vec<(String, i64)> =
-            sqlx::query_as("SELECT email, id FROM partner_users WHERE partner_id = $1")
-                .bind(partner_id)
-                .fetch_all(pool)
-                .await?;
+        let customers = partners::customer_ids(pool, partner_id).await?;
+        let users = partners::users(pool, partner_id).await?;
         Ok(PartnerDirectory {
             partner_id,
-            customers: customers.into_iter().map(|(id,)| id).collect(),
-            users_by_email: users.into_iter().collect(),
+            customers: customers.into_iter().collect(),
+            users_by_email: users.into_iter().map(|user| (user.email, user.id)).collect(),
         })
     }
 

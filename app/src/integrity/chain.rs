@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::canonical::{EventContent, GENESIS_HASH};
+use super::store::{self, StoredContent};
 use crate::db::to_db_time;
 use crate::events::NewEvent;
 
@@ -27,15 +28,11 @@ pub enum AppendError {
 
 /// The last link of a partner's chain: (position, hash); (0, genesis) for an empty chain.
 pub async fn chain_head(conn: &mut SqliteConnection, partner_id: i64) -> Result<(i64, String), sqlx::Error> {
-    let head: Option<(i64, String)> = sqlx::query_as(
-        "SELECT chain_seq, event_hash FROM activity_events
-         WHERE partner_id = $1 AND chain_seq IS NOT NULL
-         ORDER BY chain_seq DESC LIMIT 1",
-    )
-    .bind(partner_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(head.unwrap_or_else(|| (0, GENESIS_HASH.to_string())))
+    let head = store::chain_head(conn, partner_id).await?;
+    Ok(head.map_or_else(
+        || (0, GENESIS_HASH.to_string()),
+        |head| (head.chain_seq, head.event_hash),
+    ))
 }
 
 /// Stores `events` at the end of the partner's chain, on a connection inside a write
@@ -75,28 +72,21 @@ async fn append(
         let occurred_at = to_db_time(event.occurred_at);
         let details = serde_json::to_string(&event.details)
             .map_err(|error| sqlx::Error::Protocol(format!("details did not serialise: {error}")))?;
-        let existing: Option<(String, Option<i64>, i64, String, String, String)> = if look_for_duplicates {
-            sqlx::query_as(
-                "SELECT occurred_at, customer_id, partner_user_id, action_kind, action_text, details
-                 FROM activity_events WHERE partner_id = $1 AND external_id = $2",
-            )
-            .bind(partner_id)
-            .bind(&event.external_id)
-            .fetch_optional(&mut *conn)
-            .await?
+        let existing = if look_for_duplicates {
+            store::stored_content(conn, partner_id, &event.external_id).await?
         } else {
             None
         };
         if let Some(stored) = existing {
             let same = stored
-                == (
-                    occurred_at,
-                    event.customer_id,
-                    event.partner_user_id,
-                    event.action.as_str().to_string(),
-                    event.action_text.clone(),
-                    details,
-                );
+                == StoredContent {
+                    occurred_at: occurred_at.clone(),
+                    customer_id: event.customer_id,
+                    partner_user_id: event.partner_user_id,
+                    action_kind: event.action.as_str().to_string(),
+                    action_text: event.action_text.clone(),
+                    details: details.clone(),
+                };
             if !same {
                 return Err(AppendError::Conflict {
                     index,
@@ -119,26 +109,7 @@ async fn append(
         };
         let event_hash = content.chained_hash(&prev_hash);
         seq += 1;
-        sqlx::query(
-            "INSERT INTO activity_events
-                (partner_id, external_id, occurred_at, customer_id, partner_user_id, action_kind,
-                 action_text, details, recorded_at, chain_seq, prev_hash, event_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(partner_id)
-        .bind(&event.external_id)
-        .bind(&occurred_at)
-        .bind(event.customer_id)
-        .bind(event.partner_user_id)
-        .bind(event.action.as_str())
-        .bind(&event.action_text)
-        .bind(&details)
-        .bind(&recorded_at)
-        .bind(seq)
-        .bind(&prev_hash)
-        .bind(&event_hash)
-        .execute(&mut *conn)
-        .await?;
+        store::insert_event(conn, &content, seq, &prev_hash, &event_hash).await?;
         prev_hash = event_hash;
         summary.stored += 1;
     }

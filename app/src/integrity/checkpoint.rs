@@ -9,6 +9,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sqlx::SqlitePool;
 
 use super::chain::chain_head;
+use super::store;
 use crate::db::to_db_time;
 use crate::digest::{from_hex, to_hex};
 
@@ -183,19 +184,13 @@ pub async fn sign_checkpoints(
     signer: &CheckpointSigner,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    let partners: Vec<(i64,)> = sqlx::query_as("SELECT id FROM partners ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    let partners = store::partner_ids(pool).await?;
     let signed_at = to_db_time(now);
     let mut made = Vec::new();
-    for (partner_id,) in partners {
+    for partner_id in partners {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let (seq, head_hash) = chain_head(&mut tx, partner_id).await?;
-        let (last,): (Option<i64>,) =
-            sqlx::query_as("SELECT MAX(chain_seq) FROM chain_checkpoints WHERE partner_id = $1")
-                .bind(partner_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let last = store::last_checkpointed(&mut tx, partner_id).await?;
         if seq == 0 || last.is_some_and(|last| last >= seq) {
             continue;
         }
@@ -205,18 +200,15 @@ pub async fn sign_checkpoints(
             &head_hash,
             &signed_at,
         ));
-        sqlx::query(
-            "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature, key_id)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(partner_id)
-        .bind(seq)
-        .bind(&head_hash)
-        .bind(&signed_at)
-        .bind(signature)
-        .bind(key_id(&signer.verifying_key()))
-        .execute(&mut *tx)
-        .await?;
+        let checkpoint = store::NewCheckpoint {
+            partner_id,
+            chain_seq: seq,
+            head_hash: &head_hash,
+            signed_at: &signed_at,
+            signature: &signature,
+            key_id: &key_id(&signer.verifying_key()),
+        };
+        store::insert_checkpoint(&mut tx, &checkpoint).await?;
         tx.commit().await?;
         made.push((partner_id, seq));
     }

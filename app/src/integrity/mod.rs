@@ -12,6 +12,8 @@ pub mod chain;
 #[cfg(feature = "ssr")]
 pub mod checkpoint;
 #[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
 pub mod verified_chains;
 #[cfg(feature = "ssr")]
 pub mod verify;

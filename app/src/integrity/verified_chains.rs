@@ -12,6 +12,7 @@ use ed25519_dalek::VerifyingKey;
 use sqlx::SqlitePool;
 
 use super::model::ChainReport;
+use super::store;
 use super::verify::{VerifiedUpTo, verify_partner_from};
 
 /// What a walk saw last: the head and newest checkpoint row it ended on.
@@ -159,37 +160,16 @@ async fn count_period(
     (partner_id, from, to): &PeriodKey,
     covered_through: i64,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let (events, uncovered): (i64, i64) = sqlx::query_as(
-        "SELECT
-           (SELECT COUNT(*) FROM activity_events
-            WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3),
-           (SELECT COUNT(*) FROM activity_events INDEXED BY activity_events_by_chain
-            WHERE partner_id = $1 AND chain_seq > $4 AND occurred_at >= $2 AND occurred_at < $3)",
-    )
-    .bind(partner_id)
-    .bind(from)
-    .bind(to)
-    .bind(covered_through)
-    .fetch_one(pool)
-    .await?;
-    Ok((events.max(0) as u64, uncovered.max(0) as u64))
+    let counts = store::period_counts(pool, *partner_id, (from, to), covered_through).await?;
+    Ok((counts.events.max(0) as u64, counts.uncovered.max(0) as u64))
 }
 
 /// The chain's head and the newest checkpoint row, read from their indexes.
 async fn seen_now(pool: &SqlitePool, partner_id: i64) -> Result<Seen, sqlx::Error> {
-    let (head_seq, head_hash, newest_checkpoint_row): (Option<i64>, Option<String>, Option<i64>) =
-        sqlx::query_as(
-            "SELECT (SELECT MAX(chain_seq) FROM activity_events WHERE partner_id = $1),
-                (SELECT event_hash FROM activity_events WHERE partner_id = $1
-                 ORDER BY chain_seq DESC LIMIT 1),
-                (SELECT MAX(id) FROM chain_checkpoints WHERE partner_id = $1)",
-        )
-        .bind(partner_id)
-        .fetch_one(pool)
-        .await?;
+    let state = store::chain_state(pool, partner_id).await?;
     Ok(Seen {
-        head_seq: head_seq.unwrap_or(0),
-        head_hash,
-        newest_checkpoint_row: newest_checkpoint_row.unwrap_or(0),
+        head_seq: state.head_seq.unwrap_or(0),
+        head_hash: state.head_hash,
+        newest_checkpoint_row: state.newest_checkpoint_row.unwrap_or(0),
     })
 }

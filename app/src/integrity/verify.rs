@@ -1,6 +1,5 @@
 //! Walks a partner's chain from its first event and reports the first broken link, or
-//! that it is intact. Every column is read as text, so a tampered value that is no longer
-//! a number or a date is reported as an edit rather than failing the walk.
+//! that it is intact. Its reads are in `store.rs`, every checked column as text.
 
 use ed25519_dalek::VerifyingKey;
 use futures::TryStreamExt;
@@ -9,23 +8,7 @@ use sqlx::SqlitePool;
 use super::canonical::{EventContent, GENESIS_HASH};
 use super::checkpoint::{checkpoint_statement, key_id, signature_is_valid};
 use super::model::{ChainBreak, ChainReport, CheckpointInfo, TamperKind};
-
-/// A stored row as text: id, chain_seq, prev_hash, event_hash, then the content columns.
-type ChainRow = (
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+use super::store::{self, ChainRow, CheckpointRow, RowAt};
 
 struct Checkpoint {
     chain_seq: i64,
@@ -65,35 +48,7 @@ impl VerifiedUpTo {
     }
 }
 
-macro_rules! walk_sql {
-    ($rows:literal) => {
-        concat!(
-            "SELECT id, CAST(chain_seq AS TEXT), prev_hash, event_hash,
-                CAST(partner_id AS TEXT), external_id, CAST(occurred_at AS TEXT),
-                CAST(customer_id AS TEXT), CAST(partner_user_id AS TEXT), action_kind,
-                action_text, details, CAST(recorded_at AS TEXT)
-             FROM activity_events WHERE partner_id = $1 AND ",
-            $rows,
-            " ORDER BY chain_seq"
-        )
-    };
-}
-const WHOLE_WALK_SQL: &str = walk_sql!("chain_seq IS NOT NULL");
-const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
-
-/// Every partner that owns events or a checkpoint, so a row moved to a made-up partner is
-/// walked too.
-pub async fn partners_to_verify(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Error> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT id FROM partners
-         UNION SELECT partner_id FROM activity_events
-         UNION SELECT partner_id FROM chain_checkpoints
-         ORDER BY 1",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
-}
+pub use super::store::partners_to_verify;
 
 /// Walks the partner's whole chain and checks every checkpoint.
 pub async fn verify_partner(
@@ -135,13 +90,8 @@ pub async fn verify_partner_from(
         .into_iter()
         .partition(|checkpoint| checkpoint.chain_seq <= start.chain_seq);
     for checkpoint in &passed {
-        let stored: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq = $2")
-                .bind(partner_id)
-                .bind(checkpoint.chain_seq)
-                .fetch_optional(pool)
-                .await?;
-        if stored.and_then(|(hash,)| hash).as_deref() != Some(checkpoint.head_hash.as_str()) {
+        let stored = store::event_hash_at(pool, partner_id, checkpoint.chain_seq).await?;
+        if stored.as_deref() != Some(checkpoint.head_hash.as_str()) {
             report.broken = Some(ChainBreak {
                 kind: TamperKind::Edited,
                 chain_seq: Some(checkpoint.chain_seq),
@@ -174,14 +124,7 @@ pub async fn verify_partner_from(
     }
 
     // A whole walk reads every row with a position, whatever was written there.
-    let rows = if whole_walk {
-        sqlx::query_as::<_, ChainRow>(WHOLE_WALK_SQL).bind(partner_id)
-    } else {
-        sqlx::query_as::<_, ChainRow>(WALK_ON_SQL)
-            .bind(partner_id)
-            .bind(start.chain_seq)
-    };
-    let mut rows = rows.fetch(pool);
+    let mut rows = store::walk(pool, partner_id, (!whole_walk).then_some(start.chain_seq));
 
     let mut prev_hash = start.event_hash.clone();
     let mut prev_id = start.row_id;
@@ -189,10 +132,10 @@ pub async fn verify_partner_from(
     let mut next_checkpoint = ahead.iter().peekable();
     let mut pending: Option<(ChainBreak, i64, Problem)> = None;
     while let Some(row) = rows.try_next().await? {
-        let (id, seq_text, stored_prev, stored_hash, ..) = &row;
-        let stored_prev = stored_prev.as_deref().unwrap_or_default();
-        let stored_hash = stored_hash.as_deref().unwrap_or_default();
-        let occurred_at = row.6.clone();
+        let (id, seq_text) = (&row.id, &row.chain_seq);
+        let stored_prev = row.prev_hash.as_deref().unwrap_or_default();
+        let stored_hash = row.event_hash.as_deref().unwrap_or_default();
+        let occurred_at = row.occurred_at.clone();
         let at = |kind, chain_seq: Option<i64>, detail: String| ChainBreak {
             kind,
             chain_seq,
@@ -319,19 +262,12 @@ async fn row_outside_the_chain(
     pool: &SqlitePool,
     partner_id: i64,
 ) -> Result<Option<ChainBreak>, sqlx::Error> {
-    let outside: Option<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT id, CAST(occurred_at AS TEXT) FROM activity_events
-         WHERE partner_id = $1 AND (chain_seq IS NULL OR prev_hash IS NULL OR event_hash IS NULL)
-         ORDER BY id LIMIT 1",
-    )
-    .bind(partner_id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(outside.map(|(id, occurred_at)| ChainBreak {
+    let outside = store::row_outside_the_chain(pool, partner_id).await?;
+    Ok(outside.map(|row| ChainBreak {
         kind: TamperKind::Inserted,
         chain_seq: None,
-        event_id: Some(id),
-        occurred_at,
+        event_id: Some(row.id),
+        occurred_at: row.at,
         detail: "this row has no place in the chain: the server did not write it".into(),
     }))
 }
@@ -360,8 +296,11 @@ impl Problem {
     ) -> Result<(TamperKind, String), sqlx::Error> {
         Ok(match self {
             Problem::Known(kind, detail) => (kind, detail),
-            Problem::Gap { expected_seq } => match row_following(pool, partner_id, prev_hash).await? {
-                Some((moved_id, moved_seq)) => (
+            Problem::Gap { expected_seq } => match store::row_following(pool, partner_id, prev_hash).await? {
+                Some(RowAt {
+                    id: moved_id,
+                    at: moved_seq,
+                }) => (
                     TamperKind::Reordered,
                     format!(
                         "the event that belongs at #{expected_seq} (row id {moved_id}) was moved to #{}",
@@ -380,7 +319,7 @@ impl Problem {
             Problem::LinksElsewhere {
                 stored_prev,
                 expected_seq,
-            } => match position_of_hash(pool, partner_id, &stored_prev).await? {
+            } => match store::position_of_hash(pool, partner_id, &stored_prev).await? {
                 Some(after) => (
                     TamperKind::Reordered,
                     format!(
@@ -405,25 +344,19 @@ async fn load_checkpoints(
     key: &VerifyingKey,
     after_row_id: i64,
 ) -> Result<Result<(Vec<Checkpoint>, i64), ChainBreak>, sqlx::Error> {
-    let rows: Vec<(
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT id, CAST(chain_seq AS TEXT), head_hash, signed_at, signature, key_id
-         FROM chain_checkpoints WHERE partner_id = $1 AND id > $2 ORDER BY id",
-    )
-    .bind(partner_id)
-    .bind(after_row_id)
-    .fetch_all(pool)
-    .await?;
+    let rows = store::checkpoints_after(pool, partner_id, after_row_id).await?;
     let mut checkpoints = Vec::with_capacity(rows.len());
     let given_key = key_id(key);
-    let newest_row_id = rows.last().map_or(after_row_id, |row| row.0);
-    for (id, seq, head_hash, signed_at, signature, signed_by) in rows {
+    let newest_row_id = rows.last().map_or(after_row_id, |row| row.id);
+    for CheckpointRow {
+        id,
+        chain_seq: seq,
+        head_hash,
+        signed_at,
+        signature,
+        key_id: signed_by,
+    } in rows
+    {
         let (seq, head_hash, signed_at) = (
             seq.unwrap_or_default(),
             head_hash.unwrap_or_default(),
@@ -472,35 +405,6 @@ async fn load_checkpoints(
     Ok(Ok((checkpoints, newest_row_id)))
 }
 
-/// (row id, position) of the event whose previous hash is `hash`: where the event that
-/// should come next actually is.
-async fn row_following(
-    pool: &SqlitePool,
-    partner_id: i64,
-    hash: &str,
-) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, CAST(chain_seq AS TEXT) FROM activity_events WHERE partner_id = $1 AND prev_hash = $2 LIMIT 1")
-        .bind(partner_id)
-        .bind(hash)
-        .fetch_optional(pool)
-        .await
-}
-
-async fn position_of_hash(
-    pool: &SqlitePool,
-    partner_id: i64,
-    hash: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(Option<String>,)> = sqlx::query_as(
-        "SELECT CAST(chain_seq AS TEXT) FROM activity_events WHERE partner_id = $1 AND event_hash = $2 LIMIT 1",
-    )
-    .bind(partner_id)
-    .bind(hash)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(seq,)| seq.unwrap_or_default()))
-}
-
 /// A whole number written the way the server writes it ("7", never "7.0" or "07").
 fn parse_integer(text: &str) -> Option<i64> {
     text.parse::<i64>()
@@ -509,8 +413,18 @@ fn parse_integer(text: &str) -> Option<i64> {
 }
 
 fn content_of(row: &ChainRow) -> Option<EventContent<'_>> {
-    let (_, _, _, _, partner, external_id, occurred_at, customer, user, kind, text, details, recorded_at) =
-        row;
+    let ChainRow {
+        partner_id: partner,
+        external_id,
+        occurred_at,
+        customer_id: customer,
+        partner_user_id: user,
+        action_kind: kind,
+        action_text: text,
+        details,
+        recorded_at,
+        ..
+    } = row;
     let customer_id = match customer {
         None => None,
         Some(text) => Some(parse_integer(text)?),

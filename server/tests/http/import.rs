@@ -6,7 +6,7 @@ use std::process::Output;
 
 use app::activity::csv_file::write_activity_csv;
 use app::activity::period::UtcRange;
-use app::activity::queries::events_in_range;
+use app::activity::store::events_in_range;
 use app::activity::view_state::{Column, columns_text};
 use chrono::Duration;
 use reqwest::StatusCode;

@@ -166,7 +166,10 @@ async fn refusals_come_in_the_callers_language() {
     ];
     let exported = app.export(&referrals, &october).await;
     let exported = assert_status(exported, StatusCode::FORBIDDEN).await;
-    assert_eq!(error_message(&exported), "이 역할로는 활동 로그를 볼 수 없습니다.");
+    assert_eq!(
+        error_message(&exported),
+        "이 역할로는 활동 로그를 볼 수 없습니다."
+    );
 
     // Another partner's customer, in Korean; the same call in English says so in English.
     let global = app.signed_in("global.admin@contoso.example").await;

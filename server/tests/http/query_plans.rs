@@ -1,7 +1,7 @@
 //! The hot queries use their indexes: SQLite's own plan says so (`EXPLAIN QUERY PLAN`), so
 //! a schema or query change that falls back to a table scan or a sort fails here.
 
-use app::activity::queries::{PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_SQL};
+use app::activity::store::{PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_SQL};
 use sqlx::SqlitePool;
 
 use crate::support::spawn_app;

@@ -13,13 +13,18 @@ pub async fn customer_subscriptions(
     customer_id: i64,
     page: u32,
 ) -> Result<Option<CustomerSubscriptions>, AppError> {
-    let customer: Option<(i64, String, String)> =
+    let customer: Option<CustomerRow> =
         sqlx::query_as("SELECT id, company_name, domain FROM customers WHERE id = $1 AND partner_id = $2")
             .bind(customer_id)
             .bind(partner_id)
             .fetch_optional(pool)
             .await?;
-    let Some((id, company_name, domain)) = customer else {
+    let Some(CustomerRow {
+        id,
+        company_name,
+        domain,
+    }) = customer
+    else {
         return Ok(None);
     };
     let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1")
@@ -27,7 +32,7 @@ pub async fn customer_subscriptions(
         .fetch_one(pool)
         .await?;
     // One index range read per page (subscriptions_by_customer_start), however many there are.
-    let rows: Vec<(String, String, i64, String, String)> = sqlx::query_as(
+    let subscriptions: Vec<Subscription> = sqlx::query_as(
         "SELECT id, product, quantity, status, start_date FROM subscriptions
          WHERE customer_id = $1 ORDER BY start_date DESC, product, id LIMIT $2 OFFSET $3",
     )
@@ -41,15 +46,13 @@ pub async fn customer_subscriptions(
         domain,
         total: total.max(0) as u64,
         page,
-        subscriptions: rows
-            .into_iter()
-            .map(|(id, product, quantity, status, start_date)| Subscription {
-                id,
-                product,
-                quantity: u32::try_from(quantity).unwrap_or(0),
-                status,
-                start_date,
-            })
-            .collect(),
+        subscriptions,
     }))
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: i64,
+    company_name: String,
+    domain: String,
 }

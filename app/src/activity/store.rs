@@ -8,25 +8,28 @@ use crate::db::{from_db_time, to_db_time};
 use crate::errors::AppError;
 use crate::events::{ActionDetails, ActionKind, ActivityEntry, CustomerRef};
 
-pub type EventRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<String>,
-);
+/// One event as every read of the log selects it ([`events_sql!`]'s columns).
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub event_id: String,
+    pub occurred_at: String,
+    pub action_kind: String,
+    pub action_text: String,
+    pub details: String,
+    pub partner_user: String,
+    pub customer_id: Option<i64>,
+    pub company_name: Option<String>,
+}
 
 /// The columns every read of the log takes, with the joins that name customers and users,
 /// for one partner ($1) and a time range ($2 from, $3 to); each query adds its tail.
 macro_rules! events_sql {
     ($tail:literal) => {
         concat!(
-            "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)), e.occurred_at,
-                e.action_kind, e.action_text, e.details, u.email, c.id, c.company_name
+            "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)) AS event_id, e.occurred_at,
+                e.action_kind, e.action_text, e.details, u.email AS partner_user,
+                c.id AS customer_id, c.company_name
          FROM activity_events e
          JOIN partner_users u ON u.id = e.partner_user_id
          LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
@@ -86,20 +89,18 @@ pub async fn events_page(
     after: Option<PageCursor>,
     limit: usize,
 ) -> Result<EventPage, AppError> {
-    let (before_time, before_id) = match after {
+    let before = match after {
         Some(cursor) => (cursor.occurred_at, cursor.id),
         None => (to_db_time(range.to), i64::MAX),
     };
-    let rows: Vec<EventRow> = sqlx::query_as(PAGE_NEWEST_FIRST_SQL)
-        .bind(partner_id)
-        .bind(to_db_time(range.from))
-        .bind(to_db_time(range.to))
-        .bind(before_time)
-        .bind(before_id)
-        .bind(i64::MAX)
-        .bind(limit as i64)
-        .fetch_all(pool)
-        .await?;
+    let slice = Slice {
+        partner_id,
+        from: to_db_time(range.from),
+        to: to_db_time(range.to),
+        newest_id: i64::MAX,
+        oldest_first: false,
+    };
+    let rows = events_slice(pool, &slice, before, limit as i64).await?;
     let full = rows.len() == limit;
     let entries = rows
         .into_iter()
@@ -133,7 +134,7 @@ pub async fn events_in_range(
 }
 
 pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
-    let (
+    let EventRow {
         id,
         event_id,
         occurred_at,
@@ -143,7 +144,7 @@ pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
         partner_user,
         customer_id,
         company_name,
-    ) = row;
+    } = row;
     let corrupt = |what: &str| {
         tracing::error!(event_id = id, what, "unreadable activity event");
         AppError::Internal
@@ -160,4 +161,58 @@ pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
         partner_user,
         details: serde_json::from_str::<ActionDetails>(&details).map_err(|_| corrupt("details"))?,
     })
+}
+
+/// Which keyset slices to read: one partner's events from `from` to `to` (stored times),
+/// none newer than row `newest_id`, newest or oldest first.
+#[derive(Debug, Clone)]
+pub struct Slice {
+    pub partner_id: i64,
+    pub from: String,
+    pub to: String,
+    pub newest_id: i64,
+    pub oldest_first: bool,
+}
+
+impl Slice {
+    /// Where the first slice starts: before the end (newest first) or after the start.
+    pub fn start(&self) -> (String, i64) {
+        if self.oldest_first {
+            (self.from.clone(), 0)
+        } else {
+            (self.to.clone(), i64::MAX)
+        }
+    }
+}
+
+/// Up to `limit` events of `slice` past `cursor` (the last row's stored time and id).
+pub async fn events_slice(
+    pool: &SqlitePool,
+    slice: &Slice,
+    (cursor_time, cursor_id): (String, i64),
+    limit: i64,
+) -> Result<Vec<EventRow>, AppError> {
+    let sql = if slice.oldest_first {
+        PAGE_OLDEST_FIRST_SQL
+    } else {
+        PAGE_NEWEST_FIRST_SQL
+    };
+    Ok(sqlx::query_as(sql)
+        .bind(slice.partner_id)
+        .bind(&slice.from)
+        .bind(&slice.to)
+        .bind(cursor_time)
+        .bind(cursor_id)
+        .bind(slice.newest_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// The largest event id of the whole database: an export holds the events up to it.
+pub async fn newest_event_id(pool: &SqlitePool) -> Result<i64, AppError> {
+    let (newest,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM activity_events")
+        .fetch_one(pool)
+        .await?;
+    Ok(newest)
 }

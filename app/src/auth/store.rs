@@ -1,0 +1,112 @@
+//! The SQL of signing in and of sessions. Sessions are stored by the SHA-256 of their token,
+//! so a copy of the database signs no one in.
+
+use sqlx::SqlitePool;
+
+/// A session's user with what the page needs of them, as one join reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub partner_id: i64,
+    pub partner_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    pub expires_at: String,
+    pub last_seen_at: String,
+    pub locale: Option<String>,
+    pub columns: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+pub async fn session(pool: &SqlitePool, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id AS user_id, u.partner_id, p.name AS partner_name, u.display_name, u.email, u.role,
+                s.expires_at, s.last_seen_at, pref.locale, pref.columns, pref.time_zone
+         FROM sessions s
+         JOIN partner_users u ON u.id = s.user_id
+         JOIN partners p ON p.id = u.partner_id
+         LEFT JOIN user_preferences pref ON pref.user_id = u.id
+         WHERE s.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn insert_session(
+    pool: &SqlitePool,
+    token_hash: &str,
+    user_id: i64,
+    now: &str,
+    expires_at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_seen(pool: &SqlitePool, token_hash: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(token_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// What signing in checks a password against.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Credentials {
+    pub id: i64,
+    pub password_hash: String,
+}
+
+pub async fn credentials(pool: &SqlitePool, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
+    sqlx::query_as("SELECT id, password_hash FROM partner_users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Whether the database was seeded as a demo (its accounts are then listed on sign-in).
+pub async fn is_demo(pool: &SqlitePool) -> Result<bool, sqlx::Error> {
+    let flag: Option<(String,)> =
+        sqlx::query_as("SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'")
+            .fetch_optional(pool)
+            .await?;
+    Ok(flag.is_some())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AccountRow {
+    pub email: String,
+    pub role: String,
+    pub partner_name: String,
+}
+
+/// Every account, partner by partner.
+pub async fn accounts(pool: &SqlitePool) -> Result<Vec<AccountRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.email, u.role, p.name AS partner_name FROM partner_users u
+         JOIN partners p ON p.id = u.partner_id
+         ORDER BY p.id, u.id",
+    )
+    .fetch_all(pool)
+    .await
+}
