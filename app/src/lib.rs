@@ -15,6 +15,7 @@ pub mod auth;
 pub mod customers;
 pub mod errors;
 pub mod events;
+pub mod ids;
 #[cfg(feature = "ssr")]
 pub mod ingest;
 pub mod integrity;

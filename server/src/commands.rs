@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::ids::PartnerId;
 use app::integrity::checkpoint::{
     CheckpointSigner, KeyError, load_public_key, public_key_hex, public_key_path, sign_checkpoints,
 };
@@ -252,7 +253,7 @@ async fn connect(database: &Path) -> Result<SqlitePool, CommandError> {
         })
 }
 
-async fn find_partner(pool: &SqlitePool, partner: &str) -> Result<(i64, String), CommandError> {
+async fn find_partner(pool: &SqlitePool, partner: &str) -> Result<(PartnerId, String), CommandError> {
     app::partners::find_by_domain_or_id(pool, partner)
         .await?
         .map(|found| (found.id, found.name))

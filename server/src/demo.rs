@@ -4,6 +4,7 @@
 use app::auth::model::{DEMO_PASSWORD, Role};
 use app::events::NewEvent;
 use app::events::{ActionDetails, ActionKind, OrderLine};
+use app::ids::{CustomerId, PartnerId, UserId};
 use app::integrity::chain::{AppendError, append_new_events};
 use app::password::hash_password_blocking;
 use chrono::{DateTime, Duration, Utc};
@@ -123,7 +124,7 @@ struct Customer {
 
 struct Sub {
     id: String,
-    customer_id: i64,
+    customer_id: CustomerId,
     product: &'static str,
     quantity: u32,
     active: bool,
@@ -298,7 +299,7 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
                     .map(|product| {
                         let sub = Sub {
                             id: guid(&mut rng),
-                            customer_id: customer.id,
+                            customer_id: CustomerId(customer.id),
                             product,
                             quantity: rng.gen_range(1..=250),
                             active: true,
@@ -397,8 +398,8 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
                 index + 1
             ),
             occurred_at: event.at,
-            customer_id: Some(event.customer),
-            partner_user_id: event.user,
+            customer_id: Some(CustomerId(event.customer)),
+            partner_user_id: UserId(event.user),
             action: event.kind,
             action_text: event.kind.label().to_string(),
             details: event.details,
@@ -406,7 +407,7 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
     }
     for (partner, events) in chained.iter().enumerate() {
         // A new database: no event can be a duplicate, so none is looked up.
-        append_new_events(&mut tx, partner as i64 + 1, events, options.now).await?;
+        append_new_events(&mut tx, PartnerId(partner as i64 + 1), events, options.now).await?;
     }
     sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo', 'true'), ('demo_seed', $1)")
         .bind(options.seed.to_string())

@@ -11,6 +11,7 @@ use app::activity::csv_file::{
 use app::activity::view_state::Column;
 use app::events::NewEvent;
 use app::i18n::Locale;
+use app::ids::{CustomerId, PartnerId};
 use app::ingest::MAX_BATCH_EVENTS;
 use app::ingest::event::{IncomingEvent, PartnerDirectory};
 use app::integrity::chain::{AppendError, append_batch};
@@ -78,7 +79,7 @@ pub enum ImportError {
 /// Reads `path` whole, then stores its events for `partner_id`.
 pub async fn import_file(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     path: &Path,
     format: ImportFormat,
     show_progress: bool,
@@ -224,6 +225,7 @@ fn read_csv(bytes: &[u8]) -> Result<Lines, ImportError> {
                 "" => None,
                 id => Some(
                     id.parse::<i64>()
+                        .map(CustomerId)
                         .map_err(|_| format!("Customer ID: {id:?} is not a number"))?,
                 ),
             };
@@ -313,7 +315,7 @@ mod tests {
             use app::activity::csv_file::write_activity_csv;
             use app::events::{ActionDetails, ActionKind, ActivityEntry};
             let entry = ActivityEntry {
-                id: 1,
+                id: app::ids::EventId(1),
                 event_id: event_id.clone(),
                 occurred_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
                 customer: None,

@@ -167,10 +167,10 @@ async fn walk_chains_periodically(
         for partner_id in partners {
             match verified_chains.walk_whole(&pool, partner_id, &key).await {
                 Ok(report) if report.broken.is_some() => {
-                    tracing::error!(partner_id, %report, "a hash chain is broken")
+                    tracing::error!(%partner_id, %report, "a hash chain is broken")
                 }
                 Ok(_) => {}
-                Err(error) => tracing::error!(%error, partner_id, "walking a hash chain failed; will retry"),
+                Err(error) => tracing::error!(%error, %partner_id, "walking a hash chain failed; will retry"),
             }
         }
     }

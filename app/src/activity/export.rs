@@ -33,6 +33,7 @@ use crate::errors::AppError;
 use crate::events::NewEvent;
 use crate::events::{ActionDetails, ActionKind, ActivityEntry};
 use crate::i18n::{Locale, locale_of_request};
+use crate::ids::{CustomerId, PartnerId};
 use crate::integrity::chain::append_batch;
 use crate::state::AppState;
 
@@ -233,7 +234,7 @@ async fn start_export(
             Err(Stop::ClientGone) => {}
             Err(Stop::ClientStalled) => {
                 tracing::warn!(
-                    partner_id = viewer.partner_id,
+                    partner_id = %viewer.partner_id,
                     "export ended: its client stopped reading"
                 )
             }
@@ -270,7 +271,7 @@ struct Slices {
 }
 
 impl Slices {
-    fn new(pool: sqlx::SqlitePool, partner_id: i64, request: &ExportRequest, newest_id: i64) -> Slices {
+    fn new(pool: sqlx::SqlitePool, partner_id: PartnerId, request: &ExportRequest, newest_id: i64) -> Slices {
         let oldest_first = request.sort
             == (Sort {
                 column: Column::Time,
@@ -315,7 +316,7 @@ impl Slices {
         let rows = store::events_slice(&self.pool, &self.slice, cursor, SLICE_ROWS).await?;
         self.done = (rows.len() as i64) < SLICE_ROWS;
         if let Some(last) = rows.last() {
-            self.cursor = Some((last.occurred_at.clone(), last.id));
+            self.cursor = Some((last.occurred_at.clone(), last.id.0));
         }
         Ok(rows)
     }
@@ -441,7 +442,7 @@ enum FileWriter {
 struct JsonLine<'a> {
     id: &'a str,
     occurred_at: String,
-    customer_id: Option<i64>,
+    customer_id: Option<CustomerId>,
     customer_name: Option<&'a str>,
     partner_user: &'a str,
     action: &'a str,

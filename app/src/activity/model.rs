@@ -4,6 +4,7 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::events::{ActionDetails, ActionKind, ActivityEntry, CustomerRef};
+use crate::ids::{CustomerId, EventId};
 
 /// One page of a period's events as the server sends it: customers and users once, rows as
 /// short arrays that point at them. Several times smaller than a list of [`ActivityEntry`].
@@ -20,7 +21,7 @@ pub struct EventPage {
 /// action, action text unless it is the action's label, details).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompactEvent(
-    pub i64,
+    pub EventId,
     pub String,
     pub i64,
     pub Option<u32>,
@@ -35,7 +36,7 @@ impl EventPage {
     pub fn pack(entries: Vec<ActivityEntry>, next: Option<String>) -> EventPage {
         use std::collections::HashMap;
         let mut customers: Vec<CustomerRef> = Vec::new();
-        let mut customer_index: HashMap<i64, u32> = HashMap::new();
+        let mut customer_index: HashMap<CustomerId, u32> = HashMap::new();
         let mut users: Vec<String> = Vec::new();
         let mut user_index: HashMap<String, u32> = HashMap::new();
         let rows = entries
@@ -107,12 +108,12 @@ mod tests {
     #[test]
     fn a_page_unpacks_into_the_entries_it_was_packed_from() {
         let mut other = sample_order("Adatum");
-        other.id = 43;
+        other.id = EventId(43);
         other.event_id = "crm-000043".into();
         other.action_text = "Placed an order by phone".into();
         other.partner_user = "admin.agent@contoso.example".into();
         let mut no_customer = sample_order("Adatum");
-        no_customer.id = 44;
+        no_customer.id = EventId(44);
         no_customer.customer = None;
         let entries = vec![sample_order("Adatum"), other, no_customer];
         let page = EventPage::pack(entries.clone(), Some("next".into()));

@@ -7,18 +7,19 @@ use super::period::UtcRange;
 use crate::db::{from_db_time, to_db_time};
 use crate::errors::AppError;
 use crate::events::{ActionDetails, ActionKind, ActivityEntry, CustomerRef};
+use crate::ids::{CustomerId, EventId, PartnerId};
 
 /// One event as every read of the log selects it ([`events_sql!`]'s columns).
 #[derive(Debug, sqlx::FromRow)]
 pub struct EventRow {
-    pub id: i64,
+    pub id: EventId,
     pub event_id: String,
     pub occurred_at: String,
     pub action_kind: String,
     pub action_text: String,
     pub details: String,
     pub partner_user: String,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub company_name: Option<String>,
 }
 
@@ -84,7 +85,7 @@ impl PageCursor {
 /// each page is one index range scan, however deep).
 pub async fn events_page(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     range: UtcRange,
     after: Option<PageCursor>,
     limit: usize,
@@ -109,7 +110,7 @@ pub async fn events_page(
     let next = full.then(|| entries.last()).flatten().map(|last| {
         PageCursor {
             occurred_at: to_db_time(last.occurred_at),
-            id: last.id,
+            id: last.id.0,
         }
         .to_text()
     });
@@ -120,7 +121,7 @@ pub async fn events_page(
 /// streams; this is for tools and tests).
 pub async fn events_in_range(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     range: UtcRange,
 ) -> Result<Vec<ActivityEntry>, AppError> {
     let rows: Vec<EventRow> = sqlx::query_as(EVENTS_IN_RANGE_SQL)
@@ -146,7 +147,7 @@ pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
         company_name,
     } = row;
     let corrupt = |what: &str| {
-        tracing::error!(event_id = id, what, "unreadable activity event");
+        tracing::error!(event_id = %id, what, "unreadable activity event");
         AppError::Internal
     };
     Ok(ActivityEntry {
@@ -167,7 +168,7 @@ pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
 /// none newer than row `newest_id`, newest or oldest first.
 #[derive(Debug, Clone)]
 pub struct Slice {
-    pub partner_id: i64,
+    pub partner_id: PartnerId,
     pub from: String,
     pub to: String,
     pub newest_id: i64,

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 
 use crate::events::ActivityEntry;
 use crate::i18n::Locale;
+use crate::ids::EventId;
 // The columns and the time zone are what a viewer can save for next time, so they are
 // defined with the saved preferences.
 pub use crate::preferences::view::{Column, ZoneChoice, chosen_columns, columns_text, parse_columns};
@@ -120,7 +121,7 @@ pub struct ViewState {
     pub day: Option<NaiveDate>,
     pub zone: Option<ZoneChoice>,
     /// Ids of the expanded rows.
-    pub open: Vec<i64>,
+    pub open: Vec<EventId>,
 }
 
 impl ViewState {
@@ -138,7 +139,11 @@ impl ViewState {
             day: get("day").and_then(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()),
             zone: get("tz").and_then(|text| ZoneChoice::parse(&text)),
             open: get("open")
-                .map(|text| text.split(',').filter_map(|id| id.trim().parse().ok()).collect())
+                .map(|text| {
+                    text.split(',')
+                        .filter_map(|id| id.trim().parse().ok().map(EventId))
+                        .collect()
+                })
                 .unwrap_or_default(),
         }
     }
@@ -168,7 +173,7 @@ impl ViewState {
             params.push(("tz", zone.key().to_string()));
         }
         if !self.open.is_empty() {
-            let ids: Vec<String> = self.open.iter().map(i64::to_string).collect();
+            let ids: Vec<String> = self.open.iter().map(EventId::to_string).collect();
             params.push(("open", ids.join(",")));
         }
         params
@@ -243,7 +248,7 @@ mod tests {
             columns: Some(vec![Column::Time, Column::Action, Column::EventId]),
             day: NaiveDate::from_ymd_opt(2026, 11, 3),
             zone: Some(ZoneChoice::Utc),
-            open: vec![12, 7],
+            open: vec![EventId(12), EventId(7)],
         };
         let params = decode(&view.query_string());
         let back = ViewState::from_params(|name| {
@@ -272,7 +277,7 @@ mod tests {
         assert_eq!(view.columns, None);
         assert_eq!(view.day, None);
         assert_eq!(view.zone, None);
-        assert_eq!(view.open, vec![1, 3]);
+        assert_eq!(view.open, vec![EventId(1), EventId(3)]);
         assert_eq!(view.from.as_deref(), Some(""), "a cleared date stays cleared");
     }
 
@@ -304,11 +309,11 @@ mod tests {
     #[test]
     fn sorting_is_stable_and_case_blind() {
         let mut a = sample_order("beta");
-        a.id = 1;
+        a.id = EventId(1);
         let mut b = sample_order("Alpha");
-        b.id = 2;
+        b.id = EventId(2);
         let mut c = sample_order("alpha");
-        c.id = 3;
+        c.id = EventId(3);
         // Loaded newest first: a, b, c.
         let entries = [a, b, c];
         let ids = |sort: &str| {
@@ -318,7 +323,7 @@ mod tests {
                 .apply(&mut positions, &entries, |e| e, Locale::En);
             positions
                 .iter()
-                .map(|&p| entries[p as usize].id)
+                .map(|&p| entries[p as usize].id.0)
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids("customer"), [2, 3, 1]);

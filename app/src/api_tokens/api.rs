@@ -36,7 +36,7 @@ pub async fn create_api_token(name: String) -> Result<CreatedApiToken, AppError>
         )));
     }
     let (id, secret) = super::store::create(&state.pool, viewer.partner_id, viewer.user_id, name).await?;
-    tracing::info!(token_id = id, partner_id = viewer.partner_id, by = ?viewer.email, "API token created");
+    tracing::info!(token_id = id, partner_id = %viewer.partner_id, by = ?viewer.email, "API token created");
     let token = super::store::list(&state.pool, viewer.partner_id)
         .await?
         .into_iter()
@@ -52,6 +52,6 @@ pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     let state = app_state()?;
     let viewer = session::require_permission(session::current_viewer(&state).await?, MANAGE_API_TOKENS)?;
     super::store::revoke(&state.pool, viewer.partner_id, id).await?;
-    tracing::info!(token_id = id, partner_id = viewer.partner_id, by = ?viewer.email, "API token revoked");
+    tracing::info!(token_id = id, partner_id = %viewer.partner_id, by = ?viewer.email, "API token revoked");
     Ok(())
 }

@@ -8,6 +8,7 @@ use super::model::ApiTokenSummary;
 use crate::db::to_db_time;
 use crate::digest::{random_hex, sha256_hex};
 use crate::errors::AppError;
+use crate::ids::{PartnerId, UserId};
 
 /// Every secret starts with this, so leaked tokens are easy to search for.
 pub const TOKEN_PREFIX: &str = "alog_";
@@ -21,7 +22,7 @@ pub fn new_secret() -> String {
     format!("{TOKEN_PREFIX}{}", random_hex(32))
 }
 
-pub async fn list(pool: &SqlitePool, partner_id: i64) -> Result<Vec<ApiTokenSummary>, AppError> {
+pub async fn list(pool: &SqlitePool, partner_id: PartnerId) -> Result<Vec<ApiTokenSummary>, AppError> {
     Ok(sqlx::query_as(
         "SELECT t.id, t.name, t.token_prefix AS prefix, t.created_at, u.email AS created_by,
                 t.last_used_at, t.revoked_at
@@ -37,8 +38,8 @@ pub async fn list(pool: &SqlitePool, partner_id: i64) -> Result<Vec<ApiTokenSumm
 /// Stores a new token for the partner and returns its id with the secret.
 pub async fn create(
     pool: &SqlitePool,
-    partner_id: i64,
-    created_by: i64,
+    partner_id: PartnerId,
+    created_by: UserId,
     name: &str,
 ) -> Result<(i64, String), AppError> {
     let secret = new_secret();
@@ -59,7 +60,7 @@ pub async fn create(
 }
 
 /// Revokes one of the partner's tokens; another partner's token id is "not found".
-pub async fn revoke(pool: &SqlitePool, partner_id: i64, token_id: i64) -> Result<(), AppError> {
+pub async fn revoke(pool: &SqlitePool, partner_id: PartnerId, token_id: i64) -> Result<(), AppError> {
     let result = sqlx::query(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND partner_id = $2",
     )
@@ -76,14 +77,14 @@ pub async fn revoke(pool: &SqlitePool, partner_id: i64, token_id: i64) -> Result
 }
 
 /// The partner a live token belongs to, from an `Authorization: Bearer …` value.
-pub async fn authenticate(pool: &SqlitePool, secret: &str) -> Result<Option<i64>, AppError> {
+pub async fn authenticate(pool: &SqlitePool, secret: &str) -> Result<Option<PartnerId>, AppError> {
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
         return Ok(None);
     }
     #[derive(sqlx::FromRow)]
     struct LiveToken {
         id: i64,
-        partner_id: i64,
+        partner_id: PartnerId,
     }
     let row: Option<LiveToken> =
         sqlx::query_as("SELECT id, partner_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")

@@ -1,6 +1,7 @@
 //! Who is signed in, and what their role allows.
 
 use crate::i18n::Locale;
+use crate::ids::{PartnerId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Partner Center roles known to this product.
@@ -110,8 +111,8 @@ impl Permission {
 /// The signed-in partner user as the page sees them. Holds nothing secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
-    pub user_id: i64,
-    pub partner_id: i64,
+    pub user_id: UserId,
+    pub partner_id: PartnerId,
     pub partner_name: String,
     pub display_name: String,
     pub email: String,

@@ -11,6 +11,7 @@ use super::store::{self, SessionRow};
 use crate::db::{from_db_time, to_db_time};
 use crate::digest::{random_hex, sha256_hex};
 use crate::errors::AppError;
+use crate::ids::UserId;
 use crate::state::{AppState, SessionSettings};
 
 pub const SESSION_COOKIE: &str = "activity_log_session";
@@ -65,7 +66,7 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Records a new session for `user_id` and returns the token for the cookie.
-pub async fn start_session(state: &AppState, user_id: i64) -> Result<String, AppError> {
+pub async fn start_session(state: &AppState, user_id: UserId) -> Result<String, AppError> {
     let token = random_hex(32);
     let now = Utc::now();
     store::insert_session(
@@ -118,7 +119,7 @@ pub async fn viewer_for_token(
         store::mark_seen(pool, &token_hash(token), &to_db_time(now)).await?;
     }
     let Some(role) = Role::parse(&role) else {
-        tracing::error!(user_id, role, "unknown role in partner_users");
+        tracing::error!(%user_id, role, "unknown role in partner_users");
         return Err(AppError::Internal);
     };
     Ok(Some(Viewer {
@@ -253,8 +254,8 @@ mod tests {
 
     fn viewer(role: Role) -> Viewer {
         Viewer {
-            user_id: 1,
-            partner_id: 1,
+            user_id: crate::ids::UserId(1),
+            partner_id: crate::ids::PartnerId(1),
             partner_name: "Contoso Partners".into(),
             display_name: "Test".into(),
             email: "t@contoso.example".into(),

@@ -1,13 +1,14 @@
 //! The SQL of signing in and of sessions. Sessions are stored by the SHA-256 of their token,
 //! so a copy of the database signs no one in.
 
+use crate::ids::{PartnerId, UserId};
 use sqlx::SqlitePool;
 
 /// A session's user with what the page needs of them, as one join reads it.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionRow {
-    pub user_id: i64,
-    pub partner_id: i64,
+    pub user_id: UserId,
+    pub partner_id: PartnerId,
     pub partner_name: String,
     pub display_name: String,
     pub email: String,
@@ -37,7 +38,7 @@ pub async fn session(pool: &SqlitePool, token_hash: &str) -> Result<Option<Sessi
 pub async fn insert_session(
     pool: &SqlitePool,
     token_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     now: &str,
     expires_at: &str,
 ) -> Result<(), sqlx::Error> {
@@ -73,7 +74,7 @@ pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> Result<(), s
 /// What signing in checks a password against.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Credentials {
-    pub id: i64,
+    pub id: UserId,
     pub password_hash: String,
 }
 

@@ -2,11 +2,12 @@ use leptos::prelude::*;
 
 use super::model::CustomerSubscriptions;
 use crate::errors::AppError;
+use crate::ids::CustomerId;
 
 /// The customer and page `page` (from 0; missing means the first) of its subscriptions.
 #[server(endpoint = "customer_subscriptions")]
 pub async fn get_customer_subscriptions(
-    customer_id: i64,
+    customer_id: CustomerId,
     page: Option<u32>,
 ) -> Result<CustomerSubscriptions, AppError> {
     use super::store;

@@ -6,6 +6,7 @@ use super::api::get_customer_subscriptions;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::errors::{AppError, set_response_status};
 use crate::i18n::{Locale, use_locale};
+use crate::ids::CustomerId;
 use crate::layout::RequireRole;
 
 /// `/customers/{id}/subscriptions`
@@ -31,7 +32,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
         move || (params.read().get("id"), page()),
         move |(id, page)| async move {
             match id.and_then(|id| id.parse::<i64>().ok()) {
-                Some(id) => get_customer_subscriptions(id, Some(page)).await,
+                Some(id) => get_customer_subscriptions(CustomerId(id), Some(page)).await,
                 None => Err(super::model::customer_not_found(l)),
             }
         },

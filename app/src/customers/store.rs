@@ -3,14 +3,15 @@ use sqlx::SqlitePool;
 use super::model::{CustomerSubscriptions, SUBSCRIPTIONS_PER_PAGE, Subscription};
 use crate::errors::AppError;
 use crate::events::CustomerRef;
+use crate::ids::{CustomerId, PartnerId};
 
 /// A customer of `partner_id` with one page of its subscriptions (newest start first, page
 /// numbers from 0); `None` when the customer does not exist *or belongs to another partner*
 /// — the caller can't tell which, on purpose.
 pub async fn customer_subscriptions(
     pool: &SqlitePool,
-    partner_id: i64,
-    customer_id: i64,
+    partner_id: PartnerId,
+    customer_id: CustomerId,
     page: u32,
 ) -> Result<Option<CustomerSubscriptions>, AppError> {
     let customer: Option<CustomerRow> =
@@ -52,7 +53,7 @@ pub async fn customer_subscriptions(
 
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
-    id: i64,
+    id: CustomerId,
     company_name: String,
     domain: String,
 }

@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 #[cfg(test)]
 use super::action::OrderLine;
 use super::action::{ActionDetails, ActionKind};
+use crate::ids::{CustomerId, EventId, UserId};
 
 /// The customer an action affected, with the id its Subscriptions page is found by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerRef {
-    pub id: i64,
+    pub id: CustomerId,
     pub company_name: String,
 }
 
@@ -25,7 +26,7 @@ impl CustomerRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityEntry {
     /// The row's id in this database.
-    pub id: i64,
+    pub id: EventId,
     /// The id the recording system gave the event (the CSV's Event ID; unique per partner).
     pub event_id: String,
     pub occurred_at: DateTime<Utc>,
@@ -63,8 +64,8 @@ pub struct NewEvent {
     /// The sender's id for the event; a second event with the same id is not stored again.
     pub external_id: String,
     pub occurred_at: DateTime<Utc>,
-    pub customer_id: Option<i64>,
-    pub partner_user_id: i64,
+    pub customer_id: Option<CustomerId>,
+    pub partner_user_id: UserId,
     pub action: ActionKind,
     pub action_text: String,
     pub details: ActionDetails,
@@ -74,11 +75,11 @@ pub struct NewEvent {
 pub(crate) fn sample_order(company_name: &str) -> ActivityEntry {
     use chrono::TimeZone;
     ActivityEntry {
-        id: 42,
+        id: crate::ids::EventId(42),
         event_id: "crm-000042".into(),
         occurred_at: Utc.with_ymd_and_hms(2026, 11, 2, 8, 5, 9).unwrap(),
         customer: Some(CustomerRef {
-            id: 3,
+            id: crate::ids::CustomerId(3),
             company_name: company_name.to_string(),
         }),
         action: ActionKind::OrderedSubscriptions,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::events::{ActionDetails, ActionKind, NewEvent};
+use crate::ids::{CustomerId, PartnerId, UserId};
 use crate::partners;
 
 /// One event as a sending system writes it (JSON, or one NDJSON line).
@@ -20,7 +21,7 @@ pub struct IncomingEvent {
     pub occurred_at: String,
     /// The affected customer's id, as on its Subscriptions page; absent when none.
     #[serde(default)]
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     /// The partner user who acted, by sign-in email.
     pub partner_user: String,
     /// An action kind, e.g. `ordered_subscriptions`.
@@ -53,13 +54,13 @@ const ALLOWED_CLOCK_SKEW_MINUTES: i64 = 5;
 
 /// The partner's customers and users, loaded once for a batch or an import.
 pub struct PartnerDirectory {
-    partner_id: i64,
-    customers: HashSet<i64>,
-    users_by_email: HashMap<String, i64>,
+    partner_id: PartnerId,
+    customers: HashSet<CustomerId>,
+    users_by_email: HashMap<String, UserId>,
 }
 
 impl PartnerDirectory {
-    pub async fn load(pool: &SqlitePool, partner_id: i64) -> Result<PartnerDirectory, sqlx::Error> {
+    pub async fn load(pool: &SqlitePool, partner_id: PartnerId) -> Result<PartnerDirectory, sqlx::Error> {
         let customers = partners::customer_ids(pool, partner_id).await?;
         let users = partners::users(pool, partner_id).await?;
         Ok(PartnerDirectory {
@@ -69,7 +70,7 @@ impl PartnerDirectory {
         })
     }
 
-    pub fn partner_id(&self) -> i64 {
+    pub fn partner_id(&self) -> PartnerId {
         self.partner_id
     }
 
@@ -200,9 +201,9 @@ mod tests {
 
     fn directory() -> PartnerDirectory {
         PartnerDirectory {
-            partner_id: 1,
-            customers: [7].into_iter().collect(),
-            users_by_email: [("sales.agent@contoso.example".to_string(), 5)]
+            partner_id: PartnerId(1),
+            customers: [CustomerId(7)].into_iter().collect(),
+            users_by_email: [("sales.agent@contoso.example".to_string(), UserId(5))]
                 .into_iter()
                 .collect(),
         }
@@ -224,8 +225,8 @@ mod tests {
     #[test]
     fn a_good_event_resolves_to_ids_and_utc_seconds() {
         let resolved = directory().resolve(&event(), now()).unwrap();
-        assert_eq!(resolved.partner_user_id, 5);
-        assert_eq!(resolved.customer_id, Some(7));
+        assert_eq!(resolved.partner_user_id, UserId(5));
+        assert_eq!(resolved.customer_id, Some(CustomerId(7)));
         assert_eq!(
             resolved.occurred_at,
             Utc.with_ymd_and_hms(2026, 11, 20, 0, 15, 0).unwrap()
@@ -249,7 +250,7 @@ mod tests {
                 "outside",
             ),
             (
-                |e| e.customer_id = Some(13),
+                |e| e.customer_id = Some(CustomerId(13)),
                 "customer_id",
                 "no customer with id 13",
             ),

@@ -93,7 +93,7 @@ async fn ingest(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(u
     match append_batch(&state.pool, partner_id, &events).await {
         Ok(summary) => {
             tracing::info!(
-                partner_id,
+                %partner_id,
                 stored = summary.stored,
                 duplicates = summary.duplicates,
                 "ingested a batch"

@@ -8,6 +8,7 @@ use super::canonical::{EventContent, GENESIS_HASH};
 use super::store::{self, StoredContent};
 use crate::db::to_db_time;
 use crate::events::NewEvent;
+use crate::ids::PartnerId;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct AppendSummary {
@@ -27,7 +28,10 @@ pub enum AppendError {
 }
 
 /// The last link of a partner's chain: (position, hash); (0, genesis) for an empty chain.
-pub async fn chain_head(conn: &mut SqliteConnection, partner_id: i64) -> Result<(i64, String), sqlx::Error> {
+pub async fn chain_head(
+    conn: &mut SqliteConnection,
+    partner_id: PartnerId,
+) -> Result<(i64, String), sqlx::Error> {
     let head = store::chain_head(conn, partner_id).await?;
     Ok(head.map_or_else(
         || (0, GENESIS_HASH.to_string()),
@@ -40,7 +44,7 @@ pub async fn chain_head(conn: &mut SqliteConnection, partner_id: i64) -> Result<
 /// whose id is already stored is a duplicate (same content) or a conflict.
 pub async fn append_events(
     conn: &mut SqliteConnection,
-    partner_id: i64,
+    partner_id: PartnerId,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
 ) -> Result<AppendSummary, AppendError> {
@@ -51,7 +55,7 @@ pub async fn append_events(
 /// duplicate lookups. The unique index still refuses a repeated id.
 pub async fn append_new_events(
     conn: &mut SqliteConnection,
-    partner_id: i64,
+    partner_id: PartnerId,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
 ) -> Result<AppendSummary, AppendError> {
@@ -60,7 +64,7 @@ pub async fn append_new_events(
 
 async fn append(
     conn: &mut SqliteConnection,
-    partner_id: i64,
+    partner_id: PartnerId,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
     look_for_duplicates: bool,
@@ -97,11 +101,11 @@ async fn append(
             continue;
         }
         let content = EventContent {
-            partner_id,
+            partner_id: partner_id.0,
             external_id: &event.external_id,
             occurred_at: &occurred_at,
-            customer_id: event.customer_id,
-            partner_user_id: event.partner_user_id,
+            customer_id: event.customer_id.map(|customer| customer.0),
+            partner_user_id: event.partner_user_id.0,
             action_kind: event.action.as_str(),
             action_text: &event.action_text,
             details: &details,
@@ -121,7 +125,7 @@ async fn append(
 /// the commit returns only once SQLite has synced it (`synchronous = FULL`, see `db`).
 pub async fn append_batch(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     events: &[NewEvent],
 ) -> Result<AppendSummary, AppendError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;

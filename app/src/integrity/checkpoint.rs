@@ -12,9 +12,15 @@ use super::chain::chain_head;
 use super::store;
 use crate::db::to_db_time;
 use crate::digest::{from_hex, to_hex};
+use crate::ids::PartnerId;
 
 /// The exact text a checkpoint's signature covers.
-pub fn checkpoint_statement(partner_id: i64, chain_seq: &str, head_hash: &str, signed_at: &str) -> String {
+pub fn checkpoint_statement(
+    partner_id: PartnerId,
+    chain_seq: &str,
+    head_hash: &str,
+    signed_at: &str,
+) -> String {
     format!(
         "activity-log checkpoint v1\npartner_id={partner_id}\nchain_seq={chain_seq}\nhead_hash={head_hash}\nsigned_at={signed_at}\n"
     )
@@ -183,7 +189,7 @@ pub async fn sign_checkpoints(
     pool: &SqlitePool,
     signer: &CheckpointSigner,
     now: DateTime<Utc>,
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+) -> Result<Vec<(PartnerId, i64)>, sqlx::Error> {
     let partners = store::partner_ids(pool).await?;
     let signed_at = to_db_time(now);
     let mut made = Vec::new();
@@ -253,14 +259,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let signer = CheckpointSigner::load_or_create(&dir.path().join("k")).unwrap();
         let key = signer.verifying_key();
-        let statement = checkpoint_statement(1, "10", &"a".repeat(64), "2026-11-25T16:00:00Z");
+        let statement = checkpoint_statement(PartnerId(1), "10", &"a".repeat(64), "2026-11-25T16:00:00Z");
         let signature = signer.sign(&statement);
         assert!(signature_is_valid(&key, &statement, &signature));
         for other in [
-            checkpoint_statement(2, "10", &"a".repeat(64), "2026-11-25T16:00:00Z"),
-            checkpoint_statement(1, "11", &"a".repeat(64), "2026-11-25T16:00:00Z"),
-            checkpoint_statement(1, "10", &"b".repeat(64), "2026-11-25T16:00:00Z"),
-            checkpoint_statement(1, "10", &"a".repeat(64), "2026-11-25T17:00:00Z"),
+            checkpoint_statement(PartnerId(2), "10", &"a".repeat(64), "2026-11-25T16:00:00Z"),
+            checkpoint_statement(PartnerId(1), "11", &"a".repeat(64), "2026-11-25T16:00:00Z"),
+            checkpoint_statement(PartnerId(1), "10", &"b".repeat(64), "2026-11-25T16:00:00Z"),
+            checkpoint_statement(PartnerId(1), "10", &"a".repeat(64), "2026-11-25T17:00:00Z"),
         ] {
             assert!(!signature_is_valid(&key, &other, &signature));
         }

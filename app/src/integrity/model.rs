@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{EventId, PartnerId};
+
 /// How the stored log differs from what the server wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TamperKind {
@@ -44,7 +46,7 @@ pub struct ChainBreak {
     /// The chain position where the walk stopped, when there is one.
     pub chain_seq: Option<i64>,
     /// The row found there (its database id), when there is one.
-    pub event_id: Option<i64>,
+    pub event_id: Option<EventId>,
     pub occurred_at: Option<String>,
     pub detail: String,
 }
@@ -58,7 +60,7 @@ pub struct CheckpointInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainReport {
-    pub partner_id: i64,
+    pub partner_id: PartnerId,
     /// Events walked and found in order (all of them when the chain is intact).
     pub events: u64,
     pub checkpoint: Option<CheckpointInfo>,

@@ -6,6 +6,7 @@ use futures::stream::BoxStream;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::canonical::EventContent;
+use crate::ids::{CustomerId, PartnerId, UserId};
 
 /// A stored event as the walk reads it: where it sits in the chain, then what is hashed.
 #[derive(Debug, sqlx::FromRow)]
@@ -47,7 +48,7 @@ const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
 /// whole walk reads whatever was written there), or those after position `after`.
 pub fn walk(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     after: Option<i64>,
 ) -> BoxStream<'_, Result<ChainRow, sqlx::Error>> {
     match after {
@@ -58,7 +59,7 @@ pub fn walk(
 
 /// Every partner that owns events or a checkpoint, so a row moved to a made-up partner is
 /// walked too.
-pub async fn partners_to_verify(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn partners_to_verify(pool: &SqlitePool) -> Result<Vec<PartnerId>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM partners
          UNION SELECT partner_id FROM activity_events
@@ -72,7 +73,7 @@ pub async fn partners_to_verify(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Err
 /// The hash stored at position `chain_seq`, if any.
 pub async fn event_hash_at(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     chain_seq: i64,
 ) -> Result<Option<String>, sqlx::Error> {
     let stored: Option<Option<String>> =
@@ -92,7 +93,10 @@ pub struct RowAt {
 }
 
 /// A row of the partner's with no place in the chain (no position or hashes).
-pub async fn row_outside_the_chain(pool: &SqlitePool, partner_id: i64) -> Result<Option<RowAt>, sqlx::Error> {
+pub async fn row_outside_the_chain(
+    pool: &SqlitePool,
+    partner_id: PartnerId,
+) -> Result<Option<RowAt>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, CAST(occurred_at AS TEXT) AS at FROM activity_events
          WHERE partner_id = $1 AND (chain_seq IS NULL OR prev_hash IS NULL OR event_hash IS NULL)
@@ -107,7 +111,7 @@ pub async fn row_outside_the_chain(pool: &SqlitePool, partner_id: i64) -> Result
 /// next actually is.
 pub async fn row_following(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     hash: &str,
 ) -> Result<Option<RowAt>, sqlx::Error> {
     sqlx::query_as(
@@ -123,7 +127,7 @@ pub async fn row_following(
 /// The position (as text) of the event whose hash is `hash`.
 pub async fn position_of_hash(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     hash: &str,
 ) -> Result<Option<String>, sqlx::Error> {
     let row: Option<Option<String>> = sqlx::query_scalar(
@@ -150,7 +154,7 @@ pub struct CheckpointRow {
 /// The partner's checkpoints after row `after_row_id`, in the order they were stored.
 pub async fn checkpoints_after(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     after_row_id: i64,
 ) -> Result<Vec<CheckpointRow>, sqlx::Error> {
     sqlx::query_as(
@@ -172,7 +176,7 @@ pub struct ChainHead {
 
 pub async fn chain_head(
     conn: &mut SqliteConnection,
-    partner_id: i64,
+    partner_id: PartnerId,
 ) -> Result<Option<ChainHead>, sqlx::Error> {
     sqlx::query_as(
         "SELECT chain_seq, event_hash FROM activity_events
@@ -189,8 +193,8 @@ pub async fn chain_head(
 #[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredContent {
     pub occurred_at: String,
-    pub customer_id: Option<i64>,
-    pub partner_user_id: i64,
+    pub customer_id: Option<CustomerId>,
+    pub partner_user_id: UserId,
     pub action_kind: String,
     pub action_text: String,
     pub details: String,
@@ -198,7 +202,7 @@ pub struct StoredContent {
 
 pub async fn stored_content(
     conn: &mut SqliteConnection,
-    partner_id: i64,
+    partner_id: PartnerId,
     external_id: &str,
 ) -> Result<Option<StoredContent>, sqlx::Error> {
     sqlx::query_as(
@@ -242,7 +246,7 @@ pub async fn insert_event(
     Ok(())
 }
 
-pub async fn partner_ids(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn partner_ids(pool: &SqlitePool) -> Result<Vec<PartnerId>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM partners ORDER BY id")
         .fetch_all(pool)
         .await
@@ -251,7 +255,7 @@ pub async fn partner_ids(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Error> {
 /// The newest checkpointed position of the partner's chain.
 pub async fn last_checkpointed(
     conn: &mut SqliteConnection,
-    partner_id: i64,
+    partner_id: PartnerId,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT MAX(chain_seq) FROM chain_checkpoints WHERE partner_id = $1")
         .bind(partner_id)
@@ -261,7 +265,7 @@ pub async fn last_checkpointed(
 
 /// A checkpoint about to be stored.
 pub struct NewCheckpoint<'a> {
-    pub partner_id: i64,
+    pub partner_id: PartnerId,
     pub chain_seq: i64,
     pub head_hash: &'a str,
     pub signed_at: &'a str,
@@ -298,7 +302,7 @@ pub struct PeriodCounts {
 
 pub async fn period_counts(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     (from, to): (&str, &str),
     covered_through: i64,
 ) -> Result<PeriodCounts, sqlx::Error> {
@@ -325,7 +329,7 @@ pub struct ChainState {
     pub newest_checkpoint_row: Option<i64>,
 }
 
-pub async fn chain_state(pool: &SqlitePool, partner_id: i64) -> Result<ChainState, sqlx::Error> {
+pub async fn chain_state(pool: &SqlitePool, partner_id: PartnerId) -> Result<ChainState, sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT MAX(chain_seq) FROM activity_events WHERE partner_id = $1) AS head_seq,
             (SELECT event_hash FROM activity_events WHERE partner_id = $1

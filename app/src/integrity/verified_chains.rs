@@ -14,6 +14,7 @@ use sqlx::SqlitePool;
 use super::model::ChainReport;
 use super::store;
 use super::verify::{VerifiedUpTo, verify_partner_from};
+use crate::ids::PartnerId;
 
 /// What a walk saw last: the head and newest checkpoint row it ended on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,11 +25,11 @@ struct Seen {
 }
 
 /// A period's counts for the badge, as of one state of the chain.
-type PeriodKey = (i64, String, String);
+type PeriodKey = (PartnerId, String, String);
 
 #[derive(Debug)]
 pub struct VerifiedChains {
-    known: Mutex<HashMap<i64, (Seen, VerifiedUpTo)>>,
+    known: Mutex<HashMap<PartnerId, (Seen, VerifiedUpTo)>>,
     /// (events in the period, events of it after the last checkpoint), while the chain is
     /// as it was: counting a month of 90,000 events is most of a page view's cost otherwise.
     periods: Mutex<lru::LruCache<PeriodKey, (Seen, u64, u64)>>,
@@ -50,7 +51,7 @@ impl Default for VerifiedChains {
 }
 
 impl VerifiedChains {
-    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Seen, VerifiedUpTo)>> {
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<PartnerId, (Seen, VerifiedUpTo)>> {
         self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -64,7 +65,7 @@ impl VerifiedChains {
     pub async fn report(
         &self,
         pool: &SqlitePool,
-        partner_id: i64,
+        partner_id: PartnerId,
         key: &VerifyingKey,
     ) -> Result<ChainReport, sqlx::Error> {
         Ok(self.report_as_of(pool, partner_id, key).await?.0)
@@ -75,7 +76,7 @@ impl VerifiedChains {
     pub async fn report_and_period(
         &self,
         pool: &SqlitePool,
-        partner_id: i64,
+        partner_id: PartnerId,
         key: &VerifyingKey,
         (from, to): (String, String),
     ) -> Result<(ChainReport, u64, u64), sqlx::Error> {
@@ -105,7 +106,7 @@ impl VerifiedChains {
     async fn report_as_of(
         &self,
         pool: &SqlitePool,
-        partner_id: i64,
+        partner_id: PartnerId,
         key: &VerifyingKey,
     ) -> Result<(ChainReport, Seen), sqlx::Error> {
         let seen = seen_now(pool, partner_id).await?;
@@ -132,7 +133,7 @@ impl VerifiedChains {
     pub async fn walk_whole(
         &self,
         pool: &SqlitePool,
-        partner_id: i64,
+        partner_id: PartnerId,
         key: &VerifyingKey,
     ) -> Result<ChainReport, sqlx::Error> {
         let _walk = self.walking.lock().await;
@@ -146,7 +147,7 @@ impl VerifiedChains {
     /// The last report, if it still holds: the chain has not moved, or it was broken (new
     /// events can't mend a break, and walking a broken chain whole on every page view would
     /// be the cost this type exists to avoid; the next whole walk looks again).
-    fn unchanged(&self, partner_id: i64, seen: &Seen) -> Option<ChainReport> {
+    fn unchanged(&self, partner_id: PartnerId, seen: &Seen) -> Option<ChainReport> {
         let known = self.known();
         let (last_seen, verified) = known.get(&partner_id)?;
         (last_seen == seen || verified.report.broken.is_some()).then(|| verified.report.clone())
@@ -165,7 +166,7 @@ async fn count_period(
 }
 
 /// The chain's head and the newest checkpoint row, read from their indexes.
-async fn seen_now(pool: &SqlitePool, partner_id: i64) -> Result<Seen, sqlx::Error> {
+async fn seen_now(pool: &SqlitePool, partner_id: PartnerId) -> Result<Seen, sqlx::Error> {
     let state = store::chain_state(pool, partner_id).await?;
     Ok(Seen {
         head_seq: state.head_seq.unwrap_or(0),

@@ -9,6 +9,7 @@ use super::canonical::{EventContent, GENESIS_HASH};
 use super::checkpoint::{checkpoint_statement, key_id, signature_is_valid};
 use super::model::{ChainBreak, ChainReport, CheckpointInfo, TamperKind};
 use super::store::{self, ChainRow, CheckpointRow, RowAt};
+use crate::ids::{EventId, PartnerId};
 
 struct Checkpoint {
     chain_seq: i64,
@@ -32,7 +33,7 @@ pub struct VerifiedUpTo {
 }
 
 impl VerifiedUpTo {
-    fn genesis(partner_id: i64) -> VerifiedUpTo {
+    fn genesis(partner_id: PartnerId) -> VerifiedUpTo {
         VerifiedUpTo {
             chain_seq: 0,
             event_hash: GENESIS_HASH.to_string(),
@@ -53,7 +54,7 @@ pub use super::store::partners_to_verify;
 /// Walks the partner's whole chain and checks every checkpoint.
 pub async fn verify_partner(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     key: &VerifyingKey,
 ) -> Result<ChainReport, sqlx::Error> {
     Ok(verify_partner_from(pool, partner_id, key, None).await?.report)
@@ -64,7 +65,7 @@ pub async fn verify_partner(
 /// is where this walk ended, to start from next time.
 pub async fn verify_partner_from(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     key: &VerifyingKey,
     start: Option<VerifiedUpTo>,
 ) -> Result<VerifiedUpTo, sqlx::Error> {
@@ -139,7 +140,7 @@ pub async fn verify_partner_from(
         let at = |kind, chain_seq: Option<i64>, detail: String| ChainBreak {
             kind,
             chain_seq,
-            event_id: Some(*id),
+            event_id: Some(EventId(*id)),
             occurred_at: occurred_at.clone(),
             detail,
         };
@@ -260,13 +261,13 @@ pub async fn verify_partner_from(
 /// writes none, so someone else did.
 async fn row_outside_the_chain(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
 ) -> Result<Option<ChainBreak>, sqlx::Error> {
     let outside = store::row_outside_the_chain(pool, partner_id).await?;
     Ok(outside.map(|row| ChainBreak {
         kind: TamperKind::Inserted,
         chain_seq: None,
-        event_id: Some(row.id),
+        event_id: Some(EventId(row.id)),
         occurred_at: row.at,
         detail: "this row has no place in the chain: the server did not write it".into(),
     }))
@@ -290,7 +291,7 @@ impl Problem {
     async fn settle(
         self,
         pool: &SqlitePool,
-        partner_id: i64,
+        partner_id: PartnerId,
         prev_hash: &str,
         seq: i64,
     ) -> Result<(TamperKind, String), sqlx::Error> {
@@ -340,7 +341,7 @@ impl Problem {
 /// id read; or the first whose signature fails.
 async fn load_checkpoints(
     pool: &SqlitePool,
-    partner_id: i64,
+    partner_id: PartnerId,
     key: &VerifyingKey,
     after_row_id: i64,
 ) -> Result<Result<(Vec<Checkpoint>, i64), ChainBreak>, sqlx::Error> {

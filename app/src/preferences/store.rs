@@ -8,6 +8,7 @@ use super::view::{ZoneChoice, columns_text, parse_columns};
 use crate::db::to_db_time;
 use crate::errors::AppError;
 use crate::i18n::Locale;
+use crate::ids::UserId;
 
 /// The stored columns, as text, read back into [`Preferences`]; unreadable values count as
 /// not chosen.
@@ -24,7 +25,7 @@ pub fn preferences_from_columns(
 }
 
 /// Saves the parts of `chosen` that are `Some`, keeping the rest as they were.
-pub async fn save(pool: &SqlitePool, user_id: i64, chosen: &Preferences) -> Result<(), AppError> {
+pub async fn save(pool: &SqlitePool, user_id: UserId, chosen: &Preferences) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO user_preferences (user_id, locale, columns, time_zone, updated_at)
          VALUES ($1, $2, $3, $4, $5)
@@ -45,7 +46,7 @@ pub async fn save(pool: &SqlitePool, user_id: i64, chosen: &Preferences) -> Resu
 }
 
 /// A user's saved language, for the cookie set at sign-in.
-pub async fn saved_locale(pool: &SqlitePool, user_id: i64) -> Result<Option<Locale>, AppError> {
+pub async fn saved_locale(pool: &SqlitePool, user_id: UserId) -> Result<Option<Locale>, AppError> {
     let locale: Option<Option<String>> =
         sqlx::query_scalar("SELECT locale FROM user_preferences WHERE user_id = $1")
             .bind(user_id)

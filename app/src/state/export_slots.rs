@@ -3,6 +3,7 @@
 //! a limit is refused at once with a 429 rather than queued, so a stalled client or a
 //! partner exporting in a loop never holds up anyone else's.
 
+use crate::ids::PartnerId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +17,7 @@ pub struct ExportSlots {
 #[derive(Debug, Default)]
 struct Running {
     total: usize,
-    by_partner: HashMap<i64, usize>,
+    by_partner: HashMap<PartnerId, usize>,
 }
 
 /// Which limit refused an export.
@@ -30,7 +31,7 @@ pub enum ExportsFull {
 #[derive(Debug)]
 pub struct ExportSlot {
     slots: Arc<ExportSlots>,
-    partner_id: i64,
+    partner_id: PartnerId,
 }
 
 impl ExportSlots {
@@ -48,7 +49,7 @@ impl ExportSlots {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn take(self: &Arc<Self>, partner_id: i64) -> Result<ExportSlot, ExportsFull> {
+    pub fn take(self: &Arc<Self>, partner_id: PartnerId) -> Result<ExportSlot, ExportsFull> {
         let mut running = self.running();
         let partners = running.by_partner.get(&partner_id).copied().unwrap_or(0);
         if partners >= self.per_partner {
@@ -91,14 +92,14 @@ mod tests {
     #[test]
     fn limits_per_partner_and_overall_and_slots_come_back() {
         let slots = Arc::new(ExportSlots::new(3, 2));
-        let a1 = slots.take(1).unwrap();
-        let _a2 = slots.take(1).unwrap();
-        assert_eq!(slots.take(1).unwrap_err(), ExportsFull::Partner);
-        let _b1 = slots.take(2).unwrap();
-        assert_eq!(slots.take(2).unwrap_err(), ExportsFull::Everyone);
+        let a1 = slots.take(PartnerId(1)).unwrap();
+        let _a2 = slots.take(PartnerId(1)).unwrap();
+        assert_eq!(slots.take(PartnerId(1)).unwrap_err(), ExportsFull::Partner);
+        let _b1 = slots.take(PartnerId(2)).unwrap();
+        assert_eq!(slots.take(PartnerId(2)).unwrap_err(), ExportsFull::Everyone);
         drop(a1);
         assert_eq!(slots.running_now(), 2);
-        let _b2 = slots.take(2).unwrap();
+        let _b2 = slots.take(PartnerId(2)).unwrap();
         assert_eq!(slots.running_now(), 3);
     }
 }

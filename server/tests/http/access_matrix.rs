@@ -258,9 +258,14 @@ async fn probe(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_every_caller_as_written() {
     let app = spawn_app().await;
-    let (contoso_token, _) = app::api_tokens::store::create(&app.db, 1, 1, CONTOSO_TOKEN_NAME)
-        .await
-        .unwrap();
+    let (contoso_token, _) = app::api_tokens::store::create(
+        &app.db,
+        app::ids::PartnerId(1),
+        app::ids::UserId(1),
+        CONTOSO_TOKEN_NAME,
+    )
+    .await
+    .unwrap();
     let mut endpoints: Vec<String> = server_fn_paths().map(|(path, _)| path.to_string()).collect();
     endpoints.extend(
         generate_route_list(app::App)

@@ -45,7 +45,7 @@ async fn a_partner_sees_exactly_its_own_events_newest_first() {
         for entry in &all {
             let customer = entry.customer.as_ref().expect("demo events have customers");
             assert!(
-                own_customers.contains(&customer.id),
+                own_customers.contains(&customer.id.0),
                 "{email} saw customer {}",
                 customer.company_name
             );
@@ -129,9 +129,10 @@ async fn bad_ranges_are_refused_with_a_message() {
 async fn pages_follow_each_other_without_gaps_or_repeats_even_inside_one_second() {
     let app = spawn_app().await;
     // 6,000 events in the same second: a page boundary falls among them.
-    let (_, token) = app::api_tokens::store::create(&app.db, 1, 1, "Pager")
-        .await
-        .unwrap();
+    let (_, token) =
+        app::api_tokens::store::create(&app.db, app::ids::PartnerId(1), app::ids::UserId(1), "Pager")
+            .await
+            .unwrap();
     let second = rfc3339(app.now - Duration::days(2));
     for batch in 0..6 {
         let events: Vec<serde_json::Value> = (0..1000)

@@ -342,7 +342,12 @@ fn generated_bad_events_get_a_readable_4xx_or_are_stored_whole() {
     let runtime = runtime();
     let app = runtime.block_on(spawn_app());
     let (_, token) = runtime
-        .block_on(app::api_tokens::store::create(&app.db, 1, 1, "Fuzzer"))
+        .block_on(app::api_tokens::store::create(
+            &app.db,
+            app::ids::PartnerId(1),
+            app::ids::UserId(1),
+            "Fuzzer",
+        ))
         .unwrap();
     let events_before = runtime.block_on(app.count("SELECT COUNT(*) FROM activity_events"));
     let good = serde_json::json!({
@@ -415,7 +420,7 @@ fn generated_bad_events_get_a_readable_4xx_or_are_stored_whole() {
     let report = runtime
         .block_on(app::integrity::verify::verify_partner(
             &app.db,
-            1,
+            app::ids::PartnerId(1),
             &app.signer.verifying_key(),
         ))
         .unwrap();

@@ -62,9 +62,14 @@ async fn acknowledged_batches_survive_sigkill_exactly_once() {
     let (db, key) = (dir.path().join("db.sqlite"), dir.path().join("signing.key"));
     let mut server = start_server(&db, &key);
     let pool = app::db::connect(&db).await.unwrap();
-    let (_, token) = app::api_tokens::store::create(&pool, 1, 1, "Load generator")
-        .await
-        .unwrap();
+    let (_, token) = app::api_tokens::store::create(
+        &pool,
+        app::ids::PartnerId(1),
+        app::ids::UserId(1),
+        "Load generator",
+    )
+    .await
+    .unwrap();
     let client = client();
 
     // Kill somewhere in the middle, while the next batch is on its way.

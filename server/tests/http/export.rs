@@ -260,7 +260,7 @@ async fn the_json_export_has_every_field_one_event_per_line() {
         assert_eq!(line["id"], entry.event_id.as_str());
         assert_eq!(line["occurred_at"], rfc3339(entry.occurred_at));
         assert_eq!(line["customer_name"], "주식회사 한빛소프트");
-        assert_eq!(line["customer_id"], entry.customer.as_ref().unwrap().id);
+        assert_eq!(line["customer_id"], entry.customer.as_ref().unwrap().id.0);
         assert_eq!(line["partner_user"], entry.partner_user.as_str());
         assert_eq!(line["action"], entry.action.as_str());
         assert_eq!(line["details"], serde_json::to_value(&entry.details).unwrap());

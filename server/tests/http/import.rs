@@ -90,7 +90,9 @@ async fn an_exported_csv_imports_back_into_the_same_rows() {
     // Written out again, the imported rows give the same file, byte for byte.
     let pool = app::db::connect(&db).await.unwrap();
     let range = UtcRange::parse(&rfc3339(from), &rfc3339(to)).unwrap();
-    let entries = events_in_range(&pool, 1, range).await.unwrap();
+    let entries = events_in_range(&pool, app::ids::PartnerId(1), range)
+        .await
+        .unwrap();
     let rewritten = write_activity_csv(&entries).unwrap();
     assert!(rewritten == exported.as_ref(), "the round trip changed the file");
     pool.close().await;

@@ -10,9 +10,14 @@ const CONTOSO: i64 = 1;
 const FABRIKAM: i64 = 2;
 
 async fn token_for(app: &TestApp, partner: i64) -> String {
-    let (_, secret) = app::api_tokens::store::create(&app.db, partner, partner_admin(partner), "Test system")
-        .await
-        .unwrap();
+    let (_, secret) = app::api_tokens::store::create(
+        &app.db,
+        app::ids::PartnerId(partner),
+        app::ids::UserId(partner_admin(partner)),
+        "Test system",
+    )
+    .await
+    .unwrap();
     secret
 }
 
@@ -100,7 +105,7 @@ async fn without_a_live_token_nothing_is_stored() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    app::api_tokens::store::revoke(&app.db, CONTOSO, id)
+    app::api_tokens::store::revoke(&app.db, app::ids::PartnerId(CONTOSO), id)
         .await
         .unwrap();
     assert_status(send(&app, Some(&token), &batch).await, StatusCode::UNAUTHORIZED).await;

@@ -258,7 +258,7 @@ async fn a_thousand_random_tamperings_are_all_detected() {
         let mut found = None;
         for other in partners_to_verify(&pool).await.unwrap() {
             let report = verify_partner(&pool, other, &key).await.unwrap();
-            if other != partner {
+            if other != app::ids::PartnerId(partner) {
                 assert_eq!(
                     report.broken, None,
                     "round {round}: partner {other} untouched but {report}"
@@ -300,7 +300,7 @@ fn new_events(prefix: &str, count: usize) -> Vec<app::events::NewEvent> {
             external_id: format!("{prefix}-{n}"),
             occurred_at: Utc::now(),
             customer_id: None,
-            partner_user_id: 1,
+            partner_user_id: app::ids::UserId(1),
             action: ActionKind::ResetUserPassword,
             action_text: ActionKind::ResetUserPassword.label().to_string(),
             details: ActionDetails::PasswordReset {
@@ -333,41 +333,48 @@ async fn the_badge_walks_only_what_is_new_and_the_schedule_walks_it_all() {
     let key = signer.verifying_key();
     let chains = VerifiedChains::default();
 
-    let first = chains.report(&pool, 1, &key).await.unwrap();
+    let first = chains.report(&pool, app::ids::PartnerId(1), &key).await.unwrap();
     assert_eq!(first.broken, None);
     let head = first.events as i64;
     assert_eq!(first.checkpoint.as_ref().map(|c| c.chain_seq), Some(head));
 
     // New events: counted, not yet covered; a checkpoint: covered.
-    app::integrity::chain::append_batch(&pool, 1, &new_events("more", 30))
+    app::integrity::chain::append_batch(&pool, app::ids::PartnerId(1), &new_events("more", 30))
         .await
         .unwrap();
-    let grown = chains.report(&pool, 1, &key).await.unwrap();
+    let grown = chains.report(&pool, app::ids::PartnerId(1), &key).await.unwrap();
     assert_eq!((grown.events as i64, grown.broken.clone()), (head + 30, None));
     assert_eq!(grown.checkpoint.as_ref().map(|c| c.chain_seq), Some(head));
     sign_checkpoints(&pool, &signer, Utc::now()).await.unwrap();
-    let signed = chains.report(&pool, 1, &key).await.unwrap();
+    let signed = chains.report(&pool, app::ids::PartnerId(1), &key).await.unwrap();
     assert_eq!(signed.checkpoint.as_ref().map(|c| c.chain_seq), Some(head + 30));
     assert_eq!(
         signed,
-        verify_partner(&pool, 1, &key).await.unwrap(),
+        verify_partner(&pool, app::ids::PartnerId(1), &key).await.unwrap(),
         "the same as a whole walk"
     );
 
     // An event already walked is edited: the next whole walk finds it, and from then on
     // the badge says so.
     tamper_at(&pool, 5).await;
-    app::integrity::chain::append_batch(&pool, 1, &new_events("later", 5))
+    app::integrity::chain::append_batch(&pool, app::ids::PartnerId(1), &new_events("later", 5))
         .await
         .unwrap();
     assert_eq!(
-        chains.report(&pool, 1, &key).await.unwrap().broken,
+        chains
+            .report(&pool, app::ids::PartnerId(1), &key)
+            .await
+            .unwrap()
+            .broken,
         None,
         "not walked again yet"
     );
-    let whole = chains.walk_whole(&pool, 1, &key).await.unwrap();
+    let whole = chains
+        .walk_whole(&pool, app::ids::PartnerId(1), &key)
+        .await
+        .unwrap();
     assert_eq!(whole.broken.as_ref().and_then(|b| b.chain_seq), Some(5));
-    let after = chains.report(&pool, 1, &key).await.unwrap();
+    let after = chains.report(&pool, app::ids::PartnerId(1), &key).await.unwrap();
     assert_eq!(
         after.broken.as_ref().map(|b| (b.kind, b.chain_seq)),
         Some((TamperKind::Edited, Some(5)))
@@ -379,20 +386,28 @@ async fn the_badge_walks_only_what_is_new_and_the_schedule_walks_it_all() {
     let (path2, signer2) = template(dir2.path(), 12, 300).await;
     let pool2 = app::db::connect(&path2).await.unwrap();
     let key2 = signer2.verifying_key();
-    let before = chains.report(&pool2, 1, &key2).await.unwrap();
-    app::integrity::chain::append_batch(&pool2, 1, &new_events("new", 10))
+    let before = chains
+        .report(&pool2, app::ids::PartnerId(1), &key2)
+        .await
+        .unwrap();
+    app::integrity::chain::append_batch(&pool2, app::ids::PartnerId(1), &new_events("new", 10))
         .await
         .unwrap();
     let edited = before.events as i64 + 4;
     tamper_at(&pool2, edited).await;
-    let report = chains.report(&pool2, 1, &key2).await.unwrap();
+    let report = chains
+        .report(&pool2, app::ids::PartnerId(1), &key2)
+        .await
+        .unwrap();
     assert_eq!(
         report.broken.as_ref().map(|b| (b.kind, b.chain_seq)),
         Some((TamperKind::Edited, Some(edited)))
     );
     assert_eq!(
         report,
-        verify_partner(&pool2, 1, &key2).await.unwrap(),
+        verify_partner(&pool2, app::ids::PartnerId(1), &key2)
+            .await
+            .unwrap(),
         "the same as a whole walk"
     );
 }

@@ -183,10 +183,13 @@ impl TestApp {
 
     /// `verify` on the partner's chain finds nothing broken.
     pub async fn assert_chain_intact(&self, partner_id: i64) {
-        let report =
-            app::integrity::verify::verify_partner(&self.db, partner_id, &self.signer.verifying_key())
-                .await
-                .unwrap();
+        let report = app::integrity::verify::verify_partner(
+            &self.db,
+            app::ids::PartnerId(partner_id),
+            &self.signer.verifying_key(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.broken, None, "{report}");
     }
 

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::activity::filter::SearchKey;
 use crate::activity::view_state::ViewState;
 use crate::events::ActivityEntry;
+use crate::ids::CustomerId;
 
 use crate::activity::PAGE_PATH;
 
@@ -29,7 +30,7 @@ pub(super) struct LoadedRow {
 #[derive(Default)]
 pub(super) struct Slots {
     pub(super) users: HashMap<String, u32>,
-    pub(super) customers: HashMap<i64, u32>,
+    pub(super) customers: HashMap<CustomerId, u32>,
 }
 
 impl LoadedRow {

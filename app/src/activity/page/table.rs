@@ -10,6 +10,7 @@ use crate::activity::local_time;
 use crate::activity::view_state::{Column, Sort, ZoneChoice};
 use crate::events::ActionDetails;
 use crate::i18n::{Locale, use_locale};
+use crate::ids::EventId;
 
 use super::rows::{LoadedRow, Positions, Rows, ViewUrl};
 use crate::activity::local_time::utc_text;
@@ -86,10 +87,10 @@ pub(super) fn EventTable(
     let row_px = RwSignal::new(41.0);
     let open = Memo::new(move |_| {
         url.view
-            .with(|view| view.open.iter().copied().collect::<HashSet<i64>>())
+            .with(|view| view.open.iter().copied().collect::<HashSet<EventId>>())
     });
     // Event id → the pixels its open details add, once drawn.
-    let details_px = RwSignal::new(HashMap::<i64, f64>::new());
+    let details_px = RwSignal::new(HashMap::<EventId, f64>::new());
     // Where the open rows are among the shown ones (changes with the filter, not on scroll).
     let open_positions = Memo::new(move |_| {
         let open = open.get();
@@ -201,7 +202,7 @@ pub(super) fn EventTable(
         };
         view! { <th scope="col" data-column=column.key() aria-sort=aria_sort>{content}</th> }
     };
-    let toggle = move |id: i64| {
+    let toggle = move |id: EventId| {
         url.update(true, |view| {
             if let Some(at) = view.open.iter().position(|open| *open == id) {
                 view.open.remove(at);
@@ -262,7 +263,7 @@ pub(super) fn EventRow(
     is_open: Memo<bool>,
     columns: Memo<Vec<Column>>,
     zone: Memo<ZoneChoice>,
-    details_px: RwSignal<HashMap<i64, f64>>,
+    details_px: RwSignal<HashMap<EventId, f64>>,
     on_toggle: impl Fn() + 'static,
 ) -> impl IntoView {
     let l = use_locale();
@@ -335,7 +336,7 @@ pub(super) fn EventRow(
         <tr
             class="event"
             class:expanded=move || is_open.get()
-            data-event-id=id
+            data-event-id=id.0
             aria-rowindex=position + 2
         >
             <td class="toggle">
