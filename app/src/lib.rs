@@ -29,6 +29,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod digest;
 #[cfg(feature = "ssr")]
+pub mod locks;
+#[cfg(feature = "ssr")]
 pub mod partners;
 #[cfg(feature = "ssr")]
 pub mod password;

@@ -117,11 +117,7 @@ impl PasswordChecks {
         let Ok(Ok(_slot)) = tokio::time::timeout(self.wait, self.slots.acquire()).await else {
             return Ok(Verdict::Busy);
         };
-        let work_areas = || {
-            self.work_areas
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        };
+        let work_areas = || crate::locks::lock(&self.work_areas);
         let memory = work_areas().pop().unwrap_or_default();
         let (matches, memory) = verify_on_blocking_pool(password, stored_hash, memory).await?;
         work_areas().push(memory);

@@ -52,13 +52,11 @@ impl Default for VerifiedChains {
 
 impl VerifiedChains {
     fn known(&self) -> std::sync::MutexGuard<'_, HashMap<PartnerId, (Seen, VerifiedUpTo)>> {
-        self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::locks::lock(&self.known)
     }
 
     fn periods(&self) -> std::sync::MutexGuard<'_, lru::LruCache<PeriodKey, (Seen, u64, u64)>> {
-        self.periods
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::locks::lock(&self.periods)
     }
 
     /// The partner's chain as of now, walking only what changed since the last walk.

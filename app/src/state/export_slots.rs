@@ -44,9 +44,7 @@ impl ExportSlots {
     }
 
     fn running(&self) -> std::sync::MutexGuard<'_, Running> {
-        self.running
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::locks::lock(&self.running)
     }
 
     pub fn take(self: &Arc<Self>, partner_id: PartnerId) -> Result<ExportSlot, ExportsFull> {

@@ -118,10 +118,7 @@ impl SignInThrottle {
     /// Counts an attempt on `email` from `address` as a failure until [`Self::succeeded`]
     /// says otherwise, or refuses it with the wait if any of its keys is locked.
     pub fn begin_attempt(&self, email: &str, address: &str, now: Instant) -> Result<(), Locked> {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failures = crate::locks::lock(&self.failures);
         let keys = Self::keys(email, address);
         let wait = keys
             .iter()
@@ -151,10 +148,7 @@ impl SignInThrottle {
     /// The password was right: the account's counts are forgotten, and the attempt no
     /// longer counts against the address (colleagues behind one address sign in all day).
     pub fn succeeded(&self, email: &str, address: &str) {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failures = crate::locks::lock(&self.failures);
         let [pair, address, account] = Self::keys(email, address);
         failures.pop(&pair);
         failures.pop(&account);
@@ -167,10 +161,7 @@ impl SignInThrottle {
     }
 
     pub fn len(&self) -> usize {
-        self.failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .len()
+        crate::locks::lock(&self.failures).len()
     }
 }
 
