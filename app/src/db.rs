@@ -1,4 +1,6 @@
-//! Opening the SQLite database: one pool for the whole process, migrations at start-up.
+//! Opening the database: one pool for the whole process, migrations at start-up. SQLite is
+//! the embedded default (`migrations/sqlite/`); PostgreSQL is the scale-out backend
+//! (`migrations/postgres/`, the same schema).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -28,7 +30,18 @@ pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .max_connections(8)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("../migrations").run(&pool).await?;
+    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Connects to a PostgreSQL database (`postgres://…`) and brings its schema up to date.
+pub async fn connect_postgres(url: &str) -> Result<sqlx::PgPool, sqlx::Error> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await?;
+    sqlx::migrate!("../migrations/postgres").run(&pool).await?;
     Ok(pool)
 }
 

@@ -13,6 +13,7 @@ mod export;
 mod import;
 mod ingest;
 mod integrity;
+mod postgres_schema;
 mod preferences;
 mod query_plans;
 mod security;
