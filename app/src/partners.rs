@@ -1,8 +1,9 @@
 //! Partner organisations and who belongs to them: the lookups the command line and ingest
-//! need (a partner by domain or id; a partner's customers and users).
+//! need (a partner by domain or id; a partner's customers and users), and the writes that
+//! create them (the demo seed).
 
 use crate::ids::{CustomerId, PartnerId, UserId};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Partner {
@@ -38,4 +39,78 @@ pub async fn users(pool: &SqlitePool, partner_id: PartnerId) -> Result<Vec<Partn
         .bind(partner_id)
         .fetch_all(pool)
         .await
+}
+
+/// How many partners the database has (a demo seed needs none).
+pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM partners")
+        .fetch_one(pool)
+        .await
+}
+
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    id: PartnerId,
+    name: &str,
+    domain: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO partners (id, name, domain) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(name)
+        .bind(domain)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A partner user about to be stored (the password already hashed).
+pub struct NewUser<'a> {
+    pub id: UserId,
+    pub partner_id: PartnerId,
+    pub display_name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a str,
+}
+
+pub async fn insert_user(conn: &mut SqliteConnection, user: &NewUser<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO partner_users (id, partner_id, display_name, email, role, password_hash)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(user.id)
+    .bind(user.partner_id)
+    .bind(user.display_name)
+    .bind(user.email)
+    .bind(user.role)
+    .bind(user.password_hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_customer(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    partner_id: PartnerId,
+    company_name: &str,
+    domain: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO customers (id, partner_id, company_name, domain) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(partner_id)
+        .bind(company_name)
+        .bind(domain)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the database as a demo one (its accounts are then listed on the sign-in page).
+pub async fn mark_demo(conn: &mut SqliteConnection, seed: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo', 'true'), ('demo_seed', $1)")
+        .bind(seed.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -2,10 +2,13 @@
 //! the last 13 months. Deterministic: the same seed and `now` give the same database.
 
 use app::auth::model::{DEMO_PASSWORD, Role};
+use app::customers;
+use app::customers::model::Subscription;
 use app::events::NewEvent;
 use app::events::{ActionDetails, ActionKind, OrderLine};
 use app::ids::{CustomerId, PartnerId, UserId};
 use app::integrity::chain::{AppendError, append_new_events};
+use app::partners;
 use app::password::hash_password_blocking;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -155,10 +158,7 @@ fn guid(rng: &mut StdRng) -> String {
 
 /// Fills an empty database. Partner ids are 1 (Contoso) and 2 (Fabrikam).
 pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoSummary, SeedError> {
-    let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM partners")
-        .fetch_one(pool)
-        .await?;
-    if existing > 0 {
+    if partners::count(pool).await? > 0 {
         return Err(SeedError::NotEmpty);
     }
     let mut rng = StdRng::seed_from_u64(options.seed);
@@ -181,42 +181,33 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
 
     let mut tx = pool.begin().await?;
     for (index, partner) in PARTNERS.iter().enumerate() {
-        sqlx::query("INSERT INTO partners (id, name, domain) VALUES ($1, $2, $3)")
-            .bind(index as i64 + 1)
-            .bind(partner.name)
-            .bind(partner.domain)
-            .execute(&mut *tx)
-            .await?;
+        partners::insert(&mut tx, PartnerId(index as i64 + 1), partner.name, partner.domain).await?;
     }
     // users[partner] = (user id, role) of that partner's users
     let mut users: Vec<Vec<(i64, Role)>> = vec![Vec::new(); PARTNERS.len()];
     for (id, (partner, name, email, role, hash)) in (1..).zip(accounts) {
-        sqlx::query(
-            "INSERT INTO partner_users (id, partner_id, display_name, email, role, password_hash)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(partner as i64 + 1)
-        .bind(name)
-        .bind(email)
-        .bind(role.as_str())
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
+        let user = partners::NewUser {
+            id: UserId(id),
+            partner_id: PartnerId(partner as i64 + 1),
+            display_name: &name,
+            email: &email,
+            role: role.as_str(),
+            password_hash: &hash,
+        };
+        partners::insert_user(&mut tx, &user).await?;
         users[partner].push((id, role));
     }
     let mut customers = Vec::new();
     for (partner_index, partner) in PARTNERS.iter().enumerate() {
         for (company_name, domain) in partner.customers {
             let id = customers.len() as i64 + 1;
-            sqlx::query(
-                "INSERT INTO customers (id, partner_id, company_name, domain) VALUES ($1, $2, $3, $4)",
+            partners::insert_customer(
+                &mut tx,
+                CustomerId(id),
+                PartnerId(partner_index as i64 + 1),
+                company_name,
+                domain,
             )
-            .bind(id)
-            .bind(partner_index as i64 + 1)
-            .bind(*company_name)
-            .bind(*domain)
-            .execute(&mut *tx)
             .await?;
             customers.push(Customer {
                 id,
@@ -373,18 +364,14 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
     }
 
     for sub in &subscriptions {
-        sqlx::query(
-            "INSERT INTO subscriptions (id, customer_id, product, quantity, status, start_date)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&sub.id)
-        .bind(sub.customer_id)
-        .bind(sub.product)
-        .bind(i64::from(sub.quantity))
-        .bind(if sub.active { "active" } else { "cancelled" })
-        .bind(sub.start.format("%Y-%m-%d").to_string())
-        .execute(&mut *tx)
-        .await?;
+        let subscription = Subscription {
+            id: sub.id.clone(),
+            product: sub.product.to_string(),
+            quantity: sub.quantity,
+            status: if sub.active { "active" } else { "cancelled" }.to_string(),
+            start_date: sub.start.format("%Y-%m-%d").to_string(),
+        };
+        customers::store::insert_subscription(&mut tx, sub.customer_id, &subscription).await?;
     }
     // Written through the same chain as ingested events, so a demo database verifies.
     let event_count = events.len();
@@ -409,10 +396,7 @@ pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoS
         // A new database: no event can be a duplicate, so none is looked up.
         append_new_events(&mut tx, PartnerId(partner as i64 + 1), events, options.now).await?;
     }
-    sqlx::query("INSERT INTO app_meta (key, value) VALUES ('demo', 'true'), ('demo_seed', $1)")
-        .bind(options.seed.to_string())
-        .execute(&mut *tx)
-        .await?;
+    partners::mark_demo(&mut tx, options.seed).await?;
     tx.commit().await?;
 
     Ok(DemoSummary {

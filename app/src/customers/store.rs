@@ -1,4 +1,4 @@
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::model::{CustomerSubscriptions, SUBSCRIPTIONS_PER_PAGE, Subscription};
 use crate::errors::AppError;
@@ -56,4 +56,24 @@ struct CustomerRow {
     id: CustomerId,
     company_name: String,
     domain: String,
+}
+
+pub async fn insert_subscription(
+    conn: &mut SqliteConnection,
+    customer_id: CustomerId,
+    subscription: &Subscription,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO subscriptions (id, customer_id, product, quantity, status, start_date)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&subscription.id)
+    .bind(customer_id)
+    .bind(&subscription.product)
+    .bind(i64::from(subscription.quantity))
+    .bind(&subscription.status)
+    .bind(&subscription.start_date)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
