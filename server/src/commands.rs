@@ -167,8 +167,18 @@ pub struct ServeOptions {
     pub addr: Option<SocketAddr>,
     /// Create a demo database if the file is missing.
     pub demo: bool,
-    /// Create the signing key if the file is missing.
-    pub create_key: bool,
+    pub signing: Signing,
+}
+
+/// Whether this server signs checkpoints.
+pub enum Signing {
+    /// With the signing key file, which must exist.
+    WithKey,
+    /// With the signing key file, created if missing.
+    CreateKeyIfMissing,
+    /// Not at all (`--no-sign`): no private key is read; signatures are checked with this
+    /// public key file, else the signing key's `KEY.pub`.
+    Off { public_key: Option<PathBuf> },
 }
 
 /// `server serve`: runs until SIGINT/SIGTERM.
@@ -184,17 +194,32 @@ pub async fn serve(
         }
         seed_new_database(database, settings.demo.seed, settings.demo.events).await?;
     }
-    let signer = if options.create_key {
-        CheckpointSigner::load_or_create(signing_key)?
-    } else {
-        CheckpointSigner::load(signing_key)?
+    let (signer, public_key) = match options.signing {
+        Signing::WithKey => {
+            let signer = CheckpointSigner::load(signing_key)?;
+            (Some(Arc::new(signer)), None)
+        }
+        Signing::CreateKeyIfMissing => {
+            let signer = CheckpointSigner::load_or_create(signing_key)?;
+            (Some(Arc::new(signer)), None)
+        }
+        Signing::Off { public_key } => {
+            let path = public_key.unwrap_or_else(|| public_key_path(signing_key));
+            (None, Some(load_public_key(&path)?))
+        }
+    };
+    let public_key = match (&signer, public_key) {
+        (Some(signer), _) => signer.verifying_key(),
+        (None, Some(key)) => key,
+        (None, None) => unreachable!("without a signer a public key was loaded"),
     };
     let leptos_options = get_configuration(None)
         .map_err(|error| CommandError::Leptos(error.to_string()))?
         .leptos_options;
     let addr = options.addr.unwrap_or(leptos_options.site_addr);
     let integrity = IntegritySettings {
-        signer: Arc::new(signer),
+        signer,
+        public_key,
         checkpoint_every: Duration::from_secs(u64::from(settings.integrity.checkpoint_minutes) * 60),
         whole_walk_every: Duration::from_secs(settings.integrity.whole_walk_seconds),
     };

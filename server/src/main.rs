@@ -39,8 +39,16 @@ enum Command {
         #[arg(long)]
         demo: bool,
         /// Create the signing key if the file is missing (else a missing key is an error).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "no_sign")]
         create_key: bool,
+        /// Sign no checkpoints here and hold no private key: for a server beside others,
+        /// while `server checkpoint` runs elsewhere on a schedule. The badge checks
+        /// signatures with --public-key, else the signing key's KEY.pub file.
+        #[arg(long)]
+        no_sign: bool,
+        /// With --no-sign: the public key file (64 hex digits) to check signatures with.
+        #[arg(long, requires = "no_sign")]
+        public_key: Option<PathBuf>,
     },
     /// Create a new checkpoint signing key (and its public half, KEY.pub); never replaces one.
     Keygen,
@@ -106,6 +114,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         addr: None,
         demo: false,
         create_key: false,
+        no_sign: false,
+        public_key: None,
     });
     match command {
         Command::Keygen => commands::keygen(&signing_key)?,
@@ -127,12 +137,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             addr,
             demo,
             create_key,
+            no_sign,
+            public_key,
         } => {
-            let options = commands::ServeOptions {
-                addr,
-                demo,
-                create_key,
+            let signing = match (no_sign, public_key) {
+                (false, _) if create_key => commands::Signing::CreateKeyIfMissing,
+                (false, _) => commands::Signing::WithKey,
+                (true, public_key) => commands::Signing::Off { public_key },
             };
+            let options = commands::ServeOptions { addr, demo, signing };
             commands::serve(&settings, &database, &signing_key, options).await?
         }
     }

@@ -51,7 +51,10 @@ impl FromRef<ServerState> for AppState {
 /// The checkpoint key and how often the running server signs checkpoints.
 #[derive(Clone)]
 pub struct IntegritySettings {
-    pub signer: Arc<CheckpointSigner>,
+    /// `None` for a server that signs no checkpoints (`serve --no-sign`).
+    pub signer: Option<Arc<CheckpointSigner>>,
+    /// Checks checkpoint signatures: the signer's public half, or the one given.
+    pub public_key: ed25519_dalek::VerifyingKey,
     pub checkpoint_every: std::time::Duration,
     /// How often every chain is walked whole (the badge walks only new events in between).
     pub whole_walk_every: std::time::Duration,
@@ -86,7 +89,7 @@ impl Application {
         leptos_options.site_addr = listener.local_addr().map_err(listen_error)?;
         let state = ServerState {
             leptos_options,
-            app: AppState::new(pool.clone(), sessions, limits, integrity.signer.verifying_key()),
+            app: AppState::new(pool.clone(), sessions, limits, integrity.public_key),
         };
         let verified_chains = state.app.verified_chains.clone();
         Ok(Application {
@@ -109,10 +112,20 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Connection info gives sign-in throttling the client's address.
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let checkpoints = tokio::spawn(sign_checkpoints_periodically(
-            self.pool.clone(),
-            self.integrity.clone(),
-        ));
+        let checkpoints = match self.integrity.signer.clone() {
+            Some(signer) => {
+                tracing::info!(every = ?self.integrity.checkpoint_every, "checkpoints: signed here");
+                tokio::spawn(sign_checkpoints_periodically(
+                    self.pool.clone(),
+                    signer,
+                    self.integrity.checkpoint_every,
+                ))
+            }
+            None => {
+                tracing::info!("checkpoints: not signed here (--no-sign); run `server checkpoint` elsewhere");
+                tokio::spawn(std::future::ready(()))
+            }
+        };
         let walks = tokio::spawn(walk_chains_periodically(
             self.pool.clone(),
             self.integrity.clone(),
@@ -132,12 +145,16 @@ impl Application {
 }
 
 /// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`.
-async fn sign_checkpoints_periodically(pool: sqlx::SqlitePool, integrity: IntegritySettings) {
-    let mut ticks = tokio::time::interval(integrity.checkpoint_every);
+async fn sign_checkpoints_periodically(
+    pool: sqlx::SqlitePool,
+    signer: Arc<CheckpointSigner>,
+    every: std::time::Duration,
+) {
+    let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match sign_checkpoints(&pool, &integrity.signer, chrono::Utc::now()).await {
+        match sign_checkpoints(&pool, &signer, chrono::Utc::now()).await {
             Ok(made) if made.is_empty() => {}
             Ok(made) => tracing::info!(?made, "signed checkpoints (partner, chain position)"),
             Err(error) => tracing::error!(%error, "signing checkpoints failed; will retry"),
@@ -154,7 +171,7 @@ async fn walk_chains_periodically(
 ) {
     let mut ticks = tokio::time::interval(integrity.whole_walk_every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let key = integrity.signer.verifying_key();
+    let key = integrity.public_key;
     loop {
         ticks.tick().await;
         let partners = match partners_to_verify(&pool).await {

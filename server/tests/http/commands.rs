@@ -104,3 +104,90 @@ async fn verify_never_creates_a_key_and_names_a_wrong_one() {
     assert!(!again.status.success());
     assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
 }
+
+/// Checkpoints in the database file (read with sqlite3-free SQL through sqlx).
+async fn checkpoints_in(db: &Path) -> i64 {
+    let pool = app::db::connect(db).await.unwrap();
+    let count = sqlx::query_scalar("SELECT COUNT(*) FROM chain_checkpoints")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    count
+}
+
+/// Waits for the server's "listening on" line; `None` if it exits first.
+fn listening(child: &mut std::process::Child) -> Option<String> {
+    use std::io::BufRead;
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            return None;
+        }
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            return Some(url.to_string());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_no_sign_reads_no_private_key_and_signs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key) = (dir.path().join("db.sqlite"), dir.path().join("signing.key"));
+    assert!(run(&db, &key, &["seed-demo", "--events", "200"]).status.success());
+    assert!(run(&db, &key, &["keygen"]).status.success());
+    // The replica gets the public half only: the private key is moved away.
+    let public = dir.path().join("checkpoints.pub");
+    std::fs::copy(dir.path().join("signing.key.pub"), &public).unwrap();
+    let elsewhere = dir.path().join("elsewhere.key");
+    std::fs::rename(&key, &elsewhere).unwrap();
+
+    let serve = |flags: &[&str]| {
+        server_command(&db, &key)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(flags)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Without --no-sign the missing private key stops it, as before.
+    let mut signing = serve(&[]);
+    assert!(listening(&mut signing).is_none());
+    assert!(!signing.wait().unwrap().success());
+
+    let mut replica = serve(&["--no-sign", "--public-key", public.to_str().unwrap()]);
+    let url = listening(&mut replica).expect("a --no-sign server starts without the private key");
+    let page = reqwest::get(format!("{url}/sign-in")).await.unwrap();
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    // A signing server signs at start; this one must not, however long it runs.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        checkpoints_in(&db).await,
+        0,
+        "a --no-sign server signs no checkpoint"
+    );
+
+    // `server checkpoint` elsewhere, with the key, while the replica serves.
+    let signed = server_command(&db, &elsewhere)
+        .arg("checkpoint")
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    assert_eq!(checkpoints_in(&db).await, 2, "one per partner");
+    replica.kill().unwrap();
+    replica.wait().unwrap();
+
+    // A missing public key is named.
+    let mut no_key = serve(&[
+        "--no-sign",
+        "--public-key",
+        dir.path().join("nope.pub").to_str().unwrap(),
+    ]);
+    assert!(listening(&mut no_key).is_none());
+    let output = no_key.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("nope.pub"), "{}", stderr(&output));
+}

@@ -66,7 +66,8 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     let key_path = dir.path().join("signing.key");
     let signer = Arc::new(CheckpointSigner::create(&key_path).unwrap());
     let integrity = IntegritySettings {
-        signer: signer.clone(),
+        signer: Some(signer.clone()),
+        public_key: signer.verifying_key(),
         checkpoint_every: std::time::Duration::from_secs(3600),
         whole_walk_every: std::time::Duration::from_secs(3600),
     };
