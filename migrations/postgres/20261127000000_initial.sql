@@ -116,3 +116,15 @@ CREATE TABLE user_preferences (
     time_zone   TEXT,
     updated_at  TEXT COLLATE "C" NOT NULL
 );
+
+-- Failed sign-ins, counted per account from one address ('pair'), per address and per
+-- account, shared by every server on the database.
+CREATE TABLE sign_in_failures (
+    kind          TEXT NOT NULL,     -- 'pair' | 'address' | 'account'
+    key           TEXT NOT NULL,
+    failures      BIGINT NOT NULL,
+    last_at       TEXT COLLATE "C" NOT NULL,
+    locked_until  TEXT COLLATE "C",
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX sign_in_failures_by_last ON sign_in_failures (last_at);

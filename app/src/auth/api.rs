@@ -17,10 +17,9 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::auth::throttle::{self, Locked};
     use crate::password::Verdict;
-    use crate::state::sign_in_throttle::Locked;
     use crate::{auth::session, state::app_state};
-    use std::time::Instant;
     const MAX_EMAIL_CHARS: usize = 254;
     const MAX_PASSWORD_CHARS: usize = 1024;
 
@@ -41,9 +40,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     // Counted before the password is checked, so sign-ins sent together can't all
     // slip past the count. Emails are logged with `?` (escaped): a CR/LF in one
     // must not forge a log line.
-    if let Err(Locked(wait)) = state
-        .sign_in_throttle
-        .begin_attempt(&email, &address, Instant::now())
+    if let Err(Locked(wait)) =
+        throttle::begin_attempt(&state.pool, &email, &address, chrono::Utc::now()).await?
     {
         tracing::warn!(email = ?email, %address, "sign-in refused: throttled");
         return Err(AppError::TooManyAttempts {
@@ -66,7 +64,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             tr!(l, sign_in.the_email_or_password_is).into(),
         ));
     };
-    state.sign_in_throttle.succeeded(&email, &address);
+    throttle::succeeded(&state.pool, &email, &address).await?;
     let request = session::request_headers();
     // A new session id on every sign-in: any session the browser brought is ended.
     session::end_presented_session(&state.pool, &request).await?;
@@ -85,8 +83,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 /// trusted proxy), IPv6 by /64.
 #[cfg(feature = "ssr")]
 async fn client_address_key(state: &crate::state::AppState) -> String {
+    use crate::auth::throttle::address_key;
     use crate::auth::{client_address::client_address, session};
-    use crate::state::sign_in_throttle::address_key;
     use axum::extract::ConnectInfo;
     match leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await {
         Ok(ConnectInfo(peer)) => address_key(client_address(

@@ -10,3 +10,5 @@ pub mod client_address;
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod throttle;

@@ -2,7 +2,7 @@
 //! so a copy of the database signs no one in.
 
 use crate::ids::{PartnerId, UserId};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 /// A session's user with what the page needs of them, as one join reads it.
 #[derive(Debug, sqlx::FromRow)]
@@ -110,4 +110,62 @@ pub async fn accounts(pool: &SqlitePool) -> Result<Vec<AccountRow>, sqlx::Error>
     )
     .fetch_all(pool)
     .await
+}
+
+/// One sign-in throttle counter (`auth::throttle`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FailureRow {
+    pub kind: String,
+    pub key: String,
+    pub failures: i64,
+    pub last_at: String,
+    pub locked_until: Option<String>,
+}
+
+pub async fn failures(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    key: &str,
+) -> Result<Option<FailureRow>, sqlx::Error> {
+    sqlx::query_as("SELECT kind, key, failures, last_at, locked_until FROM sign_in_failures WHERE kind = $1 AND key = $2")
+        .bind(kind)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+pub async fn save_failures(conn: &mut SqliteConnection, row: &FailureRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sign_in_failures (kind, key, failures, last_at, locked_until) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (kind, key) DO UPDATE
+         SET failures = excluded.failures, last_at = excluded.last_at, locked_until = excluded.locked_until",
+    )
+    .bind(&row.kind)
+    .bind(&row.key)
+    .bind(row.failures)
+    .bind(&row.last_at)
+    .bind(&row.locked_until)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn forget_failures(conn: &mut SqliteConnection, kind: &str, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE kind = $1 AND key = $2")
+        .bind(kind)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops counters whose last failure is older than `before` and that lock nothing.
+pub async fn forget_old_failures(conn: &mut SqliteConnection, before: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM sign_in_failures WHERE last_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
+    )
+    .bind(before)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Server-side state every server function and handler reaches through the Leptos context:
-//! the pool, the settings, and what keeps one user from starving the others (the sign-in
-//! throttle, the capped password checks, the export slots) plus the integrity badge's memory.
+//! the pool, the settings, and what keeps one user from starving the others (the capped
+//! password checks, the export slots) plus the integrity badge's memory. (The sign-in
+//! throttle lives in the database, `auth::throttle`, so every server process shares it.)
 //! It sits below the feature folders: they use it, it uses none of them but `integrity`'s
 //! chain walk (`scripts/check-layers` holds the order).
 
@@ -8,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod export_slots;
-pub mod sign_in_throttle;
 
 use sqlx::SqlitePool;
 
@@ -16,7 +16,6 @@ use crate::errors::AppError;
 use crate::integrity::verified_chains::VerifiedChains;
 use crate::password::PasswordChecks;
 use export_slots::ExportSlots;
-use sign_in_throttle::SignInThrottle;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
@@ -66,7 +65,6 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub sessions: SessionSettings,
     pub limits: Arc<Limits>,
-    pub sign_in_throttle: Arc<SignInThrottle>,
     pub password_checks: Arc<PasswordChecks>,
     pub exports: Arc<ExportSlots>,
     /// The integrity badge's memory of each partner's last walk.
@@ -85,7 +83,6 @@ impl AppState {
         AppState {
             pool,
             sessions,
-            sign_in_throttle: Arc::default(),
             password_checks: Arc::new(PasswordChecks::new(
                 limits.password_checks_at_once,
                 limits.password_check_wait,

@@ -405,3 +405,37 @@ async fn an_email_cannot_forge_a_log_line() {
         "{written}"
     );
 }
+
+/// The throttle is in the database: two server processes on one database file count the
+/// same failures, so spreading guesses over servers does not double the free attempts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_spread_over_two_servers_lock_the_account_on_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key) = (dir.path().join("db.sqlite"), dir.path().join("signing.key"));
+    let mut first = crate::support::start_server(&db, &key);
+    let mut second = crate::support::start_server(&db, &key);
+    let http = client();
+    let attempt = |url: String| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{url}/api/sign_in"))
+                .form(&[("email", "billing.admin@contoso.example"), ("password", "guess")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Five wrong passwords, alternating servers: each is checked.
+    for n in 0..app::auth::throttle::PAIR_FREE_FAILURES {
+        let url = if n % 2 == 0 { &first.url } else { &second.url };
+        assert_eq!(attempt(url.clone()).await, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // The sixth is refused by either server (in memory, each would have allowed five).
+    assert_eq!(attempt(first.url.clone()).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(attempt(second.url.clone()).await, StatusCode::TOO_MANY_REQUESTS);
+    for server in [&mut first, &mut second] {
+        server.child.kill().unwrap();
+        let _ = server.child.wait();
+    }
+}

@@ -82,6 +82,11 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     .await
     .unwrap();
     let address = application.local_addr();
+    // The server signs at start in the background; sign here first, so a test never races
+    // that first checkpoint (its first tick then finds nothing new to sign).
+    app::integrity::checkpoint::sign_checkpoints(&db, &signer, Utc::now())
+        .await
+        .unwrap();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
