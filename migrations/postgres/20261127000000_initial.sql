@@ -93,6 +93,8 @@ CREATE TABLE chain_checkpoints (
     key_id      TEXT             -- the first 16 hex digits of the signing key's public half
 );
 CREATE INDEX chain_checkpoints_by_partner ON chain_checkpoints (partner_id, chain_seq);
+-- One checkpoint per chain position, however many servers sign.
+CREATE UNIQUE INDEX chain_checkpoints_one_per_position ON chain_checkpoints (partner_id, chain_seq);
 
 -- Tokens that let a partner's systems send events. Only a SHA-256 of the secret is kept.
 CREATE TABLE api_tokens (

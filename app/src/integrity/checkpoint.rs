@@ -214,9 +214,11 @@ pub async fn sign_checkpoints(
             signature: &signature,
             key_id: &key_id(&signer.verifying_key()),
         };
-        store::insert_checkpoint(&mut tx, &checkpoint).await?;
+        let stored = store::insert_checkpoint(&mut tx, &checkpoint).await?;
         tx.commit().await?;
-        made.push((partner_id, seq));
+        if stored {
+            made.push((partner_id, seq));
+        }
     }
     Ok(made)
 }

@@ -273,13 +273,16 @@ pub struct NewCheckpoint<'a> {
     pub key_id: &'a str,
 }
 
+/// Stores a checkpoint unless its position already has one (another signer was first);
+/// says whether it was stored.
 pub async fn insert_checkpoint(
     conn: &mut SqliteConnection,
     checkpoint: &NewCheckpoint<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
         "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature, key_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (partner_id, chain_seq) DO NOTHING",
     )
     .bind(checkpoint.partner_id)
     .bind(checkpoint.chain_seq)
@@ -289,7 +292,7 @@ pub async fn insert_checkpoint(
     .bind(checkpoint.key_id)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
 /// (events of the partner from `from` to `to`, those of them after position

@@ -191,3 +191,40 @@ async fn serve_no_sign_reads_no_private_key_and_signs_nothing() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("nope.pub"), "{}", stderr(&output));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_processes_at_once_make_one_checkpoint_per_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key) = (dir.path().join("db.sqlite"), dir.path().join("signing.key"));
+    assert!(run(&db, &key, &["seed-demo", "--events", "300"]).status.success());
+    assert!(run(&db, &key, &["keygen"]).status.success());
+    let signers: Vec<_> = (0..4)
+        .map(|_| {
+            server_command(&db, &key)
+                .arg("checkpoint")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for signer in signers {
+        let output = signer.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    assert_eq!(checkpoints_in(&db).await, 2, "one per partner, whoever signed it");
+
+    // The database itself refuses a second checkpoint at a position (the backstop when
+    // signers don't share a lock, as on PostgreSQL).
+    let pool = app::db::connect(&db).await.unwrap();
+    let duplicate = sqlx::query(
+        "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature, key_id)
+         SELECT partner_id, chain_seq, head_hash, signed_at, signature, key_id FROM chain_checkpoints LIMIT 1",
+    )
+    .execute(&pool)
+    .await;
+    assert!(duplicate.is_err(), "a duplicate position is refused");
+    pool.close().await;
+    let verified = run(&db, &key, &["verify"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+}
