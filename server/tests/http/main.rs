@@ -16,6 +16,7 @@ mod integrity;
 mod postgres_schema;
 mod preferences;
 mod query_plans;
+mod replicas;
 mod security;
 mod shutdown;
 mod support;
