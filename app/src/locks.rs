@@ -1,7 +1,7 @@
 //! One rule for the server's in-memory locks: a thread that panicked while holding one does
-//! not make every later request fail. What they guard (the sign-in throttle's counters, the
-//! export slots, the badge's memory, the password work areas) stays usable after a panic: at
-//! worst a count is off by one or a cache entry is walked again.
+//! not make every later request fail. What they guard (the export slots, the badge's memory,
+//! the password work areas) stays usable after a panic: at worst a count is off by one or a
+//! cache entry is walked again.
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -194,24 +194,18 @@ pub async fn serve(
         }
         seed_new_database(database, settings.demo.seed, settings.demo.events).await?;
     }
+    // A signing server checks signatures with its own key's public half.
+    let signing = |signer: CheckpointSigner| {
+        let public_key = signer.verifying_key();
+        (Some(Arc::new(signer)), public_key)
+    };
     let (signer, public_key) = match options.signing {
-        Signing::WithKey => {
-            let signer = CheckpointSigner::load(signing_key)?;
-            (Some(Arc::new(signer)), None)
-        }
-        Signing::CreateKeyIfMissing => {
-            let signer = CheckpointSigner::load_or_create(signing_key)?;
-            (Some(Arc::new(signer)), None)
-        }
+        Signing::WithKey => signing(CheckpointSigner::load(signing_key)?),
+        Signing::CreateKeyIfMissing => signing(CheckpointSigner::load_or_create(signing_key)?),
         Signing::Off { public_key } => {
             let path = public_key.unwrap_or_else(|| public_key_path(signing_key));
-            (None, Some(load_public_key(&path)?))
+            (None, load_public_key(&path)?)
         }
-    };
-    let public_key = match (&signer, public_key) {
-        (Some(signer), _) => signer.verifying_key(),
-        (None, Some(key)) => key,
-        (None, None) => unreachable!("without a signer a public key was loaded"),
     };
     let leptos_options = get_configuration(None)
         .map_err(|error| CommandError::Leptos(error.to_string()))?

@@ -115,15 +115,15 @@ impl Application {
         let checkpoints = match self.integrity.signer.clone() {
             Some(signer) => {
                 tracing::info!(every = ?self.integrity.checkpoint_every, "checkpoints: signed here");
-                tokio::spawn(sign_checkpoints_periodically(
+                Some(tokio::spawn(sign_checkpoints_periodically(
                     self.pool.clone(),
                     signer,
                     self.integrity.checkpoint_every,
-                ))
+                )))
             }
             None => {
                 tracing::info!("checkpoints: not signed here (--no-sign); run `server checkpoint` elsewhere");
-                tokio::spawn(std::future::ready(()))
+                None
             }
         };
         let walks = tokio::spawn(walk_chains_periodically(
@@ -134,10 +134,10 @@ impl Application {
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
-        checkpoints.abort();
-        walks.abort();
-        let _ = checkpoints.await;
-        let _ = walks.await;
+        for task in checkpoints.into_iter().chain([walks]) {
+            task.abort();
+            let _ = task.await;
+        }
         self.pool.close().await;
         tracing::info!("stopped cleanly");
         Ok(())

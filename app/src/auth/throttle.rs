@@ -103,9 +103,7 @@ fn stored(time: DateTime<Utc>) -> String {
 }
 
 fn parsed(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|time| time.with_timezone(&Utc))
+    crate::db::from_db_time(text).ok()
 }
 
 fn delta(duration: Duration) -> TimeDelta {
