@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::db::{Database, Db};
 use app::ids::PartnerId;
 use app::integrity::checkpoint::{
     CheckpointSigner, KeyError, load_public_key, public_key_hex, public_key_path, sign_checkpoints,
@@ -14,7 +15,6 @@ use app::integrity::checkpoint::{
 use app::integrity::verify::{partners_to_verify, verify_partner};
 use chrono::{DurationRound, TimeDelta, Utc};
 use leptos::prelude::get_configuration;
-use sqlx::SqlitePool;
 
 use crate::config::Settings;
 use crate::demo::{DemoOptions, SeedError, seed_demo};
@@ -32,8 +32,20 @@ pub enum CommandError {
     NoDatabase(PathBuf),
     #[error("{0} exists; pass --force to replace it")]
     DatabaseExists(PathBuf),
-    #[error("cannot open {path}: {source}")]
-    Database { path: PathBuf, source: sqlx::Error },
+    #[error("cannot open {database}: {source}")]
+    Database { database: String, source: sqlx::Error },
+    #[error(
+        "{0} already holds data; seed-demo and copy only fill an empty PostgreSQL database \
+         (--force replaces SQLite files only)"
+    )]
+    NotEmpty(String),
+    #[error(
+        "--demo never seeds a PostgreSQL database; run `server seed-demo` on it once, or \
+         `server copy --to …` from a SQLite file"
+    )]
+    NoDemoOnPostgres,
+    #[error("copy reads a SQLite database and writes a PostgreSQL one; {0}")]
+    CopyDirection(&'static str),
     #[error("cannot remove {path}: {source}")]
     Remove { path: PathBuf, source: std::io::Error },
     #[error("no partner with domain or id {0:?}")]
@@ -56,6 +68,8 @@ pub enum CommandError {
     Leptos(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Copy(#[from] crate::copy::CopyError),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
 }
@@ -74,7 +88,7 @@ pub fn keygen(signing_key: &Path) -> Result<(), CommandError> {
 
 /// `server import FILE --partner P [--format F]`.
 pub async fn import(
-    database: &Path,
+    database: &Database,
     file: &Path,
     partner: &str,
     format: Option<&str>,
@@ -103,7 +117,7 @@ pub async fn import(
 /// `server verify [--partner P] [--public-key FILE]`: with no public key, the public half of
 /// the signing key file (which must exist: nothing is created).
 pub async fn verify(
-    database: &Path,
+    database: &Database,
     signing_key: &Path,
     public_key: Option<&Path>,
     partner: Option<&str>,
@@ -131,7 +145,7 @@ pub async fn verify(
 }
 
 /// `server checkpoint`: signs every chain that grew, now.
-pub async fn checkpoint(database: &Path, signing_key: &Path) -> Result<(), CommandError> {
+pub async fn checkpoint(database: &Database, signing_key: &Path) -> Result<(), CommandError> {
     let signer = CheckpointSigner::load(signing_key)?;
     let pool = open_existing(database).await?;
     let made = sign_checkpoints(&pool, &signer, Utc::now()).await;
@@ -146,18 +160,64 @@ pub async fn checkpoint(database: &Path, signing_key: &Path) -> Result<(), Comma
     Ok(())
 }
 
+/// `server copy --to postgres://…`: the whole database into an empty PostgreSQL one.
+pub async fn copy(database: &Database, target: &Database) -> Result<(), CommandError> {
+    if database.is_postgres() {
+        return Err(CommandError::CopyDirection(
+            "run it with --database-url naming the SQLite file",
+        ));
+    }
+    if !target.is_postgres() {
+        return Err(CommandError::CopyDirection("--to must be a postgres:// URL"));
+    }
+    let (Db::Sqlite(source), Db::Postgres(target_pool)) =
+        (open_existing(database).await?, connect(target).await?)
+    else {
+        unreachable!("the backends were checked above");
+    };
+    let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut last_shown = std::time::Instant::now();
+    let copied = crate::copy::copy_sqlite_to_postgres(&source, &target_pool, |table, done, total| {
+        if done == total || last_shown.elapsed() >= Duration::from_secs(1) {
+            last_shown = std::time::Instant::now();
+            let end = if show_progress { '\r' } else { '\n' };
+            eprint!("{table}: {done} of {total} rows{end}");
+            if done == total && show_progress {
+                eprintln!();
+            }
+        }
+    })
+    .await;
+    source.close().await;
+    target_pool.close().await;
+    let copied = copied?;
+    let total: u64 = copied.iter().map(|(_, rows)| rows).sum();
+    println!(
+        "copied {} into {}: {total} rows in {} tables; check it with `server verify --database-url …`",
+        database.describe(),
+        target.describe(),
+        copied.len()
+    );
+    Ok(())
+}
+
 /// `server seed-demo [--events N] [--seed S] [--force]`.
 pub async fn seed_demo_database(
-    database: &Path,
+    database: &Database,
     seed: u64,
     events: usize,
     force: bool,
 ) -> Result<(), CommandError> {
-    if database.exists() {
-        if !force {
-            return Err(CommandError::DatabaseExists(database.to_path_buf()));
+    match database {
+        Database::SqliteFile(path) if path.exists() => {
+            if !force {
+                return Err(CommandError::DatabaseExists(path.clone()));
+            }
+            remove_database(path)?;
         }
-        remove_database(database)?;
+        Database::SqliteFile(_) => {}
+        // Asked for by name: seeds only an empty database (checked once connected).
+        Database::Postgres(_) => {}
     }
     seed_new_database(database, seed, events).await
 }
@@ -184,15 +244,20 @@ pub enum Signing {
 /// `server serve`: runs until SIGINT/SIGTERM.
 pub async fn serve(
     settings: &Settings,
-    database: &Path,
+    database: &Database,
     signing_key: &Path,
     options: ServeOptions,
 ) -> Result<(), CommandError> {
-    if !database.exists() {
-        if !options.demo {
-            return Err(CommandError::NoDatabase(database.to_path_buf()));
+    match database {
+        Database::SqliteFile(path) if !path.exists() => {
+            if !options.demo {
+                return Err(CommandError::NoDatabase(path.clone()));
+            }
+            seed_new_database(database, settings.demo.seed, settings.demo.events).await?;
         }
-        seed_new_database(database, settings.demo.seed, settings.demo.events).await?;
+        Database::SqliteFile(_) => {}
+        Database::Postgres(_) if options.demo => return Err(CommandError::NoDemoOnPostgres),
+        Database::Postgres(_) => {}
     }
     // A signing server checks signatures with its own key's public half.
     let signing = |signer: CheckpointSigner| {
@@ -233,8 +298,12 @@ pub async fn serve(
     Ok(())
 }
 
-async fn seed_new_database(database: &Path, seed: u64, events: usize) -> Result<(), CommandError> {
+async fn seed_new_database(database: &Database, seed: u64, events: usize) -> Result<(), CommandError> {
     let pool = connect(database).await?;
+    if app::partners::count(&pool).await? > 0 {
+        pool.close().await;
+        return Err(CommandError::NotEmpty(database.describe()));
+    }
     // Whole hours, so two seeds in the same hour are identical.
     let now = Utc::now()
         .duration_trunc(TimeDelta::hours(1))
@@ -244,7 +313,7 @@ async fn seed_new_database(database: &Path, seed: u64, events: usize) -> Result<
     let summary = summary?;
     println!(
         "created demo database {}: {} partners, {} users, {} customers, {} subscriptions, {} events",
-        database.display(),
+        database.describe(),
         summary.partners,
         summary.users,
         summary.customers,
@@ -254,25 +323,29 @@ async fn seed_new_database(database: &Path, seed: u64, events: usize) -> Result<
     Ok(())
 }
 
-/// Opens a database that must already exist (import, verify and checkpoint never create one).
-async fn open_existing(database: &Path) -> Result<SqlitePool, CommandError> {
-    if !database.exists() {
-        return Err(CommandError::NoDatabase(database.to_path_buf()));
+/// Opens a database that must already exist (import, verify and checkpoint never create a
+/// SQLite file; a PostgreSQL database is made by its server's administrator).
+async fn open_existing(database: &Database) -> Result<Db, CommandError> {
+    if let Database::SqliteFile(path) = database {
+        if !path.exists() {
+            return Err(CommandError::NoDatabase(path.clone()));
+        }
     }
     connect(database).await
 }
 
-/// Opens (creating if missing) the database, with migrations, naming the file on failure.
-async fn connect(database: &Path) -> Result<SqlitePool, CommandError> {
+/// Opens (creating a missing SQLite file) the database, with migrations, naming it (never
+/// its password) on failure.
+async fn connect(database: &Database) -> Result<Db, CommandError> {
     app::db::connect(database)
         .await
         .map_err(|source| CommandError::Database {
-            path: database.to_path_buf(),
+            database: database.describe(),
             source,
         })
 }
 
-async fn find_partner(pool: &SqlitePool, partner: &str) -> Result<(PartnerId, String), CommandError> {
+async fn find_partner(pool: &Db, partner: &str) -> Result<(PartnerId, String), CommandError> {
     app::partners::find_by_domain_or_id(pool, partner)
         .await?
         .map(|found| (found.id, found.name))

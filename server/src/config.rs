@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use app::db::Database;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,7 +66,22 @@ fn an_hour() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// The SQLite file, when no URL is given.
     pub path: PathBuf,
+    /// `postgres://…` (or a SQLite path); wins over `path`.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl DatabaseSettings {
+    /// The database to use: `given` (the command line, or DATABASE_URL), else `url`, else
+    /// the SQLite file at `path`.
+    pub fn choose(&self, given: Option<&str>) -> Database {
+        match given.or(self.url.as_deref()) {
+            Some(url) => Database::parse(url),
+            None => Database::SqliteFile(self.path.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 use app::auth::model::{DEMO_PASSWORD, Role};
 use app::customers;
 use app::customers::model::Subscription;
+use app::db::Db;
 use app::events::NewEvent;
 use app::events::{ActionDetails, ActionKind, OrderLine};
 use app::ids::{CustomerId, PartnerId, UserId};
@@ -14,7 +15,6 @@ use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use sqlx::SqlitePool;
 
 pub struct DemoOptions {
     pub seed: u64,
@@ -157,7 +157,7 @@ fn guid(rng: &mut StdRng) -> String {
 }
 
 /// Fills an empty database. Partner ids are 1 (Contoso) and 2 (Fabrikam).
-pub async fn seed_demo(pool: &SqlitePool, options: &DemoOptions) -> Result<DemoSummary, SeedError> {
+pub async fn seed_demo(pool: &Db, options: &DemoOptions) -> Result<DemoSummary, SeedError> {
     if partners::count(pool).await? > 0 {
         return Err(SeedError::NotEmpty);
     }

@@ -9,6 +9,7 @@ use app::activity::csv_file::{
     CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header, restore_formula,
 };
 use app::activity::view_state::Column;
+use app::db::Db;
 use app::events::NewEvent;
 use app::i18n::Locale;
 use app::ids::{CustomerId, PartnerId};
@@ -17,7 +18,6 @@ use app::ingest::event::{IncomingEvent, PartnerDirectory};
 use app::integrity::chain::{AppendError, append_batch};
 use chrono::{NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use sqlx::SqlitePool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -78,7 +78,7 @@ pub enum ImportError {
 
 /// Reads `path` whole, then stores its events for `partner_id`.
 pub async fn import_file(
-    pool: &SqlitePool,
+    pool: &Db,
     partner_id: PartnerId,
     path: &Path,
     format: ImportFormat,

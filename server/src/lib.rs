@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod copy;
 pub mod demo;
 pub mod import;
 pub mod security;

@@ -16,9 +16,17 @@ struct Cli {
     /// Runtime settings file.
     #[arg(long, global = true, default_value = "Leptos.toml")]
     config: PathBuf,
-    /// SQLite database file (default: database.path in the settings file).
-    #[arg(long, global = true)]
-    db: Option<PathBuf>,
+    /// The database: `postgres://USER@HOST:PORT/NAME` for PostgreSQL, else a SQLite file
+    /// (`sqlite://PATH` or a plain path; `--db` is the same flag). Default: DATABASE_URL,
+    /// else database.url, else database.path in the settings file.
+    #[arg(
+        long,
+        visible_alias = "db",
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
     /// Checkpoint signing key file (default: integrity.signing_key in the settings file).
     #[arg(long, global = true)]
     signing_key: Option<PathBuf>,
@@ -85,6 +93,13 @@ enum Command {
     },
     /// Sign a checkpoint of every chain that grew since its last one.
     Checkpoint,
+    /// Copy this (SQLite) database whole into an empty PostgreSQL database: ids, chains,
+    /// checkpoints, accounts and sessions. Refuses a target that holds data.
+    Copy {
+        /// The target, postgres://USER@HOST:PORT/NAME.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[tokio::main]
@@ -106,7 +121,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::load(&cli.config)?;
-    let database = cli.db.unwrap_or_else(|| settings.database.path.clone());
+    let database = settings.database.choose(cli.database_url.as_deref());
     let signing_key = cli
         .signing_key
         .unwrap_or_else(|| settings.integrity.signing_key.clone());
@@ -128,6 +143,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             commands::verify(&database, &signing_key, public_key.as_deref(), partner.as_deref()).await?
         }
         Command::Checkpoint => commands::checkpoint(&database, &signing_key).await?,
+        Command::Copy { to } => commands::copy(&database, &app::db::Database::parse(&to)).await?,
         Command::SeedDemo { events, seed, force } => {
             let seed = seed.unwrap_or(settings.demo.seed);
             let events = events.unwrap_or(settings.demo.events);

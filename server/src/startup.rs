@@ -2,7 +2,6 @@
 //! same way; binding port 0 lets tests run many servers at once.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 
 use app::activity::EXPORT_PATH;
 use app::activity::export::export_activity_log;
@@ -63,7 +62,7 @@ pub struct IntegritySettings {
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    pool: sqlx::SqlitePool,
+    pool: app::db::Db,
     integrity: IntegritySettings,
     verified_chains: Arc<VerifiedChains>,
 }
@@ -71,7 +70,7 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations) and binds `addr`.
     pub async fn build(
-        database: &Path,
+        database: &app::db::Database,
         sessions: SessionSettings,
         limits: Limits,
         integrity: IntegritySettings,
@@ -81,7 +80,7 @@ impl Application {
         let pool = app::db::connect(database)
             .await
             .map_err(|source| StartupError::Database {
-                path: database.to_path_buf(),
+                database: database.describe(),
                 source,
             })?;
         let listen_error = |source| StartupError::Listen { addr, source };
@@ -146,7 +145,7 @@ impl Application {
 
 /// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`.
 async fn sign_checkpoints_periodically(
-    pool: sqlx::SqlitePool,
+    pool: app::db::Db,
     signer: Arc<CheckpointSigner>,
     every: std::time::Duration,
 ) {
@@ -165,7 +164,7 @@ async fn sign_checkpoints_periodically(
 /// Walks every chain whole, at start and then every `whole_walk_every`, so the badge (which
 /// walks only new events) also learns of edits to old ones within one interval.
 async fn walk_chains_periodically(
-    pool: sqlx::SqlitePool,
+    pool: app::db::Db,
     integrity: IntegritySettings,
     verified_chains: Arc<VerifiedChains>,
 ) {
@@ -292,8 +291,8 @@ async fn shutdown_signal() {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot open the database {path}: {source}")]
-    Database { path: PathBuf, source: sqlx::Error },
+    #[error("cannot open the database {database}: {source}")]
+    Database { database: String, source: sqlx::Error },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,

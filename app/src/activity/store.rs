@@ -1,6 +1,6 @@
 //! The activity log's SQL. Every query is scoped to one partner in its WHERE clause.
 
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use super::model::EventPage;
 use super::period::UtcRange;
@@ -40,7 +40,7 @@ macro_rules! events_sql {
     };
 }
 
-/// A whole period newest first, at most $4 rows (-1: no bound). For tools and tests; the
+/// A whole period newest first, at most $4 rows. For tools and tests; the
 /// page and the export read keyset pages.
 pub const EVENTS_IN_RANGE_SQL: &str = events_sql!("ORDER BY e.occurred_at DESC, e.id DESC LIMIT $4");
 
@@ -84,7 +84,7 @@ impl PageCursor {
 /// One page of a partner's events in `range`, newest first, after `after` (keyset paging:
 /// each page is one index range scan, however deep).
 pub async fn events_page(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     range: UtcRange,
     after: Option<PageCursor>,
@@ -101,7 +101,7 @@ pub async fn events_page(
         newest_id: i64::MAX,
         oldest_first: false,
     };
-    let rows = events_slice(pool, &slice, before, limit as i64).await?;
+    let rows = events_slice(db, &slice, before, limit as i64).await?;
     let full = rows.len() == limit;
     let entries = rows
         .into_iter()
@@ -120,17 +120,17 @@ pub async fn events_page(
 /// One partner's whole period, newest first, in memory (the page pages and the export
 /// streams; this is for tools and tests).
 pub async fn events_in_range(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     range: UtcRange,
 ) -> Result<Vec<ActivityEntry>, AppError> {
-    let rows: Vec<EventRow> = sqlx::query_as(EVENTS_IN_RANGE_SQL)
+    let rows: Vec<EventRow> = crate::on_db!(db, |pool| sqlx::query_as(EVENTS_IN_RANGE_SQL)
         .bind(partner_id)
         .bind(to_db_time(range.from))
         .bind(to_db_time(range.to))
-        .bind(-1_i64)
+        .bind(i64::MAX)
         .fetch_all(pool)
-        .await?;
+        .await)?;
     rows.into_iter().map(entry_from_row).collect()
 }
 
@@ -188,7 +188,7 @@ impl Slice {
 
 /// Up to `limit` events of `slice` past `cursor` (the last row's stored time and id).
 pub async fn events_slice(
-    pool: &SqlitePool,
+    db: &Db,
     slice: &Slice,
     (cursor_time, cursor_id): (String, i64),
     limit: i64,
@@ -198,7 +198,7 @@ pub async fn events_slice(
     } else {
         PAGE_NEWEST_FIRST_SQL
     };
-    Ok(sqlx::query_as(sql)
+    Ok(crate::on_db!(db, |pool| sqlx::query_as(sql)
         .bind(slice.partner_id)
         .bind(&slice.from)
         .bind(&slice.to)
@@ -207,13 +207,15 @@ pub async fn events_slice(
         .bind(slice.newest_id)
         .bind(limit)
         .fetch_all(pool)
-        .await?)
+        .await)?)
 }
 
 /// The largest event id of the whole database: an export holds the events up to it.
-pub async fn newest_event_id(pool: &SqlitePool) -> Result<i64, AppError> {
-    let (newest,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM activity_events")
-        .fetch_one(pool)
-        .await?;
+pub async fn newest_event_id(db: &Db) -> Result<i64, AppError> {
+    let (newest,): (i64,) = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT COALESCE(MAX(id), 0) FROM activity_events"
+    )
+    .fetch_one(pool)
+    .await)?;
     Ok(newest)
 }

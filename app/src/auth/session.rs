@@ -1,10 +1,10 @@
 //! Server-side sessions: a random token in an HttpOnly cookie, its SHA-256 in SQLite.
 //! Every server function and handler finds the viewer through here.
 
+use crate::db::Db;
 use chrono::Utc;
 use http::HeaderMap;
 use http::header::COOKIE;
-use sqlx::SqlitePool;
 
 use super::model::{Permission, Role, VIEW_ACTIVITY_LOG, Viewer};
 use super::store::{self, SessionRow};
@@ -80,7 +80,7 @@ pub async fn start_session(state: &AppState, user_id: UserId) -> Result<String, 
     Ok(token)
 }
 
-pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), AppError> {
+pub async fn end_session(pool: &Db, token: &str) -> Result<(), AppError> {
     Ok(store::delete_session(pool, &token_hash(token)).await?)
 }
 
@@ -89,7 +89,7 @@ const LAST_SEEN_GRANULARITY_SECONDS: i64 = 60;
 
 /// The signed-in user of a session that has neither expired nor sat idle too long.
 pub async fn viewer_for_token(
-    pool: &SqlitePool,
+    pool: &Db,
     settings: &SessionSettings,
     token: &str,
 ) -> Result<Option<Viewer>, AppError> {
@@ -153,7 +153,7 @@ pub async fn current_viewer(state: &AppState) -> Result<Option<Viewer>, AppError
 }
 
 /// Ends the session whose cookie the request carries, if any.
-pub async fn end_presented_session(pool: &SqlitePool, request: &HeaderMap) -> Result<(), AppError> {
+pub async fn end_presented_session(pool: &Db, request: &HeaderMap) -> Result<(), AppError> {
     match session_token(request) {
         Some(token) => end_session(pool, &token).await,
         None => Ok(()),

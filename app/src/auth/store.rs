@@ -1,8 +1,8 @@
 //! The SQL of signing in and of sessions. Sessions are stored by the SHA-256 of their token,
 //! so a copy of the database signs no one in.
 
+use crate::db::{Db, Tx};
 use crate::ids::{PartnerId, UserId};
-use sqlx::{SqliteConnection, SqlitePool};
 
 /// A session's user with what the page needs of them, as one join reads it.
 #[derive(Debug, sqlx::FromRow)]
@@ -20,8 +20,8 @@ pub struct SessionRow {
     pub time_zone: Option<String>,
 }
 
-pub async fn session(pool: &SqlitePool, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT u.id AS user_id, u.partner_id, p.name AS partner_name, u.display_name, u.email, u.role,
                 s.expires_at, s.last_seen_at, pref.locale, pref.columns, pref.time_zone
          FROM sessions s
@@ -32,17 +32,18 @@ pub async fn session(pool: &SqlitePool, token_hash: &str) -> Result<Option<Sessi
     )
     .bind(token_hash)
     .fetch_optional(pool)
-    .await
+    .await)
 }
 
 pub async fn insert_session(
-    pool: &SqlitePool,
+    db: &Db,
     token_hash: &str,
     user_id: UserId,
     now: &str,
     expires_at: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::on_db!(db, |pool| {
+        sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",
     )
     .bind(token_hash)
@@ -50,24 +51,31 @@ pub async fn insert_session(
     .bind(now)
     .bind(expires_at)
     .execute(pool)
-    .await?;
+    .await.map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
-pub async fn mark_seen(pool: &SqlitePool, token_hash: &str, now: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
+pub async fn mark_seen(db: &Db, token_hash: &str, now: &str) -> Result<(), sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2"
+    )
+    .bind(now)
+    .bind(token_hash)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
-pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query(
+        "DELETE FROM sessions WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -78,19 +86,22 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-pub async fn credentials(pool: &SqlitePool, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
-    sqlx::query_as("SELECT id, password_hash FROM partner_users WHERE email = $1")
-        .bind(email)
-        .fetch_optional(pool)
-        .await
+pub async fn credentials(db: &Db, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, password_hash FROM partner_users WHERE email = $1"
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await)
 }
 
 /// Whether the database was seeded as a demo (its accounts are then listed on sign-in).
-pub async fn is_demo(pool: &SqlitePool) -> Result<bool, sqlx::Error> {
-    let flag: Option<(String,)> =
-        sqlx::query_as("SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'")
-            .fetch_optional(pool)
-            .await?;
+pub async fn is_demo(db: &Db) -> Result<bool, sqlx::Error> {
+    let flag: Option<(String,)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'"
+    )
+    .fetch_optional(pool)
+    .await)?;
     Ok(flag.is_some())
 }
 
@@ -102,14 +113,14 @@ pub struct AccountRow {
 }
 
 /// Every account, partner by partner.
-pub async fn accounts(pool: &SqlitePool) -> Result<Vec<AccountRow>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn accounts(db: &Db) -> Result<Vec<AccountRow>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT u.email, u.role, p.name AS partner_name FROM partner_users u
          JOIN partners p ON p.id = u.partner_id
          ORDER BY p.id, u.id",
     )
     .fetch_all(pool)
-    .await
+    .await)
 }
 
 /// One sign-in throttle counter (`auth::throttle`).
@@ -122,20 +133,19 @@ pub struct FailureRow {
     pub locked_until: Option<String>,
 }
 
-pub async fn failures(
-    conn: &mut SqliteConnection,
-    kind: &str,
-    key: &str,
-) -> Result<Option<FailureRow>, sqlx::Error> {
-    sqlx::query_as("SELECT kind, key, failures, last_at, locked_until FROM sign_in_failures WHERE kind = $1 AND key = $2")
-        .bind(kind)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await
+pub async fn failures(tx: &mut Tx, kind: &str, key: &str) -> Result<Option<FailureRow>, sqlx::Error> {
+    crate::on_tx!(tx, |conn| sqlx::query_as(
+        "SELECT kind, key, failures, last_at, locked_until FROM sign_in_failures WHERE kind = $1 AND key = $2"
+    )
+    .bind(kind)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await)
 }
 
-pub async fn save_failures(conn: &mut SqliteConnection, row: &FailureRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn save_failures(tx: &mut Tx, row: &FailureRow) -> Result<(), sqlx::Error> {
+    crate::on_tx!(tx, |conn| {
+        sqlx::query(
         "INSERT INTO sign_in_failures (kind, key, failures, last_at, locked_until) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (kind, key) DO UPDATE
          SET failures = excluded.failures, last_at = excluded.last_at, locked_until = excluded.locked_until",
@@ -145,27 +155,31 @@ pub async fn save_failures(conn: &mut SqliteConnection, row: &FailureRow) -> Res
     .bind(row.failures)
     .bind(&row.last_at)
     .bind(&row.locked_until)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn).await.map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
-pub async fn forget_failures(conn: &mut SqliteConnection, kind: &str, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sign_in_failures WHERE kind = $1 AND key = $2")
-        .bind(kind)
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
+pub async fn forget_failures(tx: &mut Tx, kind: &str, key: &str) -> Result<(), sqlx::Error> {
+    crate::on_tx!(tx, |conn| sqlx::query(
+        "DELETE FROM sign_in_failures WHERE kind = $1 AND key = $2"
+    )
+    .bind(kind)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// Drops counters whose last failure is older than `before` and that lock nothing.
-pub async fn forget_old_failures(conn: &mut SqliteConnection, before: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn forget_old_failures(tx: &mut Tx, before: &str) -> Result<(), sqlx::Error> {
+    crate::on_tx!(tx, |conn| sqlx::query(
         "DELETE FROM sign_in_failures WHERE last_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
     )
     .bind(before)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }

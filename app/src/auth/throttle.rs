@@ -16,8 +16,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::db::Db;
 use chrono::{DateTime, TimeDelta, Utc};
-use sqlx::SqlitePool;
 
 use super::store::{self, FailureRow};
 
@@ -113,13 +113,14 @@ fn delta(duration: Duration) -> TimeDelta {
 /// Counts an attempt on `email` from `address` as a failure until [`succeeded`] says
 /// otherwise, or refuses it with the wait if any of its counters is locked.
 pub async fn begin_attempt(
-    pool: &SqlitePool,
+    pool: &Db,
     email: &str,
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Locked>, sqlx::Error> {
-    // The write lock up front: attempts sent together are counted one after another.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    // The write lock up front: attempts sent together (to any replica) are counted one
+    // after another.
+    let mut tx = pool.begin_locked(crate::db::WriteLock::SignInFailures).await?;
     store::forget_old_failures(&mut tx, &stored(now - delta(FORGET_AFTER))).await?;
     let mut rows = Vec::with_capacity(3);
     for key in keys(email, address) {
@@ -156,8 +157,8 @@ pub async fn begin_attempt(
 
 /// The password was right: the account's counters are forgotten, and the attempt no longer
 /// counts against the address (colleagues behind one address sign in all day).
-pub async fn succeeded(pool: &SqlitePool, email: &str, address: &str) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn succeeded(pool: &Db, email: &str, address: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin_locked(crate::db::WriteLock::SignInFailures).await?;
     let [pair, address, account] = keys(email, address);
     for key in [pair, account] {
         let (kind, text) = key.column_values();
@@ -181,7 +182,7 @@ mod tests {
     const EMAIL: &str = "a@contoso.example";
 
     /// A real database file, as the server has.
-    async fn database() -> (tempfile::TempDir, SqlitePool) {
+    async fn database() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let pool = crate::db::connect(&dir.path().join("throttle.sqlite"))
             .await
@@ -289,10 +290,12 @@ mod tests {
                 .unwrap();
         }
         let rows = || async {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sign_in_failures")
-                .fetch_one(&pool)
-                .await
-                .unwrap()
+            crate::on_db!(&pool, |pool| sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM sign_in_failures"
+            )
+            .fetch_one(pool)
+            .await)
+            .unwrap()
         };
         assert_eq!(rows().await, 150, "three counters per attempt");
         let later = now + delta(FORGET_AFTER) + TimeDelta::seconds(1);

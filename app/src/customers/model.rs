@@ -7,6 +7,7 @@ use crate::events::CustomerRef;
 pub struct Subscription {
     pub id: String,
     pub product: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub quantity: u32,
     /// `active` or `cancelled`.
     pub status: String,

@@ -1,4 +1,4 @@
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::db::{Db, Tx};
 
 use super::model::{CustomerSubscriptions, SUBSCRIPTIONS_PER_PAGE, Subscription};
 use crate::errors::AppError;
@@ -9,17 +9,18 @@ use crate::ids::{CustomerId, PartnerId};
 /// numbers from 0); `None` when the customer does not exist *or belongs to another partner*
 /// — the caller can't tell which, on purpose.
 pub async fn customer_subscriptions(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     customer_id: CustomerId,
     page: u32,
 ) -> Result<Option<CustomerSubscriptions>, AppError> {
-    let customer: Option<CustomerRow> =
-        sqlx::query_as("SELECT id, company_name, domain FROM customers WHERE id = $1 AND partner_id = $2")
-            .bind(customer_id)
-            .bind(partner_id)
-            .fetch_optional(pool)
-            .await?;
+    let customer: Option<CustomerRow> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, company_name, domain FROM customers WHERE id = $1 AND partner_id = $2"
+    )
+    .bind(customer_id)
+    .bind(partner_id)
+    .fetch_optional(pool)
+    .await)?;
     let Some(CustomerRow {
         id,
         company_name,
@@ -28,12 +29,14 @@ pub async fn customer_subscriptions(
     else {
         return Ok(None);
     };
-    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1")
-        .bind(id)
-        .fetch_one(pool)
-        .await?;
+    let (total,): (i64,) = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1"
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await)?;
     // One index range read per page (subscriptions_by_customer_start), however many there are.
-    let subscriptions: Vec<Subscription> = sqlx::query_as(
+    let subscriptions: Vec<Subscription> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, product, quantity, status, start_date FROM subscriptions
          WHERE customer_id = $1 ORDER BY start_date DESC, product, id LIMIT $2 OFFSET $3",
     )
@@ -41,7 +44,7 @@ pub async fn customer_subscriptions(
     .bind(SUBSCRIPTIONS_PER_PAGE as i64)
     .bind(i64::from(page) * SUBSCRIPTIONS_PER_PAGE as i64)
     .fetch_all(pool)
-    .await?;
+    .await)?;
     Ok(Some(CustomerSubscriptions {
         customer: CustomerRef { id, company_name },
         domain,
@@ -59,11 +62,11 @@ struct CustomerRow {
 }
 
 pub async fn insert_subscription(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     customer_id: CustomerId,
     subscription: &Subscription,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO subscriptions (id, customer_id, product, quantity, status, start_date)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -74,6 +77,7 @@ pub async fn insert_subscription(
     .bind(&subscription.status)
     .bind(&subscription.start_date)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }

@@ -3,9 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::db::Db;
 use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 
 use crate::events::{ActionDetails, ActionKind, NewEvent};
 use crate::ids::{CustomerId, PartnerId, UserId};
@@ -60,7 +60,7 @@ pub struct PartnerDirectory {
 }
 
 impl PartnerDirectory {
-    pub async fn load(pool: &SqlitePool, partner_id: PartnerId) -> Result<PartnerDirectory, sqlx::Error> {
+    pub async fn load(pool: &Db, partner_id: PartnerId) -> Result<PartnerDirectory, sqlx::Error> {
         let customers = partners::customer_ids(pool, partner_id).await?;
         let users = partners::users(pool, partner_id).await?;
         Ok(PartnerDirectory {

@@ -1,8 +1,8 @@
 //! Appending events to a partner's hash chain: the only way events are written (ingest,
 //! import, the export's own record, the demo seed), so every stored event is chained.
 
+use crate::db::{Db, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::canonical::{EventContent, GENESIS_HASH};
 use super::store::{self, StoredContent};
@@ -28,10 +28,7 @@ pub enum AppendError {
 }
 
 /// The last link of a partner's chain: (position, hash); (0, genesis) for an empty chain.
-pub async fn chain_head(
-    conn: &mut SqliteConnection,
-    partner_id: PartnerId,
-) -> Result<(i64, String), sqlx::Error> {
+pub async fn chain_head(conn: &mut Tx, partner_id: PartnerId) -> Result<(i64, String), sqlx::Error> {
     let head = store::chain_head(conn, partner_id).await?;
     Ok(head.map_or_else(
         || (0, GENESIS_HASH.to_string()),
@@ -43,7 +40,7 @@ pub async fn chain_head(
 /// transaction the caller opened (and commits). Order within the batch is kept; an event
 /// whose id is already stored is a duplicate (same content) or a conflict.
 pub async fn append_events(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     partner_id: PartnerId,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
@@ -54,7 +51,7 @@ pub async fn append_events(
 /// Like [`append_events`] for events known to be new (a database being seeded): skips the
 /// duplicate lookups. The unique index still refuses a repeated id.
 pub async fn append_new_events(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     partner_id: PartnerId,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
@@ -63,7 +60,7 @@ pub async fn append_new_events(
 }
 
 async fn append(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     partner_id: PartnerId,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
@@ -124,11 +121,11 @@ async fn append(
 /// taken up front (`BEGIN IMMEDIATE`) so two batches never read the same chain head, and
 /// the commit returns only once SQLite has synced it (`synchronous = FULL`, see `db`).
 pub async fn append_batch(
-    pool: &SqlitePool,
+    pool: &Db,
     partner_id: PartnerId,
     events: &[NewEvent],
 ) -> Result<AppendSummary, AppendError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = pool.begin_locked(crate::db::WriteLock::Chain(partner_id)).await?;
     let summary = append_events(&mut tx, partner_id, events, Utc::now()).await?;
     tx.commit().await?;
     Ok(summary)

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use sqlx::SqlitePool;
 
 use super::chain::chain_head;
 use super::store;
@@ -186,7 +186,7 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 /// Signs a checkpoint for every partner whose chain grew since its last checkpoint.
 /// Returns (partner, position) of each checkpoint made.
 pub async fn sign_checkpoints(
-    pool: &SqlitePool,
+    pool: &Db,
     signer: &CheckpointSigner,
     now: DateTime<Utc>,
 ) -> Result<Vec<(PartnerId, i64)>, sqlx::Error> {
@@ -194,7 +194,7 @@ pub async fn sign_checkpoints(
     let signed_at = to_db_time(now);
     let mut made = Vec::new();
     for partner_id in partners {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = pool.begin_locked(crate::db::WriteLock::Chain(partner_id)).await?;
         let (seq, head_hash) = chain_head(&mut tx, partner_id).await?;
         let last = store::last_checkpointed(&mut tx, partner_id).await?;
         if seq == 0 || last.is_some_and(|last| last >= seq) {

@@ -2,8 +2,8 @@
 //! checks are read as text, so a tampered value that is no longer a number or a date is
 //! reported as an edit rather than failing the read.
 
+use crate::db::{Db, Tx};
 use futures::stream::BoxStream;
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::canonical::EventContent;
 use crate::ids::{CustomerId, PartnerId, UserId};
@@ -47,41 +47,42 @@ const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
 /// The partner's events in chain order: every row with a position (`after` = `None`, a
 /// whole walk reads whatever was written there), or those after position `after`.
 pub fn walk(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     after: Option<i64>,
 ) -> BoxStream<'_, Result<ChainRow, sqlx::Error>> {
-    match after {
+    crate::on_db!(db, |pool| match after {
         None => sqlx::query_as(WHOLE_WALK_SQL).bind(partner_id).fetch(pool),
         Some(seq) => sqlx::query_as(WALK_ON_SQL).bind(partner_id).bind(seq).fetch(pool),
-    }
+    })
 }
 
 /// Every partner that owns events or a checkpoint, so a row moved to a made-up partner is
 /// walked too.
-pub async fn partners_to_verify(pool: &SqlitePool) -> Result<Vec<PartnerId>, sqlx::Error> {
-    sqlx::query_scalar(
+pub async fn partners_to_verify(db: &Db) -> Result<Vec<PartnerId>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_scalar(
         "SELECT id FROM partners
          UNION SELECT partner_id FROM activity_events
          UNION SELECT partner_id FROM chain_checkpoints
          ORDER BY 1",
     )
     .fetch_all(pool)
-    .await
+    .await)
 }
 
 /// The hash stored at position `chain_seq`, if any.
 pub async fn event_hash_at(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     chain_seq: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    let stored: Option<Option<String>> =
-        sqlx::query_scalar("SELECT event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq = $2")
-            .bind(partner_id)
-            .bind(chain_seq)
-            .fetch_optional(pool)
-            .await?;
+    let stored: Option<Option<String>> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq = $2"
+    )
+    .bind(partner_id)
+    .bind(chain_seq)
+    .fetch_optional(pool)
+    .await)?;
     Ok(stored.flatten())
 }
 
@@ -93,50 +94,45 @@ pub struct RowAt {
 }
 
 /// A row of the partner's with no place in the chain (no position or hashes).
-pub async fn row_outside_the_chain(
-    pool: &SqlitePool,
-    partner_id: PartnerId,
-) -> Result<Option<RowAt>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn row_outside_the_chain(db: &Db, partner_id: PartnerId) -> Result<Option<RowAt>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, CAST(occurred_at AS TEXT) AS at FROM activity_events
          WHERE partner_id = $1 AND (chain_seq IS NULL OR prev_hash IS NULL OR event_hash IS NULL)
          ORDER BY id LIMIT 1",
     )
     .bind(partner_id)
     .fetch_optional(pool)
-    .await
+    .await)
 }
 
 /// The row (id, position) whose previous hash is `hash`: where the event that should come
 /// next actually is.
-pub async fn row_following(
-    pool: &SqlitePool,
-    partner_id: PartnerId,
-    hash: &str,
-) -> Result<Option<RowAt>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn row_following(db: &Db, partner_id: PartnerId, hash: &str) -> Result<Option<RowAt>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, CAST(chain_seq AS TEXT) AS at FROM activity_events
          WHERE partner_id = $1 AND prev_hash = $2 LIMIT 1",
     )
     .bind(partner_id)
     .bind(hash)
     .fetch_optional(pool)
-    .await
+    .await)
 }
 
 /// The position (as text) of the event whose hash is `hash`.
 pub async fn position_of_hash(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     hash: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<Option<String>> = sqlx::query_scalar(
+    let row: Option<Option<String>> = crate::on_db!(db, |pool| {
+        sqlx::query_scalar(
         "SELECT CAST(chain_seq AS TEXT) FROM activity_events WHERE partner_id = $1 AND event_hash = $2 LIMIT 1",
     )
     .bind(partner_id)
     .bind(hash)
     .fetch_optional(pool)
-    .await?;
+    .await
+    })?;
     Ok(row.map(Option::unwrap_or_default))
 }
 
@@ -153,18 +149,18 @@ pub struct CheckpointRow {
 
 /// The partner's checkpoints after row `after_row_id`, in the order they were stored.
 pub async fn checkpoints_after(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     after_row_id: i64,
 ) -> Result<Vec<CheckpointRow>, sqlx::Error> {
-    sqlx::query_as(
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, CAST(chain_seq AS TEXT) AS chain_seq, head_hash, signed_at, signature, key_id
          FROM chain_checkpoints WHERE partner_id = $1 AND id > $2 ORDER BY id",
     )
     .bind(partner_id)
     .bind(after_row_id)
     .fetch_all(pool)
-    .await
+    .await)
 }
 
 /// The last link of a partner's chain.
@@ -174,18 +170,15 @@ pub struct ChainHead {
     pub event_hash: String,
 }
 
-pub async fn chain_head(
-    conn: &mut SqliteConnection,
-    partner_id: PartnerId,
-) -> Result<Option<ChainHead>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn chain_head(tx: &mut Tx, partner_id: PartnerId) -> Result<Option<ChainHead>, sqlx::Error> {
+    crate::on_tx!(tx, |conn| sqlx::query_as(
         "SELECT chain_seq, event_hash FROM activity_events
          WHERE partner_id = $1 AND chain_seq IS NOT NULL
          ORDER BY chain_seq DESC LIMIT 1",
     )
     .bind(partner_id)
     .fetch_optional(&mut *conn)
-    .await
+    .await)
 }
 
 /// What was stored under an event id: compared with a resent event to tell a duplicate
@@ -201,29 +194,29 @@ pub struct StoredContent {
 }
 
 pub async fn stored_content(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     partner_id: PartnerId,
     external_id: &str,
 ) -> Result<Option<StoredContent>, sqlx::Error> {
-    sqlx::query_as(
+    crate::on_tx!(tx, |conn| sqlx::query_as(
         "SELECT occurred_at, customer_id, partner_user_id, action_kind, action_text, details
          FROM activity_events WHERE partner_id = $1 AND external_id = $2",
     )
     .bind(partner_id)
     .bind(external_id)
     .fetch_optional(&mut *conn)
-    .await
+    .await)
 }
 
 /// Stores an event at position `chain_seq`, linked to `prev_hash`.
 pub async fn insert_event(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     content: &EventContent<'_>,
     chain_seq: i64,
     prev_hash: &str,
     event_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO activity_events
             (partner_id, external_id, occurred_at, customer_id, partner_user_id, action_kind,
              action_text, details, recorded_at, chain_seq, prev_hash, event_hash)
@@ -242,25 +235,27 @@ pub async fn insert_event(
     .bind(prev_hash)
     .bind(event_hash)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
-pub async fn partner_ids(pool: &SqlitePool) -> Result<Vec<PartnerId>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM partners ORDER BY id")
-        .fetch_all(pool)
-        .await
+pub async fn partner_ids(db: &Db) -> Result<Vec<PartnerId>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM partners ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await)
 }
 
 /// The newest checkpointed position of the partner's chain.
-pub async fn last_checkpointed(
-    conn: &mut SqliteConnection,
-    partner_id: PartnerId,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT MAX(chain_seq) FROM chain_checkpoints WHERE partner_id = $1")
-        .bind(partner_id)
-        .fetch_one(&mut *conn)
-        .await
+pub async fn last_checkpointed(tx: &mut Tx, partner_id: PartnerId) -> Result<Option<i64>, sqlx::Error> {
+    crate::on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT MAX(chain_seq) FROM chain_checkpoints WHERE partner_id = $1"
+    )
+    .bind(partner_id)
+    .fetch_one(&mut *conn)
+    .await)
 }
 
 /// A checkpoint about to be stored.
@@ -275,11 +270,8 @@ pub struct NewCheckpoint<'a> {
 
 /// Stores a checkpoint unless its position already has one (another signer was first);
 /// says whether it was stored.
-pub async fn insert_checkpoint(
-    conn: &mut SqliteConnection,
-    checkpoint: &NewCheckpoint<'_>,
-) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+pub async fn insert_checkpoint(tx: &mut Tx, checkpoint: &NewCheckpoint<'_>) -> Result<bool, sqlx::Error> {
+    let result = crate::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature, key_id)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (partner_id, chain_seq) DO NOTHING",
@@ -291,8 +283,9 @@ pub async fn insert_checkpoint(
     .bind(checkpoint.signature)
     .bind(checkpoint.key_id)
     .execute(&mut *conn)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(result == 1)
 }
 
 /// (events of the partner from `from` to `to`, those of them after position
@@ -304,12 +297,13 @@ pub struct PeriodCounts {
 }
 
 pub async fn period_counts(
-    pool: &SqlitePool,
+    db: &Db,
     partner_id: PartnerId,
     (from, to): (&str, &str),
     covered_through: i64,
 ) -> Result<PeriodCounts, sqlx::Error> {
-    sqlx::query_as(
+    crate::on_db!(db, |pool| {
+        sqlx::query_as(
         "SELECT
            (SELECT COUNT(*) FROM activity_events
             WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3) AS events,
@@ -322,6 +316,7 @@ pub async fn period_counts(
     .bind(covered_through)
     .fetch_one(pool)
     .await
+    })
 }
 
 /// The chain's head and the newest checkpoint row, read from their indexes.
@@ -332,8 +327,8 @@ pub struct ChainState {
     pub newest_checkpoint_row: Option<i64>,
 }
 
-pub async fn chain_state(pool: &SqlitePool, partner_id: PartnerId) -> Result<ChainState, sqlx::Error> {
-    sqlx::query_as(
+pub async fn chain_state(db: &Db, partner_id: PartnerId) -> Result<ChainState, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT (SELECT MAX(chain_seq) FROM activity_events WHERE partner_id = $1) AS head_seq,
             (SELECT event_hash FROM activity_events WHERE partner_id = $1
              ORDER BY chain_seq DESC LIMIT 1) AS head_hash,
@@ -341,5 +336,5 @@ pub async fn chain_state(pool: &SqlitePool, partner_id: PartnerId) -> Result<Cha
     )
     .bind(partner_id)
     .fetch_one(pool)
-    .await
+    .await)
 }

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::db::Db;
 use ed25519_dalek::VerifyingKey;
-use sqlx::SqlitePool;
 
 use super::model::ChainReport;
 use super::store;
@@ -62,7 +62,7 @@ impl VerifiedChains {
     /// The partner's chain as of now, walking only what changed since the last walk.
     pub async fn report(
         &self,
-        pool: &SqlitePool,
+        pool: &Db,
         partner_id: PartnerId,
         key: &VerifyingKey,
     ) -> Result<ChainReport, sqlx::Error> {
@@ -73,7 +73,7 @@ impl VerifiedChains {
     /// after position `covered_through`), counted again only when the chain has moved.
     pub async fn report_and_period(
         &self,
-        pool: &SqlitePool,
+        pool: &Db,
         partner_id: PartnerId,
         key: &VerifyingKey,
         (from, to): (String, String),
@@ -103,7 +103,7 @@ impl VerifiedChains {
     /// The report and the chain's state it holds for.
     async fn report_as_of(
         &self,
-        pool: &SqlitePool,
+        pool: &Db,
         partner_id: PartnerId,
         key: &VerifyingKey,
     ) -> Result<(ChainReport, Seen), sqlx::Error> {
@@ -130,7 +130,7 @@ impl VerifiedChains {
     /// Walks the partner's whole chain and remembers the result.
     pub async fn walk_whole(
         &self,
-        pool: &SqlitePool,
+        pool: &Db,
         partner_id: PartnerId,
         key: &VerifyingKey,
     ) -> Result<ChainReport, sqlx::Error> {
@@ -155,7 +155,7 @@ impl VerifiedChains {
 /// Events of the period, and those after position `covered_through`: the first reads only
 /// the time index; the second only the few rows after the last checkpoint, by the chain index.
 async fn count_period(
-    pool: &SqlitePool,
+    pool: &Db,
     (partner_id, from, to): &PeriodKey,
     covered_through: i64,
 ) -> Result<(u64, u64), sqlx::Error> {
@@ -164,7 +164,7 @@ async fn count_period(
 }
 
 /// The chain's head and the newest checkpoint row, read from their indexes.
-async fn seen_now(pool: &SqlitePool, partner_id: PartnerId) -> Result<Seen, sqlx::Error> {
+async fn seen_now(pool: &Db, partner_id: PartnerId) -> Result<Seen, sqlx::Error> {
     let state = store::chain_state(pool, partner_id).await?;
     Ok(Seen {
         head_seq: state.head_seq.unwrap_or(0),

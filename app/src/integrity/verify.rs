@@ -1,9 +1,9 @@
 //! Walks a partner's chain from its first event and reports the first broken link, or
 //! that it is intact. Its reads are in `store.rs`, every checked column as text.
 
+use crate::db::Db;
 use ed25519_dalek::VerifyingKey;
 use futures::TryStreamExt;
-use sqlx::SqlitePool;
 
 use super::canonical::{EventContent, GENESIS_HASH};
 use super::checkpoint::{checkpoint_statement, key_id, signature_is_valid};
@@ -53,7 +53,7 @@ pub use super::store::partners_to_verify;
 
 /// Walks the partner's whole chain and checks every checkpoint.
 pub async fn verify_partner(
-    pool: &SqlitePool,
+    pool: &Db,
     partner_id: PartnerId,
     key: &VerifyingKey,
 ) -> Result<ChainReport, sqlx::Error> {
@@ -64,7 +64,7 @@ pub async fn verify_partner(
 /// newer checkpoints are read), or from the first event when `None`. The returned position
 /// is where this walk ended, to start from next time.
 pub async fn verify_partner_from(
-    pool: &SqlitePool,
+    pool: &Db,
     partner_id: PartnerId,
     key: &VerifyingKey,
     start: Option<VerifiedUpTo>,
@@ -259,10 +259,7 @@ pub async fn verify_partner_from(
 
 /// A row of the partner's with no place in the chain (no position or hashes): the server
 /// writes none, so someone else did.
-async fn row_outside_the_chain(
-    pool: &SqlitePool,
-    partner_id: PartnerId,
-) -> Result<Option<ChainBreak>, sqlx::Error> {
+async fn row_outside_the_chain(pool: &Db, partner_id: PartnerId) -> Result<Option<ChainBreak>, sqlx::Error> {
     let outside = store::row_outside_the_chain(pool, partner_id).await?;
     Ok(outside.map(|row| ChainBreak {
         kind: TamperKind::Inserted,
@@ -290,7 +287,7 @@ enum Problem {
 impl Problem {
     async fn settle(
         self,
-        pool: &SqlitePool,
+        pool: &Db,
         partner_id: PartnerId,
         prev_hash: &str,
         seq: i64,
@@ -340,7 +337,7 @@ impl Problem {
 /// The partner's checkpoints after row `after_row_id`, in chain order, with the newest row
 /// id read; or the first whose signature fails.
 async fn load_checkpoints(
-    pool: &SqlitePool,
+    pool: &Db,
     partner_id: PartnerId,
     key: &VerifyingKey,
     after_row_id: i64,

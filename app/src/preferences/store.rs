@@ -1,7 +1,7 @@
 //! The `user_preferences` table.
 
+use crate::db::Db;
 use chrono::Utc;
-use sqlx::SqlitePool;
 
 use super::Preferences;
 use super::view::{ZoneChoice, columns_text, parse_columns};
@@ -25,8 +25,8 @@ pub fn preferences_from_columns(
 }
 
 /// Saves the parts of `chosen` that are `Some`, keeping the rest as they were.
-pub async fn save(pool: &SqlitePool, user_id: UserId, chosen: &Preferences) -> Result<(), AppError> {
-    sqlx::query(
+pub async fn save(db: &Db, user_id: UserId, chosen: &Preferences) -> Result<(), AppError> {
+    crate::on_db!(db, |pool| sqlx::query(
         "INSERT INTO user_preferences (user_id, locale, columns, time_zone, updated_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (user_id) DO UPDATE SET
@@ -41,16 +41,18 @@ pub async fn save(pool: &SqlitePool, user_id: UserId, chosen: &Preferences) -> R
     .bind(chosen.zone.map(ZoneChoice::key))
     .bind(to_db_time(Utc::now()))
     .execute(pool)
-    .await?;
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// A user's saved language, for the cookie set at sign-in.
-pub async fn saved_locale(pool: &SqlitePool, user_id: UserId) -> Result<Option<Locale>, AppError> {
-    let locale: Option<Option<String>> =
-        sqlx::query_scalar("SELECT locale FROM user_preferences WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
+pub async fn saved_locale(db: &Db, user_id: UserId) -> Result<Option<Locale>, AppError> {
+    let locale: Option<Option<String>> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT locale FROM user_preferences WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)?;
     Ok(locale.flatten().as_deref().and_then(Locale::parse))
 }

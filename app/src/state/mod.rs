@@ -10,7 +10,7 @@ use std::time::Duration;
 
 pub mod export_slots;
 
-use sqlx::SqlitePool;
+use crate::db::Db;
 
 use crate::errors::AppError;
 use crate::integrity::verified_chains::VerifiedChains;
@@ -62,7 +62,7 @@ impl Default for Limits {
 
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub pool: Db,
     pub sessions: SessionSettings,
     pub limits: Arc<Limits>,
     pub password_checks: Arc<PasswordChecks>,
@@ -75,7 +75,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        pool: SqlitePool,
+        pool: Db,
         sessions: SessionSettings,
         limits: Limits,
         checkpoint_key: ed25519_dalek::VerifyingKey,

@@ -49,9 +49,10 @@ async fn stalled_export(app: &TestApp, cookie: &str) -> (String, TcpStream) {
 }
 
 async fn wal_checkpoint_truncates(app: &TestApp) -> bool {
-    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-        .fetch_one(&app.db)
-        .await
+    let (busy, _, _): (i64, i64, i64) =
+        app::on_db!(&app.db, |pool| sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(pool)
+            .await)
         .unwrap();
     busy == 0
 }

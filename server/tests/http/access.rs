@@ -139,10 +139,13 @@ async fn demo_accounts_are_listed_only_for_a_demo_database() {
     let listed = demo_accounts().await;
     assert!(listed.contains("referrals.admin@contoso.example"), "{listed}");
     assert!(!listed.contains("argon2"), "no password hash leaves the server");
-    sqlx::query("DELETE FROM app_meta WHERE key = 'demo'")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app::on_db!(&app.db, |pool| sqlx::query(
+        "DELETE FROM app_meta WHERE key = 'demo'"
+    )
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))
+    .unwrap();
     assert_eq!(demo_accounts().await, "[]");
 }
 
@@ -178,22 +181,26 @@ async fn idle_and_expired_sessions_end_on_the_server() {
     use chrono::{Duration, Utc};
     let app = spawn_app().await;
     let client = app.signed_in("sales.agent@contoso.example").await;
-    let (created_at, expires_at): (String, String) =
-        sqlx::query_as("SELECT created_at, expires_at FROM sessions")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let (created_at, expires_at): (String, String) = app::on_db!(&app.db, |pool| sqlx::query_as(
+        "SELECT created_at, expires_at FROM sessions"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     let lifetime = app::db::from_db_time(&expires_at).unwrap() - app::db::from_db_time(&created_at).unwrap();
     assert_eq!(lifetime, Duration::hours(8), "sessions last 8 h at most");
 
     let set = |column: &'static str, time: chrono::DateTime<Utc>| {
         let db = app.db.clone();
         async move {
-            sqlx::query(&format!("UPDATE sessions SET {column} = $1"))
-                .bind(db_time(time))
-                .execute(&db)
-                .await
-                .unwrap();
+            app::on_db!(&db, |pool| sqlx::query(&format!(
+                "UPDATE sessions SET {column} = $1"
+            ))
+            .bind(db_time(time))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))
+            .unwrap();
         }
     };
     // Idle for 29 min: still signed in (and the use counts as activity again).

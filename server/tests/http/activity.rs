@@ -33,15 +33,16 @@ async fn a_partner_sees_exactly_its_own_events_newest_first() {
             expected,
             "{email} sees all of its partner's events"
         );
-        let own_customers: Vec<i64> =
+        let own_customers: Vec<i64> = app::on_db!(&app.db, |pool| {
             sqlx::query_as::<_, (i64,)>("SELECT id FROM customers WHERE partner_id = $1")
                 .bind(partner_id)
-                .fetch_all(&app.db)
+                .fetch_all(pool)
                 .await
-                .unwrap()
-                .into_iter()
-                .map(|(id,)| id)
-                .collect();
+        })
+        .unwrap()
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
         for entry in &all {
             let customer = entry.customer.as_ref().expect("demo events have customers");
             assert!(
@@ -66,11 +67,11 @@ async fn a_partner_sees_exactly_its_own_events_newest_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_range_includes_from_and_excludes_to() {
     let app = spawn_app().await;
-    let (at,): (String,) = sqlx::query_as(
+    let (at,): (String,) = app::on_db!(&app.db, |pool| sqlx::query_as(
         "SELECT occurred_at FROM activity_events WHERE partner_id = 1 ORDER BY id LIMIT 1 OFFSET 100",
     )
-    .fetch_one(&app.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     let client = app.signed_in("global.admin@contoso.example").await;
     let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap().to_utc();

@@ -17,10 +17,12 @@ async fn dump(seed: u64) -> Vec<(String, i64, String, String)> {
     )
     .await
     .unwrap();
-    sqlx::query_as("SELECT occurred_at, customer_id, action_kind, details FROM activity_events ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap()
+    app::on_db!(&pool, |pool| sqlx::query_as(
+        "SELECT occurred_at, customer_id, action_kind, details FROM activity_events ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,19 +52,22 @@ async fn the_demo_spans_thirteen_months_with_every_kind_of_action() {
         (summary.partners, summary.users, summary.customers, summary.events),
         (2, 8, 16, 3000)
     );
-    let (oldest, newest): (String, String) =
-        sqlx::query_as("SELECT MIN(occurred_at), MAX(occurred_at) FROM activity_events")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (oldest, newest): (String, String) = app::on_db!(&pool, |pool| sqlx::query_as(
+        "SELECT MIN(occurred_at), MAX(occurred_at) FROM activity_events"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     let oldest = chrono::DateTime::parse_from_rfc3339(&oldest).unwrap().to_utc();
     let newest = chrono::DateTime::parse_from_rfc3339(&newest).unwrap().to_utc();
     assert!((now - oldest).num_days() >= 390 && (now - oldest).num_days() <= 395);
     assert!(newest <= now);
-    let kinds: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT action_kind FROM activity_events")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let kinds: Vec<(String,)> = app::on_db!(&pool, |pool| sqlx::query_as(
+        "SELECT DISTINCT action_kind FROM activity_events"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
     // Every kind of action except exports, which only real exports record.
     assert_eq!(kinds.len(), app::events::ActionKind::ALL.len() - 1);
     assert!(!kinds.iter().any(|(kind,)| kind == "exported_activity_log"));

@@ -28,13 +28,13 @@ fn batch(index: usize) -> String {
     json!({ "events": events }).to_string()
 }
 
-async fn count_batch(pool: &sqlx::SqlitePool, index: usize) -> (i64, i64) {
-    sqlx::query_as(
+async fn count_batch(db: &app::db::Db, index: usize) -> (i64, i64) {
+    app::on_db!(db, |pool| sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM activity_events WHERE external_id LIKE $1",
     )
     .bind(format!("d-{index:03}-%"))
     .fetch_one(pool)
-    .await
+    .await)
     .unwrap()
 }
 
@@ -124,11 +124,11 @@ async fn acknowledged_batches_survive_sigkill_exactly_once() {
             StatusCode::OK
         );
     }
-    let (total, distinct): (i64, i64) = sqlx::query_as(
+    let (total, distinct): (i64, i64) = app::on_db!(&pool, |pool| sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM activity_events WHERE external_id LIKE 'd-%'",
     )
-    .fetch_one(&pool)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!(
         (total, distinct),

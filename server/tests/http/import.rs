@@ -49,17 +49,21 @@ async fn an_exported_csv_imports_back_into_the_same_rows() {
         dir.path().join("k"),
     );
     std::fs::write(&csv_path, &exported).unwrap();
-    sqlx::query("VACUUM INTO $1")
+    app::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
         .bind(db.to_str().unwrap())
-        .execute(&app.db)
+        .execute(pool)
         .await
-        .unwrap();
+        .map(|done| done.rows_affected()))
+    .unwrap();
     {
         let pool = app::db::connect(&db).await.unwrap();
-        sqlx::query("DELETE FROM activity_events; DELETE FROM chain_checkpoints;")
-            .execute(&pool)
-            .await
-            .unwrap();
+        app::on_db!(&pool, |pool| sqlx::query(
+            "DELETE FROM activity_events; DELETE FROM chain_checkpoints;"
+        )
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))
+        .unwrap();
         pool.close().await;
     }
 
@@ -118,11 +122,12 @@ async fn ndjson_lines_are_checked_one_by_one_and_refusals_name_their_line() {
         dir.path().join("c.sqlite"),
         app.key_path.clone(),
     );
-    sqlx::query("VACUUM INTO $1")
+    app::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
         .bind(db.to_str().unwrap())
-        .execute(&app.db)
+        .execute(pool)
         .await
-        .unwrap();
+        .map(|done| done.rows_affected()))
+    .unwrap();
     let line = |id: &str, customer: i64| {
         serde_json::json!({
             "id": id, "occurred_at": "2026-11-20T09:15:00Z", "customer_id": customer,
@@ -165,10 +170,13 @@ async fn ndjson_lines_are_checked_one_by_one_and_refusals_name_their_line() {
     let verify = server(&db, &key, &["verify", "--partner", "contoso.example"]);
     assert!(verify.status.success(), "{verify:?}");
     let pool = app::db::connect(&db).await.unwrap();
-    sqlx::query("UPDATE activity_events SET action_text = 'Nothing happened' WHERE external_id = 'n-1'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    app::on_db!(&pool, |pool| sqlx::query(
+        "UPDATE activity_events SET action_text = 'Nothing happened' WHERE external_id = 'n-1'"
+    )
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))
+    .unwrap();
     pool.close().await;
     let broken = server(&db, &key, &["verify"]);
     assert!(!broken.status.success());

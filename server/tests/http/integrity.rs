@@ -33,10 +33,11 @@ async fn template(dir: &Path, seed: u64, events: usize) -> (PathBuf, CheckpointS
     .unwrap();
     let signer = CheckpointSigner::load_or_create(&dir.join("signing.key")).unwrap();
     sign_checkpoints(&pool, &signer, Utc::now()).await.unwrap();
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&pool)
+    app::on_db!(&pool, |pool| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
         .await
-        .unwrap();
+        .map(|done| done.rows_affected()))
+    .unwrap();
     pool.close().await;
     (path, signer)
 }
@@ -216,7 +217,7 @@ async fn untouched_databases_always_verify() {
     for seed in [1, 2, 3, 20261125] {
         let dir = tempfile::tempdir().unwrap();
         let (path, signer) = template(dir.path(), seed, 400).await;
-        let pool = open_raw(&path).await;
+        let pool = app::db::Db::Sqlite(open_raw(&path).await);
         for partner in partners_to_verify(&pool).await.unwrap() {
             let report = verify_partner(&pool, partner, &signer.verifying_key())
                 .await
@@ -225,10 +226,12 @@ async fn untouched_databases_always_verify() {
             assert!(report.checkpoint.is_some(), "the head is signed");
             assert!(report.to_string().starts_with("intact: "), "{report}");
         }
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM activity_events")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let (total,): (i64,) = app::on_db!(&pool, |pool| sqlx::query_as(
+            "SELECT COUNT(*) FROM activity_events"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap();
         assert_eq!(total, 400);
     }
 }
@@ -252,6 +255,7 @@ async fn a_thousand_random_tamperings_are_all_detected() {
         let partner = rng.gen_range(1..=2);
         let kind = *TAMPERS.choose(&mut rng).unwrap();
         let what = tamper(&pool, partner, kind, &mut rng).await;
+        let pool = app::db::Db::Sqlite(pool);
         if std::env::var("TAMPER_TRACE").is_ok() {
             println!("round {round}: partner {partner}: {what}");
         }
@@ -310,13 +314,14 @@ fn new_events(prefix: &str, count: usize) -> Vec<app::events::NewEvent> {
         .collect()
 }
 
-async fn tamper_at(pool: &SqlitePool, seq: i64) {
-    sqlx::query(
+async fn tamper_at(db: &app::db::Db, seq: i64) {
+    app::on_db!(db, |pool| sqlx::query(
         "UPDATE activity_events SET action_text = 'Nothing happened' WHERE partner_id = 1 AND chain_seq = $1",
     )
     .bind(seq)
     .execute(pool)
     .await
+    .map(|done| done.rows_affected()))
     .unwrap();
 }
 

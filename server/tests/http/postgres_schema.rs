@@ -5,34 +5,20 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::{Connection, Executor, PgConnection};
-
-/// A fresh, empty database on the test server; every test gets its own.
-pub async fn fresh_postgres_database() -> String {
-    let server = std::env::var("ALOG_TEST_POSTGRES_URL").expect(
-        "ALOG_TEST_POSTGRES_URL is not set: run the tests under scripts/with-postgres (scripts/test does)",
-    );
-    let name = format!("alog_test_{}", app::digest::random_hex(8));
-    let mut admin = PgConnection::connect(&server)
-        .await
-        .expect("the test PostgreSQL server answers");
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let (base, _) = server.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
-}
+use app::db::{Database, Db};
 
 type Columns = BTreeSet<(String, String, String, bool)>;
 
 #[tokio::test]
 async fn postgres_migrations_make_the_same_schema_as_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = app::db::connect(&dir.path().join("schema.sqlite")).await.unwrap();
-    let postgres = app::db::connect_postgres(&fresh_postgres_database().await)
-        .await
-        .unwrap();
+    let Db::Sqlite(sqlite) = app::db::connect(&dir.path().join("schema.sqlite")).await.unwrap() else {
+        unreachable!("a path is a SQLite file")
+    };
+    let url = crate::support::fresh_postgres_database().await;
+    let Db::Postgres(postgres) = app::db::connect(Database::Postgres(url)).await.unwrap() else {
+        unreachable!("a postgres:// URL is PostgreSQL")
+    };
 
     let mut sqlite_columns = Columns::new();
     let tables: Vec<String> = sqlx::query_scalar(

@@ -39,6 +39,9 @@ fn assert_uses(plan: &[String], index: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hot_queries_use_their_indexes() {
     let app = spawn_app().await;
+    let app::db::Db::Sqlite(db) = &app.db else {
+        return; // SQLite's planner only (the PostgreSQL run has its own indexes test)
+    };
     let range = ["1", "2026-10-25T00:00:00Z", "2026-11-25T00:00:00Z"];
     // The page's and the export's reads, both orders.
     for (sql, start) in [
@@ -46,7 +49,7 @@ async fn the_hot_queries_use_their_indexes() {
         (PAGE_OLDEST_FIRST_SQL, "2026-10-25T00:00:00Z"),
     ] {
         let page = plan(
-            &app.db,
+            db,
             sql,
             &[
                 range[0],
@@ -63,21 +66,21 @@ async fn the_hot_queries_use_their_indexes() {
     }
 
     let walk = plan(
-        &app.db,
+        db,
         "SELECT id, details FROM activity_events WHERE partner_id = $1 AND chain_seq IS NOT NULL ORDER BY chain_seq",
         &["1"],
     )
     .await;
     assert_uses(&walk, "activity_events_by_chain");
     let head = plan(
-        &app.db,
+        db,
         "SELECT chain_seq, event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
         &["1"],
     )
     .await;
     assert_uses(&head, "activity_events_by_chain");
     let duplicate = plan(
-        &app.db,
+        db,
         "SELECT details FROM activity_events WHERE partner_id = $1 AND external_id = $2",
         &["1", "crm-1"],
     )

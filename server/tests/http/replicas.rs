@@ -224,13 +224,15 @@ async fn three_replicas_behind_haproxy_share_sessions_throttle_and_chains() {
             "client {client_index}: every batch was answered in the end"
         );
         for batch_index in batches {
-            let (stored, distinct): (i64, i64) = sqlx::query_as(
+            let (stored, distinct): (i64, i64) =
+                app::on_db!(&pool, |pool| {
+                    sqlx::query_as(
                 "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM activity_events WHERE external_id LIKE $1",
             )
             .bind(format!("r-{client_index}-{batch_index:03}-%"))
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+            .fetch_one(pool).await
+                })
+                .unwrap();
             assert_eq!(
                 (stored, distinct),
                 (PER_BATCH as i64, PER_BATCH as i64),
@@ -244,12 +246,12 @@ async fn three_replicas_behind_haproxy_share_sessions_throttle_and_chains() {
     // The replicas sign at start and `server checkpoint` now: each position has one.
     let signed = server_command(&db, &key).arg("checkpoint").output().unwrap();
     assert!(signed.status.success());
-    let doubled: i64 = sqlx::query_scalar(
+    let doubled: i64 = app::on_db!(&pool, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT partner_id, chain_seq FROM chain_checkpoints
          GROUP BY partner_id, chain_seq HAVING COUNT(*) > 1)",
     )
-    .fetch_one(&pool)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!(doubled, 0, "one checkpoint per position");
     pool.close().await;

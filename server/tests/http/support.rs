@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use app::activity::model::EventPage;
+use app::db::{Database, Db};
 use app::events::ActivityEntry;
 use app::integrity::checkpoint::CheckpointSigner;
 use app::state::Limits;
@@ -12,7 +13,7 @@ use leptos::prelude::LeptosOptions;
 use reqwest::{Client, Response, StatusCode};
 use server::demo::{DemoOptions, seed_demo};
 use server::startup::{Application, IntegritySettings};
-use sqlx::SqlitePool;
+use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
 
 pub const PASSWORD: &str = "demo-password-1";
@@ -24,13 +25,48 @@ pub const CONTOSO_CUSTOMER: i64 = 7;
 
 pub struct TestApp {
     pub address: SocketAddr,
-    pub db: SqlitePool,
+    pub db: Db,
+    /// Where `db` lives: the test's SQLite file or its own PostgreSQL database.
+    pub database: Database,
     pub now: DateTime<Utc>,
     pub signer: Arc<CheckpointSigner>,
     /// The signing key's file (its public half is beside it, `.pub`).
     pub key_path: PathBuf,
     /// Holds the database file and the signing key.
     _dir: tempfile::TempDir,
+}
+
+/// Which backend these tests run on: SQLite, or PostgreSQL when ALOG_TEST_BACKEND=postgres
+/// (scripts/test runs the suite once on each).
+pub fn on_postgres() -> bool {
+    std::env::var("ALOG_TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
+}
+
+/// A new, empty database for one test: a SQLite file in `dir`, or (on PostgreSQL) a new
+/// database on the test server.
+pub async fn fresh_database(dir: &std::path::Path) -> Database {
+    if on_postgres() {
+        Database::Postgres(fresh_postgres_database().await)
+    } else {
+        Database::SqliteFile(dir.join("test.sqlite"))
+    }
+}
+
+/// A fresh, empty database on the test PostgreSQL server (scripts/with-postgres); its URL.
+pub async fn fresh_postgres_database() -> String {
+    let server = std::env::var("ALOG_TEST_POSTGRES_URL").expect(
+        "ALOG_TEST_POSTGRES_URL is not set: run the tests under scripts/with-postgres (scripts/test does)",
+    );
+    let name = format!("alog_test_{}", app::digest::random_hex(8));
+    let mut admin = PgConnection::connect(&server)
+        .await
+        .expect("the test PostgreSQL server answers");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
 }
 
 pub fn demo_now() -> DateTime<Utc> {
@@ -44,8 +80,8 @@ pub async fn spawn_app() -> TestApp {
 /// [`spawn_app`] with `events` demo events and the server's `limits`.
 pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let path: PathBuf = dir.path().join("test.sqlite");
-    let db = app::db::connect(&path).await.unwrap();
+    let database = fresh_database(dir.path()).await;
+    let db = app::db::connect(&database).await.unwrap();
     let now = demo_now();
     seed_demo(
         &db,
@@ -72,7 +108,7 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
         whole_walk_every: std::time::Duration::from_secs(3600),
     };
     let application = Application::build(
-        &path,
+        &database,
         sessions,
         limits,
         integrity,
@@ -91,6 +127,7 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     TestApp {
         address,
         db,
+        database,
         now,
         signer,
         key_path,
@@ -200,7 +237,8 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        let (count,): (i64,) = sqlx::query_as(sql).fetch_one(&self.db).await.unwrap();
+        let (count,): (i64,) =
+            app::on_db!(&self.db, |pool| sqlx::query_as(sql).fetch_one(pool).await).unwrap();
         count
     }
 }

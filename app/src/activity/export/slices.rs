@@ -20,7 +20,7 @@ const SLICE_ROWS: i64 = 2_000;
 /// A partner's events in the range, read a slice at a time by keyset (one index range scan
 /// each), none newer than the export's start.
 pub(super) struct Slices {
-    pool: sqlx::SqlitePool,
+    pool: crate::db::Db,
     slice: store::Slice,
     /// Where the last slice ended: (occurred_at, id).
     cursor: Option<(String, i64)>,
@@ -29,7 +29,7 @@ pub(super) struct Slices {
 
 impl Slices {
     pub(super) fn new(
-        pool: sqlx::SqlitePool,
+        pool: crate::db::Db,
         partner_id: PartnerId,
         request: &ExportRequest,
         newest_id: i64,
