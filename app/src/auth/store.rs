@@ -87,6 +87,10 @@ pub struct Credentials {
 }
 
 pub async fn credentials(db: &Db, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
+    if email.contains('\0') {
+        // No stored email holds NUL (and PostgreSQL text can't): no such account.
+        return Ok(None);
+    }
     crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, password_hash FROM partner_users WHERE email = $1"
     )

@@ -43,11 +43,13 @@ enum Key {
 impl Key {
     /// The stored (kind, key).
     fn column_values(&self) -> (&'static str, String) {
-        match self {
+        let (kind, key) = match self {
             Key::Pair(email, address) => ("pair", format!("{email} {address}")),
             Key::Address(address) => ("address", address.clone()),
             Key::Account(email) => ("account", email.clone()),
-        }
+        };
+        // PostgreSQL text can't hold NUL; a typed email can, and must still be counted.
+        (kind, key.replace('\0', "\u{FFFD}"))
     }
 
     fn lock_after(&self, count: u32) -> Option<Duration> {

@@ -296,26 +296,39 @@ pub struct PeriodCounts {
     pub uncovered: i64,
 }
 
+/// The badge's counting query; `$hint` steers SQLite's planner to the chain index (its
+/// statistics-free guess walks the time index), PostgreSQL's planner has statistics.
+macro_rules! period_counts_sql {
+    ($hint:literal) => {
+        concat!(
+            "SELECT
+               (SELECT COUNT(*) FROM activity_events
+                WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3) AS events,
+               (SELECT COUNT(*) FROM activity_events ",
+            $hint,
+            " WHERE partner_id = $1 AND chain_seq > $4 AND occurred_at >= $2 AND occurred_at < $3) AS uncovered"
+        )
+    };
+}
+
 pub async fn period_counts(
     db: &Db,
     partner_id: PartnerId,
     (from, to): (&str, &str),
     covered_through: i64,
 ) -> Result<PeriodCounts, sqlx::Error> {
+    let sql = match db {
+        Db::Sqlite(_) => period_counts_sql!("INDEXED BY activity_events_by_chain"),
+        Db::Postgres(_) => period_counts_sql!(""),
+    };
     crate::on_db!(db, |pool| {
-        sqlx::query_as(
-        "SELECT
-           (SELECT COUNT(*) FROM activity_events
-            WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3) AS events,
-           (SELECT COUNT(*) FROM activity_events INDEXED BY activity_events_by_chain
-            WHERE partner_id = $1 AND chain_seq > $4 AND occurred_at >= $2 AND occurred_at < $3) AS uncovered",
-    )
-    .bind(partner_id)
-    .bind(from)
-    .bind(to)
-    .bind(covered_through)
-    .fetch_one(pool)
-    .await
+        sqlx::query_as(sql)
+            .bind(partner_id)
+            .bind(from)
+            .bind(to)
+            .bind(covered_through)
+            .fetch_one(pool)
+            .await
     })
 }
 

@@ -266,15 +266,14 @@ async fn every_export_is_recorded_as_an_event_of_its_exporter() {
         ("filter", "한빛"),
     ];
     assert_status(app.export(&viewer, &fields).await, StatusCode::OK).await;
-    let (user, details): (String, String) =
-        app::on_db!(&app.db, |pool| {
-            sqlx::query_as(
+    let (user, details): (String, String) = app::on_db!(&app.db, |pool| {
+        sqlx::query_as(
         "SELECT u.email, e.details FROM activity_events e JOIN partner_users u ON u.id = e.partner_user_id
          WHERE e.action_kind = 'exported_activity_log'",
     )
     .fetch_one(pool).await
-        })
-        .unwrap();
+    })
+    .unwrap();
     assert_eq!(user, "billing.admin@contoso.example");
     let details: Value = serde_json::from_str(&details).unwrap();
     assert_eq!(

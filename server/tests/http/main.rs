@@ -1,4 +1,5 @@
-//! Integration tests: the real server on a free port, a real SQLite file per test.
+//! Integration tests: the real server on a free port, a real SQLite file per test (or, with
+//! ALOG_TEST_BACKEND=postgres, a PostgreSQL database per test: see support::on_postgres).
 
 mod abuse;
 mod access;
@@ -13,6 +14,7 @@ mod export;
 mod import;
 mod ingest;
 mod integrity;
+mod postgres_commands;
 mod postgres_schema;
 mod preferences;
 mod query_plans;

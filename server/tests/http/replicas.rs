@@ -2,7 +2,7 @@
 //! haproxy, round robin): nothing one process keeps is needed by another. Sessions, the
 //! sign-in throttle, preferences and tokens are in the database; each partner's chain is
 //! appended under the database's write lock; a checkpoint position is signed once.
-//! (The PostgreSQL backend will run the same test; today the replicas share a SQLite file.)
+//! The same test runs on a SQLite file and on a PostgreSQL database.
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -102,15 +102,34 @@ fn batch(client_index: usize, batch_index: usize, per_batch: usize) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_replicas_behind_haproxy_share_sessions_throttle_and_chains() {
+async fn three_replicas_on_one_sqlite_file_share_sessions_throttle_and_chains() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, key) = (dir.path().join("db.sqlite"), dir.path().join("signing.key"));
+    let db = dir.path().join("db.sqlite");
+    replicas_share_everything(dir.path(), db.to_str().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_on_postgres_share_sessions_throttle_and_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::fresh_postgres_database().await;
+    // PostgreSQL is never seeded unasked: the demo data is asked for once, by name.
+    let seeded = server_command(&url, &dir.path().join("signing.key"))
+        .args(["seed-demo", "--events", "1500"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    replicas_share_everything(dir.path(), &url).await;
+}
+
+/// Three replicas on `db` (a SQLite path or a postgres:// URL) behind haproxy.
+async fn replicas_share_everything(dir: &std::path::Path, db: &str) {
+    let key = dir.join("signing.key");
     let mut replicas = vec![
-        start_server(&db, &key),
-        start_server(&db, &key),
-        start_server(&db, &key),
+        start_server(db, &key),
+        start_server(db, &key),
+        start_server(db, &key),
     ];
-    let balancer = Balancer::start(dir.path(), &replicas.iter().collect::<Vec<_>>());
+    let balancer = Balancer::start(dir, &replicas.iter().collect::<Vec<_>>());
 
     // A sign-in made on one replica works on the others: six requests go round all three.
     let browser = client();
@@ -157,7 +176,7 @@ async fn three_replicas_behind_haproxy_share_sessions_throttle_and_chains() {
 
     // Six clients ingest 20,400 events into one partner through the balancer; one replica is
     // killed (SIGKILL) midway. A batch answered 2xx must be stored exactly once.
-    let pool = app::db::connect(&db).await.unwrap();
+    let pool = app::db::connect(app::db::Database::parse(db)).await.unwrap();
     let (_, token) =
         app::api_tokens::store::create(&pool, app::ids::PartnerId(1), app::ids::UserId(1), "Replicas")
             .await
@@ -224,15 +243,14 @@ async fn three_replicas_behind_haproxy_share_sessions_throttle_and_chains() {
             "client {client_index}: every batch was answered in the end"
         );
         for batch_index in batches {
-            let (stored, distinct): (i64, i64) =
-                app::on_db!(&pool, |pool| {
-                    sqlx::query_as(
+            let (stored, distinct): (i64, i64) = app::on_db!(&pool, |pool| {
+                sqlx::query_as(
                 "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM activity_events WHERE external_id LIKE $1",
             )
             .bind(format!("r-{client_index}-{batch_index:03}-%"))
             .fetch_one(pool).await
-                })
-                .unwrap();
+            })
+            .unwrap();
             assert_eq!(
                 (stored, distinct),
                 (PER_BATCH as i64, PER_BATCH as i64),
@@ -244,11 +262,11 @@ async fn three_replicas_behind_haproxy_share_sessions_throttle_and_chains() {
     assert_eq!(acknowledged, (CLIENTS * BATCHES * PER_BATCH) as i64);
 
     // The replicas sign at start and `server checkpoint` now: each position has one.
-    let signed = server_command(&db, &key).arg("checkpoint").output().unwrap();
+    let signed = server_command(db, &key).arg("checkpoint").output().unwrap();
     assert!(signed.status.success());
     let doubled: i64 = app::on_db!(&pool, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT partner_id, chain_seq FROM chain_checkpoints
-         GROUP BY partner_id, chain_seq HAVING COUNT(*) > 1)",
+         GROUP BY partner_id, chain_seq HAVING COUNT(*) > 1) AS doubled",
     )
     .fetch_one(pool)
     .await)
@@ -260,7 +278,7 @@ async fn three_replicas_behind_haproxy_share_sessions_throttle_and_chains() {
         let _ = replica.child.kill();
         let _ = replica.child.wait();
     }
-    let verified = server_command(&db, &key).arg("verify").output().unwrap();
+    let verified = server_command(db, &key).arg("verify").output().unwrap();
     assert!(
         verified.status.success(),
         "{}",

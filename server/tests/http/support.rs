@@ -261,16 +261,15 @@ pub fn error_message(body: &str) -> String {
 
 /// The real `server` binary on `db` with the signing key `key`, run from the repository root
 /// (where `Leptos.toml` is); add the subcommand.
-pub fn server_command(db: &std::path::Path, key: &std::path::Path) -> std::process::Command {
+pub fn server_command(db: impl AsRef<std::ffi::OsStr>, key: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--signing-key",
-            key.to_str().unwrap(),
-        ])
+        .arg("--database-url")
+        .arg(db)
+        .arg("--signing-key")
+        .arg(key)
+        .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn");
     command
 }
@@ -282,18 +281,27 @@ pub struct RunningServer {
     pub stdout: std::io::BufReader<std::process::ChildStdout>,
 }
 
-/// Starts `server --db DB --signing-key KEY serve --demo --create-key` (seeding a demo
-/// database when DB is missing) and waits for its "listening on" line.
-pub fn start_server(db: &std::path::Path, key: &std::path::Path) -> RunningServer {
+/// Starts `server --database-url DB --signing-key KEY serve --demo --create-key` (seeding a
+/// demo SQLite file when DB is missing; a PostgreSQL DB must be seeded already) and waits for its "listening on" line.
+pub fn start_server(db: impl AsRef<std::ffi::OsStr>, key: &std::path::Path) -> RunningServer {
     start_server_with(db, key, &[])
 }
 
 /// [`start_server`] with more global flags, e.g. `["--config", "settings.toml"]`.
-pub fn start_server_with(db: &std::path::Path, key: &std::path::Path, flags: &[&str]) -> RunningServer {
+pub fn start_server_with(
+    db: impl AsRef<std::ffi::OsStr>,
+    key: &std::path::Path,
+    flags: &[&str],
+) -> RunningServer {
     use std::io::BufRead;
+    // A PostgreSQL database is never seeded by `serve`: seed it first (`seed-demo`).
+    let on_postgres = db.as_ref().to_string_lossy().starts_with("postgres");
+    let demo: &[&str] = if on_postgres { &[] } else { &["--demo"] };
     let mut child = server_command(db, key)
         .args(flags)
-        .args(["serve", "--demo", "--create-key", "--addr", "127.0.0.1:0"])
+        .arg("serve")
+        .args(demo)
+        .args(["--create-key", "--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
