@@ -1,10 +1,12 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 // Starts `server serve` (built by `cargo leptos build`) on a free port with a new demo
 // database, and hands its address to the tests in BASE_URL. Returns the teardown.
+// With E2E_POSTGRES_URL (an empty PostgreSQL database) the demo is seeded there instead
+// (`seed-demo`: serve never seeds PostgreSQL) and the server runs on it.
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = resolve(__dirname, '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'activity-log-e2e-'));
@@ -16,14 +18,17 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!settings.includes('whole_walk_seconds = 2')) throw new Error('Leptos.toml has no whole_walk_seconds');
   const config = join(dataDir, 'settings.toml');
   writeFileSync(config, settings);
+  const binary = join(root, 'target', 'debug', 'server');
+  const postgres = process.env.E2E_POSTGRES_URL;
+  const database = postgres ?? join(dataDir, 'demo.sqlite');
+  const common = ['--config', config, '--database-url', database, '--signing-key', join(dataDir, 'signing.key')];
+  if (postgres) {
+    const seeded = spawnSync(binary, [...common, 'seed-demo'], { cwd: root, encoding: 'utf8' });
+    if (seeded.status !== 0) throw new Error(`seed-demo on PostgreSQL failed:\n${seeded.stdout}${seeded.stderr}`);
+  }
   const server = spawn(
-    join(root, 'target', 'debug', 'server'),
-    [
-      '--config', config,
-      '--db', join(dataDir, 'demo.sqlite'),
-      '--signing-key', join(dataDir, 'signing.key'),
-      'serve', '--demo', '--create-key', '--addr', '127.0.0.1:0',
-    ],
+    binary,
+    [...common, 'serve', ...(postgres ? [] : ['--demo']), '--create-key', '--addr', '127.0.0.1:0'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } },
   );
   let output = '';
@@ -49,7 +54,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   process.env.BASE_URL = baseUrl;
   // The integrity tests edit the database file directly, as an attacker would.
-  process.env.E2E_DATABASE = join(dataDir, 'demo.sqlite');
+  if (!postgres) process.env.E2E_DATABASE = join(dataDir, 'demo.sqlite');
   return async () => {
     server.kill('SIGTERM');
     await new Promise((done) => server.once('exit', done));
