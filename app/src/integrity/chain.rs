@@ -67,28 +67,37 @@ async fn append(
     look_for_duplicates: bool,
 ) -> Result<AppendSummary, AppendError> {
     let recorded_at = to_db_time(recorded_at);
+    // Stored text of each event (owned here; the rows below borrow it).
+    let texts = events
+        .iter()
+        .map(|event| {
+            let details = serde_json::to_string(&event.details)
+                .map_err(|error| sqlx::Error::Protocol(format!("details did not serialise: {error}")))?;
+            Ok((to_db_time(event.occurred_at), details))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // One lookup for the whole batch (a few statements under the chain's lock, not one
+    // per event); ids repeated inside the batch are checked against their first copy.
+    let mut known = if look_for_duplicates {
+        let ids: Vec<&str> = events.iter().map(|event| event.external_id.as_str()).collect();
+        store::stored_contents(conn, partner_id, &ids).await?
+    } else {
+        std::collections::HashMap::new()
+    };
     let (mut seq, mut prev_hash) = chain_head(conn, partner_id).await?;
     let mut summary = AppendSummary::default();
-    for (index, event) in events.iter().enumerate() {
-        let occurred_at = to_db_time(event.occurred_at);
-        let details = serde_json::to_string(&event.details)
-            .map_err(|error| sqlx::Error::Protocol(format!("details did not serialise: {error}")))?;
-        let existing = if look_for_duplicates {
-            store::stored_content(conn, partner_id, &event.external_id).await?
-        } else {
-            None
+    let mut rows = Vec::with_capacity(events.len());
+    for (index, (event, (occurred_at, details))) in events.iter().zip(&texts).enumerate() {
+        let content = StoredContent {
+            occurred_at: occurred_at.clone(),
+            customer_id: event.customer_id,
+            partner_user_id: event.partner_user_id,
+            action_kind: event.action.as_str().to_string(),
+            action_text: event.action_text.clone(),
+            details: details.clone(),
         };
-        if let Some(stored) = existing {
-            let same = stored
-                == StoredContent {
-                    occurred_at: occurred_at.clone(),
-                    customer_id: event.customer_id,
-                    partner_user_id: event.partner_user_id,
-                    action_kind: event.action.as_str().to_string(),
-                    action_text: event.action_text.clone(),
-                    details: details.clone(),
-                };
-            if !same {
+        if let Some(stored) = known.get(&event.external_id) {
+            if *stored != content {
                 return Err(AppendError::Conflict {
                     index,
                     external_id: event.external_id.clone(),
@@ -97,30 +106,57 @@ async fn append(
             summary.duplicates += 1;
             continue;
         }
-        let content = EventContent {
+        let chained = EventContent {
             partner_id: partner_id.0,
             external_id: &event.external_id,
-            occurred_at: &occurred_at,
+            occurred_at,
             customer_id: event.customer_id.map(|customer| customer.0),
             partner_user_id: event.partner_user_id.0,
             action_kind: event.action.as_str(),
             action_text: &event.action_text,
-            details: &details,
+            details,
             recorded_at: &recorded_at,
         };
-        let event_hash = content.chained_hash(&prev_hash);
+        let event_hash = chained.chained_hash(&prev_hash);
         seq += 1;
-        store::insert_event(conn, &content, seq, &prev_hash, &event_hash).await?;
-        prev_hash = event_hash;
+        rows.push(store::ChainedEvent {
+            content: chained,
+            chain_seq: seq,
+            prev_hash: std::mem::replace(&mut prev_hash, event_hash.clone()),
+            event_hash,
+        });
+        if look_for_duplicates {
+            known.insert(event.external_id.clone(), content);
+        }
         summary.stored += 1;
     }
+    store::insert_events(conn, &rows).await?;
     Ok(summary)
 }
 
-/// Appends one batch in its own transaction: all of it is stored or none. The write lock is
-/// taken up front (`BEGIN IMMEDIATE`) so two batches never read the same chain head, and
-/// the commit returns only once SQLite has synced it (`synchronous = FULL`, see `db`).
+/// Appends one batch in its own transaction: all of it is stored or none. The partner's
+/// chain is locked up front (`BEGIN IMMEDIATE` on SQLite, the partner's advisory lock on
+/// PostgreSQL: see `db::WriteLock`) so two batches never read the same chain head, and the
+/// commit returns only once the database has synced it. PostgreSQL's "try again" answers
+/// (serialization failure, deadlock) are retried a few times.
 pub async fn append_batch(
+    pool: &Db,
+    partner_id: PartnerId,
+    events: &[NewEvent],
+) -> Result<AppendSummary, AppendError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match append_batch_once(pool, partner_id, events).await {
+            Err(AppendError::Database(error)) if attempt < 5 && crate::db::is_retryable(&error) => {
+                tracing::warn!(%partner_id, attempt, "append retried: {error}");
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn append_batch_once(
     pool: &Db,
     partner_id: PartnerId,
     events: &[NewEvent],

@@ -3,6 +3,8 @@
 //! reported as an edit rather than failing the read.
 
 use crate::db::{Db, Tx};
+use std::collections::HashMap;
+
 use futures::stream::BoxStream;
 
 use super::canonical::EventContent;
@@ -193,50 +195,90 @@ pub struct StoredContent {
     pub details: String,
 }
 
-pub async fn stored_content(
-    tx: &mut Tx,
-    partner_id: PartnerId,
-    external_id: &str,
-) -> Result<Option<StoredContent>, sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query_as(
-        "SELECT occurred_at, customer_id, partner_user_id, action_kind, action_text, details
-         FROM activity_events WHERE partner_id = $1 AND external_id = $2",
-    )
-    .bind(partner_id)
-    .bind(external_id)
-    .fetch_optional(&mut *conn)
-    .await)
+/// Rows per statement of the batched reads and writes: within both backends' limits on
+/// parameters (SQLite 32,766; PostgreSQL 65,535) at 12 a row.
+const ROWS_PER_STATEMENT: usize = 500;
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    external_id: String,
+    #[sqlx(flatten)]
+    content: StoredContent,
 }
 
-/// Stores an event at position `chain_seq`, linked to `prev_hash`.
-pub async fn insert_event(
+/// What was stored under each of `external_ids` that was (one query per 500 ids).
+pub async fn stored_contents(
     tx: &mut Tx,
-    content: &EventContent<'_>,
-    chain_seq: i64,
-    prev_hash: &str,
-    event_hash: &str,
-) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
-        "INSERT INTO activity_events
-            (partner_id, external_id, occurred_at, customer_id, partner_user_id, action_kind,
-             action_text, details, recorded_at, chain_seq, prev_hash, event_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(content.partner_id)
-    .bind(content.external_id)
-    .bind(content.occurred_at)
-    .bind(content.customer_id)
-    .bind(content.partner_user_id)
-    .bind(content.action_kind)
-    .bind(content.action_text)
-    .bind(content.details)
-    .bind(content.recorded_at)
-    .bind(chain_seq)
-    .bind(prev_hash)
-    .bind(event_hash)
-    .execute(&mut *conn)
-    .await
-    .map(|done| done.rows_affected()))?;
+    partner_id: PartnerId,
+    external_ids: &[&str],
+) -> Result<HashMap<String, StoredContent>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for ids in external_ids.chunks(ROWS_PER_STATEMENT) {
+        let places = (0..ids.len())
+            .map(|n| format!("${}", n + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT external_id, occurred_at, customer_id, partner_user_id, action_kind, action_text, details
+             FROM activity_events WHERE partner_id = $1 AND external_id IN ({places})"
+        );
+        let rows: Vec<StoredRow> = crate::on_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(&sql).bind(partner_id);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(&mut *conn).await
+        })?;
+        found.extend(rows.into_iter().map(|row| (row.external_id, row.content)));
+    }
+    Ok(found)
+}
+
+/// An event with its place in the chain, about to be stored.
+pub struct ChainedEvent<'a> {
+    pub content: EventContent<'a>,
+    pub chain_seq: i64,
+    pub prev_hash: String,
+    pub event_hash: String,
+}
+
+/// Stores `events` (500 a statement), in order.
+pub async fn insert_events(tx: &mut Tx, events: &[ChainedEvent<'_>]) -> Result<(), sqlx::Error> {
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let rows = (0..chunk.len())
+            .map(|row| {
+                let places: Vec<String> = (1..=12).map(|column| format!("${}", row * 12 + column)).collect();
+                format!("({})", places.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO activity_events
+                (partner_id, external_id, occurred_at, customer_id, partner_user_id, action_kind,
+                 action_text, details, recorded_at, chain_seq, prev_hash, event_hash)
+             VALUES {rows}"
+        );
+        crate::on_tx!(tx, |conn| {
+            let mut query = sqlx::query(&sql);
+            for event in chunk {
+                let content = &event.content;
+                query = query
+                    .bind(content.partner_id)
+                    .bind(content.external_id)
+                    .bind(content.occurred_at)
+                    .bind(content.customer_id)
+                    .bind(content.partner_user_id)
+                    .bind(content.action_kind)
+                    .bind(content.action_text)
+                    .bind(content.details)
+                    .bind(content.recorded_at)
+                    .bind(event.chain_seq)
+                    .bind(&event.prev_hash)
+                    .bind(&event.event_hash);
+            }
+            query.execute(&mut *conn).await.map(|done| done.rows_affected())
+        })?;
+    }
     Ok(())
 }
 

@@ -27,13 +27,17 @@ impl Balancer {
             .local_addr()
             .unwrap()
             .port();
-        let mut config = format!(
-            "global\n  maxconn 512\n\
-             defaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n\
-             \x20 retries 3\n  option redispatch\n\
-             frontend app\n  bind 127.0.0.1:{port}\n  default_backend replicas\n\
-             backend replicas\n  balance roundrobin\n"
+        // The README's sample (deploy/haproxy.cfg), on this test's ports.
+        let sample = include_str!("../../../deploy/haproxy.cfg");
+        assert!(
+            sample.contains("bind 127.0.0.1:8080"),
+            "deploy/haproxy.cfg listens on :8080"
         );
+        let mut config: String = sample
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("server r"))
+            .map(|line| line.replace("bind 127.0.0.1:8080", &format!("bind 127.0.0.1:{port}")) + "\n")
+            .collect();
         for (n, backend) in backends.iter().enumerate() {
             let address = backend.url.trim_start_matches("http://");
             config.push_str(&format!(

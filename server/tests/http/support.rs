@@ -25,9 +25,8 @@ pub const CONTOSO_CUSTOMER: i64 = 7;
 
 pub struct TestApp {
     pub address: SocketAddr,
+    /// The test's SQLite file, or its own PostgreSQL database ([`on_postgres`]).
     pub db: Db,
-    /// Where `db` lives: the test's SQLite file or its own PostgreSQL database.
-    pub database: Database,
     pub now: DateTime<Utc>,
     pub signer: Arc<CheckpointSigner>,
     /// The signing key's file (its public half is beside it, `.pub`).
@@ -127,7 +126,6 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     TestApp {
         address,
         db,
-        database,
         now,
         signer,
         key_path,
