@@ -59,6 +59,9 @@ pub async fn append_new_events(
     append(conn, partner_id, events, recorded_at, false).await
 }
 
+/// Events read, checked and written per round: bounds memory for a seed of a million.
+const EVENTS_PER_ROUND: usize = 1000;
+
 async fn append(
     conn: &mut Tx,
     partner_id: PartnerId,
@@ -67,70 +70,72 @@ async fn append(
     look_for_duplicates: bool,
 ) -> Result<AppendSummary, AppendError> {
     let recorded_at = to_db_time(recorded_at);
-    // Stored text of each event (owned here; the rows below borrow it).
-    let texts = events
-        .iter()
-        .map(|event| {
-            let details = serde_json::to_string(&event.details)
-                .map_err(|error| sqlx::Error::Protocol(format!("details did not serialise: {error}")))?;
-            Ok((to_db_time(event.occurred_at), details))
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    // One lookup for the whole batch (a few statements under the chain's lock, not one
-    // per event); ids repeated inside the batch are checked against their first copy.
-    let mut known = if look_for_duplicates {
-        let ids: Vec<&str> = events.iter().map(|event| event.external_id.as_str()).collect();
-        store::stored_contents(conn, partner_id, &ids).await?
-    } else {
-        std::collections::HashMap::new()
-    };
     let (mut seq, mut prev_hash) = chain_head(conn, partner_id).await?;
     let mut summary = AppendSummary::default();
-    let mut rows = Vec::with_capacity(events.len());
-    for (index, (event, (occurred_at, details))) in events.iter().zip(&texts).enumerate() {
-        let content = StoredContent {
-            occurred_at: occurred_at.clone(),
-            customer_id: event.customer_id,
-            partner_user_id: event.partner_user_id,
-            action_kind: event.action.as_str().to_string(),
-            action_text: event.action_text.clone(),
-            details: details.clone(),
-        };
-        if let Some(stored) = known.get(&event.external_id) {
-            if *stored != content {
-                return Err(AppendError::Conflict {
-                    index,
-                    external_id: event.external_id.clone(),
-                });
-            }
-            summary.duplicates += 1;
-            continue;
-        }
-        let chained = EventContent {
-            partner_id: partner_id.0,
-            external_id: &event.external_id,
-            occurred_at,
-            customer_id: event.customer_id.map(|customer| customer.0),
-            partner_user_id: event.partner_user_id.0,
-            action_kind: event.action.as_str(),
-            action_text: &event.action_text,
-            details,
-            recorded_at: &recorded_at,
-        };
-        let event_hash = chained.chained_hash(&prev_hash);
-        seq += 1;
-        rows.push(store::ChainedEvent {
-            content: chained,
-            chain_seq: seq,
-            prev_hash: std::mem::replace(&mut prev_hash, event_hash.clone()),
-            event_hash,
-        });
+    // Ids stored earlier in this call, with what was stored under them.
+    let mut known = std::collections::HashMap::new();
+    for (round, events) in events.chunks(EVENTS_PER_ROUND).enumerate() {
+        // Stored text of each event (owned here; the rows below borrow it).
+        let texts = events
+            .iter()
+            .map(|event| {
+                let details = serde_json::to_string(&event.details)
+                    .map_err(|error| sqlx::Error::Protocol(format!("details did not serialise: {error}")))?;
+                Ok((to_db_time(event.occurred_at), details))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        // One lookup for the round (a few statements under the chain's lock, not one per
+        // event); ids repeated inside the call are checked against their first copy.
         if look_for_duplicates {
-            known.insert(event.external_id.clone(), content);
+            let ids: Vec<&str> = events.iter().map(|event| event.external_id.as_str()).collect();
+            known.extend(store::stored_contents(conn, partner_id, &ids).await?);
         }
-        summary.stored += 1;
+        let mut rows = Vec::with_capacity(events.len());
+        for (offset, (event, (occurred_at, details))) in events.iter().zip(&texts).enumerate() {
+            let content = StoredContent {
+                occurred_at: occurred_at.clone(),
+                customer_id: event.customer_id,
+                partner_user_id: event.partner_user_id,
+                action_kind: event.action.as_str().to_string(),
+                action_text: event.action_text.clone(),
+                details: details.clone(),
+            };
+            if let Some(stored) = known.get(&event.external_id) {
+                if *stored != content {
+                    return Err(AppendError::Conflict {
+                        index: round * EVENTS_PER_ROUND + offset,
+                        external_id: event.external_id.clone(),
+                    });
+                }
+                summary.duplicates += 1;
+                continue;
+            }
+            let chained = EventContent {
+                partner_id: partner_id.0,
+                external_id: &event.external_id,
+                occurred_at,
+                customer_id: event.customer_id.map(|customer| customer.0),
+                partner_user_id: event.partner_user_id.0,
+                action_kind: event.action.as_str(),
+                action_text: &event.action_text,
+                details,
+                recorded_at: &recorded_at,
+            };
+            let event_hash = chained.chained_hash(&prev_hash);
+            seq += 1;
+            rows.push(store::ChainedEvent {
+                content: chained,
+                chain_seq: seq,
+                prev_hash: std::mem::replace(&mut prev_hash, event_hash.clone()),
+                event_hash,
+            });
+            if look_for_duplicates {
+                known.insert(event.external_id.clone(), content);
+            }
+            summary.stored += 1;
+        }
+        store::insert_events(conn, &rows).await?;
     }
-    store::insert_events(conn, &rows).await?;
     Ok(summary)
 }
 
