@@ -244,3 +244,23 @@ pub fn from_db_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, sqlx::E
         .map(|time| time.with_timezone(&chrono::Utc))
         .map_err(|error| sqlx::Error::Decode(Box::new(error)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_names_the_backend_and_messages_never_show_its_password() {
+        let postgres =
+            Database::parse("postgres://alog:s3cret@db.internal:5432/activity_log?sslmode=disable");
+        assert!(postgres.is_postgres());
+        assert_eq!(postgres.describe(), "postgres://db.internal:5432/activity_log");
+        assert!(Database::parse("postgresql://db/activity_log").is_postgres());
+        for sqlite in ["sqlite://data/log.sqlite", "data/log.sqlite"] {
+            assert_eq!(
+                Database::parse(sqlite),
+                Database::SqliteFile(PathBuf::from("data/log.sqlite"))
+            );
+        }
+    }
+}

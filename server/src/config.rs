@@ -209,4 +209,25 @@ mod tests {
         let text = "[database]\npath='x'\ntypo=1\n[demo]\nseed=1\nevents=1\n[session]\nlifetime_hours=1\nidle_minutes=5\nsecure_cookie=false\n[integrity]\nsigning_key='k'\ncheckpoint_minutes=60\n";
         assert!(Settings::parse(text).is_err());
     }
+
+    #[test]
+    fn the_command_line_or_environment_wins_then_the_url_then_the_path() {
+        let mut settings = DatabaseSettings {
+            path: PathBuf::from("data/a.sqlite"),
+            url: None,
+        };
+        assert_eq!(
+            settings.choose(None),
+            Database::SqliteFile(PathBuf::from("data/a.sqlite"))
+        );
+        settings.url = Some("postgres://db/log".into());
+        assert_eq!(
+            settings.choose(None),
+            Database::Postgres("postgres://db/log".into())
+        );
+        assert_eq!(
+            settings.choose(Some("b.sqlite")),
+            Database::SqliteFile(PathBuf::from("b.sqlite"))
+        );
+    }
 }

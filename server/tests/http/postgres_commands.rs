@@ -132,6 +132,36 @@ async fn copy_moves_a_sqlite_database_up_whole_and_refuses_a_used_target() {
         "{:?}",
         response.text().await
     );
+    // import on PostgreSQL, with the database named by DATABASE_URL alone.
+    let file = dir.path().join("more.ndjson");
+    std::fs::write(
+        &file,
+        r#"{"id": "imported-1", "occurred_at": "2026-11-21T10:00:00Z", "customer_id": 2, "partner_user": "sales.agent@contoso.example", "action": "reset_user_password", "details": {"type": "password_reset", "user_principal_name": "y@customer.example"}}
+"#,
+    )
+    .unwrap();
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("DATABASE_URL", &url)
+        .args([
+            "--signing-key",
+            key.to_str().unwrap(),
+            "import",
+            file.to_str().unwrap(),
+        ])
+        .args(["--partner", "contoso.example"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", text(&imported));
+    let stored: i64 = app::on_db!(&target, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM activity_events WHERE external_id IN ('after-copy-1', 'imported-1')",
+        )
+        .fetch_one(pool)
+        .await
+    })
+    .unwrap();
+    assert_eq!(stored, 2, "the ingested and the imported event are on PostgreSQL");
     let checkpoint = server_command(&url, &key).arg("checkpoint").output().unwrap();
     assert!(checkpoint.status.success(), "{}", text(&checkpoint));
     let verified = server_command(&url, &key).arg("verify").output().unwrap();
