@@ -1,4 +1,5 @@
-//! Server-side sessions: a random token in an HttpOnly cookie, its SHA-256 in SQLite.
+//! Server-side sessions: a random token in an HttpOnly cookie, its SHA-256 in the database
+//! (so every replica on one database knows every session).
 //! Every server function and handler finds the viewer through here.
 
 use crate::db::Db;

@@ -4,7 +4,7 @@
 //!
 //! The file holds the rows on screen: the same period, filter (the shared parser), sort and
 //! columns, as CSV (headers in the viewer's language) or NDJSON (every field, one event per
-//! line). It is streamed: rows go from SQLite, a keyset slice at a time, through the filter
+//! line). It is streamed: rows go from the database, a keyset slice at a time, through the filter
 //! and the writer to the response in chunks over a small bounded channel, so the server's
 //! memory stays the same whatever the period holds, and there is no row limit. A sort by a
 //! column other than Date-Time is done in memory before the first byte, up to

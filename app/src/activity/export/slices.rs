@@ -13,8 +13,8 @@ use crate::ids::PartnerId;
 use super::request::ExportRequest;
 
 /// Rows read per query. Between slices the export holds no connection and no read
-/// transaction, so a slow client neither ties up the pool nor keeps SQLite's WAL from
-/// being checkpointed.
+/// transaction, so a slow client neither ties up the pool nor keeps SQLite's WAL from being
+/// checkpointed (or PostgreSQL's vacuum from removing old rows).
 const SLICE_ROWS: i64 = 2_000;
 
 /// A partner's events in the range, read a slice at a time by keyset (one index range scan
