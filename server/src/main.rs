@@ -108,6 +108,9 @@ async fn main() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
+        // Logs to standard error: standard output carries results (`verify`'s report,
+        // "listening on …") that scripts read.
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match run(cli).await {

@@ -381,12 +381,14 @@ async fn an_email_cannot_forge_a_log_line() {
     use std::io::BufRead;
     use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
-    // The server logs to its standard output, after the "listening on" line.
+    // The server logs to its standard error (its output is for results: "listening on").
     let mut child = crate::support::server_command(&dir.path().join("db.sqlite"), &dir.path().join("k"))
         .args(["serve", "--demo", "--create-key", "--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let mut logs = child.stderr.take().unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let url = loop {
         let mut line = String::new();
@@ -410,7 +412,7 @@ async fn an_email_cannot_forge_a_log_line() {
     child.kill().unwrap();
     let _ = child.wait();
     let mut written = String::new();
-    stdout.read_to_string(&mut written).unwrap();
+    logs.read_to_string(&mut written).unwrap();
     assert!(written.contains("sign-in failed"), "{written}");
     assert!(
         written.contains("\\r\\nforged"),
