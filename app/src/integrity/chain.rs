@@ -92,7 +92,8 @@ async fn append(
         }
         let mut rows = Vec::with_capacity(events.len());
         for (offset, (event, (occurred_at, details))) in events.iter().zip(&texts).enumerate() {
-            let content = StoredContent {
+            // Built only to compare with or to remember: a seed looks nothing up.
+            let content = || StoredContent {
                 occurred_at: occurred_at.clone(),
                 customer_id: event.customer_id,
                 partner_user_id: event.partner_user_id,
@@ -101,7 +102,7 @@ async fn append(
                 details: details.clone(),
             };
             if let Some(stored) = known.get(&event.external_id) {
-                if *stored != content {
+                if *stored != content() {
                     return Err(AppendError::Conflict {
                         index: round * EVENTS_PER_ROUND + offset,
                         external_id: event.external_id.clone(),
@@ -130,7 +131,7 @@ async fn append(
                 event_hash,
             });
             if look_for_duplicates {
-                known.insert(event.external_id.clone(), content);
+                known.insert(event.external_id.clone(), content());
             }
             summary.stored += 1;
         }

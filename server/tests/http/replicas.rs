@@ -33,6 +33,12 @@ impl Balancer {
             sample.contains("bind 127.0.0.1:8080"),
             "deploy/haproxy.cfg listens on :8080"
         );
+        // The sample's own health-check options, after "server r0 ADDRESS".
+        let server_options = sample
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix("server r"))
+            .and_then(|line| line.splitn(3, ' ').nth(2))
+            .expect("deploy/haproxy.cfg lists its servers");
         let mut config: String = sample
             .lines()
             .filter(|line| !line.trim_start().starts_with("server r"))
@@ -40,9 +46,7 @@ impl Balancer {
             .collect();
         for (n, backend) in backends.iter().enumerate() {
             let address = backend.url.trim_start_matches("http://");
-            config.push_str(&format!(
-                "  server r{n} {address} check inter 200ms fall 1 rise 1\n"
-            ));
+            config.push_str(&format!("  server r{n} {address} {server_options}\n"));
         }
         let path = dir.join("haproxy.cfg");
         std::fs::File::create(&path)

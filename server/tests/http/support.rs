@@ -293,7 +293,7 @@ pub fn start_server_with(
 ) -> RunningServer {
     use std::io::BufRead;
     // A PostgreSQL database is never seeded by `serve`: seed it first (`seed-demo`).
-    let on_postgres = db.as_ref().to_string_lossy().starts_with("postgres");
+    let on_postgres = Database::parse(&db.as_ref().to_string_lossy()).is_postgres();
     let demo: &[&str] = if on_postgres { &[] } else { &["--demo"] };
     let mut child = server_command(db, key)
         .args(flags)
