@@ -28,6 +28,7 @@ pub struct LimitsFileSettings {
     pub exports_per_partner: usize,
     pub export_send_timeout_seconds: u64,
     pub sorted_export_max_rows: usize,
+    pub page_cache_mib: u64,
 }
 
 impl Default for LimitsFileSettings {
@@ -39,6 +40,7 @@ impl Default for LimitsFileSettings {
             exports_per_partner: limits.exports_per_partner,
             export_send_timeout_seconds: limits.export_send_timeout.as_secs(),
             sorted_export_max_rows: limits.sorted_export_max_rows,
+            page_cache_mib: limits.page_cache_bytes >> 20,
         }
     }
 }
@@ -177,6 +179,7 @@ impl Settings {
             exports_per_partner: file.exports_per_partner,
             export_send_timeout: std::time::Duration::from_secs(file.export_send_timeout_seconds),
             sorted_export_max_rows: file.sorted_export_max_rows,
+            page_cache_bytes: file.page_cache_mib << 20,
         }
     }
 

@@ -5,7 +5,9 @@
 
 use leptos::prelude::*;
 
-use super::model::EventPage;
+use leptos::server_fn::codec::Post;
+
+use super::model::{EncodedPage, EncodedPageCodec};
 use crate::errors::AppError;
 use crate::integrity::model::PeriodIntegrity;
 
@@ -13,15 +15,20 @@ use crate::integrity::model::PeriodIntegrity;
 pub const EVENTS_PER_PAGE: usize = 5_000;
 
 /// Events from `from` (included) to `to` (excluded), RFC 3339 instants, newest first,
-/// starting after `after` (the previous page's `next`; empty for the first page).
-/// The browser computes the instants from the viewer's local From/To days.
-#[server(endpoint = "list_activity")]
+/// starting after `after` (the previous page's `next`; empty for the first page), as an
+/// encoded [`EventPage`](super::model::EventPage). The browser computes the instants from
+/// the viewer's local From/To days. A page sent before is sent again from memory while no
+/// event was stored into its period (`state::page_cache`).
+#[server(endpoint = "list_activity", output = Post<EncodedPageCodec>)]
 pub async fn list_activity(
     from: String,
     to: String,
     #[server(default)] after: String,
-) -> Result<EventPage, AppError> {
+) -> Result<EncodedPage, AppError> {
     use super::store;
+    use crate::db::to_db_time;
+    use crate::state::page_cache::{KeptPage, Lookup, PageKey};
+
     let (state, viewer, range) = period_of_viewer(&from, &to).await?;
     let after = match after.trim() {
         "" => None,
@@ -30,7 +37,48 @@ pub async fn list_activity(
             AppError::InvalidInput(tr!(l, log_api.that_page_of_the_log).into())
         })?),
     };
-    store::events_page(&state.pool, viewer.partner_id, range, after, EVENTS_PER_PAGE).await
+    let partner_id = viewer.partner_id;
+    // The position before the page: a page read after it holds at least what it says.
+    let position = store::chain_position(&state.pool, partner_id).await?;
+    let key = PageKey {
+        partner_id,
+        from: to_db_time(range.from),
+        to: to_db_time(range.to),
+        after: after.as_ref().map(store::PageCursor::to_text).unwrap_or_default(),
+    };
+    let reading = match state.pages.lookup(&key).await {
+        Lookup::Kept(kept) if kept.read_at >= position => return Ok(EncodedPage(kept.bytes)),
+        Lookup::Kept(kept) => {
+            let period = (key.from.as_str(), key.to.as_str());
+            if !store::stored_in_period_since(&state.pool, partner_id, kept.read_at, period).await? {
+                let bytes = kept.bytes.clone();
+                state.pages.keep(
+                    key,
+                    KeptPage {
+                        read_at: position,
+                        bytes: kept.bytes,
+                    },
+                );
+                return Ok(EncodedPage(bytes));
+            }
+            None
+        }
+        Lookup::Read(guard) => Some(guard),
+    };
+    let page = store::events_page(&state.pool, partner_id, range, after, EVENTS_PER_PAGE).await?;
+    let encoded = EncodedPage::encode(&page).map_err(|error| {
+        tracing::error!(%error, "could not encode a page of the log");
+        AppError::Internal
+    })?;
+    let kept = KeptPage {
+        read_at: position,
+        bytes: encoded.0.clone(),
+    };
+    match reading {
+        Some(guard) => guard.keep(kept),
+        None => state.pages.keep(key, kept),
+    }
+    Ok(encoded)
 }
 
 /// The integrity badge's answer: whether the signed-in partner's chain is intact (walking

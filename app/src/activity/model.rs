@@ -1,6 +1,8 @@
 //! The month view's wire format: a page of a period's events, customers and users sent once.
 
+use bytes::Bytes;
 use chrono::DateTime;
+use leptos::server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{ActionDetails, ActionKind, ActivityEntry, CustomerRef};
@@ -99,6 +101,49 @@ impl EventPage {
     }
 }
 
+/// An [`EventPage`] as the bytes `list_activity` sends (JSON). The server keeps the bytes
+/// of the pages it sent (`state::page_cache`) and sends them again while their period is
+/// unchanged, instead of reading and encoding thousands of rows again for every viewer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedPage(pub Bytes);
+
+impl EncodedPage {
+    pub fn encode(page: &EventPage) -> Result<EncodedPage, serde_json::Error> {
+        serde_json::to_vec(page).map(|bytes| EncodedPage(bytes.into()))
+    }
+
+    pub fn decode(&self) -> Result<EventPage, serde_json::Error> {
+        serde_json::from_slice(&self.0)
+    }
+}
+
+/// The server-function codec of [`EncodedPage`]: its bytes go out and come in as they are.
+pub struct EncodedPageCodec;
+
+impl ContentType for EncodedPageCodec {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for EncodedPageCodec {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl Encodes<EncodedPage> for EncodedPageCodec {
+    type Error = std::convert::Infallible;
+
+    fn encode(page: &EncodedPage) -> Result<Bytes, Self::Error> {
+        Ok(page.0.clone())
+    }
+}
+
+impl Decodes<EncodedPage> for EncodedPageCodec {
+    type Error = std::convert::Infallible;
+
+    fn decode(bytes: Bytes) -> Result<EncodedPage, Self::Error> {
+        Ok(EncodedPage(bytes))
+    }
+}
+
 /// An order of two products for `company_name`, for tests of code that reads entries.
 #[cfg(test)]
 mod tests {
@@ -121,8 +166,14 @@ mod tests {
         assert_eq!(page.users.len(), 2, "each user once");
         assert_eq!(page.rows[0].6, None, "the usual label is not repeated");
         assert_eq!(page.clone().unpack(), entries);
-        let json = serde_json::to_string(&page).unwrap();
+        let encoded = EncodedPage::encode(&page).unwrap();
         let long = serde_json::to_string(&entries).unwrap();
-        assert!(json.len() < long.len(), "{} < {}", json.len(), long.len());
+        assert!(
+            encoded.0.len() < long.len(),
+            "{} < {}",
+            encoded.0.len(),
+            long.len()
+        );
+        assert_eq!(encoded.decode().unwrap(), page);
     }
 }

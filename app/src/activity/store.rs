@@ -232,3 +232,48 @@ pub async fn newest_event_id(db: &Db) -> Result<i64, AppError> {
     .await)?;
     Ok(newest)
 }
+
+/// The partner's chain position: how many events it has stored (0 for none). Kept pages
+/// remember it; it moves with every event stored, whatever its time.
+pub async fn chain_position(db: &Db, partner_id: PartnerId) -> Result<i64, AppError> {
+    let (position,): (i64,) = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT COALESCE(MAX(chain_seq), 0) FROM activity_events WHERE partner_id = $1"
+    )
+    .bind(partner_id)
+    .fetch_one(pool)
+    .await)?;
+    Ok(position)
+}
+
+/// Whether any event stored after chain position $2 falls in the period ($3 from, $4 to,
+/// stored times); `$hint` points SQLite's planner at the chain index, so only the events
+/// stored since are read (PostgreSQL's planner has statistics to find it).
+macro_rules! stored_since_sql {
+    ($hint:literal) => {
+        concat!(
+            "SELECT EXISTS (SELECT 1 FROM activity_events ",
+            $hint,
+            " WHERE partner_id = $1 AND chain_seq > $2 AND occurred_at >= $3 AND occurred_at < $4)"
+        )
+    };
+}
+
+pub async fn stored_in_period_since(
+    db: &Db,
+    partner_id: PartnerId,
+    position: i64,
+    (from, to): (&str, &str),
+) -> Result<bool, AppError> {
+    let sql = match db {
+        Db::Sqlite(_) => stored_since_sql!("INDEXED BY activity_events_by_chain"),
+        Db::Postgres(_) => stored_since_sql!(""),
+    };
+    let (stored,): (bool,) = crate::on_db!(db, |pool| sqlx::query_as(sql)
+        .bind(partner_id)
+        .bind(position)
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await)?;
+    Ok(stored)
+}

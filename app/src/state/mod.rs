@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod export_slots;
+pub mod page_cache;
 
 use crate::db::Db;
 
@@ -16,6 +17,7 @@ use crate::errors::AppError;
 use crate::integrity::verified_chains::VerifiedChains;
 use crate::password::PasswordChecks;
 use export_slots::ExportSlots;
+use page_cache::PageCache;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
@@ -44,6 +46,8 @@ pub struct Limits {
     pub export_send_timeout: Duration,
     /// Rows an export sorted by a column other than Date-Time may hold in memory.
     pub sorted_export_max_rows: usize,
+    /// Memory the month view's pages may keep (`page_cache`); 0 keeps none.
+    pub page_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
             exports_per_partner: 6,
             export_send_timeout: Duration::from_secs(180),
             sorted_export_max_rows: 100_000,
+            page_cache_bytes: 64 << 20,
         }
     }
 }
@@ -67,6 +72,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub password_checks: Arc<PasswordChecks>,
     pub exports: Arc<ExportSlots>,
+    /// The month view's pages as last sent.
+    pub pages: Arc<PageCache>,
     /// The integrity badge's memory of each partner's last walk.
     pub verified_chains: Arc<VerifiedChains>,
     /// Checks checkpoint signatures; the signing half stays with the server binary.
@@ -91,6 +98,7 @@ impl AppState {
                 limits.exports_at_once,
                 limits.exports_per_partner,
             )),
+            pages: Arc::new(PageCache::new(limits.page_cache_bytes)),
             limits: Arc::new(limits),
             verified_chains: Arc::default(),
             checkpoint_key,

@@ -3,6 +3,8 @@
 use chrono::Duration;
 use reqwest::StatusCode;
 
+use app::activity::model::EventPage;
+
 use crate::support::{assert_status, client, rfc3339, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,4 +184,74 @@ async fn pages_follow_each_other_without_gaps_or_repeats_even_inside_one_second(
     let bad_cursor = app.list_page(&viewer, &from, &to, "yesterday/1").await;
     let body = assert_status(bad_cursor, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(body.contains("reload the page"), "{body}");
+}
+
+/// The server keeps the pages it sent (`state::page_cache`): a kept page must never hide an
+/// event stored into its period afterwards, whatever the event's time, nor reach another
+/// partner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_sent_before_is_sent_again_only_while_its_period_is_unchanged() {
+    let app = spawn_app().await;
+    let (_, token) =
+        app::api_tokens::store::create(&app.db, app::ids::PartnerId(1), app::ids::UserId(1), "Late")
+            .await
+            .unwrap();
+    let store_event = |id: &'static str, days_ago: i64| {
+        let event = serde_json::json!({
+            "id": id, "occurred_at": rfc3339(app.now - Duration::days(days_ago)),
+            "partner_user": "helpdesk.agent@contoso.example", "action": "reset_user_password",
+            "details": {"type": "password_reset", "user_principal_name": "megan@adatum.example"}
+        });
+        let request = client()
+            .post(app.url("/api/v1/events"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "events": [event] }));
+        async move { assert_eq!(request.send().await.unwrap().status(), StatusCode::OK) }
+    };
+    let viewer = app.signed_in("global.admin@contoso.example").await;
+    let (month_from, to) = (
+        rfc3339(app.now - Duration::days(30)),
+        rfc3339(app.now + Duration::hours(1)),
+    );
+    let first_page = |client| {
+        let response = app.list(client, &month_from, &to);
+        async move { assert_status(response.await, StatusCode::OK).await }
+    };
+    let ids = |body: &str| -> Vec<String> {
+        let page: EventPage = serde_json::from_str(body).unwrap();
+        page.unpack().into_iter().map(|entry| entry.event_id).collect()
+    };
+
+    let before = first_page(&viewer).await;
+    assert_eq!(first_page(&viewer).await, before, "the same period, unchanged");
+
+    // Stored late, with a time inside the month: the kept page is stale.
+    store_event("late-into-the-month", 10).await;
+    let after_late = first_page(&viewer).await;
+    assert!(ids(&after_late).contains(&"late-into-the-month".to_string()));
+
+    // Stored with a time before the month: the month's page is still right, and is sent;
+    // the older period shows the event.
+    store_event("late-before-the-month", 60).await;
+    assert_eq!(first_page(&viewer).await, after_late);
+    let (older, _) = app
+        .list_all(&viewer, &rfc3339(app.now - Duration::days(90)), &month_from)
+        .await;
+    assert!(
+        older
+            .iter()
+            .any(|entry| entry.event_id == "late-before-the-month")
+    );
+
+    // Another partner's viewer of the same period gets its own events, not the kept page.
+    let other = app.signed_in("global.admin@fabrikam.example").await;
+    let theirs = first_page(&other).await;
+    let page: EventPage = serde_json::from_str(&theirs).unwrap();
+    assert!(!page.rows.is_empty());
+    assert!(
+        page.unpack()
+            .iter()
+            .all(|entry| entry.partner_user.ends_with("@fabrikam.example")),
+        "Fabrikam sees only Fabrikam's events"
+    );
 }

@@ -18,6 +18,7 @@ use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::local_time::{self, utc_text};
 use super::period::LocalPeriod;
 use super::view_state::{Column, ZoneChoice, columns_text};
+use crate::errors::AppError;
 use crate::events::ActionKind;
 
 mod controls;
@@ -137,7 +138,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 if latest_request.get_value() != request {
                     return;
                 }
-                let page = match result {
+                let page = match result.and_then(|page| page.decode().map_err(|_| AppError::Internal)) {
                     Ok(page) => page,
                     Err(error) => {
                         load.set(Load::Failed(error.message_in(l)));
