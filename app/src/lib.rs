@@ -35,6 +35,8 @@ pub mod partners;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
+pub mod sqlite_reads;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;

@@ -33,8 +33,28 @@ pub fn header_row(columns: &[Column], locale: Locale) -> Vec<&'static str> {
     header
 }
 
-/// How the Date-Time column is written (UTC).
+/// How the Date-Time column is written (UTC), as chrono's format; [`csv_time`] writes it.
 pub const CSV_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// `2026-11-02 08:05:09`: [`CSV_TIME_FORMAT`] by hand, without a formatter per cell (years
+/// 0–9999, which is every time the log stores).
+pub fn csv_time(time: chrono::DateTime<chrono::Utc>) -> [u8; 19] {
+    use chrono::{Datelike, Timelike};
+    let mut text = *b"0000-00-00 00:00:00";
+    let two = |text: &mut [u8; 19], at: usize, value: u32| {
+        text[at] = b'0' + (value / 10 % 10) as u8;
+        text[at + 1] = b'0' + (value % 10) as u8;
+    };
+    let year = time.year().clamp(0, 9999) as u32;
+    two(&mut text, 0, year / 100);
+    two(&mut text, 2, year % 100);
+    two(&mut text, 5, time.month());
+    two(&mut text, 8, time.day());
+    two(&mut text, 11, time.hour());
+    two(&mut text, 14, time.minute());
+    two(&mut text, 17, time.second());
+    text
+}
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -80,6 +100,11 @@ fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
         .from_writer(buffer)
 }
 
+/// A cell of text that came from outside (names, ids, details): formulas neutralised.
+fn text_field(writer: &mut csv::Writer<Vec<u8>>, cell: &str) -> Result<(), csv::Error> {
+    writer.write_field(neutralise_formula(cell).as_bytes())
+}
+
 impl CsvChunks {
     pub fn new(columns: &[Column], locale: Locale) -> CsvChunks {
         let mut writer = csv_writer(UTF8_BOM.to_vec());
@@ -92,33 +117,31 @@ impl CsvChunks {
         }
     }
 
-    pub fn write(&mut self, entry: &ActivityEntry) -> Result<(), csv::Error> {
-        let customer_id = entry
-            .customer
-            .as_ref()
-            .map(|customer| customer.id.to_string())
-            .unwrap_or_default();
-        let mut cells: Vec<String> = self
-            .columns
-            .iter()
-            .map(|column| match column {
-                Column::Time => entry.occurred_at.format(CSV_TIME_FORMAT).to_string(),
-                Column::Customer => entry.customer_name().to_string(),
+    /// One row; `details_json` is the entry's details as stored (JSON). Cells are written
+    /// from borrowed text: a million-row export makes no string per cell.
+    pub fn write(&mut self, entry: &ActivityEntry, details_json: &str) -> Result<(), csv::Error> {
+        let mut numbers = itoa::Buffer::new();
+        for column in &self.columns {
+            match column {
+                Column::Time => self.writer.write_field(csv_time(entry.occurred_at))?,
+                Column::Customer => text_field(&mut self.writer, entry.customer_name())?,
                 // The data as stored, whatever the header's language.
-                Column::Action => entry.action_text.clone(),
-                Column::User => entry.partner_user.clone(),
-                Column::Details => entry.details.summary(),
-                Column::EventId => entry.event_id.clone(),
-            })
-            .collect();
-        cells.push(customer_id);
-        if !self.columns.contains(&Column::EventId) {
-            cells.push(entry.event_id.clone());
+                Column::Action => text_field(&mut self.writer, &entry.action_text)?,
+                Column::User => text_field(&mut self.writer, &entry.partner_user)?,
+                Column::Details => text_field(&mut self.writer, &entry.details.summary())?,
+                Column::EventId => text_field(&mut self.writer, &entry.event_id)?,
+            }
         }
-        cells.push(entry.action.as_str().to_string());
-        cells.push(serde_json::to_string(&entry.details).unwrap_or_default());
-        self.writer
-            .write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))
+        match &entry.customer {
+            Some(customer) => text_field(&mut self.writer, numbers.format(customer.id.0))?,
+            None => self.writer.write_field("")?,
+        }
+        if !self.columns.contains(&Column::EventId) {
+            text_field(&mut self.writer, &entry.event_id)?;
+        }
+        self.writer.write_field(entry.action.as_str())?;
+        text_field(&mut self.writer, details_json)?;
+        self.writer.write_record(None::<&[u8]>)
     }
 
     /// Bytes written and not yet taken (give or take the writer's own small buffer).
@@ -138,7 +161,8 @@ pub fn write_activity_csv<'a>(
 ) -> Result<Vec<u8>, csv::Error> {
     let mut file = CsvChunks::new(&Column::ALL, Locale::En);
     for entry in entries {
-        file.write(entry)?;
+        let details = serde_json::to_string(&entry.details).unwrap_or_default();
+        file.write(entry, &details)?;
     }
     file.take()
 }
@@ -147,6 +171,11 @@ pub fn write_activity_csv<'a>(
 mod tests {
     use super::*;
     use crate::events::sample_order;
+
+    fn write_one(file: &mut CsvChunks, entry: &ActivityEntry) {
+        file.write(entry, &serde_json::to_string(&entry.details).unwrap())
+            .unwrap();
+    }
 
     fn text_of(entries: &[ActivityEntry]) -> String {
         let bytes = write_activity_csv(entries).unwrap();
@@ -196,7 +225,7 @@ mod tests {
     #[test]
     fn the_file_has_the_chosen_columns_headed_in_the_chosen_language() {
         let mut file = CsvChunks::new(&[Column::Customer, Column::Time], Locale::Ko);
-        file.write(&sample_order("Adatum")).unwrap();
+        write_one(&mut file, &sample_order("Adatum"));
         let text = String::from_utf8(file.take().unwrap()[3..].to_vec()).unwrap();
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
@@ -205,11 +234,27 @@ mod tests {
         );
         assert!(lines[1].starts_with("Adatum,2026-11-02 08:05:09,3,crm-000042,ordered_subscriptions,"));
         let mut english = CsvChunks::new(&Column::DEFAULT, Locale::En);
-        english.write(&sample_order("Adatum")).unwrap();
+        write_one(&mut english, &sample_order("Adatum"));
         let text = String::from_utf8(english.take().unwrap()[3..].to_vec()).unwrap();
         assert!(text.starts_with(
             "Date-Time (UTC),Affected customer,Action,Partner user,Customer ID,Event ID,Action kind,Details (JSON)\r\n"
         ));
+    }
+
+    #[test]
+    fn times_are_written_as_the_format_says() {
+        use chrono::TimeZone;
+        for time in [
+            chrono::Utc.with_ymd_and_hms(2026, 11, 2, 8, 5, 9).unwrap(),
+            chrono::Utc.with_ymd_and_hms(999, 1, 31, 23, 59, 59).unwrap(),
+            chrono::Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap(),
+        ] {
+            let by_hand = csv_time(time);
+            assert_eq!(
+                std::str::from_utf8(&by_hand).unwrap(),
+                time.format(CSV_TIME_FORMAT).to_string()
+            );
+        }
     }
 
     #[test]

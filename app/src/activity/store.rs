@@ -23,6 +23,21 @@ pub struct EventRow {
     pub company_name: Option<String>,
 }
 
+/// An [`EventRow`] from rusqlite, by the position of [`events_sql!`]'s columns.
+fn event_row_from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        id: EventId(row.get(0)?),
+        event_id: row.get(1)?,
+        occurred_at: row.get(2)?,
+        action_kind: row.get(3)?,
+        action_text: row.get(4)?,
+        details: row.get(5)?,
+        partner_user: row.get(6)?,
+        customer_id: row.get::<_, Option<i64>>(7)?.map(CustomerId),
+        company_name: row.get(8)?,
+    })
+}
+
 /// The columns every read of the log takes, with the joins that name customers and users,
 /// for one partner ($1) and a time range ($2 from, $3 to); each query adds its tail.
 macro_rules! events_sql {
@@ -147,6 +162,17 @@ pub async fn events_in_range(
 }
 
 pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
+    stored_entry_from_row(row).map(|stored| stored.entry)
+}
+
+/// An entry with its details as stored (JSON): the export writes that text as it is.
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub entry: ActivityEntry,
+    pub details_json: String,
+}
+
+pub fn stored_entry_from_row(row: EventRow) -> Result<StoredEntry, AppError> {
     let EventRow {
         id,
         event_id,
@@ -162,7 +188,7 @@ pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
         tracing::error!(event_id = %id, what, "unreadable activity event");
         AppError::Internal
     };
-    Ok(ActivityEntry {
+    let entry = ActivityEntry {
         id,
         event_id,
         occurred_at: from_db_time(&occurred_at).map_err(|_| corrupt("occurred_at"))?,
@@ -173,6 +199,10 @@ pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
         action_text,
         partner_user,
         details: serde_json::from_str::<ActionDetails>(&details).map_err(|_| corrupt("details"))?,
+    };
+    Ok(StoredEntry {
+        entry,
+        details_json: details,
     })
 }
 
@@ -198,29 +228,56 @@ impl Slice {
     }
 }
 
-/// Up to `limit` events of `slice` past `cursor` (the last row's stored time and id).
+/// Up to `limit` events of `slice` past `cursor` (the last row's stored time and id). On
+/// SQLite on a blocking thread ([`crate::sqlite_reads`]), on PostgreSQL through the pool.
 pub async fn events_slice(
     db: &Db,
     slice: &Slice,
     (cursor_time, cursor_id): (String, i64),
     limit: i64,
 ) -> Result<Vec<EventRow>, AppError> {
-    let sql = match (db, slice.oldest_first) {
-        (Db::Sqlite(_), true) => PAGE_OLDEST_FIRST_SQL,
-        (Db::Sqlite(_), false) => PAGE_NEWEST_FIRST_SQL,
-        (Db::Postgres(_), true) => PAGE_OLDEST_FIRST_POSTGRES_SQL,
-        (Db::Postgres(_), false) => PAGE_NEWEST_FIRST_POSTGRES_SQL,
-    };
-    Ok(crate::on_db!(db, |pool| sqlx::query_as(sql)
-        .bind(slice.partner_id)
-        .bind(&slice.from)
-        .bind(&slice.to)
-        .bind(cursor_time)
-        .bind(cursor_id)
-        .bind(slice.newest_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?)
+    match db {
+        Db::Sqlite(pool) => {
+            let slice = slice.clone();
+            crate::sqlite_reads::read(pool, move |connection| {
+                let sql = if slice.oldest_first {
+                    PAGE_OLDEST_FIRST_SQL
+                } else {
+                    PAGE_NEWEST_FIRST_SQL
+                };
+                let mut statement = connection.prepare(sql)?;
+                let params = rusqlite::params![
+                    slice.partner_id.0,
+                    slice.from,
+                    slice.to,
+                    cursor_time,
+                    cursor_id,
+                    slice.newest_id,
+                    limit
+                ];
+                let rows = statement.query_map(params, event_row_from_sqlite)?;
+                rows.collect()
+            })
+            .await
+        }
+        Db::Postgres(pool) => {
+            let sql = if slice.oldest_first {
+                PAGE_OLDEST_FIRST_POSTGRES_SQL
+            } else {
+                PAGE_NEWEST_FIRST_POSTGRES_SQL
+            };
+            Ok(sqlx::query_as(sql)
+                .bind(slice.partner_id)
+                .bind(&slice.from)
+                .bind(&slice.to)
+                .bind(cursor_time)
+                .bind(cursor_id)
+                .bind(slice.newest_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?)
+        }
+    }
 }
 
 /// The largest event id of the whole database: an export holds the events up to it.

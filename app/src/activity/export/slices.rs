@@ -1,30 +1,33 @@
 //! The export's rows: read a keyset slice at a time, filtered, or gathered and sorted when
 //! the sort is by a column other than Date-Time.
 
+use tokio::sync::mpsc;
+
 use crate::activity::filter::Filter;
-use crate::activity::store::{self, EventRow, entry_from_row};
+use crate::activity::store::{self, EventRow, StoredEntry, stored_entry_from_row};
 use crate::activity::view_state::{Column, Sort};
 use crate::db::to_db_time;
 use crate::errors::AppError;
-use crate::events::ActivityEntry;
 use crate::i18n::Locale;
 use crate::ids::PartnerId;
 
 use super::request::ExportRequest;
 
-/// Rows read per query. Between slices the export holds no connection and no read
-/// transaction, so a slow client neither ties up the pool nor keeps SQLite's WAL from being
-/// checkpointed (or PostgreSQL's vacuum from removing old rows).
+/// Rows read per query. Between slices the export holds no connection from the pool and no
+/// read transaction, so a slow client neither ties up the pool nor keeps SQLite's WAL from
+/// being checkpointed (or PostgreSQL's vacuum from removing old rows).
 const SLICE_ROWS: i64 = 2_000;
+/// Slices read ahead of the one being written: reading the next overlaps writing this one
+/// (on two cores, two threads), and a slow client holds at most this many in memory.
+const SLICES_AHEAD: usize = 1;
+
+type Read = Result<Vec<EventRow>, AppError>;
 
 /// A partner's events in the range, read a slice at a time by keyset (one index range scan
-/// each), none newer than the export's start.
+/// each), none newer than the export's start, by a task of their own that stays
+/// [`SLICES_AHEAD`] ahead of the writer.
 pub(super) struct Slices {
-    pool: crate::db::Db,
-    slice: store::Slice,
-    /// Where the last slice ended: (occurred_at, id).
-    cursor: Option<(String, i64)>,
-    done: bool,
+    slices: mpsc::Receiver<Read>,
 }
 
 impl Slices {
@@ -39,51 +42,57 @@ impl Slices {
                 column: Column::Time,
                 descending: false,
             });
-        Slices {
-            pool,
-            slice: store::Slice {
-                partner_id,
-                from: to_db_time(request.range.from),
-                to: to_db_time(request.range.to),
-                newest_id,
-                oldest_first,
-            },
-            cursor: None,
-            done: false,
-        }
+        let slice = store::Slice {
+            partner_id,
+            from: to_db_time(request.range.from),
+            to: to_db_time(request.range.to),
+            newest_id,
+            oldest_first,
+        };
+        let (sender, slices) = mpsc::channel(SLICES_AHEAD);
+        tokio::spawn(read_ahead(pool, slice, sender));
+        Slices { slices }
     }
 
     /// The next slice's events that pass `filter` (perhaps none), or `None` at the end.
     pub(super) async fn next_matching(
         &mut self,
         filter: &Filter,
-    ) -> Result<Option<Vec<ActivityEntry>>, AppError> {
-        let rows = self.next().await?;
-        if rows.is_empty() {
+    ) -> Result<Option<Vec<StoredEntry>>, AppError> {
+        let Some(rows) = self.slices.recv().await.transpose()? else {
             return Ok(None);
-        }
+        };
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
-            let entry = entry_from_row(row)?;
-            if filter.matches(&entry) {
-                entries.push(entry);
+            let stored = stored_entry_from_row(row)?;
+            if filter.matches(&stored.entry) {
+                entries.push(stored);
             }
         }
         Ok(Some(entries))
     }
+}
 
-    /// The next slice, or an empty one at the end.
-    async fn next(&mut self) -> Result<Vec<EventRow>, AppError> {
-        if self.done {
-            return Ok(Vec::new());
+/// Reads slice after slice into `slices` until the last (shorter than [`SLICE_ROWS`]), an
+/// error, or the export's end (the receiver dropped).
+async fn read_ahead(pool: crate::db::Db, slice: store::Slice, slices: mpsc::Sender<Read>) {
+    let mut cursor = slice.start();
+    loop {
+        let read = store::events_slice(&pool, &slice, cursor.clone(), SLICE_ROWS).await;
+        let next = match &read {
+            Ok(rows) if rows.len() as i64 == SLICE_ROWS => {
+                rows.last().map(|last| (last.occurred_at.clone(), last.id.0))
+            }
+            _ => None,
+        };
+        let last = read.as_ref().is_ok_and(Vec::is_empty);
+        if last || slices.send(read).await.is_err() {
+            return;
         }
-        let cursor = self.cursor.clone().unwrap_or_else(|| self.slice.start());
-        let rows = store::events_slice(&self.pool, &self.slice, cursor, SLICE_ROWS).await?;
-        self.done = (rows.len() as i64) < SLICE_ROWS;
-        if let Some(last) = rows.last() {
-            self.cursor = Some((last.occurred_at.clone(), last.id.0));
+        match next {
+            Some(after) => cursor = after,
+            None => return,
         }
-        Ok(rows)
     }
 }
 
@@ -93,7 +102,7 @@ pub(super) async fn sorted_entries(
     request: &ExportRequest,
     max_rows: usize,
     locale: Locale,
-) -> Result<Vec<ActivityEntry>, AppError> {
+) -> Result<Vec<StoredEntry>, AppError> {
     let mut entries = Vec::new();
     while let Some(matching) = slices.next_matching(&request.filter).await? {
         entries.extend(matching);
@@ -108,8 +117,8 @@ pub(super) async fn sorted_entries(
     let mut order: Vec<u32> = (0..entries.len() as u32).collect();
     request
         .sort
-        .apply(&mut order, &entries, |entry| entry, request.locale);
-    let mut slots: Vec<Option<ActivityEntry>> = entries.into_iter().map(Some).collect();
+        .apply(&mut order, &entries, |stored| &stored.entry, request.locale);
+    let mut slots: Vec<Option<StoredEntry>> = entries.into_iter().map(Some).collect();
     Ok(order
         .into_iter()
         .filter_map(|position| slots[position as usize].take())

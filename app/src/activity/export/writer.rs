@@ -5,8 +5,9 @@ use axum::body::Bytes;
 use tokio::sync::mpsc;
 
 use crate::activity::csv_file::CsvChunks;
+use crate::activity::store::StoredEntry;
 use crate::errors::AppError;
-use crate::events::{ActionDetails, ActivityEntry};
+use crate::events::ActionDetails;
 use crate::ids::CustomerId;
 
 use super::request::{ExportFormat, ExportRequest};
@@ -42,7 +43,7 @@ struct Outgoing<'a> {
 }
 
 impl Outgoing<'_> {
-    async fn write(&mut self, entry: &ActivityEntry) -> Result<(), Stop> {
+    async fn write(&mut self, entry: &StoredEntry) -> Result<(), Stop> {
         self.file.write(entry).map_err(|error| {
             tracing::error!(%error, "writing the export failed");
             Stop::Failed(AppError::Internal)
@@ -76,7 +77,7 @@ impl Outgoing<'_> {
 /// Writes the rows (from `sorted` when given, else slice by slice) and sends them in chunks.
 pub(super) async fn write_file(
     mut slices: Slices,
-    sorted: Option<Vec<ActivityEntry>>,
+    sorted: Option<Vec<StoredEntry>>,
     request: &ExportRequest,
     pieces: &mpsc::Sender<Piece>,
     send_timeout: std::time::Duration,
@@ -132,9 +133,12 @@ impl FileWriter {
         }
     }
 
-    fn write(&mut self, entry: &ActivityEntry) -> Result<(), String> {
+    fn write(&mut self, stored: &StoredEntry) -> Result<(), String> {
+        let entry = &stored.entry;
         match self {
-            FileWriter::Csv(csv) => csv.write(entry).map_err(|error| error.to_string()),
+            FileWriter::Csv(csv) => csv
+                .write(entry, &stored.details_json)
+                .map_err(|error| error.to_string()),
             FileWriter::Ndjson(buffer) => {
                 let line = JsonLine {
                     id: &entry.event_id,
