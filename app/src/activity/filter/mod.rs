@@ -10,6 +10,10 @@
 
 use crate::events::{ActionKind, ActivityEntry};
 
+mod index;
+use index::Bits;
+pub use index::SearchIndex;
+
 /// Longest filter text accepted (the input's `maxlength` and the export's check).
 pub const MAX_FILTER_CHARS: usize = 200;
 
@@ -190,20 +194,6 @@ impl Filter {
         self.terms.is_empty()
     }
 
-    /// Whether every row this filter matches is also matched by `previous`, so only the
-    /// rows `previous` matched need searching again (as when typing more letters or words).
-    /// So it is when each old clause follows from some new clause: every term of the new
-    /// clause implies a term of the old one.
-    pub fn refines(&self, previous: &Filter) -> bool {
-        previous.clauses().all(|old_clause| {
-            self.clauses().any(|new_clause| {
-                new_clause
-                    .iter()
-                    .all(|new| old_clause.iter().any(|old| new.implies(old)))
-            })
-        })
-    }
-
     pub fn matches_key(&self, key: &SearchKey) -> bool {
         let mut start = 0;
         self.clause_ends.iter().all(|&end| {
@@ -228,20 +218,31 @@ impl Filter {
     pub fn matches(&self, entry: &ActivityEntry) -> bool {
         self.is_empty() || self.matches_key(&SearchKey::of(entry))
     }
-}
 
-impl Term {
-    /// Whether every row meeting this term meets `other` too.
-    fn implies(&self, other: &Term) -> bool {
-        if self.negated != other.negated {
-            return false;
+    /// The rows of `index` this filter matches, in index order: each term searched once over
+    /// all rows, clauses combined as bitsets. The same rows as [`Filter::matches_key`] row by row.
+    pub fn matching_rows(&self, index: &SearchIndex) -> Vec<u32> {
+        let rows = index.len();
+        let mut all = Bits::new(rows, true);
+        let mut start = 0;
+        for &end in &self.clause_ends {
+            let mut met = Bits::new(rows, false);
+            for term in start..end {
+                let Term { field, negated, .. } = self.terms[term];
+                let kinds = match field {
+                    None | Some(Field::Action) => self.kind_hits[term],
+                    Some(_) => 0,
+                };
+                let mut hits = index.rows_with(&self.finders[term], field.map(Field::slot), kinds);
+                if negated {
+                    hits.not(rows);
+                }
+                met.or(&hits);
+            }
+            all.and(&met);
+            start = end;
         }
-        if self.negated {
-            // Excluding a shorter value anywhere excludes more.
-            (self.field.is_none() || self.field == other.field) && other.value.contains(self.value.as_str())
-        } else {
-            (other.field.is_none() || other.field == self.field) && self.value.contains(other.value.as_str())
-        }
+        all.positions()
     }
 }
 
@@ -354,6 +355,11 @@ impl SearchKey {
             ends,
             kind: entry.action.index() as u8,
         }
+    }
+
+    /// Adds this row's key to the end of `index`.
+    pub fn add_to(&self, index: &mut SearchIndex) {
+        index.push(&self.text, self.ends, self.kind);
     }
 
     fn field(&self, field: Field) -> &str {

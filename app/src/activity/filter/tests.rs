@@ -182,30 +182,94 @@ fn or_joins_the_terms_beside_it() {
     assert_eq!(Filter::parse("a OR").clauses().count(), 1);
 }
 
+/// Rows unlike each other in every column the filter reads.
+fn varied_entries() -> Vec<ActivityEntry> {
+    let mut entries = Vec::new();
+    for (n, customer) in [
+        "Adatum Corporation",
+        "주식회사 한빛소프트",
+        "Litware, Inc.",
+        "adatum li",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut order = sample_order(customer);
+        order.event_id = format!("crm-{n}");
+        entries.push(order);
+        let mut reset = sample_order(customer);
+        reset.customer = (n % 2 == 0).then(|| reset.customer.clone()).flatten();
+        reset.action = ActionKind::ResetUserPassword;
+        reset.action_text = if n == 1 {
+            "Reset by phone".into()
+        } else {
+            ActionKind::ResetUserPassword.label().into()
+        };
+        reset.partner_user = format!("helpdesk{n}@contoso.example");
+        reset.details = ActionDetails::PasswordReset {
+            user_principal_name: format!("megan{n}@adatum.example"),
+        };
+        entries.push(reset);
+    }
+    entries
+}
+
 #[test]
-fn a_longer_filter_refines_a_shorter_one() {
-    let refines = |new: &str, old: &str| Filter::parse(new).refines(&Filter::parse(old));
-    assert!(refines("ada", "ad"));
-    assert!(refines("adatum li", "adatum"));
-    assert!(refines("ORDERED 한빛", "한빛"));
-    assert!(refines("anything", ""));
-    assert!(refines("customer:adatum", "ada"));
-    assert!(refines("-reset x", "-reset"));
-    assert!(refines("-res", "-reset"));
-    assert!(refines("-res", "-action:reset"));
-    assert!(!refines("-reset", "-res"));
-    assert!(!refines("-action:res", "-reset"));
-    assert!(!refines("ada", "customer:ad"));
-    assert!(!refines("ad", "ada"));
-    assert!(!refines("", "ada"));
-    assert!(!refines("adatum", "adatum li"));
-    assert!(!refines("bd", "ad"));
-    assert!(!refines("-ad", "ad"));
-    // OR widens: a clause refines only if each of its choices implies an old one.
-    assert!(refines("ordered OR reset", "ordered OR reset"));
-    assert!(refines("ordered", "ordered OR reset"));
-    assert!(refines("ordered OR resetting", "order OR reset"));
-    assert!(refines("ordered OR", "ordered"));
-    assert!(!refines("ordered OR r", "ordered"));
-    assert!(!refines("ordered OR reset", "ordered"));
+fn the_page_index_matches_exactly_the_rows_the_export_matches() {
+    // 160 rows: more than one 64-row word of bits, and not a multiple of 64.
+    let entries: Vec<ActivityEntry> = varied_entries().into_iter().cycle().take(160).collect();
+    let mut index = SearchIndex::default();
+    for entry in &entries {
+        SearchKey::of(entry).add_to(&mut index);
+    }
+    for text in [
+        "",
+        "a",
+        "ad",
+        "adatum",
+        "adatum li",
+        "adatum l",
+        "한",
+        "한빛",
+        "customer:adatum",
+        "user:adatum",
+        "details:adatum",
+        "action:reset",
+        "reset",
+        "-reset",
+        "action:ordered OR user:helpdesk1",
+        "-customer:adatum",
+        "crm-2",
+        "ord-9 -litware",
+        "\"adatum li\"",
+        "customer:\"adatum li\"",
+        "megan OR 한빛 -phone",
+        "phone",
+        "action:phone",
+        "e3 power",
+        "zzz",
+        "OR",
+        "-a",
+        ".example",
+        "n\u{0}",
+        "1@",
+        "@contoso",
+    ] {
+        let filter = Filter::parse(text);
+        let by_row: Vec<u32> = (0..entries.len() as u32)
+            .filter(|row| filter.matches(&entries[*row as usize]))
+            .collect();
+        assert_eq!(filter.matching_rows(&index), by_row, "filter {text:?}");
+    }
+}
+
+#[test]
+fn an_index_of_no_rows_matches_none_and_clears() {
+    let mut index = SearchIndex::default();
+    assert!(Filter::parse("a").matching_rows(&index).is_empty());
+    assert!(Filter::parse("").matching_rows(&index).is_empty());
+    SearchKey::of(&sample_order("Adatum")).add_to(&mut index);
+    assert_eq!(Filter::parse("").matching_rows(&index), vec![0]);
+    index.clear();
+    assert!(index.is_empty());
 }

@@ -34,7 +34,7 @@ use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 use controls::{ColumnChooser, DayField, FilterHelp, ZoneToggle, period_error_text};
 use facets::{FacetCounts, count_facets};
-use rows::{Load, LoadedRow, Positions, Rows, Slots, ViewUrl};
+use rows::{Load, LoadedRow, Positions, RowIndex, Rows, Slots, ViewUrl};
 use table::EventTable;
 
 /// How long typing in the filter rests before the URL follows.
@@ -112,6 +112,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let to_day = Memo::new(move |_| url.view.with(|view| view.to.clone().unwrap_or_default()));
     let period = Memo::new(move |_| LocalPeriod::parse(&from_day.get(), &to_day.get()));
     let load = RwSignal::new(Load::Idle);
+    // The loaded rows' search keys in one buffer (see `matched`).
+    let search = StoredValue::new(RowIndex::default());
     let latest_request = StoredValue::new(0u64);
 
     Effect::new(move |_| {
@@ -151,6 +153,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                         .into_iter()
                         .map(|entry| LoadedRow::new(entry, &mut slots)),
                 );
+                search.update_value(|search| search.follow(&rows));
                 match next {
                     Some(cursor) => {
                         load.set(Load::Loading(Arc::new(rows.clone())));
@@ -186,27 +189,17 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let export_format = RwSignal::new("csv".to_string());
     let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
     let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
-    // Rows the filter lets through, in loaded (newest first) order. Typing more of a word
-    // only narrows the result: then only the rows that matched before are searched again.
-    let last_filtered = StoredValue::new(None::<(Filter, Rows, Positions)>);
+    // Rows the filter lets through, in loaded (newest first) order, searched in one buffer
+    // of every loaded row's key (the loader adds each page's keys as it arrives).
     let matched = Memo::new(move |_| {
         let rows = rows.get();
         let filter = filter.get();
-        let candidates = last_filtered.with_value(|last| match last {
-            Some((previous, previous_rows, matched))
-                if Arc::ptr_eq(previous_rows, &rows) && filter.refines(previous) =>
-            {
-                Some(matched.clone())
-            }
-            _ => None,
+        let result: Positions = Arc::new(if filter.is_empty() {
+            (0..rows.len() as u32).collect()
+        } else {
+            search.update_value(|search| search.follow(&rows));
+            search.with_value(|search| filter.matching_rows(&search.index))
         });
-        let matches = |index: &u32| filter.matches_key(&rows[*index as usize].key);
-        let result: Positions = Arc::new(match (&candidates, filter.is_empty()) {
-            (_, true) => (0..rows.len() as u32).collect(),
-            (Some(candidates), false) => candidates.iter().copied().filter(matches).collect(),
-            (None, false) => (0..rows.len() as u32).filter(matches).collect(),
-        });
-        last_filtered.set_value(Some((filter, rows, result.clone())));
         result
     });
 

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::activity::filter::SearchKey;
+use crate::activity::filter::{SearchIndex, SearchKey};
 use crate::activity::view_state::ViewState;
 use crate::events::ActivityEntry;
 use crate::ids::CustomerId;
@@ -16,12 +16,12 @@ use crate::ids::CustomerId;
 use crate::activity::PAGE_PATH;
 
 /// A loaded event with what the page computes from it once, when it arrives, rather than on
-/// every keystroke: its search key, and small numbers for its user and customer, so the facet
-/// counts and the chart count into arrays (with `ActionKind::index`) instead of hashing names.
+/// every keystroke: small numbers for its user and customer, so the facet counts and the
+/// chart count into arrays (with `ActionKind::index`) instead of hashing names. (Its search
+/// key goes into the page's [`RowIndex`].)
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct LoadedRow {
     pub(super) entry: ActivityEntry,
-    pub(super) key: SearchKey,
     pub(super) user: u32,
     pub(super) customer: Option<u32>,
 }
@@ -43,7 +43,6 @@ impl LoadedRow {
             .as_ref()
             .map(|customer| *slots.customers.entry(customer.id).or_insert(next));
         Arc::new(LoadedRow {
-            key: SearchKey::of(&entry),
             entry,
             user,
             customer,
@@ -52,6 +51,30 @@ impl LoadedRow {
 }
 
 pub(super) type Rows = Arc<Vec<Arc<LoadedRow>>>;
+
+/// The search keys of the loaded rows, in their order: pages add to it as they arrive; a new
+/// load (another first row) starts it again.
+#[derive(Default)]
+pub(super) struct RowIndex {
+    first: Option<Arc<LoadedRow>>,
+    pub(super) index: SearchIndex,
+}
+
+impl RowIndex {
+    pub(super) fn follow(&mut self, rows: &[Arc<LoadedRow>]) {
+        let same_load = match (&self.first, rows.first()) {
+            (Some(first), Some(row)) => Arc::ptr_eq(first, row) && self.index.len() <= rows.len(),
+            _ => false,
+        };
+        if !same_load {
+            self.index.clear();
+            self.first = rows.first().cloned();
+        }
+        for row in &rows[self.index.len()..] {
+            SearchKey::of(&row.entry).add_to(&mut self.index);
+        }
+    }
+}
 /// Indexes into [`Rows`].
 pub(super) type Positions = Arc<Vec<u32>>;
 

@@ -1,0 +1,145 @@
+//! The page's search keys in one buffer. A keystroke searches each term once over all rows
+//! (one SIMD pass over contiguous memory) instead of once per row (a call and a pointer
+//! chase per row: most of a keystroke's time over 170k rows, BENCHMARKS.md issue 14), and
+//! `Filter::matching_rows` combines the terms as bitsets. It matches exactly what
+//! `Filter::matches_key` matches row by row (the export's path); the tests hold the two
+//! together.
+
+use memchr::memmem::Finder;
+
+/// Every row's `SearchKey` text back to back, where each row and column starts, and each
+/// row's action kind.
+#[derive(Debug, Clone, Default)]
+pub struct SearchIndex {
+    text: Vec<u8>,
+    /// Row `i`'s key is `text[starts[i]..starts[i + 1]]` (the last ends at `text.len()`).
+    starts: Vec<u32>,
+    /// Per row, where each column ends in `text` (as `SearchKey::ends`, but absolute).
+    ends: Vec<[u32; 4]>,
+    kinds: Vec<u8>,
+}
+
+impl SearchIndex {
+    /// Adds a row: its key's text, where its columns end in it, its action kind.
+    pub(super) fn push(&mut self, text: &str, ends: [usize; 4], kind: u8) {
+        let start = self.text.len();
+        self.starts.push(start as u32);
+        self.ends.push(ends.map(|end| (start + end) as u32));
+        self.kinds.push(kind);
+        self.text.extend_from_slice(text.as_bytes());
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        *self = SearchIndex::default();
+    }
+
+    /// Where row `row`'s key ends (the next row's start).
+    fn row_end(&self, row: usize) -> usize {
+        self.starts
+            .get(row + 1)
+            .map_or(self.text.len(), |start| *start as usize)
+    }
+
+    /// Where row `row`'s column `slot` starts.
+    fn column_start(&self, row: usize, slot: usize) -> usize {
+        match slot {
+            0 => self.starts[row] as usize,
+            _ => self.ends[row][slot - 1] as usize,
+        }
+    }
+}
+
+/// One bit per row.
+pub(super) struct Bits(Vec<u64>);
+
+impl Bits {
+    pub(super) fn new(rows: usize, on: bool) -> Bits {
+        let mut bits = Bits(vec![if on { u64::MAX } else { 0 }; rows.div_ceil(64)]);
+        bits.trim(rows);
+        bits
+    }
+
+    pub(super) fn set(&mut self, row: usize) {
+        self.0[row / 64] |= 1 << (row % 64);
+    }
+
+    pub(super) fn or(&mut self, other: &Bits) {
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
+    }
+
+    pub(super) fn and(&mut self, other: &Bits) {
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a &= b);
+    }
+
+    pub(super) fn not(&mut self, rows: usize) {
+        self.0.iter_mut().for_each(|word| *word = !*word);
+        self.trim(rows);
+    }
+
+    /// Clears the bits past the last row.
+    fn trim(&mut self, rows: usize) {
+        if let Some(last) = self.0.last_mut()
+            && rows % 64 != 0
+        {
+            *last &= (1u64 << (rows % 64)) - 1;
+        }
+    }
+
+    pub(super) fn positions(&self) -> Vec<u32> {
+        let mut positions = Vec::new();
+        for (word_index, &word) in self.0.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                positions.push((word_index * 64) as u32 + word.trailing_zeros());
+                word &= word - 1;
+            }
+        }
+        positions
+    }
+}
+
+impl SearchIndex {
+    /// The rows with `finder`'s text in column `column` (anywhere in the row when `None`),
+    /// or of an action kind in `kinds` (bit `i` for `ActionKind::ALL[i]`).
+    pub(super) fn rows_with(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8) -> Bits {
+        let mut hits = Bits::new(self.len(), false);
+        if kinds != 0 {
+            for (row, kind) in self.kinds.iter().enumerate() {
+                if kinds & (1 << kind) != 0 {
+                    hits.set(row);
+                }
+            }
+        }
+        let length = finder.needle().len();
+        let (mut at, mut row) = (0, 0);
+        while let Some(found) = finder.find(&self.text[at..]) {
+            let found = at + found;
+            while self.row_end(row) <= found {
+                row += 1;
+            }
+            let (from, to) = match column {
+                None => (self.starts[row] as usize, self.row_end(row)),
+                Some(slot) => (self.column_start(row, slot), self.ends[row][slot] as usize),
+            };
+            if found >= from && found + length <= to {
+                hits.set(row);
+                // The row is matched: go on from the next one.
+                at = self.row_end(row);
+            } else {
+                at = found + 1;
+            }
+            if at >= self.text.len() {
+                break;
+            }
+        }
+        hits
+    }
+}
