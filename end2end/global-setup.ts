@@ -18,7 +18,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!settings.includes('whole_walk_seconds = 2')) throw new Error('Leptos.toml has no whole_walk_seconds');
   const config = join(dataDir, 'settings.toml');
   writeFileSync(config, settings);
-  const binary = join(root, 'target', 'debug', 'server');
+  // E2E_SERVER_BIN=target/release/server runs the suite on the release build (bench/run's).
+  const binary = process.env.E2E_SERVER_BIN ?? join(root, 'target', 'debug', 'server');
   const postgres = process.env.E2E_POSTGRES_URL;
   const database = postgres ?? join(dataDir, 'demo.sqlite');
   const common = ['--config', config, '--database-url', database, '--signing-key', join(dataDir, 'signing.key')];
