@@ -19,11 +19,44 @@ pub struct PageKey {
     pub after: String,
 }
 
-/// A page's bytes and the partner's chain position they were read at.
+/// A page's bytes, as they are and gzip-compressed, and the partner's chain position they
+/// were read at.
 #[derive(Debug, Clone)]
 pub struct KeptPage {
     pub read_at: i64,
     pub bytes: Bytes,
+    pub gzip: Bytes,
+}
+
+impl KeptPage {
+    /// Compresses once, at gzip's fastest level (a page of 5,000 events: about 1.2 MB to a
+    /// fifth of that, in milliseconds), for every request after that takes gzip.
+    pub fn new(read_at: i64, bytes: Bytes) -> std::io::Result<KeptPage> {
+        use std::io::Write;
+        let mut encoder =
+            flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+        encoder.write_all(&bytes)?;
+        Ok(KeptPage {
+            read_at,
+            gzip: encoder.finish()?.into(),
+            bytes,
+        })
+    }
+}
+
+/// Whether an `Accept-Encoding` value takes gzip (`gzip`, `x-gzip` or `*`, and not `q=0`).
+pub fn accepts_gzip(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("").to_ascii_lowercase();
+        let refused = parts.any(|parameter| {
+            parameter
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        matches!(name.as_str(), "gzip" | "x-gzip" | "*") && !refused
+    })
 }
 
 /// Pages weigh their bytes (plus the key), so the budget bounds the memory they hold.
@@ -32,7 +65,7 @@ struct ByBytes;
 
 impl Weighter<PageKey, KeptPage> for ByBytes {
     fn weight(&self, key: &PageKey, page: &KeptPage) -> u64 {
-        (page.bytes.len() + key.from.len() + key.to.len() + key.after.len() + 64) as u64
+        (page.bytes.len() + page.gzip.len() + key.from.len() + key.to.len() + key.after.len() + 64) as u64
     }
 }
 
@@ -87,5 +120,41 @@ impl PageCache {
     /// Replaces a page (re-read, or confirmed unchanged at a later position).
     pub fn keep(&self, key: PageKey, page: KeptPage) {
         self.pages.insert(key, page);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_take_it() {
+        for (header, takes) in [
+            ("gzip, deflate, br, zstd", true),
+            ("br;q=1.0, GZIP;q=0.5", true),
+            ("*", true),
+            ("x-gzip", true),
+            ("gzip;q=0", false),
+            ("gzip; q=0.0, br", false),
+            ("identity", false),
+            ("br, zstd", false),
+            ("", false),
+            ("gzipx", false),
+        ] {
+            assert_eq!(accepts_gzip(header), takes, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn a_kept_page_decompresses_to_its_bytes() {
+        use std::io::Read;
+        let bytes = Bytes::from("{\"rows\":[]}".repeat(1000));
+        let page = KeptPage::new(7, bytes.clone()).unwrap();
+        assert!(page.gzip.len() < bytes.len() / 10);
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&page.gzip[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, bytes);
     }
 }

@@ -255,3 +255,48 @@ async fn a_page_sent_before_is_sent_again_only_while_its_period_is_unchanged() {
         "Fabrikam sees only Fabrikam's events"
     );
 }
+
+/// A browser takes gzip: the page comes compressed, and decompresses to exactly what a client
+/// that takes no compression gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_comes_gzip_compressed_to_clients_that_take_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let viewer = app.signed_in("global.admin@contoso.example").await;
+    let (from, to) = (
+        rfc3339(app.now - Duration::days(30)),
+        rfc3339(app.now + Duration::hours(1)),
+    );
+    let gzipped = || {
+        viewer
+            .post(app.url("/api/list_activity"))
+            .header("accept-encoding", "gzip, deflate, br")
+            .form(&[("from", from.as_str()), ("to", to.as_str())])
+            .send()
+    };
+    // The first asks for the page (read and kept), the second gets the kept one.
+    let mut bodies = Vec::new();
+    for response in [gzipped().await.unwrap(), gzipped().await.unwrap()] {
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        assert_eq!(response.headers()["vary"], "accept-encoding");
+        let compressed = response.bytes().await.unwrap();
+        let mut plain = String::new();
+        flate2::read::GzDecoder::new(&compressed[..])
+            .read_to_string(&mut plain)
+            .unwrap();
+        assert!(
+            compressed.len() * 3 < plain.len(),
+            "{} vs {}",
+            compressed.len(),
+            plain.len()
+        );
+        bodies.push(plain);
+    }
+    let plain = app.list(&viewer, &from, &to).await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = assert_status(plain, StatusCode::OK).await;
+    assert_eq!(bodies, [plain.clone(), plain.clone()]);
+    let page: EventPage = serde_json::from_str(&plain).unwrap();
+    assert!(!page.rows.is_empty());
+}
