@@ -150,7 +150,9 @@ impl CsvChunks {
     }
 
     pub fn take(&mut self) -> Result<Vec<u8>, csv::Error> {
-        let full = std::mem::replace(&mut self.writer, csv_writer(Vec::new()));
+        // The next chunk starts as big as this one ended: no regrowing (and copying) it.
+        let capacity = self.writer.get_ref().capacity();
+        let full = std::mem::replace(&mut self.writer, csv_writer(Vec::with_capacity(capacity)));
         full.into_inner().map_err(|error| error.into_error().into())
     }
 }

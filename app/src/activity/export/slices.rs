@@ -21,7 +21,7 @@ const SLICE_ROWS: i64 = 2_000;
 /// (on two cores, two threads), and a slow client holds at most this many in memory.
 const SLICES_AHEAD: usize = 1;
 
-type Read = Result<Vec<EventRow>, AppError>;
+type Read = Result<Vec<StoredEntry>, AppError>;
 
 /// A partner's events in the range, read a slice at a time by keyset (one index range scan
 /// each), none newer than the export's start, by a task of their own that stays
@@ -50,32 +50,21 @@ impl Slices {
             oldest_first,
         };
         let (sender, slices) = mpsc::channel(SLICES_AHEAD);
-        tokio::spawn(read_ahead(pool, slice, sender));
+        tokio::spawn(read_ahead(pool, slice, request.filter.clone(), sender));
         Slices { slices }
     }
 
-    /// The next slice's events that pass `filter` (perhaps none), or `None` at the end.
-    pub(super) async fn next_matching(
-        &mut self,
-        filter: &Filter,
-    ) -> Result<Option<Vec<StoredEntry>>, AppError> {
-        let Some(rows) = self.slices.recv().await.transpose()? else {
-            return Ok(None);
-        };
-        let mut entries = Vec::with_capacity(rows.len());
-        for row in rows {
-            let stored = stored_entry_from_row(row)?;
-            if filter.matches(&stored.entry) {
-                entries.push(stored);
-            }
-        }
-        Ok(Some(entries))
+    /// The next slice's events that pass the filter, or `None` at the end.
+    pub(super) async fn next_matching(&mut self) -> Result<Option<Vec<StoredEntry>>, AppError> {
+        self.slices.recv().await.transpose()
     }
 }
 
-/// Reads slice after slice into `slices` until the last (shorter than [`SLICE_ROWS`]), an
-/// error, or the export's end (the receiver dropped).
-async fn read_ahead(pool: crate::db::Db, slice: store::Slice, slices: mpsc::Sender<Read>) {
+/// Reads slice after slice, turns the rows into entries and keeps those `filter` passes,
+/// into `slices`, until the last slice (shorter than [`SLICE_ROWS`]), an error, or the
+/// export's end (the receiver dropped). A task of its own, so that on two cores reading
+/// and decoding run beside the writing.
+async fn read_ahead(pool: crate::db::Db, slice: store::Slice, filter: Filter, slices: mpsc::Sender<Read>) {
     let mut cursor = slice.start();
     loop {
         let read = store::events_slice(&pool, &slice, cursor.clone(), SLICE_ROWS).await;
@@ -85,8 +74,9 @@ async fn read_ahead(pool: crate::db::Db, slice: store::Slice, slices: mpsc::Send
             }
             _ => None,
         };
-        let last = read.as_ref().is_ok_and(Vec::is_empty);
-        if last || slices.send(read).await.is_err() {
+        let matching = read.and_then(|rows| matching_entries(rows, &filter));
+        let nothing = matching.as_ref().is_ok_and(Vec::is_empty);
+        if !nothing && slices.send(matching).await.is_err() {
             return;
         }
         match next {
@@ -94,6 +84,17 @@ async fn read_ahead(pool: crate::db::Db, slice: store::Slice, slices: mpsc::Send
             None => return,
         }
     }
+}
+
+fn matching_entries(rows: Vec<EventRow>, filter: &Filter) -> Result<Vec<StoredEntry>, AppError> {
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        let stored = stored_entry_from_row(row)?;
+        if filter.matches(&stored.entry) {
+            entries.push(stored);
+        }
+    }
+    Ok(entries)
 }
 
 /// Every matching entry, newest first, then in the request's order; refused past `max_rows`.
@@ -104,7 +105,7 @@ pub(super) async fn sorted_entries(
     locale: Locale,
 ) -> Result<Vec<StoredEntry>, AppError> {
     let mut entries = Vec::new();
-    while let Some(matching) = slices.next_matching(&request.filter).await? {
+    while let Some(matching) = slices.next_matching().await? {
         entries.extend(matching);
         if entries.len() > max_rows {
             return Err(AppError::InvalidInput(tr!(

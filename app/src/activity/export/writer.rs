@@ -92,11 +92,7 @@ pub(super) async fn write_file(
             out.write(entry).await?;
         }
     } else {
-        while let Some(matching) = slices
-            .next_matching(&request.filter)
-            .await
-            .map_err(Stop::Failed)?
-        {
+        while let Some(matching) = slices.next_matching().await.map_err(Stop::Failed)? {
             for entry in &matching {
                 out.write(entry).await?;
             }
