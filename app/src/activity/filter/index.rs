@@ -41,6 +41,42 @@ impl SearchIndex {
         *self = SearchIndex::default();
     }
 
+    /// The rows with `finder`'s text in column `column` (anywhere in the row when `None`),
+    /// or of an action kind in `kinds` (bit `i` for `ActionKind::ALL[i]`).
+    pub(super) fn rows_with(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8) -> Bits {
+        let mut hits = Bits::new(self.len(), false);
+        if kinds != 0 {
+            for (row, kind) in self.kinds.iter().enumerate() {
+                if kinds & (1 << kind) != 0 {
+                    hits.set(row);
+                }
+            }
+        }
+        let length = finder.needle().len();
+        let (mut at, mut row) = (0, 0);
+        while let Some(found) = finder.find(&self.text[at..]) {
+            let found = at + found;
+            while self.row_end(row) <= found {
+                row += 1;
+            }
+            let (from, to) = match column {
+                None => (self.starts[row] as usize, self.row_end(row)),
+                Some(slot) => (self.column_start(row, slot), self.ends[row][slot] as usize),
+            };
+            if found >= from && found + length <= to {
+                hits.set(row);
+                // The row is matched: go on from the next one.
+                at = self.row_end(row);
+            } else {
+                at = found + 1;
+            }
+            if at >= self.text.len() {
+                break;
+            }
+        }
+        hits
+    }
+
     /// Where row `row`'s key ends (the next row's start).
     fn row_end(&self, row: usize) -> usize {
         self.starts
@@ -103,43 +139,5 @@ impl Bits {
             }
         }
         positions
-    }
-}
-
-impl SearchIndex {
-    /// The rows with `finder`'s text in column `column` (anywhere in the row when `None`),
-    /// or of an action kind in `kinds` (bit `i` for `ActionKind::ALL[i]`).
-    pub(super) fn rows_with(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8) -> Bits {
-        let mut hits = Bits::new(self.len(), false);
-        if kinds != 0 {
-            for (row, kind) in self.kinds.iter().enumerate() {
-                if kinds & (1 << kind) != 0 {
-                    hits.set(row);
-                }
-            }
-        }
-        let length = finder.needle().len();
-        let (mut at, mut row) = (0, 0);
-        while let Some(found) = finder.find(&self.text[at..]) {
-            let found = at + found;
-            while self.row_end(row) <= found {
-                row += 1;
-            }
-            let (from, to) = match column {
-                None => (self.starts[row] as usize, self.row_end(row)),
-                Some(slot) => (self.column_start(row, slot), self.ends[row][slot] as usize),
-            };
-            if found >= from && found + length <= to {
-                hits.set(row);
-                // The row is matched: go on from the next one.
-                at = self.row_end(row);
-            } else {
-                at = found + 1;
-            }
-            if at >= self.text.len() {
-                break;
-            }
-        }
-        hits
     }
 }
