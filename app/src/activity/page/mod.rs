@@ -197,6 +197,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         let result: Positions = Arc::new(if filter.is_empty() {
             (0..rows.len() as u32).collect()
         } else {
+            // Normally a no-op (the loader followed each page); it matters when a new period
+            // has emptied the rows and the index still holds the old load's.
             search.update_value(|search| search.follow(&rows));
             search.with_value(|search| filter.matching_rows(&search.index))
         });
