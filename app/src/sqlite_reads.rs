@@ -25,6 +25,10 @@ where
         )?;
         // As the pool's connections do: wait for a writer's lock rather than fail at once.
         connection.busy_timeout(Duration::from_secs(5))?;
+        // These reads go through their rows once: a small page cache (256 KiB, not the
+        // default 2 MiB) holds the index's upper pages, the OS caches the file, and three
+        // export slices at once stay well inside the export's memory bound (BENCHMARKS.md).
+        connection.pragma_update(None, "cache_size", -256)?;
         read(&connection)
     };
     match tokio::task::spawn_blocking(work).await {

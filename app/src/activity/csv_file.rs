@@ -3,8 +3,9 @@
 
 use std::borrow::Cow;
 
+use super::store::{StoredEntry, StoredRow};
 use super::view_state::Column;
-use crate::events::ActivityEntry;
+use crate::events::{ActionDetails, ActionKind, ActivityEntry};
 use crate::i18n::Locale;
 
 /// The columns after the ones the viewer chose, always in English: they let `server import`
@@ -36,24 +37,25 @@ pub fn header_row(columns: &[Column], locale: Locale) -> Vec<&'static str> {
 /// How the Date-Time column is written (UTC), as chrono's format; [`csv_time`] writes it.
 pub const CSV_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
-/// `2026-11-02 08:05:09`: [`CSV_TIME_FORMAT`] by hand, without a formatter per cell (years
-/// 0–9999, which is every time the log stores).
-pub fn csv_time(time: chrono::DateTime<chrono::Utc>) -> [u8; 19] {
-    use chrono::{Datelike, Timelike};
-    let mut text = *b"0000-00-00 00:00:00";
-    let two = |text: &mut [u8; 19], at: usize, value: u32| {
-        text[at] = b'0' + (value / 10 % 10) as u8;
-        text[at + 1] = b'0' + (value % 10) as u8;
-    };
-    let year = time.year().clamp(0, 9999) as u32;
-    two(&mut text, 0, year / 100);
-    two(&mut text, 2, year % 100);
-    two(&mut text, 5, time.month());
-    two(&mut text, 8, time.day());
-    two(&mut text, 11, time.hour());
-    two(&mut text, 14, time.minute());
-    two(&mut text, 17, time.second());
-    text
+/// `2026-11-02 08:05:09` from the stored `2026-11-02T08:05:09Z` ([`crate::db::to_db_time`]):
+/// [`CSV_TIME_FORMAT`] without parsing and formatting a time per cell. `None` for text of
+/// another shape.
+pub fn csv_time(stored: &str) -> Option<[u8; 19]> {
+    let bytes: &[u8; 20] = stored.as_bytes().try_into().ok()?;
+    let shaped = bytes.iter().enumerate().all(|(at, &byte)| match at {
+        4 | 7 => byte == b'-',
+        10 => byte == b'T',
+        13 | 16 => byte == b':',
+        19 => byte == b'Z',
+        _ => byte.is_ascii_digit(),
+    });
+    if !shaped {
+        return None;
+    }
+    let mut text = [0; 19];
+    text.copy_from_slice(&bytes[..19]);
+    text[10] = b' ';
+    Some(text)
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -105,43 +107,94 @@ fn text_field(writer: &mut csv::Writer<Vec<u8>>, cell: &str) -> Result<(), csv::
     writer.write_field(neutralise_formula(cell).as_bytes())
 }
 
+/// Why a row could not be written.
+#[derive(Debug)]
+pub enum RowError {
+    /// The stored time is not in the stored format.
+    Time,
+    /// The Details column was chosen and the row came without its details decoded.
+    NoDetails,
+    /// The stored action kind is none the log knows.
+    ActionKind,
+    Csv(csv::Error),
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowError::Time => f.write_str("a stored time is not in the stored format"),
+            RowError::NoDetails => f.write_str("the Details column needs the decoded details"),
+            RowError::ActionKind => f.write_str("a stored action kind is none the log knows"),
+            RowError::Csv(error) => error.fmt(f),
+        }
+    }
+}
+
+impl From<csv::Error> for RowError {
+    fn from(error: csv::Error) -> RowError {
+        RowError::Csv(error)
+    }
+}
+
 impl CsvChunks {
+    /// A file: the BOM and the header row, in `locale`, first.
     pub fn new(columns: &[Column], locale: Locale) -> CsvChunks {
+        let mut file = CsvChunks::rows_only(columns, 0);
         let mut writer = csv_writer(UTF8_BOM.to_vec());
         writer
             .write_record(header_row(columns, locale))
             .expect("writing to memory cannot fail");
+        file.writer = writer;
+        file
+    }
+
+    /// Rows only, for a part of a file whose start is written elsewhere, into a buffer of
+    /// `capacity` bytes to begin with.
+    pub fn rows_only(columns: &[Column], capacity: usize) -> CsvChunks {
         CsvChunks {
-            writer,
+            writer: csv_writer(Vec::with_capacity(capacity)),
             columns: columns.to_vec(),
         }
     }
 
-    /// One row; `details_json` is the entry's details as stored (JSON). Cells are written
-    /// from borrowed text: a million-row export makes no string per cell.
-    pub fn write(&mut self, entry: &ActivityEntry, details_json: &str) -> Result<(), csv::Error> {
+    /// Whether rows need their details decoded ([`CsvChunks::write`]'s `details`): only for
+    /// the Details column; the file's last column is the stored JSON as it is.
+    pub fn needs_details(&self) -> bool {
+        self.columns.contains(&Column::Details)
+    }
+
+    /// One row, its cells written from the stored text as it lies (a million-row export makes
+    /// no string per cell); `details` are its details decoded, needed only when
+    /// [`CsvChunks::needs_details`].
+    pub fn write(&mut self, row: &StoredRow, details: Option<&ActionDetails>) -> Result<(), RowError> {
         let mut numbers = itoa::Buffer::new();
+        let customer = row.customer_id.zip(row.company_name);
         for column in &self.columns {
             match column {
-                Column::Time => self.writer.write_field(csv_time(entry.occurred_at))?,
-                Column::Customer => text_field(&mut self.writer, entry.customer_name())?,
+                Column::Time => self
+                    .writer
+                    .write_field(csv_time(row.occurred_at).ok_or(RowError::Time)?)?,
+                Column::Customer => text_field(&mut self.writer, customer.map_or("", |(_, name)| name))?,
                 // The data as stored, whatever the header's language.
-                Column::Action => text_field(&mut self.writer, &entry.action_text)?,
-                Column::User => text_field(&mut self.writer, &entry.partner_user)?,
-                Column::Details => text_field(&mut self.writer, &entry.details.summary())?,
-                Column::EventId => text_field(&mut self.writer, &entry.event_id)?,
+                Column::Action => text_field(&mut self.writer, row.action_text)?,
+                Column::User => text_field(&mut self.writer, row.partner_user)?,
+                Column::Details => {
+                    text_field(&mut self.writer, &details.ok_or(RowError::NoDetails)?.summary())?
+                }
+                Column::EventId => text_field(&mut self.writer, row.event_id)?,
             }
         }
-        match &entry.customer {
-            Some(customer) => text_field(&mut self.writer, numbers.format(customer.id.0))?,
+        match customer {
+            Some((id, _)) => text_field(&mut self.writer, numbers.format(id))?,
             None => self.writer.write_field("")?,
         }
         if !self.columns.contains(&Column::EventId) {
-            text_field(&mut self.writer, &entry.event_id)?;
+            text_field(&mut self.writer, row.event_id)?;
         }
-        self.writer.write_field(entry.action.as_str())?;
-        text_field(&mut self.writer, details_json)?;
-        self.writer.write_record(None::<&[u8]>)
+        ActionKind::parse(row.action_kind).ok_or(RowError::ActionKind)?;
+        self.writer.write_field(row.action_kind)?;
+        text_field(&mut self.writer, row.details)?;
+        Ok(self.writer.write_record(None::<&[u8]>)?)
     }
 
     /// Bytes written and not yet taken (give or take the writer's own small buffer).
@@ -160,13 +213,22 @@ impl CsvChunks {
 /// The whole file at once with every column, in English (for tests and tools).
 pub fn write_activity_csv<'a>(
     entries: impl IntoIterator<Item = &'a ActivityEntry>,
-) -> Result<Vec<u8>, csv::Error> {
+) -> Result<Vec<u8>, RowError> {
     let mut file = CsvChunks::new(&Column::ALL, Locale::En);
     for entry in entries {
-        let details = serde_json::to_string(&entry.details).unwrap_or_default();
-        file.write(entry, &details)?;
+        write_entry(&mut file, entry)?;
     }
-    file.take()
+    Ok(file.take()?)
+}
+
+/// An entry as it would be read back from the database.
+fn write_entry(file: &mut CsvChunks, entry: &ActivityEntry) -> Result<(), RowError> {
+    let stored = StoredEntry {
+        entry: entry.clone(),
+        details_json: serde_json::to_string(&entry.details).unwrap_or_default(),
+    };
+    let time = crate::db::to_db_time(entry.occurred_at);
+    file.write(&stored.as_stored(&time), Some(&entry.details))
 }
 
 #[cfg(test)]
@@ -175,8 +237,7 @@ mod tests {
     use crate::events::sample_order;
 
     fn write_one(file: &mut CsvChunks, entry: &ActivityEntry) {
-        file.write(entry, &serde_json::to_string(&entry.details).unwrap())
-            .unwrap();
+        write_entry(file, entry).unwrap();
     }
 
     fn text_of(entries: &[ActivityEntry]) -> String {
@@ -251,12 +312,40 @@ mod tests {
             chrono::Utc.with_ymd_and_hms(999, 1, 31, 23, 59, 59).unwrap(),
             chrono::Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap(),
         ] {
-            let by_hand = csv_time(time);
+            let from_stored = csv_time(&crate::db::to_db_time(time)).unwrap();
             assert_eq!(
-                std::str::from_utf8(&by_hand).unwrap(),
+                std::str::from_utf8(&from_stored).unwrap(),
                 time.format(CSV_TIME_FORMAT).to_string()
             );
         }
+        for odd in [
+            "",
+            "2026-11-02 08:05:09",
+            "2026-11-02T08:05:09+00:00",
+            "2026-11-02T08:05:0xZ",
+            "2026-11-02T08:05:09Z ",
+        ] {
+            assert_eq!(csv_time(odd), None, "{odd:?}");
+        }
+    }
+
+    #[test]
+    fn the_details_column_needs_the_details() {
+        let entry = sample_order("Adatum");
+        let time = crate::db::to_db_time(entry.occurred_at);
+        let stored = StoredEntry {
+            details_json: serde_json::to_string(&entry.details).unwrap(),
+            entry,
+        };
+        let mut without = CsvChunks::rows_only(&Column::DEFAULT, 0);
+        assert!(!without.needs_details());
+        without.write(&stored.as_stored(&time), None).unwrap();
+        let mut with = CsvChunks::rows_only(&[Column::Details], 0);
+        assert!(with.needs_details());
+        assert!(matches!(
+            with.write(&stored.as_stored(&time), None),
+            Err(RowError::NoDetails)
+        ));
     }
 
     #[test]

@@ -25,17 +25,97 @@ pub struct EventRow {
 
 /// An [`EventRow`] from rusqlite, by the position of [`events_sql!`]'s columns.
 fn event_row_from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
-    Ok(EventRow {
-        id: EventId(row.get(0)?),
-        event_id: row.get(1)?,
-        occurred_at: row.get(2)?,
-        action_kind: row.get(3)?,
-        action_text: row.get(4)?,
-        details: row.get(5)?,
-        partner_user: row.get(6)?,
-        customer_id: row.get::<_, Option<i64>>(7)?.map(CustomerId),
-        company_name: row.get(8)?,
-    })
+    Ok(StoredRow::from_sqlite(row)?.to_owned())
+}
+
+/// One event's columns as read, borrowed where they lie (a rusqlite row, an [`EventRow`]):
+/// the export writes most cells straight from them, with no string made per cell.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredRow<'a> {
+    pub id: i64,
+    pub event_id: &'a str,
+    /// As stored: `2026-11-02T08:05:09Z`.
+    pub occurred_at: &'a str,
+    pub action_kind: &'a str,
+    pub action_text: &'a str,
+    /// As stored: JSON.
+    pub details: &'a str,
+    pub partner_user: &'a str,
+    pub customer_id: Option<i64>,
+    pub company_name: Option<&'a str>,
+}
+
+impl<'a> StoredRow<'a> {
+    /// By the position of [`events_sql!`]'s columns.
+    pub fn from_sqlite(row: &'a rusqlite::Row<'_>) -> rusqlite::Result<StoredRow<'a>> {
+        let text = |index: usize| -> rusqlite::Result<&'a str> {
+            row.get_ref(index)?.as_str().map_err(|error| {
+                rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error))
+            })
+        };
+        let optional_text = |index: usize| -> rusqlite::Result<Option<&'a str>> {
+            row.get_ref(index)?.as_str_or_null().map_err(|error| {
+                rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(error))
+            })
+        };
+        Ok(StoredRow {
+            id: row.get(0)?,
+            event_id: text(1)?,
+            occurred_at: text(2)?,
+            action_kind: text(3)?,
+            action_text: text(4)?,
+            details: text(5)?,
+            partner_user: text(6)?,
+            customer_id: row.get(7)?,
+            company_name: optional_text(8)?,
+        })
+    }
+
+    /// Where this row is in the log's order (time, then id).
+    pub fn position(&self) -> (&'a str, i64) {
+        (self.occurred_at, self.id)
+    }
+
+    pub fn to_owned(&self) -> EventRow {
+        EventRow {
+            id: EventId(self.id),
+            event_id: self.event_id.to_string(),
+            occurred_at: self.occurred_at.to_string(),
+            action_kind: self.action_kind.to_string(),
+            action_text: self.action_text.to_string(),
+            details: self.details.to_string(),
+            partner_user: self.partner_user.to_string(),
+            customer_id: self.customer_id.map(CustomerId),
+            company_name: self.company_name.map(str::to_string),
+        }
+    }
+
+    /// The details, decoded from their JSON.
+    pub fn decoded_details(&self) -> Result<ActionDetails, AppError> {
+        serde_json::from_str(self.details).map_err(|_| unreadable(self.id, "details"))
+    }
+}
+
+impl EventRow {
+    pub fn as_stored(&self) -> StoredRow<'_> {
+        StoredRow {
+            id: self.id.0,
+            event_id: &self.event_id,
+            occurred_at: &self.occurred_at,
+            action_kind: &self.action_kind,
+            action_text: &self.action_text,
+            details: &self.details,
+            partner_user: &self.partner_user,
+            customer_id: self.customer_id.map(|id| id.0),
+            company_name: self.company_name.as_deref(),
+        }
+    }
+}
+
+/// A stored row that doesn't read as an event: logged, and the read fails.
+fn unreadable(id: i64, what: &str) -> AppError {
+    tracing::error!(event_id = id, what, "unreadable activity event");
+    AppError::Internal
 }
 
 /// The columns every read of the log takes, with the joins that name customers and users,
@@ -172,6 +252,27 @@ pub struct StoredEntry {
     pub details_json: String,
 }
 
+impl StoredEntry {
+    /// This entry as a [`StoredRow`]; `time` is its time as stored ([`to_db_time`]).
+    pub fn as_stored<'a>(&'a self, time: &'a str) -> StoredRow<'a> {
+        let entry = &self.entry;
+        StoredRow {
+            id: entry.id.0,
+            event_id: &entry.event_id,
+            occurred_at: time,
+            action_kind: entry.action.as_str(),
+            action_text: &entry.action_text,
+            details: &self.details_json,
+            partner_user: &entry.partner_user,
+            customer_id: entry.customer.as_ref().map(|customer| customer.id.0),
+            company_name: entry
+                .customer
+                .as_ref()
+                .map(|customer| customer.company_name.as_str()),
+        }
+    }
+}
+
 pub fn stored_entry_from_row(row: EventRow) -> Result<StoredEntry, AppError> {
     let EventRow {
         id,
@@ -184,10 +285,7 @@ pub fn stored_entry_from_row(row: EventRow) -> Result<StoredEntry, AppError> {
         customer_id,
         company_name,
     } = row;
-    let corrupt = |what: &str| {
-        tracing::error!(event_id = %id, what, "unreadable activity event");
-        AppError::Internal
-    };
+    let corrupt = |what: &str| unreadable(id.0, what);
     let entry = ActivityEntry {
         id,
         event_id,
@@ -218,6 +316,16 @@ pub struct Slice {
 }
 
 impl Slice {
+    /// The keyset page's SQL for this slice's order on SQLite (`postgres`: PostgreSQL's).
+    fn page_sql(&self, postgres: bool) -> &'static str {
+        match (self.oldest_first, postgres) {
+            (false, false) => PAGE_NEWEST_FIRST_SQL,
+            (true, false) => PAGE_OLDEST_FIRST_SQL,
+            (false, true) => PAGE_NEWEST_FIRST_POSTGRES_SQL,
+            (true, true) => PAGE_OLDEST_FIRST_POSTGRES_SQL,
+        }
+    }
+
     /// Where the first slice starts: before the end (newest first) or after the start.
     pub fn start(&self) -> (String, i64) {
         if self.oldest_first {
@@ -240,12 +348,7 @@ pub async fn events_slice(
         Db::Sqlite(pool) => {
             let slice = slice.clone();
             crate::sqlite_reads::read(pool, move |connection| {
-                let sql = if slice.oldest_first {
-                    PAGE_OLDEST_FIRST_SQL
-                } else {
-                    PAGE_NEWEST_FIRST_SQL
-                };
-                let mut statement = connection.prepare(sql)?;
+                let mut statement = connection.prepare(slice.page_sql(false))?;
                 let params = rusqlite::params![
                     slice.partner_id.0,
                     slice.from,
@@ -260,24 +363,140 @@ pub async fn events_slice(
             })
             .await
         }
-        Db::Postgres(pool) => {
-            let sql = if slice.oldest_first {
-                PAGE_OLDEST_FIRST_POSTGRES_SQL
-            } else {
-                PAGE_NEWEST_FIRST_POSTGRES_SQL
+        Db::Postgres(pool) => Ok(sqlx::query_as(slice.page_sql(true))
+            .bind(slice.partner_id)
+            .bind(&slice.from)
+            .bind(&slice.to)
+            .bind(cursor_time)
+            .bind(cursor_id)
+            .bind(slice.newest_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?),
+    }
+}
+
+/// Where a slice of `limit` rows that starts after a cursor ends: the time and id of its last
+/// row, or `None` when fewer rows are left. An index-only walk (the time index holds the
+/// id), without the joins: they add no row and, with every event's user present, drop none;
+/// a slice's reader stops at this end anyway, so slices never overlap.
+macro_rules! slice_end_sql {
+    ($after:literal, $order:literal) => {
+        concat!(
+            "SELECT e.occurred_at, e.id FROM activity_events e
+         WHERE e.partner_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ",
+            $after,
+            " AND e.id <= $6 ORDER BY ",
+            $order,
+            " LIMIT 1 OFFSET $7"
+        )
+    };
+}
+
+pub const SLICE_END_NEWEST_FIRST_SQL: &str = slice_end_sql!(
+    "(e.occurred_at < $4 OR (e.occurred_at = $4 AND e.id < $5))",
+    "e.occurred_at DESC, e.id DESC"
+);
+pub const SLICE_END_OLDEST_FIRST_SQL: &str = slice_end_sql!(
+    "(e.occurred_at > $4 OR (e.occurred_at = $4 AND e.id > $5))",
+    "e.occurred_at ASC, e.id ASC"
+);
+/// PostgreSQL's texts: the row comparison, as in its pages.
+pub const SLICE_END_NEWEST_FIRST_POSTGRES_SQL: &str = slice_end_sql!(
+    "(e.occurred_at, e.id) < ($4, $5)",
+    "e.occurred_at DESC, e.id DESC"
+);
+pub const SLICE_END_OLDEST_FIRST_POSTGRES_SQL: &str =
+    slice_end_sql!("(e.occurred_at, e.id) > ($4, $5)", "e.occurred_at ASC, e.id ASC");
+
+pub async fn slice_end(
+    db: &Db,
+    slice: &Slice,
+    (cursor_time, cursor_id): (String, i64),
+    limit: i64,
+) -> Result<Option<(String, i64)>, AppError> {
+    let sql = match (db, slice.oldest_first) {
+        (Db::Sqlite(_), false) => SLICE_END_NEWEST_FIRST_SQL,
+        (Db::Sqlite(_), true) => SLICE_END_OLDEST_FIRST_SQL,
+        (Db::Postgres(_), false) => SLICE_END_NEWEST_FIRST_POSTGRES_SQL,
+        (Db::Postgres(_), true) => SLICE_END_OLDEST_FIRST_POSTGRES_SQL,
+    };
+    let end: Option<(String, i64)> = crate::on_db!(db, |pool| sqlx::query_as(sql)
+        .bind(slice.partner_id)
+        .bind(&slice.from)
+        .bind(&slice.to)
+        .bind(&cursor_time)
+        .bind(cursor_id)
+        .bind(slice.newest_id)
+        .bind(limit - 1)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(end)
+}
+
+/// Reads the events of `slice` past `cursor` (at most `limit`) and hands each to `each`, with
+/// `state`, until `each` says stop; returns the state. On a blocking thread, as [`StoredRow`]s
+/// borrowed from the read: on SQLite straight from its rows, on PostgreSQL once read.
+pub async fn for_each_in_slice<S, F>(
+    db: &Db,
+    slice: &Slice,
+    (cursor_time, cursor_id): (String, i64),
+    limit: i64,
+    mut state: S,
+    mut each: F,
+) -> Result<S, AppError>
+where
+    S: Send + 'static,
+    F: FnMut(&mut S, StoredRow<'_>) -> Result<Next, AppError> + Send + 'static,
+{
+    match db {
+        Db::Sqlite(pool) => {
+            let slice = slice.clone();
+            crate::sqlite_reads::read(pool, move |connection| {
+                let mut statement = connection.prepare(slice.page_sql(false))?;
+                let mut rows = statement.query(rusqlite::params![
+                    slice.partner_id.0,
+                    slice.from,
+                    slice.to,
+                    cursor_time,
+                    cursor_id,
+                    slice.newest_id,
+                    limit
+                ])?;
+                while let Some(row) = rows.next()? {
+                    match each(&mut state, StoredRow::from_sqlite(row)?) {
+                        Ok(Next::Go) => {}
+                        Ok(Next::Stop) => break,
+                        Err(error) => return Ok(Err(error)),
+                    }
+                }
+                Ok(Ok(state))
+            })
+            .await?
+        }
+        Db::Postgres(_) => {
+            let rows = events_slice(db, slice, (cursor_time, cursor_id), limit).await?;
+            let work = move || {
+                for row in &rows {
+                    if each(&mut state, row.as_stored())? == Next::Stop {
+                        break;
+                    }
+                }
+                Ok(state)
             };
-            Ok(sqlx::query_as(sql)
-                .bind(slice.partner_id)
-                .bind(&slice.from)
-                .bind(&slice.to)
-                .bind(cursor_time)
-                .bind(cursor_id)
-                .bind(slice.newest_id)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?)
+            tokio::task::spawn_blocking(work).await.map_err(|error| {
+                tracing::error!(%error, "a slice's writer stopped");
+                AppError::Internal
+            })?
         }
     }
+}
+
+/// Whether [`for_each_in_slice`] goes on to the next row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Go,
+    Stop,
 }
 
 /// The largest event id of the whole database: an export holds the events up to it.

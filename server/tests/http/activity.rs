@@ -5,47 +5,7 @@ use reqwest::StatusCode;
 
 use app::activity::model::EventPage;
 
-use crate::support::{TestApp, assert_status, client, rfc3339, spawn_app};
-
-/// An ingest token of Contoso's, made by its Global admin.
-async fn contoso_token(app: &TestApp) -> String {
-    let (_, secret) = app::api_tokens::store::create(
-        &app.db,
-        app::ids::PartnerId(1),
-        app::ids::UserId(1),
-        "Test system",
-    )
-    .await
-    .unwrap();
-    secret
-}
-
-/// Stores password resets (event id, RFC 3339 time) in one batch through the ingest API, as
-/// another system would, and checks they were taken.
-async fn store_password_resets(
-    app: &TestApp,
-    token: &str,
-    events: impl IntoIterator<Item = (String, String)>,
-) {
-    let events: Vec<serde_json::Value> = events
-        .into_iter()
-        .map(|(id, occurred_at)| {
-            serde_json::json!({
-                "id": id, "occurred_at": occurred_at,
-                "partner_user": "helpdesk.agent@contoso.example", "action": "reset_user_password",
-                "details": {"type": "password_reset", "user_principal_name": "megan@adatum.example"}
-            })
-        })
-        .collect();
-    let response = client()
-        .post(app.url("/api/v1/events"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "events": events }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
+use crate::support::{assert_status, client, rfc3339, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_sees_exactly_its_own_events_newest_first() {
@@ -172,11 +132,11 @@ async fn bad_ranges_are_refused_with_a_message() {
 async fn pages_follow_each_other_without_gaps_or_repeats_even_inside_one_second() {
     let app = spawn_app().await;
     // 6,000 events in the same second: a page boundary falls among them.
-    let token = contoso_token(&app).await;
+    let token = app.contoso_token().await;
     let second = rfc3339(app.now - Duration::days(2));
     for batch in 0..6 {
         let events = (0..1000).map(|n| (format!("same-second-{batch}-{n}"), second.clone()));
-        store_password_resets(&app, &token, events).await;
+        app.store_password_resets(&token, events).await;
     }
     let viewer = app.signed_in("global.admin@contoso.example").await;
     let (from, to) = (
@@ -214,10 +174,10 @@ async fn pages_follow_each_other_without_gaps_or_repeats_even_inside_one_second(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_sent_before_is_sent_again_only_while_its_period_is_unchanged() {
     let app = spawn_app().await;
-    let token = contoso_token(&app).await;
+    let token = app.contoso_token().await;
     let store_event = |id: &'static str, days_ago: i64| {
         let event = (id.to_string(), rfc3339(app.now - Duration::days(days_ago)));
-        store_password_resets(&app, &token, [event])
+        app.store_password_resets(&token, [event])
     };
     let viewer = app.signed_in("global.admin@contoso.example").await;
     let (month_from, to) = (

@@ -4,7 +4,8 @@
 
 use app::activity::store::{
     PAGE_NEWEST_FIRST_POSTGRES_SQL, PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_POSTGRES_SQL,
-    PAGE_OLDEST_FIRST_SQL,
+    PAGE_OLDEST_FIRST_SQL, SLICE_END_NEWEST_FIRST_POSTGRES_SQL, SLICE_END_NEWEST_FIRST_SQL,
+    SLICE_END_OLDEST_FIRST_POSTGRES_SQL, SLICE_END_OLDEST_FIRST_SQL,
 };
 use sqlx::SqlitePool;
 
@@ -51,6 +52,8 @@ async fn the_hot_queries_use_their_indexes() {
     for (sql, start) in [
         (PAGE_NEWEST_FIRST_SQL, "2026-11-25T00:00:00Z"),
         (PAGE_OLDEST_FIRST_SQL, "2026-10-25T00:00:00Z"),
+        (SLICE_END_NEWEST_FIRST_SQL, "2026-11-25T00:00:00Z"),
+        (SLICE_END_OLDEST_FIRST_SQL, "2026-10-25T00:00:00Z"),
     ] {
         let page = plan(
             db,
@@ -67,6 +70,15 @@ async fn the_hot_queries_use_their_indexes() {
         )
         .await;
         assert_uses(&page, "activity_events_by_partner_time");
+        if sql.starts_with("SELECT e.occurred_at, e.id") {
+            // Where an export's slice ends is found from the index alone, row after row
+            // skipped without reading the table.
+            assert!(
+                page.iter()
+                    .any(|line| line.contains("USING COVERING INDEX activity_events_by_partner_time")),
+                "the slice's end from the index alone: {page:#?}"
+            );
+        }
     }
 
     let walk = plan(
@@ -126,6 +138,14 @@ async fn postgres_pages_start_their_index_scan_at_the_cursor() {
         ),
         (
             PAGE_OLDEST_FIRST_POSTGRES_SQL,
+            "occurred_at >= '2026-11-10T00:00:00Z'",
+        ),
+        (
+            SLICE_END_NEWEST_FIRST_POSTGRES_SQL,
+            "occurred_at <= '2026-11-10T00:00:00Z'",
+        ),
+        (
+            SLICE_END_OLDEST_FIRST_POSTGRES_SQL,
             "occurred_at >= '2026-11-10T00:00:00Z'",
         ),
     ] {

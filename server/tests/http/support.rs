@@ -147,6 +147,46 @@ pub fn rfc3339(time: DateTime<Utc>) -> String {
 }
 
 impl TestApp {
+    /// An ingest token of Contoso's, made by its Global admin.
+    pub async fn contoso_token(&self) -> String {
+        let (_, secret) = app::api_tokens::store::create(
+            &self.db,
+            app::ids::PartnerId(1),
+            app::ids::UserId(1),
+            "Test system",
+        )
+        .await
+        .unwrap();
+        secret
+    }
+
+    /// Stores password resets (event id, RFC 3339 time) in one batch through the ingest API,
+    /// as another system would, and checks they were taken.
+    pub async fn store_password_resets(
+        &self,
+        token: &str,
+        events: impl IntoIterator<Item = (String, String)>,
+    ) {
+        let events: Vec<serde_json::Value> = events
+            .into_iter()
+            .map(|(id, occurred_at)| {
+                serde_json::json!({
+                    "id": id, "occurred_at": occurred_at,
+                    "partner_user": "helpdesk.agent@contoso.example", "action": "reset_user_password",
+                    "details": {"type": "password_reset", "user_principal_name": "megan@adatum.example"}
+                })
+            })
+            .collect();
+        let response = client()
+            .post(self.url("/api/v1/events"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "events": events }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }

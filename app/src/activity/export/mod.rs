@@ -4,9 +4,10 @@
 //!
 //! The file holds the rows on screen: the same period, filter (the shared parser), sort and
 //! columns, as CSV (headers in the viewer's language) or NDJSON (every field, one event per
-//! line). It is streamed: rows go from the database, a keyset slice at a time, through the filter
-//! and the writer to the response in chunks over a small bounded channel, so the server's
-//! memory stays the same whatever the period holds, and there is no row limit. A sort by a
+//! line). It is streamed: keyset slices of rows are read, filtered and written into the file's
+//! format on blocking threads, three slices at once and handed on in order (`slices`), then
+//! to the response in chunks over a small bounded channel (`writer`), so the server's memory
+//! stays the same whatever the period holds, and there is no row limit. A sort by a
 //! column other than Date-Time is done in memory before the first byte, up to
 //! `sorted_export_max_rows`. Exports running at once are capped (`export_slots`), and one
 //! whose client stops reading is ended after `export_send_timeout`.
@@ -31,6 +32,7 @@ use crate::i18n::locale_of_request;
 use crate::integrity::chain::append_batch;
 use crate::state::AppState;
 
+mod file;
 mod request;
 mod slices;
 mod writer;
@@ -38,7 +40,7 @@ mod writer;
 use request::ExportRequest;
 pub use request::{ExportForm, ExportFormat};
 use slices::{Slices, sorted_entries};
-use writer::{CHUNKS_IN_FLIGHT, Piece, Stop, write_file};
+use writer::{CHUNKS_IN_FLIGHT, Piece, Rows, Stop, write_file};
 pub async fn export_activity_log(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -87,12 +89,26 @@ async fn start_export(
         .take(viewer.partner_id)
         .map_err(|_| AppError::Busy(tr!(locale, export.too_many_exports_are_running).into()))?;
     let newest_id = store::newest_event_id(&state.pool).await?;
-    let mut slices = Slices::new(state.pool.clone(), viewer.partner_id, &request, newest_id);
     // A sort by another column needs every row before the first byte; bounded, so a few of
     // these at once can't take the server's memory.
-    let sorted = match request.sort.column {
-        Column::Time => None,
-        _ => Some(sorted_entries(&mut slices, &request, state.limits.sorted_export_max_rows, locale).await?),
+    let rows = match request.sort.column {
+        Column::Time => Rows::Slices(Slices::new(
+            state.pool.clone(),
+            viewer.partner_id,
+            &request,
+            newest_id,
+        )),
+        _ => Rows::Sorted(
+            sorted_entries(
+                &state.pool,
+                viewer.partner_id,
+                &request,
+                newest_id,
+                state.limits.sorted_export_max_rows,
+                locale,
+            )
+            .await?,
+        ),
     };
     // Recorded before any byte leaves: no export goes unrecorded. Its own event is newer
     // than `newest_id`, so it is not in the file (which holds what the page showed).
@@ -102,7 +118,7 @@ async fn start_export(
     let format = request.format;
     let send_timeout = state.limits.export_send_timeout;
     tokio::spawn(async move {
-        let outcome = write_file(slices, sorted, &request, &pieces, send_timeout).await;
+        let outcome = write_file(rows, &request, &pieces, send_timeout).await;
         match outcome {
             Ok(()) => {}
             Err(Stop::ClientGone) => {}

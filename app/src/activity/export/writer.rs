@@ -4,13 +4,12 @@
 use axum::body::Bytes;
 use tokio::sync::mpsc;
 
-use crate::activity::csv_file::CsvChunks;
 use crate::activity::store::StoredEntry;
+use crate::db::to_db_time;
 use crate::errors::AppError;
-use crate::events::ActionDetails;
-use crate::ids::CustomerId;
 
-use super::request::{ExportFormat, ExportRequest};
+use super::file::FileWriter;
+use super::request::ExportRequest;
 use super::slices::Slices;
 
 /// Chunks of about this size are handed to the response.
@@ -43,11 +42,11 @@ struct Outgoing<'a> {
 }
 
 impl Outgoing<'_> {
-    async fn write(&mut self, entry: &StoredEntry) -> Result<(), Stop> {
-        self.file.write(entry).map_err(|error| {
-            tracing::error!(%error, "writing the export failed");
-            Stop::Failed(AppError::Internal)
-        })?;
+    async fn write(&mut self, stored: &StoredEntry) -> Result<(), Stop> {
+        let time = to_db_time(stored.entry.occurred_at);
+        self.file
+            .write(&stored.as_stored(&time), Some(&stored.entry.details))
+            .map_err(Stop::Failed)?;
         if self.file.buffered() >= CHUNK_BYTES {
             self.flush().await?;
         }
@@ -55,7 +54,10 @@ impl Outgoing<'_> {
     }
 
     async fn flush(&mut self) -> Result<(), Stop> {
-        let bytes = self.file.take().map_err(|_| Stop::Failed(AppError::Internal))?;
+        let bytes = self.file.take().map_err(Stop::Failed)?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
         self.send(Piece::Bytes(bytes)).await
     }
 
@@ -74,101 +76,43 @@ impl Outgoing<'_> {
     }
 }
 
-/// Writes the rows (from `sorted` when given, else slice by slice) and sends them in chunks.
+/// Where the file's rows come from.
+pub(super) enum Rows {
+    /// Written slice by slice as they are read, already in the file's format.
+    Slices(Slices),
+    /// Every row, sorted in memory.
+    Sorted(Vec<StoredEntry>),
+}
+
+/// Writes the file's start, then its rows, and sends them in chunks.
 pub(super) async fn write_file(
-    mut slices: Slices,
-    sorted: Option<Vec<StoredEntry>>,
+    rows: Rows,
     request: &ExportRequest,
     pieces: &mpsc::Sender<Piece>,
     send_timeout: std::time::Duration,
 ) -> Result<(), Stop> {
     let mut out = Outgoing {
-        file: FileWriter::new(request),
+        file: FileWriter::start(request),
         pieces,
         send_timeout,
     };
-    if let Some(entries) = sorted {
-        for entry in &entries {
-            out.write(entry).await?;
-        }
-    } else {
-        while let Some(matching) = slices.next_matching().await.map_err(Stop::Failed)? {
-            for entry in &matching {
+    match rows {
+        Rows::Sorted(entries) => {
+            for entry in &entries {
                 out.write(entry).await?;
+            }
+        }
+        Rows::Slices(mut slices) => {
+            out.flush().await?;
+            while let Some(mut part) = slices.next_part().await.map_err(Stop::Failed)? {
+                // Handed over in chunks (views of the slice's one buffer): a stalled client is
+                // noticed within a chunk, and the chunks waiting hold at most this slice.
+                while !part.is_empty() {
+                    let chunk = part.split_to(part.len().min(CHUNK_BYTES));
+                    out.send(Piece::Bytes(chunk)).await?;
+                }
             }
         }
     }
     out.finish().await
-}
-
-/// The file being written: CSV, or one JSON object per line.
-enum FileWriter {
-    Csv(CsvChunks),
-    Ndjson(Vec<u8>),
-}
-
-/// One line of the JSON export: every stored field of the event, plus the customer's name.
-/// Without `customer_name` it is exactly what `POST /api/v1/events` and `server import` take.
-#[derive(serde::Serialize)]
-struct JsonLine<'a> {
-    id: &'a str,
-    occurred_at: String,
-    customer_id: Option<CustomerId>,
-    customer_name: Option<&'a str>,
-    partner_user: &'a str,
-    action: &'a str,
-    action_text: &'a str,
-    details: &'a ActionDetails,
-}
-
-impl FileWriter {
-    fn new(request: &ExportRequest) -> FileWriter {
-        match request.format {
-            ExportFormat::Csv => FileWriter::Csv(CsvChunks::new(&request.columns, request.locale)),
-            ExportFormat::Ndjson => FileWriter::Ndjson(Vec::new()),
-        }
-    }
-
-    fn write(&mut self, stored: &StoredEntry) -> Result<(), String> {
-        let entry = &stored.entry;
-        match self {
-            FileWriter::Csv(csv) => csv
-                .write(entry, &stored.details_json)
-                .map_err(|error| error.to_string()),
-            FileWriter::Ndjson(buffer) => {
-                let line = JsonLine {
-                    id: &entry.event_id,
-                    occurred_at: entry
-                        .occurred_at
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    customer_id: entry.customer.as_ref().map(|customer| customer.id),
-                    customer_name: entry
-                        .customer
-                        .as_ref()
-                        .map(|customer| customer.company_name.as_str()),
-                    partner_user: &entry.partner_user,
-                    action: entry.action.as_str(),
-                    action_text: &entry.action_text,
-                    details: &entry.details,
-                };
-                serde_json::to_writer(&mut *buffer, &line).map_err(|error| error.to_string())?;
-                buffer.push(b'\n');
-                Ok(())
-            }
-        }
-    }
-
-    fn buffered(&self) -> usize {
-        match self {
-            FileWriter::Csv(csv) => csv.buffered(),
-            FileWriter::Ndjson(buffer) => buffer.len(),
-        }
-    }
-
-    fn take(&mut self) -> Result<Bytes, std::io::Error> {
-        match self {
-            FileWriter::Csv(csv) => csv.take().map(Bytes::from).map_err(std::io::Error::other),
-            FileWriter::Ndjson(buffer) => Ok(Bytes::from(std::mem::take(buffer))),
-        }
-    }
 }

@@ -1,0 +1,112 @@
+//! The export's file (CSV or JSON lines), or a part of it, written row by row from the
+//! stored rows.
+
+use axum::body::Bytes;
+
+use crate::activity::csv_file::{CsvChunks, csv_time};
+use crate::activity::store::StoredRow;
+use crate::activity::view_state::Column;
+use crate::errors::AppError;
+use crate::events::ActionDetails;
+
+use super::request::{ExportFormat, ExportRequest};
+
+/// The file being written (or a part of it): CSV, or one JSON object per line.
+pub(super) enum FileWriter {
+    Csv(CsvChunks),
+    Ndjson(Vec<u8>),
+}
+
+/// One line of the JSON export: every stored field of the event, plus the customer's name.
+/// Without `customer_name` it is exactly what `POST /api/v1/events` and `server import` take.
+#[derive(serde::Serialize)]
+struct JsonLine<'a> {
+    id: &'a str,
+    /// As stored, which is RFC 3339 in UTC to the second.
+    occurred_at: &'a str,
+    customer_id: Option<i64>,
+    customer_name: Option<&'a str>,
+    partner_user: &'a str,
+    action: &'a str,
+    action_text: &'a str,
+    details: &'a ActionDetails,
+}
+
+impl FileWriter {
+    /// The file from its start: for CSV the BOM and the header.
+    pub(super) fn start(request: &ExportRequest) -> FileWriter {
+        match request.format {
+            ExportFormat::Csv => FileWriter::Csv(CsvChunks::new(&request.columns, request.locale)),
+            ExportFormat::Ndjson => FileWriter::Ndjson(Vec::new()),
+        }
+    }
+
+    /// Rows only: a part of the file after its start, `capacity` bytes to begin with.
+    pub(super) fn rows_only(format: ExportFormat, columns: &[Column], capacity: usize) -> FileWriter {
+        match format {
+            ExportFormat::Csv => FileWriter::Csv(CsvChunks::rows_only(columns, capacity)),
+            ExportFormat::Ndjson => FileWriter::Ndjson(Vec::with_capacity(capacity)),
+        }
+    }
+
+    /// Whether [`FileWriter::write`] needs the row's details decoded.
+    pub(super) fn needs_details(&self) -> bool {
+        match self {
+            FileWriter::Csv(csv) => csv.needs_details(),
+            FileWriter::Ndjson(_) => true,
+        }
+    }
+
+    /// One row; `details` decoded when [`FileWriter::needs_details`]. A row that can't be
+    /// written is logged and fails the export (the file is cut short, and says so).
+    pub(super) fn write(&mut self, row: &StoredRow, details: Option<&ActionDetails>) -> Result<(), AppError> {
+        let written = match self {
+            FileWriter::Csv(csv) => csv.write(row, details).map_err(|error| error.to_string()),
+            FileWriter::Ndjson(buffer) => write_json_line(buffer, row, details),
+        };
+        written.map_err(|error| {
+            tracing::error!(event_id = row.id, %error, "writing the export failed");
+            AppError::Internal
+        })
+    }
+
+    pub(super) fn buffered(&self) -> usize {
+        match self {
+            FileWriter::Csv(csv) => csv.buffered(),
+            FileWriter::Ndjson(buffer) => buffer.len(),
+        }
+    }
+
+    pub(super) fn take(&mut self) -> Result<Bytes, AppError> {
+        match self {
+            FileWriter::Csv(csv) => csv.take().map(Bytes::from).map_err(|error| {
+                tracing::error!(%error, "writing the export failed");
+                AppError::Internal
+            }),
+            FileWriter::Ndjson(buffer) => Ok(Bytes::from(std::mem::take(buffer))),
+        }
+    }
+}
+
+fn write_json_line(
+    buffer: &mut Vec<u8>,
+    row: &StoredRow,
+    details: Option<&ActionDetails>,
+) -> Result<(), String> {
+    if csv_time(row.occurred_at).is_none() {
+        return Err("a stored time is not in the stored format".into());
+    }
+    let line = JsonLine {
+        id: row.event_id,
+        occurred_at: row.occurred_at,
+        customer_id: row.company_name.and(row.customer_id),
+        customer_name: row.customer_id.and(row.company_name),
+        partner_user: row.partner_user,
+        action: row.action_kind,
+        action_text: row.action_text,
+        details: details.ok_or("the JSON lines need the decoded details")?,
+    };
+    serde_json::to_writer(&mut *buffer, &line).map_err(|error| error.to_string())?;
+    buffer.push(b'\n');
+    Ok(())
+}
