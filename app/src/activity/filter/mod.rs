@@ -220,24 +220,27 @@ impl Filter {
     }
 
     /// The rows of `index` this filter matches, in index order: each term searched once over
-    /// all rows, clauses combined as bitsets. The same rows as [`Filter::matches_key`] row by row.
-    pub fn matching_rows(&self, index: &SearchIndex) -> Vec<u32> {
+    /// all rows (or found from the last search, see `SearchIndex::search`), clauses combined
+    /// as bitsets. The same rows as [`Filter::matches_key`] row by row.
+    pub fn matching_rows(&self, index: &mut SearchIndex) -> Vec<u32> {
         let rows = index.len();
+        let searches = self.terms.iter().enumerate().map(|(term, Term { field, .. })| {
+            let kinds = match field {
+                None | Some(Field::Action) => self.kind_hits[term],
+                Some(_) => 0,
+            };
+            (&self.finders[term], field.map(Field::slot), kinds)
+        });
+        let mut found = index.search(searches);
         let mut all = Bits::new(rows, true);
         let mut start = 0;
         for &end in &self.clause_ends {
             let mut met = Bits::new(rows, false);
             for term in start..end {
-                let Term { field, negated, .. } = self.terms[term];
-                let kinds = match field {
-                    None | Some(Field::Action) => self.kind_hits[term],
-                    Some(_) => 0,
-                };
-                let mut hits = index.rows_with(&self.finders[term], field.map(Field::slot), kinds);
-                if negated {
-                    hits.not(rows);
+                if self.terms[term].negated {
+                    found[term].not(rows);
                 }
-                met.or(&hits);
+                met.or(&found[term]);
             }
             all.and(&met);
             start = end;

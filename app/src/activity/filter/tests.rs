@@ -222,7 +222,7 @@ fn the_page_index_matches_exactly_the_rows_the_export_matches() {
     for entry in &entries {
         SearchKey::of(entry).add_to(&mut index);
     }
-    for text in [
+    let filters = [
         "",
         "a",
         "ad",
@@ -254,22 +254,56 @@ fn the_page_index_matches_exactly_the_rows_the_export_matches() {
         "n\u{0}",
         "1@",
         "@contoso",
-    ] {
+        "@contoso.example",
+        "customer:adatum li",
+        "user:adatum",
+        "-adatum",
+        "-adatum OR user:helpdesk1",
+        "e",
+        "e3",
+        "e3 p",
+        "e3 po",
+        "e3 -po",
+        "megan@",
+        "megan@adatum",
+        // Half the rows, then some of them: the longer term is looked for among the shorter's.
+        "helpdesk",
+        "helpdesk1",
+        "user:helpdesk",
+        "user:helpdesk2",
+        "megan",
+        "megan1 OR crm-1",
+        // A few rows, then all: a shorter term is searched anew.
+        "crm-1",
+        "crm-",
+    ];
+    // In order, backwards, and each twice: the index keeps each search's terms for the next,
+    // which mostly keeps or lengthens them.
+    let order = filters
+        .iter()
+        .chain(filters.iter().rev())
+        .flat_map(|text| [text, text]);
+    for text in order {
         let filter = Filter::parse(text);
         let by_row: Vec<u32> = (0..entries.len() as u32)
             .filter(|row| filter.matches(&entries[*row as usize]))
             .collect();
-        assert_eq!(filter.matching_rows(&index), by_row, "filter {text:?}");
+        assert_eq!(filter.matching_rows(&mut index), by_row, "filter {text:?}");
     }
 }
 
 #[test]
 fn an_index_of_no_rows_matches_none_and_clears() {
     let mut index = SearchIndex::default();
-    assert!(Filter::parse("a").matching_rows(&index).is_empty());
-    assert!(Filter::parse("").matching_rows(&index).is_empty());
+    assert!(Filter::parse("a").matching_rows(&mut index).is_empty());
+    assert!(Filter::parse("").matching_rows(&mut index).is_empty());
     SearchKey::of(&sample_order("Adatum")).add_to(&mut index);
-    assert_eq!(Filter::parse("").matching_rows(&index), vec![0]);
+    assert_eq!(Filter::parse("").matching_rows(&mut index), vec![0]);
+    // What a search found is not reused once rows are added.
+    assert_eq!(Filter::parse("adatum").matching_rows(&mut index), vec![0]);
+    SearchKey::of(&sample_order("Adatum Two")).add_to(&mut index);
+    assert_eq!(Filter::parse("adatum").matching_rows(&mut index), vec![0, 1]);
+    assert_eq!(Filter::parse("adatum t").matching_rows(&mut index), vec![0, 1]);
     index.clear();
     assert!(index.is_empty());
 }

@@ -199,8 +199,12 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         } else {
             // Normally a no-op (the loader followed each page); it matters when a new period
             // has emptied the rows and the index still holds the old load's.
-            search.update_value(|search| search.follow(&rows));
-            search.with_value(|search| filter.matching_rows(&search.index))
+            search
+                .try_update_value(|search| {
+                    search.follow(&rows);
+                    filter.matching_rows(&mut search.index)
+                })
+                .unwrap_or_default()
         });
         result
     });

@@ -139,15 +139,23 @@ pub(super) fn EventTable(
         let top = target
             .map(|position| (position as f64 * row_px.get_untracked() - 80.0).max(0.0))
             .unwrap_or(0.0);
-        if let Some(scroller) = scroller.get_untracked() {
+        // Setting scrollTop makes the browser lay the page out there and then, before the
+        // rows just changed are drawn: only when the box is not already there.
+        if scroll_top.get_untracked() != top
+            && let Some(scroller) = scroller.get_untracked()
+        {
             scroller.set_scroll_top(top as i32);
         }
         scroll_top.set(top);
     });
-    // Measure the real row height and viewport once rows are on screen.
-    Effect::new(move |_| {
-        window.track();
-        let Some(scroller) = scroller.get() else { return };
+    // Measure the real row height and viewport when rows first show, when the columns
+    // change and when the window is resized: not on every keystroke (each measuring lays
+    // the page out at once).
+    let has_rows = Memo::new(move |_| window.with(|window| window.end > window.start));
+    let measure = move || {
+        let Some(scroller) = scroller.get_untracked() else {
+            return;
+        };
         viewport_px.set(f64::from(scroller.client_height().max(200)));
         if let Ok(Some(row)) = scroller.query_selector("tr.event") {
             use leptos::wasm_bindgen::JsCast;
@@ -158,7 +166,19 @@ pub(super) fn EventTable(
                 }
             }
         }
+    };
+    Effect::new(move |_| {
+        if has_rows.get() {
+            columns.track();
+            scroller.track();
+            measure();
+        }
     });
+    #[cfg(feature = "hydrate")]
+    {
+        let resized = window_event_listener(leptos::ev::resize, move |_| measure());
+        on_cleanup(move || resized.remove());
+    }
     let in_view = move || {
         let Window { start, end, .. } = window.get();
         visible.with(|visible| {
