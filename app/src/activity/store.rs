@@ -23,11 +23,6 @@ pub struct EventRow {
     pub company_name: Option<String>,
 }
 
-/// An [`EventRow`] from rusqlite, by the position of [`events_sql!`]'s columns.
-fn event_row_from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
-    Ok(StoredRow::from_sqlite(row)?.to_owned())
-}
-
 /// One event's columns as read, borrowed where they lie (a rusqlite row, an [`EventRow`]):
 /// the export writes most cells straight from them, with no string made per cell.
 #[derive(Debug, Clone, Copy)]
@@ -346,22 +341,11 @@ pub async fn events_slice(
 ) -> Result<Vec<EventRow>, AppError> {
     match db {
         Db::Sqlite(pool) => {
-            let slice = slice.clone();
-            crate::sqlite_reads::read(pool, move |connection| {
-                let mut statement = connection.prepare(slice.page_sql(false))?;
-                let params = rusqlite::params![
-                    slice.partner_id.0,
-                    slice.from,
-                    slice.to,
-                    cursor_time,
-                    cursor_id,
-                    slice.newest_id,
-                    limit
-                ];
-                let rows = statement.query_map(params, event_row_from_sqlite)?;
-                rows.collect()
-            })
-            .await
+            let keep = |rows: &mut Vec<EventRow>, row: StoredRow<'_>| {
+                rows.push(row.to_owned());
+                Ok(Next::Go)
+            };
+            sqlite_slice(pool, slice, (cursor_time, cursor_id), limit, Vec::new(), keep).await
         }
         Db::Postgres(pool) => Ok(sqlx::query_as(slice.page_sql(true))
             .bind(slice.partner_id)
@@ -450,30 +434,7 @@ where
     F: FnMut(&mut S, StoredRow<'_>) -> Result<Next, AppError> + Send + 'static,
 {
     match db {
-        Db::Sqlite(pool) => {
-            let slice = slice.clone();
-            crate::sqlite_reads::read(pool, move |connection| {
-                let mut statement = connection.prepare(slice.page_sql(false))?;
-                let mut rows = statement.query(rusqlite::params![
-                    slice.partner_id.0,
-                    slice.from,
-                    slice.to,
-                    cursor_time,
-                    cursor_id,
-                    slice.newest_id,
-                    limit
-                ])?;
-                while let Some(row) = rows.next()? {
-                    match each(&mut state, StoredRow::from_sqlite(row)?) {
-                        Ok(Next::Go) => {}
-                        Ok(Next::Stop) => break,
-                        Err(error) => return Ok(Err(error)),
-                    }
-                }
-                Ok(Ok(state))
-            })
-            .await?
-        }
+        Db::Sqlite(pool) => sqlite_slice(pool, slice, (cursor_time, cursor_id), limit, state, each).await,
         Db::Postgres(_) => {
             let rows = events_slice(db, slice, (cursor_time, cursor_id), limit).await?;
             let work = move || {
@@ -490,6 +451,44 @@ where
             })?
         }
     }
+}
+
+/// [`for_each_in_slice`] on SQLite: each row handed over as SQLite holds it, on a blocking
+/// thread with a read connection of its own.
+async fn sqlite_slice<S, F>(
+    pool: &sqlx::SqlitePool,
+    slice: &Slice,
+    (cursor_time, cursor_id): (String, i64),
+    limit: i64,
+    mut state: S,
+    mut each: F,
+) -> Result<S, AppError>
+where
+    S: Send + 'static,
+    F: FnMut(&mut S, StoredRow<'_>) -> Result<Next, AppError> + Send + 'static,
+{
+    let slice = slice.clone();
+    crate::sqlite_reads::read(pool, move |connection| {
+        let mut statement = connection.prepare(slice.page_sql(false))?;
+        let mut rows = statement.query(rusqlite::params![
+            slice.partner_id.0,
+            slice.from,
+            slice.to,
+            cursor_time,
+            cursor_id,
+            slice.newest_id,
+            limit
+        ])?;
+        while let Some(row) = rows.next()? {
+            match each(&mut state, StoredRow::from_sqlite(row)?) {
+                Ok(Next::Go) => {}
+                Ok(Next::Stop) => break,
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+        Ok(Ok(state))
+    })
+    .await?
 }
 
 /// Whether [`for_each_in_slice`] goes on to the next row.

@@ -44,17 +44,7 @@ async fn the_export_holds_exactly_the_filtered_rows_of_the_period() {
         );
         let bytes = response.bytes().await.unwrap();
         assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
-        let mut reader = csv::Reader::from_reader(&bytes[3..]);
-        let id_column = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .position(|name| name == "Event ID")
-            .unwrap();
-        let ids: Vec<String> = reader
-            .records()
-            .map(|record| record.unwrap()[id_column].to_string())
-            .collect();
+        let ids = event_ids_in_csv(&bytes);
         let filter = Filter::parse(filter_text);
         let expected: Vec<String> = listed
             .iter()
@@ -150,6 +140,21 @@ async fn export_refuses_the_wrong_people_and_bad_input() {
 }
 
 /// The fields of a whole-period export for Contoso, plus `extra`.
+/// The Event ID column of an exported CSV file (after its BOM), top to bottom.
+fn event_ids_in_csv(bytes: &[u8]) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let id_column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|name| name == "Event ID")
+        .unwrap();
+    reader
+        .records()
+        .map(|record| record.unwrap()[id_column].to_string())
+        .collect()
+}
+
 fn period_fields<'a>(from: &'a str, to: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
         ("from", from),
@@ -315,19 +320,6 @@ async fn a_long_export_holds_every_row_once_in_order_across_its_slices() {
     assert!(newest_first.len() >= 4_700, "{} rows", newest_first.len());
     let oldest_first: Vec<String> = newest_first.iter().rev().cloned().collect();
 
-    let csv_ids = |bytes: &[u8]| -> Vec<String> {
-        let mut reader = csv::Reader::from_reader(&bytes[3..]);
-        let id_column = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .position(|name| name == "Event ID")
-            .unwrap();
-        reader
-            .records()
-            .map(|record| record.unwrap()[id_column].to_string())
-            .collect()
-    };
     for (sort, columns, expected) in [
         ("", "", &newest_first),
         ("time", "", &oldest_first),
@@ -338,7 +330,11 @@ async fn a_long_export_holds_every_row_once_in_order_across_its_slices() {
         let response = app.export(&client, &fields).await;
         assert_eq!(response.status(), StatusCode::OK);
         let bytes = response.bytes().await.unwrap();
-        assert_eq!(&csv_ids(&bytes), expected, "sort {sort:?}, columns {columns:?}");
+        assert_eq!(
+            &event_ids_in_csv(&bytes),
+            expected,
+            "sort {sort:?}, columns {columns:?}"
+        );
     }
 
     let filtered = app
@@ -347,7 +343,7 @@ async fn a_long_export_holds_every_row_once_in_order_across_its_slices() {
     let expected: Vec<&String> = newest_first.iter().filter(|id| id.contains("long-46")).collect();
     assert_eq!(expected.len(), 111, "long-46 and long-4600 to long-4699");
     assert_eq!(
-        csv_ids(&filtered.bytes().await.unwrap())
+        event_ids_in_csv(&filtered.bytes().await.unwrap())
             .iter()
             .collect::<Vec<_>>(),
         expected

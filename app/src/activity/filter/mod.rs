@@ -232,16 +232,16 @@ impl Filter {
             (&self.finders[term], field.map(Field::slot), kinds)
         });
         let mut found = index.search(searches);
+        for (hits, term) in found.iter_mut().zip(&self.terms) {
+            if term.negated {
+                hits.not(rows);
+            }
+        }
         let mut all = Bits::new(rows, true);
         let mut start = 0;
         for &end in &self.clause_ends {
             let mut met = Bits::new(rows, false);
-            for term in start..end {
-                if self.terms[term].negated {
-                    found[term].not(rows);
-                }
-                met.or(&found[term]);
-            }
+            found[start..end].iter().for_each(|hits| met.or(hits));
             all.and(&met);
             start = end;
         }
