@@ -15,8 +15,11 @@ use crate::ids::EventId;
 use super::rows::{LoadedRow, Positions, Rows, ViewUrl};
 use crate::activity::local_time::utc_text;
 
-/// Rows below and above the viewport that are rendered too, so fast scrolling shows rows.
-pub(super) const OVERSCAN_ROWS: usize = 20;
+/// Rows below and above the viewport that are rendered too, so fast scrolling shows rows:
+/// about 330 px each way. Every row in the window is rebuilt when the filter changes, so
+/// this margin is most of a keystroke's DOM work (20 rows each way cost 6–10 ms more per
+/// keystroke over 172k rows, BENCHMARKS.md issue 14).
+pub(super) const OVERSCAN_ROWS: usize = 8;
 
 /// Which rows to render for a scroll position: positions `start..end` of the filtered list,
 /// and the heights of the spacers that stand in for the rows above and below. `extras` are
