@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::i18n::{Locale, use_locale};
 
-use super::rows::LoadedRow;
+use super::rows::{LoadedRow, RowFacts};
 
 /// The most-counted values of one facet, most first (ties by name), and how many there were.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,11 +69,19 @@ impl Tally {
     }
 }
 
-pub(super) fn count_facets(rows: &[Arc<LoadedRow>], shown: &[u32], locale: Locale) -> Facets {
+/// The facets of the `shown` rows, counted from their `facts` and named from `rows`.
+pub(super) fn count_facets(
+    rows: &[Arc<LoadedRow>],
+    facts: &[RowFacts],
+    shown: &[u32],
+    locale: Locale,
+) -> Facets {
     let (mut actions, mut users, mut customers) = (Tally(Vec::new()), Tally(Vec::new()), Tally(Vec::new()));
     for &index in shown {
-        let row = &rows[index as usize];
-        actions.add(row.entry.action.index(), index);
+        let Some(row) = facts.get(index as usize) else {
+            continue;
+        };
+        actions.add(row.kind as usize, index);
         users.add(row.user as usize, index);
         if let Some(customer) = row.customer {
             customers.add(customer as usize, index);

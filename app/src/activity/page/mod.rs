@@ -34,11 +34,27 @@ use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 use controls::{ColumnChooser, DayField, FilterHelp, ZoneToggle, period_error_text};
 use facets::{FacetCounts, count_facets};
-use rows::{Load, LoadedRow, Positions, RowIndex, Rows, Slots, ViewUrl};
+use rows::{Load, LoadedRow, Positions, RowFacts, RowIndex, Rows, Slots, ViewUrl};
 use table::EventTable;
 
 /// How long typing in the filter rests before the URL follows.
 const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// `count` over the loaded rows' facts (tracking `rows`), from the index the loader keeps up
+/// to date; `None` once the page is gone. `count` must not read a memo that borrows the index
+/// (`matched`): read it first.
+fn with_facts<T>(
+    search: StoredValue<RowIndex>,
+    rows: Signal<Rows>,
+    count: impl FnOnce(&[RowFacts]) -> T,
+) -> Option<T> {
+    rows.with(|rows| {
+        search.try_update_value(|search| {
+            search.follow(rows);
+            count(&search.facts)
+        })
+    })
+}
 
 #[component]
 pub fn ActivityLogPage() -> impl IntoView {
@@ -238,17 +254,17 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         };
         let mut counts = vec![[0u32; ActionKind::ALL.len()]; calendar.0.len()];
         let days = row_days.get();
-        rows.with(|rows| {
-            matched.with(|matched| {
-                for &index in matched.iter() {
-                    let (Some(day), Some(row)) = (days.get(index as usize), rows.get(index as usize)) else {
-                        continue;
-                    };
-                    if let Some(day_counts) = counts.get_mut(*day as usize) {
-                        day_counts[row.entry.action.index()] += 1;
-                    }
+        // Read before the index is borrowed: `matched` may recompute, and it borrows it too.
+        let matched = matched.get();
+        with_facts(search, rows, |facts| {
+            for &index in matched.iter() {
+                let (Some(day), Some(row)) = (days.get(index as usize), facts.get(index as usize)) else {
+                    continue;
+                };
+                if let Some(day_counts) = counts.get_mut(*day as usize) {
+                    day_counts[row.kind as usize] += 1;
                 }
-            })
+            }
         });
         Arc::new(DayCounts {
             days: calendar.0.clone(),
@@ -278,7 +294,13 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 .collect(),
         )
     });
-    let facets = Memo::new(move |_| rows.with(|rows| in_day.with(|shown| count_facets(rows, shown, l))));
+    let facets = Memo::new(move |_| {
+        let shown = in_day.get();
+        with_facts(search, rows, |facts| {
+            rows.with(|rows| count_facets(rows, facts, &shown, l))
+        })
+        .unwrap_or_default()
+    });
     // The table's rows, in the chosen order.
     let visible = Memo::new(move |_| {
         let sort = sort.get();
