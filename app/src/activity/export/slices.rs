@@ -1,4 +1,4 @@
-//! The export's rows: read and written into the file's format a keyset slice at a time, two
+//! The export's rows: read and written into the file's format a keyset slice at a time, three
 //! slices at once, each on a blocking thread of its own; or gathered and sorted when the sort
 //! is by a column other than Date-Time.
 
