@@ -139,12 +139,13 @@ impl From<csv::Error> for RowError {
 impl CsvChunks {
     /// A file: the BOM and the header row, in `locale`, first.
     pub fn new(columns: &[Column], locale: Locale) -> CsvChunks {
-        let mut file = CsvChunks::rows_only(columns, 0);
-        let mut writer = csv_writer(UTF8_BOM.to_vec());
-        writer
+        let mut file = CsvChunks {
+            writer: csv_writer(UTF8_BOM.to_vec()),
+            columns: columns.to_vec(),
+        };
+        file.writer
             .write_record(header_row(columns, locale))
             .expect("writing to memory cannot fail");
-        file.writer = writer;
         file
     }
 
@@ -168,7 +169,7 @@ impl CsvChunks {
     /// [`CsvChunks::needs_details`].
     pub fn write(&mut self, row: &StoredRow, details: Option<&ActionDetails>) -> Result<(), RowError> {
         let mut numbers = itoa::Buffer::new();
-        let customer = row.customer_id.zip(row.company_name);
+        let customer = row.customer();
         for column in &self.columns {
             match column {
                 Column::Time => self

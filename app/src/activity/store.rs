@@ -66,6 +66,11 @@ impl<'a> StoredRow<'a> {
         })
     }
 
+    /// The customer's id and name, when the event has a customer of its partner.
+    pub fn customer(&self) -> Option<(i64, &'a str)> {
+        self.customer_id.zip(self.company_name)
+    }
+
     /// Where this row is in the log's order (time, then id).
     pub fn position(&self) -> (&'a str, i64) {
         (self.occurred_at, self.id)
@@ -340,24 +345,34 @@ pub async fn events_slice(
     limit: i64,
 ) -> Result<Vec<EventRow>, AppError> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(_) => {
             let keep = |rows: &mut Vec<EventRow>, row: StoredRow<'_>| {
                 rows.push(row.to_owned());
                 Ok(Next::Go)
             };
-            sqlite_slice(pool, slice, (cursor_time, cursor_id), limit, Vec::new(), keep).await
+            for_each_in_slice(db, slice, (cursor_time, cursor_id), limit, Vec::new(), keep).await
         }
-        Db::Postgres(pool) => Ok(sqlx::query_as(slice.page_sql(true))
-            .bind(slice.partner_id)
-            .bind(&slice.from)
-            .bind(&slice.to)
-            .bind(cursor_time)
-            .bind(cursor_id)
-            .bind(slice.newest_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?),
+        Db::Postgres(pool) => postgres_slice(pool, slice, (cursor_time, cursor_id), limit).await,
     }
+}
+
+/// [`events_slice`] on PostgreSQL, through sqlx.
+async fn postgres_slice(
+    pool: &sqlx::PgPool,
+    slice: &Slice,
+    (cursor_time, cursor_id): (String, i64),
+    limit: i64,
+) -> Result<Vec<EventRow>, AppError> {
+    Ok(sqlx::query_as(slice.page_sql(true))
+        .bind(slice.partner_id)
+        .bind(&slice.from)
+        .bind(&slice.to)
+        .bind(cursor_time)
+        .bind(cursor_id)
+        .bind(slice.newest_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
 }
 
 /// Where a slice of `limit` rows that starts after a cursor ends: the time and id of its last
@@ -396,7 +411,7 @@ pub const SLICE_END_OLDEST_FIRST_POSTGRES_SQL: &str =
 pub async fn slice_end(
     db: &Db,
     slice: &Slice,
-    (cursor_time, cursor_id): (String, i64),
+    (cursor_time, cursor_id): (&str, i64),
     limit: i64,
 ) -> Result<Option<(String, i64)>, AppError> {
     let sql = match (db, slice.oldest_first) {
@@ -409,7 +424,7 @@ pub async fn slice_end(
         .bind(slice.partner_id)
         .bind(&slice.from)
         .bind(&slice.to)
-        .bind(&cursor_time)
+        .bind(cursor_time)
         .bind(cursor_id)
         .bind(slice.newest_id)
         .bind(limit - 1)
@@ -434,9 +449,32 @@ where
     F: FnMut(&mut S, StoredRow<'_>) -> Result<Next, AppError> + Send + 'static,
 {
     match db {
-        Db::Sqlite(pool) => sqlite_slice(pool, slice, (cursor_time, cursor_id), limit, state, each).await,
-        Db::Postgres(_) => {
-            let rows = events_slice(db, slice, (cursor_time, cursor_id), limit).await?;
+        Db::Sqlite(pool) => {
+            let slice = slice.clone();
+            crate::sqlite_reads::read(pool, move |connection| {
+                let mut statement = connection.prepare(slice.page_sql(false))?;
+                let mut rows = statement.query(rusqlite::params![
+                    slice.partner_id.0,
+                    slice.from,
+                    slice.to,
+                    cursor_time,
+                    cursor_id,
+                    slice.newest_id,
+                    limit
+                ])?;
+                while let Some(row) = rows.next()? {
+                    match each(&mut state, StoredRow::from_sqlite(row)?) {
+                        Ok(Next::Go) => {}
+                        Ok(Next::Stop) => break,
+                        Err(error) => return Ok(Err(error)),
+                    }
+                }
+                Ok(Ok(state))
+            })
+            .await?
+        }
+        Db::Postgres(pool) => {
+            let rows = postgres_slice(pool, slice, (cursor_time, cursor_id), limit).await?;
             let work = move || {
                 for row in &rows {
                     if each(&mut state, row.as_stored())? == Next::Stop {
@@ -451,44 +489,6 @@ where
             })?
         }
     }
-}
-
-/// [`for_each_in_slice`] on SQLite: each row handed over as SQLite holds it, on a blocking
-/// thread with a read connection of its own.
-async fn sqlite_slice<S, F>(
-    pool: &sqlx::SqlitePool,
-    slice: &Slice,
-    (cursor_time, cursor_id): (String, i64),
-    limit: i64,
-    mut state: S,
-    mut each: F,
-) -> Result<S, AppError>
-where
-    S: Send + 'static,
-    F: FnMut(&mut S, StoredRow<'_>) -> Result<Next, AppError> + Send + 'static,
-{
-    let slice = slice.clone();
-    crate::sqlite_reads::read(pool, move |connection| {
-        let mut statement = connection.prepare(slice.page_sql(false))?;
-        let mut rows = statement.query(rusqlite::params![
-            slice.partner_id.0,
-            slice.from,
-            slice.to,
-            cursor_time,
-            cursor_id,
-            slice.newest_id,
-            limit
-        ])?;
-        while let Some(row) = rows.next()? {
-            match each(&mut state, StoredRow::from_sqlite(row)?) {
-                Ok(Next::Go) => {}
-                Ok(Next::Stop) => break,
-                Err(error) => return Ok(Err(error)),
-            }
-        }
-        Ok(Ok(state))
-    })
-    .await?
 }
 
 /// Whether [`for_each_in_slice`] goes on to the next row.

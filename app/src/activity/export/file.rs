@@ -99,8 +99,8 @@ fn write_json_line(
     let line = JsonLine {
         id: row.event_id,
         occurred_at: row.occurred_at,
-        customer_id: row.company_name.and(row.customer_id),
-        customer_name: row.customer_id.and(row.company_name),
+        customer_id: row.customer().map(|(id, _)| id),
+        customer_name: row.customer().map(|(_, name)| name),
         partner_user: row.partner_user,
         action: row.action_kind,
         action_text: row.action_text,

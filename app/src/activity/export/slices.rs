@@ -75,7 +75,7 @@ impl Slices {
             let Some(start) = self.next_start.take() else {
                 break;
             };
-            let end = store::slice_end(&self.db, &self.slice, start.clone(), SLICE_ROWS).await?;
+            let end = store::slice_end(&self.db, &self.slice, (&start.0, start.1), SLICE_ROWS).await?;
             self.next_start = end.clone();
             let read = write_slice(self.db.clone(), self.slice.clone(), start, end, self.rows.clone());
             self.started.push_back(tokio::spawn(read));
