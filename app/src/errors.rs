@@ -35,6 +35,9 @@ pub enum AppError {
     /// A request with no live API token (401 with `WWW-Authenticate: Bearer`).
     #[error("{0}")]
     BadToken(String),
+    /// A live API token without the scope this needs (403); the message names the scope.
+    #[error("{0}")]
+    TokenScopeMissing(String),
     /// `field` clashes with what is stored (409).
     #[error("{message}")]
     Conflict { field: String, message: String },
@@ -44,6 +47,9 @@ pub enum AppError {
     /// message says what and when to try again.
     #[error("{0}")]
     Busy(String),
+    /// One caller's request budget is spent (429 with `Retry-After: wait_seconds`).
+    #[error("{message}")]
+    RateLimited { message: String, wait_seconds: u64 },
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
@@ -76,8 +82,11 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::BadToken(_) => StatusCode::UNAUTHORIZED,
+            AppError::TokenScopeMissing(_) => StatusCode::FORBIDDEN,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::TooManyAttempts { .. } | AppError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::Busy(_) | AppError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
@@ -108,9 +117,11 @@ impl From<AppError> for WireError {
             AppError::BadRequest(_) => ("BadRequest", None, None),
             AppError::UnsupportedMediaType(_) => ("UnsupportedMediaType", None, None),
             AppError::BadToken(_) => ("Unauthorized", None, None),
+            AppError::TokenScopeMissing(_) => ("TokenScopeMissing", None, None),
             AppError::Conflict { field, .. } => ("Conflict", Some(field), None),
             AppError::TooManyAttempts { wait_seconds } => ("TooManyAttempts", None, Some(wait_seconds)),
             AppError::Busy(_) => ("Busy", None, Some(BUSY_RETRY_SECONDS)),
+            AppError::RateLimited { wait_seconds, .. } => ("RateLimited", None, Some(wait_seconds)),
             AppError::Internal => ("Internal", None, None),
             AppError::Unreachable => ("Unreachable", None, None),
         };
@@ -137,6 +148,7 @@ impl TryFrom<WireError> for AppError {
             ("BadRequest", _) => AppError::BadRequest(message),
             ("UnsupportedMediaType", _) => AppError::UnsupportedMediaType(message),
             ("Unauthorized", _) => AppError::BadToken(message),
+            ("TokenScopeMissing", _) => AppError::TokenScopeMissing(message),
             ("Conflict", field) => AppError::Conflict {
                 field: field.unwrap_or_default(),
                 message,
@@ -145,6 +157,10 @@ impl TryFrom<WireError> for AppError {
                 wait_seconds: wire.retry_after_seconds.unwrap_or(1),
             },
             ("Busy", _) => AppError::Busy(message),
+            ("RateLimited", _) => AppError::RateLimited {
+                message,
+                wait_seconds: wire.retry_after_seconds.unwrap_or(1),
+            },
             ("Internal", _) => AppError::Internal,
             ("Unreachable", _) => AppError::Unreachable,
             (other, _) => return Err(format!("unknown error kind {other}")),
@@ -165,6 +181,7 @@ impl AppError {
         let retry_after = match self {
             AppError::TooManyAttempts { wait_seconds } => Some(*wait_seconds),
             AppError::Busy(_) => Some(BUSY_RETRY_SECONDS),
+            AppError::RateLimited { wait_seconds, .. } => Some(*wait_seconds),
             _ => None,
         };
         if let Some(seconds) = retry_after {

@@ -3,7 +3,7 @@
 //! Each area keeps its model, server functions, queries and page together:
 //! `activity` (the log itself), `customers` (Subscriptions page), `auth` (sign-in, sessions),
 //! `integrity` (hash chain, checkpoints, verify), `ingest` (events from other systems),
-//! `api_tokens` (the tokens those systems use).
+//! `read_api` (the log read by other systems), `api_tokens` (the tokens those systems use).
 
 // First, so its `tr!` macro is in scope in every module after it.
 #[macro_use]
@@ -21,6 +21,8 @@ pub mod ingest;
 pub mod integrity;
 pub mod layout;
 pub mod preferences;
+#[cfg(feature = "ssr")]
+pub mod read_api;
 
 #[cfg(feature = "ssr")]
 pub mod csp;

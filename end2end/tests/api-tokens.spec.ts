@@ -67,3 +67,38 @@ test('other roles see no API tokens menu and are refused the page', async ({ pag
   expect(response!.status()).toBe(403);
   await expect(page.getByRole('heading', { name: "Your role can't manage API tokens" })).toBeVisible();
 });
+
+test('a token made to read only reads the log and cannot write into it', async ({ page, request }) => {
+  await signIn(page, 'global.admin@contoso.example');
+  await page.goto(`${baseUrl()}/account-settings/api-tokens`);
+  await hydrated(page);
+
+  await page.getByLabel('Token name').fill('SIEM reader');
+  await page.getByRole('checkbox', { name: /Send events/ }).uncheck();
+  await page.getByRole('checkbox', { name: /Read events/ }).check();
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = (await page.getByTestId('new-token').textContent())!;
+  const row = page.getByRole('row', { name: /SIEM reader/ });
+  await expect(row).toContainText('events:read');
+  await expect(row).not.toContainText('events:write');
+
+  const auth = { Authorization: `Bearer ${secret}` };
+  const read = await request.get(`${baseUrl()}/api/v1/events?limit=5&q=${encodeURIComponent('customer:"한빛"')}`, { headers: auth });
+  expect(read.status()).toBe(200);
+  const body = await read.json();
+  expect(body.events).toHaveLength(5);
+  for (const event of body.events) expect(event.customer_name).toBe('주식회사 한빛소프트');
+  expect(body.next).toBe(body.events[4].cursor);
+
+  const write = await request.post(`${baseUrl()}/api/v1/events`, { headers: auth, data: { events: [event('e2e-read-only', 'x')] } });
+  expect(write.status()).toBe(403);
+  expect((await write.json()).message).toContain('events:write');
+
+  // Neither box: the form says what to choose and makes nothing.
+  await page.getByLabel('Token name').fill('Does nothing');
+  await page.getByRole('checkbox', { name: /Read events/ }).uncheck();
+  await page.getByRole('checkbox', { name: /Send events/ }).uncheck();
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.getByRole('alert')).toContainText('Choose what the token may do');
+  await expect(page.getByRole('row', { name: /Does nothing/ })).toHaveCount(0);
+});

@@ -29,6 +29,7 @@ pub struct LimitsFileSettings {
     pub export_send_timeout_seconds: u64,
     pub sorted_export_max_rows: usize,
     pub page_cache_mib: u64,
+    pub token_reads_per_minute: u32,
 }
 
 impl Default for LimitsFileSettings {
@@ -41,6 +42,7 @@ impl Default for LimitsFileSettings {
             export_send_timeout_seconds: limits.export_send_timeout.as_secs(),
             sorted_export_max_rows: limits.sorted_export_max_rows,
             page_cache_mib: limits.page_cache_bytes >> 20,
+            token_reads_per_minute: limits.token_reads_per_minute,
         }
     }
 }
@@ -162,6 +164,11 @@ impl Settings {
                     .into(),
             ));
         }
+        if limits.token_reads_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.token_reads_per_minute must be at least 1".into(),
+            ));
+        }
         Ok(self)
     }
 
@@ -180,6 +187,7 @@ impl Settings {
             export_send_timeout: std::time::Duration::from_secs(file.export_send_timeout_seconds),
             sorted_export_max_rows: file.sorted_export_max_rows,
             page_cache_bytes: file.page_cache_mib << 20,
+            token_reads_per_minute: file.token_reads_per_minute,
         }
     }
 

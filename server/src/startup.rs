@@ -11,6 +11,7 @@ use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
 use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
 use app::integrity::verified_chains::VerifiedChains;
 use app::integrity::verify::partners_to_verify;
+use app::read_api::handler::read_events;
 use app::state::{AppState, Limits, SessionSettings};
 use app::{App, shell};
 use axum::Router;
@@ -19,7 +20,7 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::StatusCode;
 use axum::middleware::{self, map_response};
 use axum::response::Response;
-use axum::routing::{MethodRouter, post};
+use axum::routing::{MethodRouter, get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
@@ -194,16 +195,22 @@ async fn walk_chains_periodically(
 
 /// Routes served by plain axum handlers rather than Leptos, behind a session cookie: under
 /// the cross-site check and the 64 KiB body limit like the server functions.
-fn cookie_handler_routes() -> [(&'static str, MethodRouter<ServerState>); 1] {
-    [(EXPORT_PATH, post(export_activity_log))]
+/// Each route: its path, the methods it answers (for [`handler_routes`]), its handlers.
+type HandlerRoute = (&'static str, &'static [&'static str], MethodRouter<ServerState>);
+
+fn cookie_handler_routes() -> [HandlerRoute; 1] {
+    [(EXPORT_PATH, &["POST"], post(export_activity_log))]
 }
 
 /// Routes authenticated by an API token, never a cookie (so cross-site checks have nothing
-/// to guard), with their own body limit: a batch of events is bigger.
-fn token_handler_routes() -> [(&'static str, MethodRouter<ServerState>); 1] {
+/// to guard), with their own body limit: a batch of events is bigger. The read API
+/// (`GET`) shares the ingest path.
+fn token_handler_routes() -> [HandlerRoute; 1] {
     [(
         INGEST_PATH,
-        post(ingest_events)
+        &["GET", "POST"],
+        get(read_events)
+            .post(ingest_events)
             .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(INGEST_BODY_LIMIT_BYTES))
             // The `Bytes` extractor has its own 2 MiB default; without this a documented
             // 4 MiB batch would be refused with a 413 that senders treat as final.
@@ -211,13 +218,17 @@ fn token_handler_routes() -> [(&'static str, MethodRouter<ServerState>); 1] {
     )]
 }
 
-/// Every plain handler's path, read from the lists the router is built from (the
+/// Every plain handler as `METHOD path`, read from the lists the router is built from (the
 /// access-matrix test walks these beside the server functions and pages, so none escapes
 /// its checks).
-pub fn handler_routes() -> Vec<&'static str> {
-    let cookie = cookie_handler_routes().map(|(path, _)| path);
-    let token = token_handler_routes().map(|(path, _)| path);
-    cookie.into_iter().chain(token).collect()
+pub fn handler_routes() -> Vec<String> {
+    let cookie = cookie_handler_routes();
+    let token = token_handler_routes();
+    cookie
+        .iter()
+        .chain(&token)
+        .flat_map(|(path, methods, _)| methods.iter().map(move |method| format!("{method} {path}")))
+        .collect()
 }
 
 fn router(state: ServerState) -> Router {
@@ -225,7 +236,7 @@ fn router(state: ServerState) -> Router {
     let app_state = state.app.clone();
     let provide_app_state = move || provide_context(app_state.clone());
     let mut router = Router::new();
-    for (path, handler) in cookie_handler_routes() {
+    for (path, _, handler) in cookie_handler_routes() {
         router = router.route(path, handler);
     }
     let mut router = router
@@ -240,7 +251,7 @@ fn router(state: ServerState) -> Router {
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES));
     // Added after the layers above, so they keep only their own.
-    for (path, handler) in token_handler_routes() {
+    for (path, _, handler) in token_handler_routes() {
         router = router.route(path, handler);
     }
     router

@@ -14,9 +14,15 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
     super::store::list(&state.pool, viewer.partner_id).await
 }
 
+/// Makes a token named `name` that may send events (`send_events` present, as a checked box
+/// sends it), read them (`read_events`), or both; at least one.
 #[server(endpoint = "create_api_token")]
-pub async fn create_api_token(name: String) -> Result<CreatedApiToken, AppError> {
-    use super::model::MAX_TOKEN_NAME_CHARS;
+pub async fn create_api_token(
+    name: String,
+    #[server(default)] send_events: Option<String>,
+    #[server(default)] read_events: Option<String>,
+) -> Result<CreatedApiToken, AppError> {
+    use super::model::{MAX_TOKEN_NAME_CHARS, TokenScope};
     use crate::auth::{model::MANAGE_API_TOKENS, session};
     use crate::state::app_state;
     let state = app_state()?;
@@ -35,8 +41,21 @@ pub async fn create_api_token(name: String) -> Result<CreatedApiToken, AppError>
             max = MAX_TOKEN_NAME_CHARS
         )));
     }
-    let (id, secret) = super::store::create(&state.pool, viewer.partner_id, viewer.user_id, name).await?;
-    tracing::info!(token_id = id, partner_id = %viewer.partner_id, by = ?viewer.email, "API token created");
+    let scopes: Vec<TokenScope> = [
+        (send_events.is_some(), TokenScope::WriteEvents),
+        (read_events.is_some(), TokenScope::ReadEvents),
+    ]
+    .into_iter()
+    .filter_map(|(chosen, scope)| chosen.then_some(scope))
+    .collect();
+    if scopes.is_empty() {
+        return Err(AppError::InvalidInput(
+            tr!(l, tokens.choose_what_it_may_do).into(),
+        ));
+    }
+    let (id, secret) =
+        super::store::create(&state.pool, viewer.partner_id, viewer.user_id, name, &scopes).await?;
+    tracing::info!(token_id = id, partner_id = %viewer.partner_id, by = ?viewer.email, ?scopes, "API token created");
     let token = super::store::list(&state.pool, viewer.partner_id)
         .await?
         .into_iter()

@@ -67,6 +67,21 @@ fn ApiTokens() -> impl IntoView {
                         placeholder=tr!(l, tokens.e_g_billing_system)
                     />
                 </div>
+                <fieldset class="field scopes">
+                    <legend>{tr!(l, tokens.it_may)}</legend>
+                    <label>
+                        <input type="checkbox" name="send_events" value="on" checked/>
+                        {tr!(l, tokens.send_events)}
+                        " "
+                        <code>"events:write"</code>
+                    </label>
+                    <label>
+                        <input type="checkbox" name="read_events" value="on"/>
+                        {tr!(l, tokens.read_events)}
+                        " "
+                        <code>"events:read"</code>
+                    </label>
+                </fieldset>
                 <button type="submit" class="primary" disabled=move || create.pending().get()>
                     {tr!(l, tokens.create_token)}
                 </button>
@@ -99,6 +114,7 @@ fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) 
                 <tr>
                     <th scope="col">{tr!(l, tokens.name)}</th>
                     <th scope="col">{tr!(l, tokens.token)}</th>
+                    <th scope="col">{tr!(l, tokens.may_do)}</th>
                     <th scope="col">{tr!(l, tokens.created_utc)}</th>
                     <th scope="col">{tr!(l, tokens.created_by)}</th>
                     <th scope="col">{tr!(l, tokens.last_used_utc)}</th>
@@ -133,6 +149,7 @@ fn TokenTable(list: Vec<ApiTokenSummary>, revoke: ServerAction<RevokeApiToken>) 
                             <tr>
                                 <td>{token.name}</td>
                                 <td><code>{token.prefix} "…"</code></td>
+                                <td class="token-scopes">{token.scopes}</td>
                                 <td>{token.created_at}</td>
                                 <td>{token.created_by}</td>
                                 <td>{token.last_used_at.unwrap_or_else(|| tr!(l, tokens.never).into())}</td>

@@ -1,7 +1,8 @@
 //! `POST /api/v1/events`: a batch of events from one of the partner's systems.
 //!
 //! Answers: 200 `{"stored":n,"duplicates":m}` once the batch is committed and synced;
-//! 400 for a body that is not a batch, 401 without a live token, 409 when an id was stored
+//! 400 for a body that is not a batch, 401 without a live token, 403 for a token without
+//! the `events:write` scope, 409 when an id was stored
 //! before with other content, 413 over the size limit, 415 when not JSON, 422 naming the
 //! first refused field. A refused batch stores nothing.
 
@@ -14,6 +15,7 @@ use serde_json::json;
 
 use super::MAX_BATCH_EVENTS;
 use super::event::{IncomingBatch, PartnerDirectory};
+use crate::api_tokens::model::TokenScope;
 use crate::api_tokens::store;
 use crate::errors::AppError;
 use crate::integrity::chain::{AppendError, append_batch};
@@ -31,22 +33,9 @@ pub async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, bo
 }
 
 async fn ingest(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(usize, usize), AppError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    let unauthorized = || {
-        AppError::BadToken(
-            "Send a live API token: Authorization: Bearer alog_… (a Global admin creates one under Account settings → API tokens).".into(),
-        )
-    };
-    let Some(secret) = bearer else {
-        return Err(unauthorized());
-    };
-    let partner_id = store::authenticate(&state.pool, secret)
+    let partner_id = store::require_token(&state.pool, headers, TokenScope::WriteEvents)
         .await?
-        .ok_or_else(unauthorized)?;
+        .partner_id;
 
     let is_json = headers
         .get(header::CONTENT_TYPE)

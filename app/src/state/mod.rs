@@ -10,6 +10,7 @@ use std::time::Duration;
 
 pub mod export_slots;
 pub mod page_cache;
+pub mod read_budgets;
 
 use crate::db::Db;
 
@@ -18,6 +19,7 @@ use crate::integrity::verified_chains::VerifiedChains;
 use crate::password::PasswordChecks;
 use export_slots::ExportSlots;
 use page_cache::PageCache;
+use read_budgets::ReadBudgets;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
@@ -48,6 +50,8 @@ pub struct Limits {
     pub sorted_export_max_rows: usize,
     /// Memory the month view's pages may keep (`page_cache`); 0 keeps none.
     pub page_cache_bytes: u64,
+    /// Reads of the events API one token may make per minute (`read_budgets`).
+    pub token_reads_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -61,6 +65,7 @@ impl Default for Limits {
             export_send_timeout: Duration::from_secs(180),
             sorted_export_max_rows: 100_000,
             page_cache_bytes: 64 << 20,
+            token_reads_per_minute: 600,
         }
     }
 }
@@ -74,6 +79,8 @@ pub struct AppState {
     pub exports: Arc<ExportSlots>,
     /// The month view's pages as last sent.
     pub pages: Arc<PageCache>,
+    /// What each API token may still read this minute.
+    pub read_budgets: Arc<ReadBudgets>,
     /// The integrity badge's memory of each partner's last walk.
     pub verified_chains: Arc<VerifiedChains>,
     /// Checks checkpoint signatures; the signing half stays with the server binary.
@@ -99,6 +106,7 @@ impl AppState {
                 limits.exports_per_partner,
             )),
             pages: Arc::new(PageCache::new(limits.page_cache_bytes)),
+            read_budgets: Arc::new(ReadBudgets::new(limits.token_reads_per_minute)),
             limits: Arc::new(limits),
             verified_chains: Arc::default(),
             checkpoint_key,

@@ -8,6 +8,8 @@ use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::generate_route_list;
 use reqwest::{Client, StatusCode};
 
+use app::activity::EXPORT_PATH;
+
 use crate::support::{CONTOSO_CUSTOMER, PASSWORD, TestApp, client, rfc3339, spawn_app};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -100,11 +102,15 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
         ("/api/save_view_preferences", Allowed(_) | OtherPartner) => never_contoso(StatusCode::OK),
         ("/api/demo_accounts", _) => expect(StatusCode::OK),
         (
-            "/api/list_activity" | "/api/customer_subscriptions" | "/account-settings/activity-log/export",
+            "/api/list_activity"
+            | "/api/customer_subscriptions"
+            | "POST /account-settings/activity-log/export",
             Anonymous,
         ) => expect(StatusCode::UNAUTHORIZED),
         (
-            "/api/list_activity" | "/api/customer_subscriptions" | "/account-settings/activity-log/export",
+            "/api/list_activity"
+            | "/api/customer_subscriptions"
+            | "POST /account-settings/activity-log/export",
             ReferralsAdmin,
         ) => expect(StatusCode::FORBIDDEN),
         ("/api/list_activity", Allowed(_)) => Expect {
@@ -117,11 +123,11 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             ..expect(StatusCode::OK)
         },
         ("/api/customer_subscriptions", OtherPartner) => never_contoso(StatusCode::NOT_FOUND),
-        ("/account-settings/activity-log/export", Allowed(_)) => Expect {
+        ("POST /account-settings/activity-log/export", Allowed(_)) => Expect {
             contains: Some("주식회사 한빛소프트"),
             ..expect(StatusCode::OK)
         },
-        ("/account-settings/activity-log/export", OtherPartner) => never_contoso(StatusCode::OK),
+        ("POST /account-settings/activity-log/export", OtherPartner) => never_contoso(StatusCode::OK),
         ("/api/period_integrity", Anonymous) => expect(StatusCode::UNAUTHORIZED),
         ("/api/period_integrity", ReferralsAdmin) => expect(StatusCode::FORBIDDEN),
         ("/api/period_integrity", Allowed(_)) => Expect {
@@ -154,8 +160,9 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
         },
         ("/api/api_tokens" | "/api/create_api_token", OtherPartner) => never_contoso(StatusCode::OK),
         ("/api/revoke_api_token", OtherPartner) => never_contoso(StatusCode::NOT_FOUND),
-        // The ingest endpoint takes API tokens only: a session cookie is not enough.
-        ("/api/v1/events", _) => Expect {
+        // The events API (ingest and read) takes API tokens only: a session cookie is not
+        // enough (the token matrix is `the_events_api_does_only_what_a_tokens_scopes_allow`).
+        ("POST /api/v1/events" | "GET /api/v1/events", _) => Expect {
             contains: Some("Send a live API token"),
             ..never_contoso(StatusCode::UNAUTHORIZED)
         },
@@ -215,7 +222,9 @@ async fn probe(
         "/api/list_activity" | "/api/period_integrity" => client
             .post(app.url(endpoint))
             .form(&[("from", &from), ("to", &to)]),
-        "/api/create_api_token" => client.post(app.url(endpoint)).form(&[("name", "Matrix probe")]),
+        "/api/create_api_token" => client
+            .post(app.url(endpoint))
+            .form(&[("name", "Matrix probe"), ("send_events", "on")]),
         // English, so the pages probed after it still answer in the words expected here.
         "/api/choose_language" => client.post(app.url(endpoint)).form(&[("lang", "en")]),
         "/api/save_view_preferences" => client
@@ -224,12 +233,13 @@ async fn probe(
         "/api/revoke_api_token" => client
             .post(app.url(endpoint))
             .form(&[("id", contoso_token.to_string())]),
-        "/api/v1/events" => client
-            .post(app.url(endpoint))
+        "POST /api/v1/events" => client
+            .post(app.url("/api/v1/events"))
             .header("content-type", "application/json")
             .body(r#"{"events":[]}"#),
+        "GET /api/v1/events" => client.get(app.url("/api/v1/events")),
         "/api/customer_subscriptions" => client.post(app.url(endpoint)).form(&[("customer_id", &customer)]),
-        "/account-settings/activity-log/export" => client.post(app.url(endpoint)).form(&[
+        "POST /account-settings/activity-log/export" => client.post(app.url(EXPORT_PATH)).form(&[
             ("from", from.as_str()),
             ("to", to.as_str()),
             ("from_date", "2025-11-25"),
@@ -244,7 +254,7 @@ async fn probe(
     request
         .header(
             "accept",
-            if endpoint.starts_with("/api/") {
+            if endpoint.contains("/api/") {
                 "application/json"
             } else {
                 "text/html"
@@ -263,6 +273,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
         app::ids::PartnerId(1),
         app::ids::UserId(1),
         CONTOSO_TOKEN_NAME,
+        &[app::api_tokens::model::TokenScope::WriteEvents],
     )
     .await
     .unwrap();
@@ -272,17 +283,13 @@ async fn every_endpoint_answers_every_caller_as_written() {
             .iter()
             .map(|route| route.path().to_string()),
     );
-    endpoints.extend(
-        server::startup::handler_routes()
-            .into_iter()
-            .map(|path| path.to_string()),
-    );
+    endpoints.extend(server::startup::handler_routes());
     endpoints.sort();
     endpoints.dedup();
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 19, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 20, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {
@@ -319,4 +326,90 @@ async fn every_endpoint_answers_every_caller_as_written() {
         CALLERS.len()
     );
     assert_eq!(cells, endpoints.len() * CALLERS.len());
+}
+
+/// The events API as every kind of token: each does what its scopes allow, nothing more,
+/// and only in its own partner's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_api_does_only_what_a_tokens_scopes_allow() {
+    use app::api_tokens::model::TokenScope::{ReadEvents, WriteEvents};
+    let app = spawn_app().await;
+    let write = app.token_with(1, &[WriteEvents]).await;
+    let read = app.token_with(1, &[ReadEvents]).await;
+    let both = app.token_with(1, &[WriteEvents, ReadEvents]).await;
+    let fabrikam = app.token_with(2, &[WriteEvents, ReadEvents]).await;
+    let revoked = app.token_with(1, &[WriteEvents, ReadEvents]).await;
+    app::on_db!(&app.db, |pool| sqlx::query(
+        "UPDATE api_tokens SET revoked_at = '2026-01-01T00:00:00Z' WHERE token_prefix = $1"
+    )
+    .bind(&revoked[..12])
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))
+    .unwrap();
+    let none = String::new();
+    let (ok, unauthorized, forbidden) = (StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN);
+    // (token, GET, POST)
+    let rows = [
+        ("none", &none, unauthorized, unauthorized),
+        ("events:write", &write, forbidden, ok),
+        ("events:read", &read, ok, forbidden),
+        ("both", &both, ok, ok),
+        ("revoked", &revoked, unauthorized, unauthorized),
+        ("Fabrikam's", &fabrikam, ok, ok),
+    ];
+    for (number, (name, token, get_status, post_status)) in rows.into_iter().enumerate() {
+        let authorize = |request: reqwest::RequestBuilder| {
+            if token.is_empty() {
+                request
+            } else {
+                request.bearer_auth(token)
+            }
+        };
+        let got = authorize(
+            client()
+                .get(app.url("/api/v1/events"))
+                .query(&[("limit", "1000")]),
+        )
+        .send()
+        .await
+        .unwrap();
+        let status = got.status();
+        let body = got.text().await.unwrap();
+        assert_eq!(status, get_status, "GET as {name}: {body:.300}");
+        if status == forbidden {
+            assert!(body.contains("lacks the events:read scope"), "{body}");
+        }
+        if name == "Fabrikam's" {
+            assert!(
+                !CONTOSO_ONLY.iter().any(|leak| body.contains(leak)),
+                "Fabrikam read Contoso's events"
+            );
+        }
+        // Fabrikam's user and customer for its own token, Contoso's for the others.
+        let (user, customer) = if name == "Fabrikam's" {
+            ("global.admin@fabrikam.example", 13)
+        } else {
+            ("global.admin@contoso.example", CONTOSO_CUSTOMER)
+        };
+        let batch = serde_json::json!({"events": [{
+            "id": format!("scope-probe-{number}"), "occurred_at": rfc3339(app.now),
+            "customer_id": customer, "partner_user": user, "action": "reset_user_password",
+            "details": {"type": "password_reset", "user_principal_name": "megan@adatum.example"}
+        }]});
+        let posted = authorize(client().post(app.url("/api/v1/events")).json(&batch))
+            .send()
+            .await
+            .unwrap();
+        let status = posted.status();
+        let body = posted.text().await.unwrap();
+        assert_eq!(status, post_status, "POST as {name}: {body:.300}");
+        if status == forbidden {
+            assert!(body.contains("lacks the events:write scope"), "{body}");
+        }
+    }
+    let stored = app
+        .count("SELECT COUNT(*) FROM activity_events WHERE external_id LIKE 'scope-probe-%'")
+        .await;
+    assert_eq!(stored, 3, "only the write-scoped tokens stored");
 }

@@ -347,6 +347,7 @@ fn generated_bad_events_get_a_readable_4xx_or_are_stored_whole() {
             app::ids::PartnerId(1),
             app::ids::UserId(1),
             "Fuzzer",
+            &[app::api_tokens::model::TokenScope::WriteEvents],
         ))
         .unwrap();
     let events_before = runtime.block_on(app.count("SELECT COUNT(*) FROM activity_events"));

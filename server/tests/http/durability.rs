@@ -67,6 +67,7 @@ async fn acknowledged_batches_survive_sigkill_exactly_once() {
         app::ids::PartnerId(1),
         app::ids::UserId(1),
         "Load generator",
+        &[app::api_tokens::model::TokenScope::WriteEvents],
     )
     .await
     .unwrap();

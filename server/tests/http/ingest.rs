@@ -15,6 +15,7 @@ async fn token_for(app: &TestApp, partner: i64) -> String {
         app::ids::PartnerId(partner),
         app::ids::UserId(partner_admin(partner)),
         "Test system",
+        &[app::api_tokens::model::TokenScope::WriteEvents],
     )
     .await
     .unwrap();

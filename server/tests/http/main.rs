@@ -18,6 +18,7 @@ mod postgres_commands;
 mod postgres_schema;
 mod preferences;
 mod query_plans;
+mod read_api;
 mod replicas;
 mod security;
 mod shutdown;

@@ -108,10 +108,15 @@ async fn copy_moves_a_sqlite_database_up_whole_and_refuses_a_used_target() {
 
     // New rows continue after the copied ids: the app runs on the copy and ingests.
     let mut server = start_server(&url, &key);
-    let (_, token) =
-        app::api_tokens::store::create(&target, app::ids::PartnerId(1), app::ids::UserId(1), "After copy")
-            .await
-            .unwrap();
+    let (_, token) = app::api_tokens::store::create(
+        &target,
+        app::ids::PartnerId(1),
+        app::ids::UserId(1),
+        "After copy",
+        &[app::api_tokens::model::TokenScope::WriteEvents],
+    )
+    .await
+    .unwrap();
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1/events", server.url))
         .bearer_auth(token)

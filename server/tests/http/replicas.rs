@@ -185,10 +185,15 @@ async fn replicas_share_everything(dir: &std::path::Path, db: &str) {
     // Six clients ingest 20,400 events into one partner through the balancer; one replica is
     // killed (SIGKILL) midway. A batch answered 2xx must be stored exactly once.
     let pool = app::db::connect(app::db::Database::parse(db)).await.unwrap();
-    let (_, token) =
-        app::api_tokens::store::create(&pool, app::ids::PartnerId(1), app::ids::UserId(1), "Replicas")
-            .await
-            .unwrap();
+    let (_, token) = app::api_tokens::store::create(
+        &pool,
+        app::ids::PartnerId(1),
+        app::ids::UserId(1),
+        "Replicas",
+        &[app::api_tokens::model::TokenScope::WriteEvents],
+    )
+    .await
+    .unwrap();
     const CLIENTS: usize = 6;
     const BATCHES: usize = 34;
     const PER_BATCH: usize = 100;

@@ -149,11 +149,19 @@ pub fn rfc3339(time: DateTime<Utc>) -> String {
 impl TestApp {
     /// An ingest token of Contoso's, made by its Global admin.
     pub async fn contoso_token(&self) -> String {
+        self.token_with(1, &[app::api_tokens::model::TokenScope::WriteEvents])
+            .await
+    }
+
+    /// A token of `partner` (1 Contoso, 2 Fabrikam) made by its Global admin, with `scopes`.
+    pub async fn token_with(&self, partner: i64, scopes: &[app::api_tokens::model::TokenScope]) -> String {
+        let admin = if partner == 1 { 1 } else { 8 };
         let (_, secret) = app::api_tokens::store::create(
             &self.db,
-            app::ids::PartnerId(1),
-            app::ids::UserId(1),
+            app::ids::PartnerId(partner),
+            app::ids::UserId(admin),
             "Test system",
+            scopes,
         )
         .await
         .unwrap();
