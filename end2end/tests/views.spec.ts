@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, Page } from '@playwright/test';
 import { baseUrl, hydrated, loadedCounts, resetPreferences, signIn, test } from './helpers';
@@ -393,4 +394,26 @@ test('the keyboard does everything: expand with Enter and Space, sort, pick a da
   await expect(page.locator('.chart-readout')).toContainText('event');
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/day=\d{4}-\d{2}-\d{2}/);
+});
+
+test('Excel export: a workbook of the same rows, times in the viewer\'s zone', async ({ page }) => {
+  await signIn(page, 'sales.agent@contoso.example');
+  await page.getByLabel('Filter').fill('한빛');
+  const { shown } = await loadedCounts(page);
+  await page.getByLabel('Format').selectOption('xlsx');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^activity-log_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.xlsx$/);
+  const file = (await download.path())!;
+  expect(readFileSync(file).subarray(0, 2).toString('latin1')).toBe('PK');
+  // The sheet's XML (a zip member), read with Python's zipfile: its rows and its header.
+  const sheet = execFileSync('python3', ['-c',
+    'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("xl/worksheets/sheet1.xml").decode())', file]).toString();
+  expect(sheet.match(/<row /g)).toHaveLength(shown + 1);
+  expect(sheet).toContain('(Asia/Seoul)');
+  expect(sheet).toContain('한빛');
+  // Its size, not a row count read from the bytes of a zip.
+  await expect(page.locator('.export-progress')).toHaveText(/^Exported \(\d+\.\d MB\) to your downloads\.$/);
 });

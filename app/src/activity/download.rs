@@ -5,8 +5,9 @@
 /// What the export has done so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExportProgress {
-    /// Data rows received (lines after the header).
-    pub rows: u64,
+    /// Data rows received (lines after the header); `None` for an Excel file, whose rows
+    /// can't be counted from its bytes.
+    pub rows: Option<u64>,
     pub bytes: u64,
 }
 
@@ -75,13 +76,14 @@ fn cancel_export() {
 #[component]
 pub fn ExportStatus(export: RwSignal<ExportState>) -> impl IntoView {
     let l = use_locale();
-    let rows = move |progress: ExportProgress| {
-        tr!(
+    let rows = move |progress: ExportProgress| match progress.rows {
+        Some(rows) => tr!(
             l,
             download.rows,
-            rows = l.number(progress.rows),
+            rows = l.number(rows),
             size = megabytes(progress.bytes)
-        )
+        ),
+        None => format!("({})", megabytes(progress.bytes)),
     };
     move || match export.get() {
         ExportState::Idle => ().into_any(),
@@ -177,8 +179,10 @@ mod browser {
         file_name: &str,
         progress: &mut impl FnMut(ExportProgress),
     ) -> Result<ExportProgress, Failure> {
-        // A CSV's first line is its header; a JSON-lines file has none.
+        // A CSV's first line is its header; a JSON-lines file has none; an Excel file's rows
+        // can't be counted from its bytes.
         let header_lines = u64::from(!file_name.ends_with(".ndjson"));
+        let counts_rows = !file_name.ends_with(".xlsx");
         let window = web_sys::window().ok_or(JsValue::NULL)?;
         let form = UrlSearchParams::new()?;
         for (name, value) in &fields {
@@ -225,14 +229,18 @@ mod browser {
             let chunk: js_sys::Uint8Array = js_sys::Reflect::get(&step, &"value".into())?.dyn_into()?;
             lines += chunk.to_vec().iter().filter(|byte| **byte == b'\n').count() as u64;
             done = ExportProgress {
-                rows: lines.saturating_sub(header_lines),
+                rows: counts_rows.then(|| lines.saturating_sub(header_lines)),
                 bytes: done.bytes + u64::from(chunk.length()),
             };
             chunks.push(&chunk);
             progress(done);
         }
         let options = BlobPropertyBag::new();
-        options.set_type("text/csv;charset=utf-8");
+        options.set_type(if counts_rows {
+            "text/csv;charset=utf-8"
+        } else {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        });
         let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options)?;
         let url = Url::create_object_url_with_blob(&blob)?;
         let document = window.document().ok_or(JsValue::NULL)?;

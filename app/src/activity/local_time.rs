@@ -51,6 +51,14 @@ pub fn zone_label(zone: ZoneChoice) -> String {
     }
 }
 
+/// The zone's IANA name (`Asia/Seoul`, `UTC`), for the Excel export's times.
+pub fn zone_name(zone: ZoneChoice) -> String {
+    match zone {
+        ZoneChoice::Utc => "UTC".to_string(),
+        ZoneChoice::Local => imp::zone_name(),
+    }
+}
+
 /// The instant a day starts in the zone.
 pub fn day_start(day: NaiveDate, zone: ZoneChoice) -> DateTime<Utc> {
     match zone {
@@ -143,12 +151,16 @@ mod imp {
             .unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
     }
 
-    pub fn zone_label() -> String {
+    pub fn zone_name() -> String {
         let options = Intl::DateTimeFormat::new(&js_sys::Array::new(), &Object::new()).resolved_options();
-        let name = Reflect::get(&options, &JsValue::from_str("timeZone"))
+        Reflect::get(&options, &JsValue::from_str("timeZone"))
             .ok()
             .and_then(|value| value.as_string())
-            .unwrap_or_else(|| "your time zone".to_string());
+            .unwrap_or_else(|| "UTC".to_string())
+    }
+
+    pub fn zone_label() -> String {
+        let name = zone_name();
         // getTimezoneOffset is minutes *behind* UTC.
         let minutes_east = -(Date::new_0().get_timezone_offset() as i32);
         format!("{name} ({})", offset_label(minutes_east))
@@ -177,6 +189,10 @@ mod imp {
 
     pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
         day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+    }
+
+    pub fn zone_name() -> String {
+        "UTC".to_string()
     }
 
     pub fn zone_label() -> String {

@@ -356,6 +356,21 @@ pub async fn events_slice(
     }
 }
 
+/// How many events `slice` holds (its partner, range and newest id; no cursor): one count
+/// over the (partner, time) index.
+pub async fn events_in_slice(db: &Db, slice: &Slice) -> Result<i64, AppError> {
+    Ok(crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM activity_events
+         WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND id <= $4"
+    )
+    .bind(slice.partner_id)
+    .bind(&slice.from)
+    .bind(&slice.to)
+    .bind(slice.newest_id)
+    .fetch_one(pool)
+    .await)?)
+}
+
 /// [`events_slice`] on PostgreSQL, through sqlx.
 async fn postgres_slice(
     pool: &sqlx::PgPool,

@@ -278,7 +278,8 @@ async fn unknown_export_options_are_refused_by_name() {
     let admin = app.signed_in("global.admin@contoso.example").await;
     let (from, to) = ("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z");
     for (field, value, words) in [
-        ("format", "xlsx", "use csv or ndjson"),
+        ("format", "xls", "use csv, ndjson or xlsx"),
+        ("zone", "Mars/Olympus_Mons", "\"Mars/Olympus_Mons\""),
         ("sort", "colour", "Can't sort by \"colour\""),
         ("columns", "time,colour", "Unknown column"),
         ("lang", "fr", "use one of en, ko, ja"),

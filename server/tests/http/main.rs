@@ -10,6 +10,7 @@ mod commands;
 mod customers;
 mod demo;
 mod durability;
+mod excel;
 mod export;
 mod import;
 mod ingest;

@@ -37,7 +37,8 @@ impl FileWriter {
     pub(super) fn start(request: &ExportRequest) -> FileWriter {
         match request.format {
             ExportFormat::Csv => FileWriter::Csv(CsvChunks::new(&request.columns, request.locale)),
-            ExportFormat::Ndjson => FileWriter::Ndjson(Vec::new()),
+            // The Excel file is written by `xlsx`; this one is never filled.
+            ExportFormat::Ndjson | ExportFormat::Xlsx => FileWriter::Ndjson(Vec::new()),
         }
     }
 
@@ -45,7 +46,7 @@ impl FileWriter {
     pub(super) fn rows_only(format: ExportFormat, columns: &[Column], capacity: usize) -> FileWriter {
         match format {
             ExportFormat::Csv => FileWriter::Csv(CsvChunks::rows_only(columns, capacity)),
-            ExportFormat::Ndjson => FileWriter::Ndjson(Vec::with_capacity(capacity)),
+            ExportFormat::Ndjson | ExportFormat::Xlsx => FileWriter::Ndjson(Vec::with_capacity(capacity)),
         }
     }
 

@@ -36,10 +36,11 @@ mod file;
 mod request;
 mod slices;
 mod writer;
+mod xlsx;
 
 use request::ExportRequest;
 pub use request::{ExportForm, ExportFormat};
-use slices::{Slices, sorted_entries};
+use slices::{Pages, Slices, sorted_entries};
 use writer::{CHUNKS_IN_FLIGHT, Piece, Rows, Stop, write_file};
 pub async fn export_activity_log(
     State(state): State<AppState>,
@@ -92,6 +93,19 @@ async fn start_export(
     // A sort by another column needs every row before the first byte; bounded, so a few of
     // these at once can't take the server's memory.
     let rows = match request.sort.column {
+        Column::Time if request.format == ExportFormat::Xlsx => {
+            let pages = Pages::new(state.pool.clone(), viewer.partner_id, &request, newest_id);
+            let events = pages.events_in_range().await?;
+            if events as u64 > xlsx::MAX_XLSX_ROWS {
+                return Err(AppError::InvalidInput(tr!(
+                    locale,
+                    export.too_many_for_excel,
+                    max = locale.number(xlsx::MAX_XLSX_ROWS),
+                    events = locale.number(events as u64)
+                )));
+            }
+            Rows::Pages(pages)
+        }
         Column::Time => Rows::Slices(Slices::new(
             state.pool.clone(),
             viewer.partner_id,

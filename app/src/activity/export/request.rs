@@ -27,9 +27,13 @@ pub struct ExportForm {
     /// `en` or `ko`, for the CSV header; empty for English.
     #[serde(default)]
     pub lang: String,
-    /// `csv` (the default) or `ndjson`.
+    /// `csv` (the default), `ndjson` or `xlsx`.
     #[serde(default)]
     pub format: String,
+    /// The viewer's time zone by IANA name (`Asia/Seoul`), for the Excel file's times; empty
+    /// for UTC. CSV and JSON lines are always in UTC.
+    #[serde(default)]
+    pub zone: String,
 }
 
 /// The file types the export writes.
@@ -37,6 +41,7 @@ pub struct ExportForm {
 pub enum ExportFormat {
     Csv,
     Ndjson,
+    Xlsx,
 }
 
 impl ExportFormat {
@@ -44,6 +49,7 @@ impl ExportFormat {
         match text {
             "" | "csv" => Some(ExportFormat::Csv),
             "ndjson" => Some(ExportFormat::Ndjson),
+            "xlsx" => Some(ExportFormat::Xlsx),
             _ => None,
         }
     }
@@ -52,6 +58,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Csv => "csv",
             ExportFormat::Ndjson => "ndjson",
+            ExportFormat::Xlsx => "xlsx",
         }
     }
 
@@ -59,6 +66,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Csv => "text/csv; charset=utf-8",
             ExportFormat::Ndjson => "application/x-ndjson; charset=utf-8",
+            ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }
@@ -73,6 +81,8 @@ pub(super) struct ExportRequest {
     pub(super) columns: Vec<Column>,
     pub(super) locale: Locale,
     pub(super) format: ExportFormat,
+    /// The viewer's zone, for the Excel file's times.
+    pub(super) zone: chrono_tz::Tz,
 }
 
 impl ExportRequest {
@@ -100,8 +110,18 @@ impl ExportRequest {
             "" => Locale::En,
             tag => Locale::parse(tag).ok_or_else(|| invalid(Locale::unknown_tag(tag)))?,
         };
-        let format = ExportFormat::parse(&form.format)
-            .ok_or_else(|| invalid(format!("No export format {:?}; use csv or ndjson.", form.format)))?;
+        let format = ExportFormat::parse(&form.format).ok_or_else(|| {
+            invalid(format!(
+                "No export format {:?}; use csv, ndjson or xlsx.",
+                form.format
+            ))
+        })?;
+        let zone = match form.zone.as_str() {
+            "" => chrono_tz::UTC,
+            name => name
+                .parse::<chrono_tz::Tz>()
+                .map_err(|_| invalid(tr!(locale, export.unknown_zone, zone = format!("{name:?}"))))?,
+        };
         Ok(ExportRequest {
             range,
             period,
@@ -111,6 +131,7 @@ impl ExportRequest {
             columns,
             locale,
             format,
+            zone,
         })
     }
 

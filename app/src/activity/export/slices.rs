@@ -150,6 +150,52 @@ fn write_row(file: &mut FileWriter, filter: &Filter, row: &StoredRow) -> Result<
     }
 }
 
+/// The matching entries a keyset slice at a time, in the slice's order: the Excel export's
+/// rows (a workbook is written by one thread), and what a sorted export gathers.
+pub(super) struct Pages {
+    db: Db,
+    slice: Slice,
+    filter: Filter,
+    /// Where the next page starts; `None` after the last.
+    next: Option<(String, i64)>,
+}
+
+impl Pages {
+    pub(super) fn new(db: Db, partner_id: PartnerId, request: &ExportRequest, newest_id: i64) -> Pages {
+        let slice = slice_of(partner_id, request, newest_id);
+        Pages {
+            db,
+            next: Some(slice.start()),
+            slice,
+            filter: request.filter.clone(),
+        }
+    }
+
+    /// How many events the range holds before the filter (an index count).
+    pub(super) async fn events_in_range(&self) -> Result<i64, AppError> {
+        store::events_in_slice(&self.db, &self.slice).await
+    }
+
+    /// The next slice's entries that pass the filter (maybe none), or `None` at the end.
+    pub(super) async fn next_page(&mut self) -> Result<Option<Vec<StoredEntry>>, AppError> {
+        let Some(cursor) = self.next.take() else {
+            return Ok(None);
+        };
+        let rows = store::events_slice(&self.db, &self.slice, cursor, SLICE_ROWS).await?;
+        if rows.len() as i64 == SLICE_ROWS {
+            self.next = rows.last().map(|last| (last.occurred_at.clone(), last.id.0));
+        }
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let stored = stored_entry_from_row(row)?;
+            if self.filter.matches(&stored.entry) {
+                entries.push(stored);
+            }
+        }
+        Ok(Some(entries))
+    }
+}
+
 /// Every matching entry, newest first, then in the request's order; refused past `max_rows`.
 pub(super) async fn sorted_entries(
     db: &Db,
@@ -159,29 +205,16 @@ pub(super) async fn sorted_entries(
     max_rows: usize,
     locale: Locale,
 ) -> Result<Vec<StoredEntry>, AppError> {
-    let slice = slice_of(partner_id, request, newest_id);
-    let mut cursor = slice.start();
+    let mut pages = Pages::new(db.clone(), partner_id, request, newest_id);
     let mut entries = Vec::new();
-    loop {
-        let rows = store::events_slice(db, &slice, cursor, SLICE_ROWS).await?;
-        let full = rows.len() as i64 == SLICE_ROWS;
-        let next = rows.last().map(|last| (last.occurred_at.clone(), last.id.0));
-        for row in rows {
-            let stored = stored_entry_from_row(row)?;
-            if request.filter.matches(&stored.entry) {
-                entries.push(stored);
-            }
-        }
+    while let Some(page) = pages.next_page().await? {
+        entries.extend(page);
         if entries.len() > max_rows {
             return Err(AppError::InvalidInput(tr!(
                 locale,
                 export.sorted_too_many,
                 max = locale.number(max_rows as u64)
             )));
-        }
-        match next {
-            Some(after) if full => cursor = after,
-            _ => break,
         }
     }
     let mut order: Vec<u32> = (0..entries.len() as u32).collect();

@@ -1,5 +1,5 @@
-//! Writing the export's file (CSV or JSON lines) and handing it to the response in bounded
-//! chunks, each send bounded by the send timeout.
+//! Writing the export's file (CSV, JSON lines or Excel) and handing it to the response in
+//! bounded chunks, each send bounded by the send timeout.
 
 use axum::body::Bytes;
 use tokio::sync::mpsc;
@@ -9,8 +9,9 @@ use crate::db::to_db_time;
 use crate::errors::AppError;
 
 use super::file::FileWriter;
-use super::request::ExportRequest;
-use super::slices::Slices;
+use super::request::{ExportFormat, ExportRequest};
+use super::slices::{Pages, Slices};
+use super::xlsx;
 
 /// Chunks of about this size are handed to the response.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -82,6 +83,8 @@ pub(super) enum Rows {
     Slices(Slices),
     /// Every row, sorted in memory.
     Sorted(Vec<StoredEntry>),
+    /// Entries a page at a time, in order (the Excel file, written by one thread).
+    Pages(Pages),
 }
 
 /// Writes the file's start, then its rows, and sends them in chunks.
@@ -91,12 +94,22 @@ pub(super) async fn write_file(
     pieces: &mpsc::Sender<Piece>,
     send_timeout: std::time::Duration,
 ) -> Result<(), Stop> {
+    if request.format == ExportFormat::Xlsx {
+        return write_workbook(rows, request, pieces, send_timeout).await;
+    }
     let mut out = Outgoing {
         file: FileWriter::start(request),
         pieces,
         send_timeout,
     };
     match rows {
+        Rows::Pages(mut pages) => {
+            while let Some(page) = pages.next_page().await.map_err(Stop::Failed)? {
+                for entry in &page {
+                    out.write(entry).await?;
+                }
+            }
+        }
         Rows::Sorted(entries) => {
             for entry in &entries {
                 out.write(entry).await?;
@@ -115,4 +128,55 @@ pub(super) async fn write_file(
         }
     }
     out.finish().await
+}
+
+/// The Excel file: every row into the workbook (written on its own thread), then the whole
+/// file sent in chunks.
+async fn write_workbook(
+    rows: Rows,
+    request: &ExportRequest,
+    pieces: &mpsc::Sender<Piece>,
+    send_timeout: std::time::Duration,
+) -> Result<(), Stop> {
+    let book = xlsx::Writer::start(xlsx::Sheet {
+        columns: request.columns.clone(),
+        locale: request.locale,
+        zone: request.zone,
+    });
+    match rows {
+        Rows::Pages(mut pages) => {
+            while let Some(page) = pages.next_page().await.map_err(Stop::Failed)? {
+                book.write(page).await.map_err(Stop::Failed)?;
+            }
+        }
+        Rows::Sorted(entries) => {
+            let mut entries = entries.into_iter();
+            loop {
+                let page: Vec<StoredEntry> = entries.by_ref().take(2_000).collect();
+                if page.is_empty() {
+                    break;
+                }
+                book.write(page).await.map_err(Stop::Failed)?;
+            }
+        }
+        Rows::Slices(_) => {
+            tracing::error!("an Excel export was given CSV slices");
+            return Err(Stop::Failed(AppError::Internal));
+        }
+    }
+    let mut file = book.finish().await.map_err(Stop::Failed)?;
+    let out = Outgoing {
+        file: FileWriter::Ndjson(Vec::new()),
+        pieces,
+        send_timeout,
+    };
+    loop {
+        let (rest, bytes) = xlsx::read_chunk(file, CHUNK_BYTES).await.map_err(Stop::Failed)?;
+        if bytes.is_empty() {
+            break;
+        }
+        out.send(Piece::Bytes(Bytes::from(bytes))).await?;
+        file = rest;
+    }
+    out.send(Piece::End).await
 }

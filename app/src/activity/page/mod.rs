@@ -346,6 +346,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             ("columns", columns_text(&columns.get())),
             ("lang", l.tag().to_string()),
             ("format", format.clone()),
+            ("zone", local_time::zone_name(zone.get())),
         ];
         Some((fields, days.export_file_name(&format)))
     };
@@ -438,6 +439,9 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                         >
                             <option value="csv" selected=move || export_format.get() == "csv">
                                 {tr!(l, log.csv_excel)}
+                            </option>
+                            <option value="xlsx" selected=move || export_format.get() == "xlsx">
+                                {tr!(l, log.excel_xlsx)}
                             </option>
                             <option value="ndjson" selected=move || export_format.get() == "ndjson">
                                 {tr!(l, log.json_lines_ndjson)}
