@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from '@playwright/test';
-import { baseUrl, dayIn, hydrated, loadedCounts, PASSWORD, signIn, test } from './helpers';
+import { baseUrl, dayIn, hydrated, loadedCounts, PASSWORD, signIn, test, recordRequests } from './helpers';
 
 const ZONE = 'Asia/Seoul'; // playwright.config.ts runs the browser in this zone
 
@@ -81,8 +81,7 @@ test('the down arrow expands an order to show each product', async ({ page }) =>
   const details = page.locator(`#${detailsId}`);
   await expect(details).toBeHidden();
 
-  const requests: string[] = [];
-  page.on('request', (request) => requests.push(request.url()));
+  const requests = recordRequests(page);
   await arrow.click();
   await expect(arrow).toHaveAttribute('aria-expanded', 'true');
   await expect(details).toBeVisible();
@@ -114,8 +113,7 @@ test('a customer link opens that customer\'s Subscriptions page', async ({ page 
 test('the filter narrows the loaded rows as you type, Korean included', async ({ page }) => {
   await signIn(page, 'user.admin@contoso.example');
   const before = await loadedCounts(page);
-  const requests: string[] = [];
-  page.on('request', (request) => requests.push(request.url()));
+  const requests = recordRequests(page);
 
   await page.getByLabel('Filter').fill('한빛');
   const after = await loadedCounts(page);
@@ -180,8 +178,7 @@ test('Export log downloads exactly the rows on screen as an Excel-friendly CSV',
 test('a reversed or missing period gets an inline message and no request', async ({ page }) => {
   await signIn(page, 'helpdesk.agent@contoso.example');
   await loadedCounts(page);
-  const requests: string[] = [];
-  page.on('request', (request) => requests.push(request.url()));
+  const requests = recordRequests(page);
   const to = await page.getByLabel('To', { exact: true }).inputValue();
   const [y, m, d] = to.split('-').map(Number);
   const dayAfter = new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);

@@ -58,3 +58,14 @@ export async function resetPreferences(page: Page): Promise<void> {
     form: { columns: 'time,customer,action,user', time_zone: 'local' },
   });
 }
+
+/** The requests `page` makes from now on, leaving out the icons the browser fetches on its own. */
+export function recordRequests(page: Page): string[] {
+  const requests: string[] = [];
+  page.on('request', (request) => {
+    if (!/\/(favicon\.(ico|svg)|apple-touch-icon\.png)$/.test(new URL(request.url()).pathname)) {
+      requests.push(request.url());
+    }
+  });
+  return requests;
+}

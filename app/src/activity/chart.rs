@@ -118,9 +118,11 @@ pub fn ActivityChart(
         } else {
             (x + slot / 2.0, "middle")
         };
+        // Beside the day's button, not in it: the button's name is the whole date and count,
+        // and a short visible label inside it would not match that name (WCAG 2.5.3).
         let label = (index % label_every == 0).then(|| {
             view! {
-                <text class="axis" x=format!("{label_x:.2}") y=BARS_HEIGHT + 14.0 text-anchor=anchor>
+                <text class="axis" aria-hidden="true" x=format!("{label_x:.2}") y=BARS_HEIGHT + 14.0 text-anchor=anchor>
                     {format_short_day(date, l)}
                 </text>
             }
@@ -163,8 +165,8 @@ pub fn ActivityChart(
                 }
             >
                 <rect class="hit" x=format!("{x:.2}") y="0" width=format!("{slot:.2}") height=BARS_HEIGHT/>
-                {label}
             </g>
+            {label}
         }
     };
     let paths = move || {

@@ -256,8 +256,10 @@ async fn a_page_comes_gzip_compressed_to_clients_that_take_it() {
         flate2::read::GzDecoder::new(&compressed[..])
             .read_to_string(&mut plain)
             .unwrap();
+        // About 3× for a month of the demo, which varies with the hour it is seeded at (2.97×
+        // at one): at least 2× says the body really is compressed.
         assert!(
-            compressed.len() * 3 < plain.len(),
+            compressed.len() * 2 < plain.len(),
             "{} vs {}",
             compressed.len(),
             plain.len()
