@@ -30,6 +30,8 @@ pub struct LimitsFileSettings {
     pub sorted_export_max_rows: usize,
     pub page_cache_mib: u64,
     pub token_reads_per_minute: u32,
+    pub live_streams_at_once: usize,
+    pub live_streams_per_partner: usize,
 }
 
 impl Default for LimitsFileSettings {
@@ -43,6 +45,8 @@ impl Default for LimitsFileSettings {
             sorted_export_max_rows: limits.sorted_export_max_rows,
             page_cache_mib: limits.page_cache_bytes >> 20,
             token_reads_per_minute: limits.token_reads_per_minute,
+            live_streams_at_once: limits.live_streams_at_once,
+            live_streams_per_partner: limits.live_streams_per_partner,
         }
     }
 }
@@ -164,6 +168,11 @@ impl Settings {
                     .into(),
             ));
         }
+        if limits.live_streams_at_once == 0 || limits.live_streams_per_partner == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.live_streams_at_once and limits.live_streams_per_partner must be at least 1".into(),
+            ));
+        }
         if limits.token_reads_per_minute == 0 {
             return Err(ConfigError::Invalid(
                 "limits.token_reads_per_minute must be at least 1".into(),
@@ -188,6 +197,8 @@ impl Settings {
             sorted_export_max_rows: file.sorted_export_max_rows,
             page_cache_bytes: file.page_cache_mib << 20,
             token_reads_per_minute: file.token_reads_per_minute,
+            live_streams_at_once: file.live_streams_at_once,
+            live_streams_per_partner: file.live_streams_per_partner,
         }
     }
 

@@ -3,8 +3,9 @@
 
 use std::net::SocketAddr;
 
-use app::activity::EXPORT_PATH;
 use app::activity::export::export_activity_log;
+use app::activity::live::follow_activity_log;
+use app::activity::{EXPORT_PATH, LIVE_PATH};
 use app::errors::AppError;
 use app::ingest::handler::ingest_events;
 use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
@@ -198,8 +199,11 @@ async fn walk_chains_periodically(
 /// Each route: its path, the methods it answers (for [`handler_routes`]), its handlers.
 type HandlerRoute = (&'static str, &'static [&'static str], MethodRouter<ServerState>);
 
-fn cookie_handler_routes() -> [HandlerRoute; 1] {
-    [(EXPORT_PATH, &["POST"], post(export_activity_log))]
+fn cookie_handler_routes() -> [HandlerRoute; 2] {
+    [
+        (EXPORT_PATH, &["POST"], post(export_activity_log)),
+        (LIVE_PATH, &["GET"], get(follow_activity_log)),
+    ]
 }
 
 /// Routes authenticated by an API token, never a cookie (so cross-site checks have nothing

@@ -63,7 +63,8 @@ pub async fn list_activity(
         }
         Lookup::Read(guard) => Some(guard),
     };
-    let page = store::events_page(&state.pool, partner_id, range, after, EVENTS_PER_PAGE).await?;
+    let mut page = store::events_page(&state.pool, partner_id, range, after, EVENTS_PER_PAGE).await?;
+    page.head = position;
     let encoded = EncodedPage::encode(&page).map_err(|error| {
         tracing::error!(%error, "could not encode a page of the log");
         AppError::Internal

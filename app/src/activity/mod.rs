@@ -17,6 +17,8 @@ pub mod csv_file;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
+pub mod live;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 /// The log page's own address; views differ only in the query string.
@@ -24,3 +26,7 @@ pub const PAGE_PATH: &str = "/account-settings/activity-log";
 
 /// Where the Export log form posts; served by `export::export_activity_log`.
 pub const EXPORT_PATH: &str = "/account-settings/activity-log/export";
+
+/// The live log's stream of new events (server-sent events); served by
+/// `live::follow_activity_log`.
+pub const LIVE_PATH: &str = "/account-settings/activity-log/live";

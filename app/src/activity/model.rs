@@ -17,6 +17,10 @@ pub struct EventPage {
     pub rows: Vec<CompactEvent>,
     /// Pass as `after` for the next page; `None` on the last page.
     pub next: Option<String>,
+    /// The partner's chain position when the page was read: every event stored after it is
+    /// the live log's to bring (`activity::live`), so nothing falls between the two.
+    #[serde(default)]
+    pub head: i64,
 }
 
 /// (id, event id, occurred at in Unix seconds, index into `customers`, index into `users`,
@@ -72,6 +76,7 @@ impl EventPage {
             users,
             rows,
             next,
+            head: 0,
         }
     }
 

@@ -85,6 +85,25 @@ pub async fn end_session(pool: &Db, token: &str) -> Result<(), AppError> {
     Ok(store::delete_session(pool, &token_hash(token)).await?)
 }
 
+/// Whether the session of `headers` is still live (not signed out, expired or idle too
+/// long), without marking it used: a page left open (the live log asks every half minute)
+/// must not keep a session from going idle.
+pub async fn session_still_live(
+    pool: &Db,
+    settings: &SessionSettings,
+    headers: &HeaderMap,
+) -> Result<bool, AppError> {
+    let Some(token) = session_token(headers) else {
+        return Ok(false);
+    };
+    let Some(row) = store::session(pool, &token_hash(&token)).await? else {
+        return Ok(false);
+    };
+    let now = Utc::now();
+    Ok(from_db_time(&row.expires_at)? > now
+        && now - from_db_time(&row.last_seen_at)? <= settings.idle_timeout)
+}
+
 /// Sessions are marked as used at most once a minute, to spare a write on every request.
 const LAST_SEEN_GRANULARITY_SECONDS: i64 = 60;
 

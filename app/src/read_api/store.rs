@@ -1,48 +1,15 @@
-//! The read API's SQL and paging: one partner's events by chain position, filtered in Rust
-//! with the page's own filter, at most [`MAX_SCANNED`] rows looked at per read.
+//! The read API's paging: one partner's events by chain position (`events_by_chain`),
+//! filtered in Rust with the page's own filter, at most [`MAX_SCANNED`] rows looked at per
+//! read.
 
 use serde::Serialize;
 
 use super::MAX_SCANNED;
 use super::request::{Cursor, FeedRequest};
-use crate::activity::store::{EventRow, stored_entry_from_row};
+use crate::activity::store::{ChainRange, ChainRow, events_by_chain, stored_entry_from_row};
 use crate::db::Db;
 use crate::errors::AppError;
 use crate::ids::PartnerId;
-
-/// The log's columns ([`EventRow`]) plus the chain's: after position $2 (oldest first) or
-/// before it (newest first), occurred_at within $3..$4 when given, at most $5 rows. Both
-/// read the (partner_id, chain_seq) index in its order.
-macro_rules! feed_sql {
-    ($position:literal, $order:literal) => {
-        concat!(
-            "SELECT e.id, COALESCE(e.external_id, CAST(e.id AS TEXT)) AS event_id, e.occurred_at,
-                e.action_kind, e.action_text, e.details, u.email AS partner_user,
-                c.id AS customer_id, c.company_name,
-                e.chain_seq, e.event_hash, e.recorded_at
-         FROM activity_events e
-         JOIN partner_users u ON u.id = e.partner_user_id
-         LEFT JOIN customers c ON c.id = e.customer_id AND c.partner_id = e.partner_id
-         WHERE e.partner_id = $1 AND ",
-            $position,
-            " AND ($3 IS NULL OR e.occurred_at >= $3) AND ($4 IS NULL OR e.occurred_at < $4)
-         ORDER BY e.chain_seq ",
-            $order,
-            " LIMIT $5"
-        )
-    };
-}
-pub const FEED_OLDEST_FIRST_SQL: &str = feed_sql!("e.chain_seq > $2", "ASC");
-pub const FEED_NEWEST_FIRST_SQL: &str = feed_sql!("e.chain_seq < $2", "DESC");
-
-#[derive(Debug, sqlx::FromRow)]
-struct FeedRow {
-    #[sqlx(flatten)]
-    event: EventRow,
-    chain_seq: i64,
-    event_hash: Option<String>,
-    recorded_at: Option<String>,
-}
 
 /// One event as the read API answers it: the ingest shape (`id`, `occurred_at`,
 /// `customer_id`, `partner_user`, `action`, `action_text`, `details`) plus what the server
@@ -78,20 +45,15 @@ async fn rows_after(
     request: &FeedRequest,
     after: Cursor,
     count: usize,
-) -> Result<Vec<FeedRow>, AppError> {
-    let sql = if after.oldest_first {
-        FEED_OLDEST_FIRST_SQL
-    } else {
-        FEED_NEWEST_FIRST_SQL
+) -> Result<Vec<ChainRow>, AppError> {
+    let range = ChainRange {
+        partner_id,
+        position: after.position,
+        oldest_first: after.oldest_first,
+        from: request.from.as_deref(),
+        to: request.to.as_deref(),
     };
-    Ok(crate::on_db!(db, |pool| sqlx::query_as(sql)
-        .bind(partner_id)
-        .bind(after.position)
-        .bind(request.from.as_deref())
-        .bind(request.to.as_deref())
-        .bind(count as i64)
-        .fetch_all(pool)
-        .await)?)
+    events_by_chain(db, &range, count as i64).await
 }
 
 /// The page `request` asks for. Rows are read a chunk at a time; without a filter a chunk
@@ -136,11 +98,11 @@ pub async fn feed_page(db: &Db, partner_id: PartnerId, request: &FeedRequest) ->
 
 /// The row as the API answers it, if the request's filter takes it.
 fn matching_event(
-    row: FeedRow,
+    row: ChainRow,
     request: &FeedRequest,
     cursor: Cursor,
 ) -> Result<Option<FeedEvent>, AppError> {
-    let FeedRow {
+    let ChainRow {
         event,
         chain_seq,
         event_hash,

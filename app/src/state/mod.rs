@@ -52,6 +52,9 @@ pub struct Limits {
     pub page_cache_bytes: u64,
     /// Reads of the events API one token may make per minute (`read_budgets`).
     pub token_reads_per_minute: u32,
+    /// Live logs (open pages following new events) at once, over all partners and per partner.
+    pub live_streams_at_once: usize,
+    pub live_streams_per_partner: usize,
 }
 
 impl Default for Limits {
@@ -66,6 +69,8 @@ impl Default for Limits {
             sorted_export_max_rows: 100_000,
             page_cache_bytes: 64 << 20,
             token_reads_per_minute: 600,
+            live_streams_at_once: 1000,
+            live_streams_per_partner: 200,
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     /// What each API token may still read this minute.
     pub read_budgets: Arc<ReadBudgets>,
+    /// Open live logs, bounded like exports (the same kind of slots).
+    pub live_streams: Arc<ExportSlots>,
     /// The integrity badge's memory of each partner's last walk.
     pub verified_chains: Arc<VerifiedChains>,
     /// Checks checkpoint signatures; the signing half stays with the server binary.
@@ -107,6 +114,10 @@ impl AppState {
             )),
             pages: Arc::new(PageCache::new(limits.page_cache_bytes)),
             read_budgets: Arc::new(ReadBudgets::new(limits.token_reads_per_minute)),
+            live_streams: Arc::new(ExportSlots::new(
+                limits.live_streams_at_once,
+                limits.live_streams_per_partner,
+            )),
             limits: Arc::new(limits),
             verified_chains: Arc::default(),
             checkpoint_key,

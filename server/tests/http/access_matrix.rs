@@ -128,6 +128,13 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             ..expect(StatusCode::OK)
         },
         ("POST /account-settings/activity-log/export", OtherPartner) => never_contoso(StatusCode::OK),
+        // The live log: its stream opens with `ready` for those who may view the log.
+        ("GET /account-settings/activity-log/live", Anonymous) => expect(StatusCode::UNAUTHORIZED),
+        ("GET /account-settings/activity-log/live", ReferralsAdmin) => expect(StatusCode::FORBIDDEN),
+        ("GET /account-settings/activity-log/live", Allowed(_) | OtherPartner) => Expect {
+            contains: Some("event: ready"),
+            ..never_contoso(StatusCode::OK)
+        },
         ("/api/period_integrity", Anonymous) => expect(StatusCode::UNAUTHORIZED),
         ("/api/period_integrity", ReferralsAdmin) => expect(StatusCode::FORBIDDEN),
         ("/api/period_integrity", Allowed(_)) => Expect {
@@ -238,6 +245,11 @@ async fn probe(
             .header("content-type", "application/json")
             .body(r#"{"events":[]}"#),
         "GET /api/v1/events" => client.get(app.url("/api/v1/events")),
+        "GET /account-settings/activity-log/live" => client.get(app.url(app::activity::LIVE_PATH)).query(&[
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+            ("after", "0"),
+        ]),
         "/api/customer_subscriptions" => client.post(app.url(endpoint)).form(&[("customer_id", &customer)]),
         "POST /account-settings/activity-log/export" => client.post(app.url(EXPORT_PATH)).form(&[
             ("from", from.as_str()),
@@ -289,7 +301,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 20, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 21, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {
@@ -306,7 +318,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
             let expected = expectation(endpoint, caller);
             let response = probe(&app, &client, caller, endpoint, contoso_token).await;
             let status = response.status();
-            let body = response.text().await.unwrap();
+            let body = first_of(response).await;
             assert_eq!(status, expected.status, "{endpoint} as {caller:?}: {body:.300}");
             if let Some(text) = expected.contains {
                 assert!(
@@ -326,6 +338,25 @@ async fn every_endpoint_answers_every_caller_as_written() {
         CALLERS.len()
     );
     assert_eq!(cells, endpoints.len() * CALLERS.len());
+}
+
+/// A response's body; of a stream that never ends (the live log), its first message.
+async fn first_of(mut response: reqwest::Response) -> String {
+    let streaming = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/event-stream"));
+    if !streaming {
+        return response.text().await.unwrap();
+    }
+    let mut body = Vec::new();
+    while !body.windows(2).any(|pair| pair == b"\n\n") {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), response.chunk()).await {
+            Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// The events API as every kind of token: each does what its scopes allow, nothing more,

@@ -15,6 +15,7 @@ mod export;
 mod import;
 mod ingest;
 mod integrity;
+mod live;
 mod postgres_commands;
 mod postgres_schema;
 mod preferences;

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     /// The test's SQLite file, or its own PostgreSQL database ([`on_postgres`]).
     pub db: Db,
+    /// Where `db` is, for another server on the same data ([`TestApp::another_server`]).
+    pub database: Database,
     pub now: DateTime<Utc>,
     pub signer: Arc<CheckpointSigner>,
     /// The signing key's file (its public half is beside it, `.pub`).
@@ -92,14 +94,33 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     )
     .await
     .unwrap();
+    let key_path = dir.path().join("signing.key");
+    let signer = Arc::new(CheckpointSigner::create(&key_path).unwrap());
+    // The server signs at start in the background; sign here first, so a test never races
+    // that first checkpoint (its first tick then finds nothing new to sign).
+    app::integrity::checkpoint::sign_checkpoints(&db, &signer, Utc::now())
+        .await
+        .unwrap();
+    let address = serve(&database, limits, &signer).await;
+    TestApp {
+        address,
+        db,
+        database,
+        now,
+        signer,
+        key_path,
+        _dir: dir,
+    }
+}
+
+/// The real server on a free port over `database`, running until the test ends.
+async fn serve(database: &Database, limits: Limits, signer: &Arc<CheckpointSigner>) -> SocketAddr {
     let options = LeptosOptions::builder().output_name("activity-log").build();
     let sessions = app::state::SessionSettings {
         lifetime: chrono::Duration::hours(8),
         idle_timeout: chrono::Duration::minutes(30),
         secure_cookie: false,
     };
-    let key_path = dir.path().join("signing.key");
-    let signer = Arc::new(CheckpointSigner::create(&key_path).unwrap());
     let integrity = IntegritySettings {
         signer: Some(signer.clone()),
         public_key: signer.verifying_key(),
@@ -107,7 +128,7 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
         whole_walk_every: std::time::Duration::from_secs(3600),
     };
     let application = Application::build(
-        &database,
+        database,
         sessions,
         limits,
         integrity,
@@ -117,20 +138,8 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     .await
     .unwrap();
     let address = application.local_addr();
-    // The server signs at start in the background; sign here first, so a test never races
-    // that first checkpoint (its first tick then finds nothing new to sign).
-    app::integrity::checkpoint::sign_checkpoints(&db, &signer, Utc::now())
-        .await
-        .unwrap();
     tokio::spawn(application.run_until_stopped());
-    TestApp {
-        address,
-        db,
-        now,
-        signer,
-        key_path,
-        _dir: dir,
-    }
+    address
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.
@@ -193,6 +202,13 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    /// A second server over the same database (a replica behind a load balancer): its
+    /// base URL.
+    pub async fn another_server(&self) -> String {
+        let address = serve(&self.database, Limits::default(), &self.signer).await;
+        format!("http://{address}")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -23,6 +23,7 @@ use crate::events::ActionKind;
 
 mod controls;
 mod facets;
+mod live;
 mod rows;
 mod table;
 
@@ -34,6 +35,7 @@ use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 use controls::{ColumnChooser, DayField, FilterHelp, ZoneToggle, period_error_text};
 use facets::{FacetCounts, count_facets};
+use live::{Live, newest_first};
 use rows::{Load, LoadedRow, Positions, RowFacts, RowIndex, Rows, Slots, ViewUrl};
 use table::EventTable;
 
@@ -128,6 +130,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let to_day = Memo::new(move |_| url.view.with(|view| view.to.clone().unwrap_or_default()));
     let period = Memo::new(move |_| LocalPeriod::parse(&from_day.get(), &to_day.get()));
     let load = RwSignal::new(Load::Idle);
+    let live = Live::new();
+    on_cleanup(live::close_stream);
     // The loaded rows' search keys in one buffer (see `matched`).
     let search = StoredValue::new(RowIndex::default());
     let latest_request = StoredValue::new(0u64);
@@ -145,12 +149,17 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         let request = latest_request.get_value() + 1;
         latest_request.set_value(request);
         load.set(Load::Loading(Rows::default()));
+        live.restart();
+        // Only a period that includes now is followed live.
+        #[cfg(feature = "hydrate")]
+        let includes_now = to.timestamp_millis() as f64 > js_sys::Date::now();
         spawn_local(async move {
             let (from, to) = (utc_text(from), utc_text(to));
             let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
             let mut slots = Slots::default();
             let mut after = String::new();
             loop {
+                let first = after.is_empty();
                 let result = list_activity(from.clone(), to.clone(), after).await;
                 // A newer period was picked while this one loaded: drop the stale answer.
                 if latest_request.get_value() != request {
@@ -164,6 +173,9 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                     }
                 };
                 let next = page.next.clone();
+                if first {
+                    live.head.set_value(page.head);
+                }
                 rows.extend(
                     page.unpack()
                         .into_iter()
@@ -176,7 +188,19 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                         after = cursor;
                     }
                     None => {
+                        live.loaded(rows.len(), std::mem::take(&mut slots));
                         load.set(Load::Loaded(Arc::new(rows)));
+                        #[cfg(feature = "hydrate")]
+                        if includes_now {
+                            // At the top of the unfiltered table new events show at once;
+                            // otherwise they wait behind a notice.
+                            let show_now = move || {
+                                url.filter_text.with_untracked(|text| text.trim().is_empty())
+                                    && url.view.with_untracked(|view| view.day.is_none())
+                                    && live::table_at_top()
+                            };
+                            live::follow(live, load, &from, &to, show_now);
+                        }
                         return;
                     }
                 }
@@ -305,7 +329,13 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let visible = Memo::new(move |_| {
         let sort = sort.get();
         let mut positions = in_day.get().as_ref().clone();
-        rows.with(|rows| sort.apply(&mut positions, rows, |row| &row.entry, l));
+        let live_from = live.from_row.get();
+        rows.with(|rows| {
+            if sort.column == Column::Time {
+                newest_first(&mut positions, rows, live_from);
+            }
+            sort.apply(&mut positions, rows, |row| &row.entry, l)
+        });
         Arc::new(positions)
     });
     let shown = Memo::new(move |_| {
@@ -504,6 +534,20 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                     _ => String::new(),
                 })}
             </p>
+            {move || {
+                let waiting = live.pending.with(Vec::len);
+                (waiting > 0).then(|| view! {
+                    <p class="live-notice" role="status">
+                        <button type="button" class="link-button" on:click=move |_| live.show_pending(load)>
+                            {if waiting == 1 {
+                                tr!(l, log.show_one_new_event).to_string()
+                            } else {
+                                tr!(l, log.show_new_events, count = l.number(waiting as u64))
+                            }}
+                        </button>
+                    </p>
+                })
+            }}
             {move || match shown.get() {
                 Shown::Waiting => view! { <p class="status" role="status">{tr!(l, log.loading_activity)}</p> }.into_any(),
                 Shown::Nothing => ().into_any(),
