@@ -52,4 +52,20 @@ test('new events appear at the top as they are stored, or wait behind a notice',
   await expect(page.locator('tr.event').first()).toContainText('Created referral');
   await expect(page.getByLabel('Filter')).toHaveValue('Live deal');
   await expect(notice).toHaveCount(0);
+
+  // Scrolled down the unfiltered table: the next one waits too, and the view stays put.
+  await page.getByLabel('Filter').fill('');
+  const scroller = page.locator('.table-scroll');
+  await scroller.evaluate((box) => { box.scrollTop = 600; });
+  await expect.poll(() => scroller.evaluate((box) => box.scrollTop)).toBeGreaterThan(500);
+  const scrolled = await scroller.evaluate((box) => box.scrollTop);
+  await send('live-e2e-3', 'Live deal three');
+  await expect(notice).toBeVisible({ timeout: 5_000 });
+  expect(await scroller.evaluate((box) => box.scrollTop)).toBe(scrolled);
+  await expect(page.locator('p.count')).toHaveText(
+    `${(before.total + 2).toLocaleString('en-US')} of ${(before.total + 2).toLocaleString('en-US')} events`);
+  await notice.click();
+  await expect(page.locator('p.count')).toHaveText(
+    `${(before.total + 3).toLocaleString('en-US')} of ${(before.total + 3).toLocaleString('en-US')} events`);
+  await expect.poll(() => scroller.evaluate((box) => box.scrollTop)).toBe(0);
 });
