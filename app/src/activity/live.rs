@@ -29,7 +29,7 @@ use crate::errors::AppError;
 use crate::i18n::locale_of_request;
 use crate::ids::PartnerId;
 use crate::state::AppState;
-use crate::state::export_slots::ExportSlot;
+use crate::state::stream_slots::StreamSlot;
 
 /// How often a stream asks whether the chain moved.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -111,7 +111,7 @@ struct Follow {
     session_checked: Instant,
     headers: HeaderMap,
     state: AppState,
-    _slot: ExportSlot,
+    _slot: StreamSlot,
     said_ready: bool,
 }
 

@@ -1,25 +1,26 @@
 //! Server-side state every server function and handler reaches through the Leptos context:
 //! the pool, the settings, and what keeps one user from starving the others (the capped
-//! password checks, the export slots) plus the integrity badge's memory. (The sign-in
-//! throttle lives in the database, `auth::throttle`, so every server process shares it.)
+//! password checks, the export and live-log slots, the read API's budgets) plus the integrity
+//! badge's memory. (The sign-in throttle lives in the database, `auth::throttle`, so every
+//! server process shares it.)
 //! It sits below the feature folders: they use it, it uses none of them but `integrity`'s
 //! chain walk (`scripts/check-layers` holds the order).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub mod export_slots;
 pub mod page_cache;
 pub mod read_budgets;
+pub mod stream_slots;
 
 use crate::db::Db;
 
 use crate::errors::AppError;
 use crate::integrity::verified_chains::VerifiedChains;
 use crate::password::PasswordChecks;
-use export_slots::ExportSlots;
 use page_cache::PageCache;
 use read_budgets::ReadBudgets;
+use stream_slots::StreamSlots;
 
 #[derive(Clone, Debug)]
 pub struct SessionSettings {
@@ -81,13 +82,13 @@ pub struct AppState {
     pub sessions: SessionSettings,
     pub limits: Arc<Limits>,
     pub password_checks: Arc<PasswordChecks>,
-    pub exports: Arc<ExportSlots>,
+    pub exports: Arc<StreamSlots>,
     /// The month view's pages as last sent.
     pub pages: Arc<PageCache>,
     /// What each API token may still read this minute.
     pub read_budgets: Arc<ReadBudgets>,
-    /// Open live logs, bounded like exports (the same kind of slots).
-    pub live_streams: Arc<ExportSlots>,
+    /// Open live logs, bounded like exports.
+    pub live_streams: Arc<StreamSlots>,
     /// The integrity badge's memory of each partner's last walk.
     pub verified_chains: Arc<VerifiedChains>,
     /// Checks checkpoint signatures; the signing half stays with the server binary.
@@ -108,13 +109,13 @@ impl AppState {
                 limits.password_checks_at_once,
                 limits.password_check_wait,
             )),
-            exports: Arc::new(ExportSlots::new(
+            exports: Arc::new(StreamSlots::new(
                 limits.exports_at_once,
                 limits.exports_per_partner,
             )),
             pages: Arc::new(PageCache::new(limits.page_cache_bytes)),
             read_budgets: Arc::new(ReadBudgets::new(limits.token_reads_per_minute)),
-            live_streams: Arc::new(ExportSlots::new(
+            live_streams: Arc::new(StreamSlots::new(
                 limits.live_streams_at_once,
                 limits.live_streams_per_partner,
             )),

@@ -9,7 +9,7 @@
 //! to the response in chunks over a small bounded channel (`writer`), so the server's memory
 //! stays the same whatever the period holds, and there is no row limit. A sort by a
 //! column other than Date-Time is done in memory before the first byte, up to
-//! `sorted_export_max_rows`. Exports running at once are capped (`export_slots`), and one
+//! `sorted_export_max_rows`. Exports running at once are capped (`stream_slots`), and one
 //! whose client stops reading is ended after `export_send_timeout`.
 
 use axum::Form;
