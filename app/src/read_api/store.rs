@@ -9,6 +9,7 @@ use super::request::{Cursor, FeedRequest};
 use crate::activity::store::{ChainRange, ChainRow, events_by_chain, stored_entry_from_row};
 use crate::db::Db;
 use crate::errors::AppError;
+use crate::events::ActionDetails;
 use crate::ids::PartnerId;
 
 /// One event as the read API answers it: the ingest shape (`id`, `occurred_at`,
@@ -24,7 +25,7 @@ pub struct FeedEvent {
     pub partner_user: String,
     pub action: &'static str,
     pub action_text: String,
-    pub details: serde_json::Value,
+    pub details: ActionDetails,
     pub recorded_at: Option<String>,
     pub chain_position: i64,
     pub event_hash: Option<String>,
@@ -114,7 +115,6 @@ fn matching_event(
         return Ok(None);
     }
     let entry = stored.entry;
-    let details = serde_json::from_str(&stored.details_json).map_err(|_| AppError::Internal)?;
     let (customer_id, customer_name) = match entry.customer {
         Some(customer) => (Some(customer.id.0), Some(customer.company_name)),
         None => (None, None),
@@ -127,7 +127,7 @@ fn matching_event(
         partner_user: entry.partner_user,
         action: entry.action.as_str(),
         action_text: entry.action_text,
-        details,
+        details: entry.details,
         recorded_at,
         chain_position: chain_seq,
         event_hash,

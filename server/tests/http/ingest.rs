@@ -10,21 +10,8 @@ const CONTOSO: i64 = 1;
 const FABRIKAM: i64 = 2;
 
 async fn token_for(app: &TestApp, partner: i64) -> String {
-    let (_, secret) = app::api_tokens::store::create(
-        &app.db,
-        app::ids::PartnerId(partner),
-        app::ids::UserId(partner_admin(partner)),
-        "Test system",
-        &[app::api_tokens::model::TokenScope::WriteEvents],
-    )
-    .await
-    .unwrap();
-    secret
-}
-
-/// The first user of each demo partner is its Global admin.
-fn partner_admin(partner: i64) -> i64 {
-    if partner == CONTOSO { 1 } else { 8 }
+    app.token_with(partner, &[app::api_tokens::model::TokenScope::WriteEvents])
+        .await
 }
 
 fn event(id: &str, customer: i64, user: &str) -> Value {

@@ -69,11 +69,20 @@ impl Outgoing<'_> {
     }
 
     async fn send(&self, piece: Piece) -> Result<(), Stop> {
-        match tokio::time::timeout(self.send_timeout, self.pieces.send(piece)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Stop::ClientGone),
-            Err(_) => Err(Stop::ClientStalled),
-        }
+        send(self.pieces, self.send_timeout, piece).await
+    }
+}
+
+/// Hands `piece` to the response, waiting at most `send_timeout` for the client to take it.
+async fn send(
+    pieces: &mpsc::Sender<Piece>,
+    send_timeout: std::time::Duration,
+    piece: Piece,
+) -> Result<(), Stop> {
+    match tokio::time::timeout(send_timeout, pieces.send(piece)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stop::ClientGone),
+        Err(_) => Err(Stop::ClientStalled),
     }
 }
 
@@ -165,18 +174,13 @@ async fn write_workbook(
         }
     }
     let mut file = book.finish().await.map_err(Stop::Failed)?;
-    let out = Outgoing {
-        file: FileWriter::Ndjson(Vec::new()),
-        pieces,
-        send_timeout,
-    };
     loop {
         let (rest, bytes) = xlsx::read_chunk(file, CHUNK_BYTES).await.map_err(Stop::Failed)?;
         if bytes.is_empty() {
             break;
         }
-        out.send(Piece::Bytes(Bytes::from(bytes))).await?;
+        send(pieces, send_timeout, Piece::Bytes(Bytes::from(bytes))).await?;
         file = rest;
     }
-    out.send(Piece::End).await
+    send(pieces, send_timeout, Piece::End).await
 }
