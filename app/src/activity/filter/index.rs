@@ -1,26 +1,83 @@
-//! The page's search keys in one buffer. A keystroke searches each term once over all rows
-//! (one SIMD pass over contiguous memory) instead of once per row (a call and a pointer
-//! chase per row: most of a keystroke's time over 170k rows, BENCHMARKS.md issue 14), and
-//! `Filter::matching_rows` combines the terms as bitsets. It matches exactly what
+//! The page's search keys, laid out so that a keystroke searches each term once over all
+//! rows instead of once per row (a call and a pointer chase per row: most of a keystroke's
+//! time over 170k rows, BENCHMARKS.md issue 14), and `Filter::matching_rows` combines the
+//! terms as bitsets.
+//!
+//! The key's columns that repeat from row to row (customer, the action's own text, user: a
+//! few hundred values over 170k rows) are kept once per distinct value, so a term is looked
+//! for in each value once and reaches the rows through their value numbers. Only each row's
+//! own text (its details and event id) lies in one buffer. A one-byte term is found there in
+//! one SIMD pass; a longer one only in the rows whose text has all its byte pairs (bitsets
+//! per pair hash, ANDed), skipping rows already found. It matches exactly what
 //! `Filter::matches_key` matches row by row (the export's path); the tests hold the two
 //! together.
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 use memchr::memmem::Finder;
 
-/// Every row's `SearchKey` text back to back, where each row and column starts, and each
-/// row's action kind; and what the last search's terms found.
+/// How many of `SearchKey`'s columns repeat (customer, own action text, user); the last
+/// (details and event id) is each row's own.
+const SHARED: usize = 3;
+
+/// Every row's key: the numbers of its shared columns' values, its own text, its action
+/// kind; and what the last search's terms found.
 #[derive(Debug, Clone, Default)]
 pub struct SearchIndex {
+    /// Each shared column's distinct values.
+    values: [Values; SHARED],
+    /// Per row, the number of its value in each shared column.
+    row_values: Vec<[u32; SHARED]>,
+    /// Every row's own text back to back: row `i`'s is `text[starts[i]..starts[i + 1]]` (the
+    /// last ends at `text.len()`).
     text: Vec<u8>,
-    /// Row `i`'s key is `text[starts[i]..starts[i + 1]]` (the last ends at `text.len()`).
     starts: Vec<u32>,
-    /// Per row, where each column ends in `text` (as `SearchKey::ends`, but absolute).
-    ends: Vec<[u32; 4]>,
+    /// For each of 256 hashes of a byte pair, the rows whose own text holds a pair with that
+    /// hash. A text of two bytes or more can only be in rows that have all its pairs' bits:
+    /// a few ANDs of bitsets pass over most rows without searching their text.
+    pair_rows: Vec<Bits>,
     kinds: Vec<u8>,
     /// The rows each term of the last search found. A keystroke mostly keeps the terms
     /// before it and lengthens the last: a kept term is not searched again, and a longer
     /// one is looked for only in the rows the shorter one found.
     found: Vec<Found>,
+}
+
+/// How many hashes byte pairs are sorted into.
+const PAIR_HASHES: usize = 256;
+
+/// The hashes of the byte pairs in `text`, each once.
+fn pair_hashes(text: &[u8]) -> Vec<u8> {
+    let mut seen = [0u64; PAIR_HASHES / 64];
+    for pair in text.windows(2) {
+        // A multiplicative hash of the two bytes; its top 8 bits pick the hash.
+        let hash = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 24;
+        seen[hash as usize / 64] |= 1 << (hash % 64);
+    }
+    (0..PAIR_HASHES)
+        .filter(|hash| seen[hash / 64] & (1 << (hash % 64)) != 0)
+        .map(|hash| hash as u8)
+        .collect()
+}
+
+/// The distinct texts of one shared column (lowercase, with the key's separator), numbered.
+#[derive(Debug, Clone, Default)]
+struct Values {
+    texts: Vec<Box<[u8]>>,
+    numbers: HashMap<Box<[u8]>, u32>,
+}
+
+impl Values {
+    fn number(&mut self, text: &[u8]) -> u32 {
+        if let Some(number) = self.numbers.get(text) {
+            return *number;
+        }
+        let number = self.texts.len() as u32;
+        self.texts.push(text.into());
+        self.numbers.insert(text.into(), number);
+        number
+    }
 }
 
 /// The rows with `needle` in `column` (the whole row when `None`) or of a kind in `kinds`.
@@ -33,14 +90,44 @@ struct Found {
     count: usize,
 }
 
+/// One term, prepared for a search: which values of each shared column hold its text.
+struct Prepared<'a> {
+    finder: &'a Finder<'a>,
+    /// Per shared column, whether each value holds the text (empty: the column isn't searched).
+    holding: [Vec<bool>; SHARED],
+    /// Whether rows' own text is searched.
+    own: bool,
+    /// The hashes of the text's byte pairs, when it has two bytes or more and no line break
+    /// (which may join two rows' texts).
+    pairs: Option<Vec<u8>>,
+    kinds: u8,
+    /// A text with a line break may span the key's columns (they are joined by line breaks):
+    /// such a term is looked for in each row's whole key.
+    whole_key: bool,
+}
+
 impl SearchIndex {
     /// Adds a row: its key's text, where its columns end in it, its action kind.
     pub(super) fn push(&mut self, text: &str, ends: [usize; 4], kind: u8) {
-        let start = self.text.len();
-        self.starts.push(start as u32);
-        self.ends.push(ends.map(|end| (start + end) as u32));
+        let text = text.as_bytes();
+        let mut from = 0;
+        let mut numbers = [0; SHARED];
+        for (slot, number) in numbers.iter_mut().enumerate() {
+            *number = self.values[slot].number(&text[from..ends[slot]]);
+            from = ends[slot];
+        }
+        self.row_values.push(numbers);
+        self.starts.push(self.text.len() as u32);
+        self.text.extend_from_slice(&text[from..ends[SHARED]]);
+        let row = self.starts.len() - 1;
+        if row.is_multiple_of(64) {
+            self.pair_rows.resize_with(PAIR_HASHES, || Bits(Vec::new()));
+            self.pair_rows.iter_mut().for_each(|rows| rows.0.push(0));
+        }
+        for hash in pair_hashes(&text[from..ends[SHARED]]) {
+            self.pair_rows[hash as usize].set(row);
+        }
         self.kinds.push(kind);
-        self.text.extend_from_slice(text.as_bytes());
         self.found.clear();
     }
 
@@ -76,6 +163,7 @@ impl SearchIndex {
         if let Some(same) = self.found.iter().find(same) {
             return same.clone();
         }
+        let term = self.prepare(finder, column, kinds);
         // A term that holds an earlier one (in the same column, with no kind it lacked)
         // finds only rows that one found; when those are few, look only there.
         let holds = |found: &&Found| {
@@ -84,10 +172,8 @@ impl SearchIndex {
                 && memchr::memmem::find(needle, &found.needle).is_some()
         };
         let rows = match self.found.iter().filter(holds).min_by_key(|found| found.count) {
-            Some(fewer) if fewer.count * 2 <= self.len() => {
-                self.rows_among(finder, column, kinds, &fewer.rows)
-            }
-            _ => self.rows_with(finder, column, kinds),
+            Some(fewer) if fewer.count * 2 <= self.len() => self.rows_among(&term, &fewer.rows),
+            _ => self.rows_with(&term),
         };
         Found {
             needle: needle.to_vec(),
@@ -98,73 +184,167 @@ impl SearchIndex {
         }
     }
 
-    /// The rows with `finder`'s text in column `column` (anywhere in the row when `None`),
-    /// or of an action kind in `kinds` (bit `i` for `ActionKind::ALL[i]`).
-    fn rows_with(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8) -> Bits {
+    /// Looks for the term's text in every value of the shared columns it searches (`column`:
+    /// a `SearchKey` slot, or all of them when `None`); `kinds` as for `rows_with`.
+    fn prepare<'a>(&self, finder: &'a Finder<'a>, column: Option<usize>, kinds: u8) -> Prepared<'a> {
+        let searched = |slot: usize| column.is_none_or(|column| column == slot);
+        let holding = std::array::from_fn(|slot| {
+            if searched(slot) {
+                self.values[slot]
+                    .texts
+                    .iter()
+                    .map(|text| finder.find(text).is_some())
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        });
+        let needle = finder.needle();
+        Prepared {
+            finder,
+            holding,
+            own: searched(SHARED),
+            pairs: (needle.len() >= 2 && !needle.contains(&b'\n')).then(|| pair_hashes(needle)),
+            kinds,
+            whole_key: column.is_none() && finder.needle().contains(&b'\n'),
+        }
+    }
+
+    /// The rows with the term's text in its column (anywhere in the row when `None`), or of
+    /// an action kind in its `kinds` (bit `i` for `ActionKind::ALL[i]`).
+    fn rows_with(&self, term: &Prepared<'_>) -> Bits {
         let mut hits = Bits::new(self.len(), false);
-        if kinds != 0 {
-            for (row, kind) in self.kinds.iter().enumerate() {
-                if kinds & (1 << kind) != 0 {
-                    hits.set(row);
-                }
+        if term.whole_key {
+            (0..self.len())
+                .filter(|row| self.matches(term, *row))
+                .for_each(|row| hits.set(row));
+            return hits;
+        }
+        // Per shared column, one tight pass over its value numbers (no branch per row).
+        for (slot, holding) in term.holding.iter().enumerate() {
+            if holding.iter().any(|holds| *holds) {
+                let numbers = self.row_values.iter().map(|numbers| numbers[slot] as usize);
+                hits.set_where(numbers.map(|number| holding[number]));
             }
         }
+        if term.kinds != 0 {
+            hits.set_where(self.kinds.iter().map(|kind| term.kinds & (1 << kind) != 0));
+        }
+        if let (true, Some(wanted)) = (term.own, &term.pairs) {
+            // The rows not found yet that have every pair of the text.
+            let mut candidates = hits.clone();
+            candidates.not(self.len());
+            for hash in wanted {
+                candidates.and(&self.pair_rows[*hash as usize]);
+            }
+            for row in candidates.positions() {
+                if self.finder_in_own_text(term.finder, row as usize) {
+                    hits.set(row as usize);
+                }
+            }
+        } else if term.own {
+            // One pass over each run of rows not found yet.
+            let unfound = hits.positions_off(self.len());
+            let mut unfound = unfound.iter().map(|row| *row as usize).peekable();
+            while let Some(run) = unfound.next() {
+                let mut end = run + 1;
+                while unfound.next_if_eq(&end).is_some() {
+                    end += 1;
+                }
+                self.search_own_text(term.finder, run..end, &mut hits);
+            }
+        }
+        hits
+    }
+
+    /// Finds `finder`'s text in the own text of the rows `rows`, in one pass.
+    fn search_own_text(&self, finder: &Finder<'_>, rows: Range<usize>, hits: &mut Bits) {
+        let (from, to) = (self.starts[rows.start] as usize, self.row_end(rows.end - 1));
         let length = finder.needle().len();
-        let (mut at, mut row) = (0, 0);
-        while let Some(found) = finder.find(&self.text[at..]) {
-            let found = at + found;
+        let mut row = rows.start;
+        let mut hit = |found: usize| {
             while self.row_end(row) <= found {
                 row += 1;
             }
-            let (from, to) = self.column_range(row, column);
-            if found >= from && found + length <= to {
+            let within = found + length <= self.row_end(row);
+            if within {
                 hits.set(row);
-                // The row is matched: go on from the next one.
-                at = self.row_end(row);
-            } else {
-                at = found + 1;
             }
-            if at >= self.text.len() {
-                break;
-            }
+            within
+        };
+        if !finder.needle().contains(&b'\n') {
+            // Each occurrence lies within one row's text (they end in a line break).
+            finder.find_iter(&self.text[from..to]).for_each(|found| {
+                hit(from + found);
+            });
+            return;
         }
-        hits
+        // A text with a line break may run from one row's text into the next: such an
+        // occurrence doesn't count, and the search goes on from its next byte.
+        let mut at = from;
+        while let Some(found) = finder.find(&self.text[at..to]) {
+            at += found;
+            at += if hit(at) { length } else { 1 };
+        }
     }
 
     /// [`SearchIndex::rows_with`], looking only at the rows in `candidates`.
-    fn rows_among(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8, candidates: &Bits) -> Bits {
+    fn rows_among(&self, term: &Prepared<'_>, candidates: &Bits) -> Bits {
         let mut hits = Bits::new(self.len(), false);
         for row in candidates.positions() {
-            let row = row as usize;
-            let (from, to) = self.column_range(row, column);
-            if kinds & (1 << self.kinds[row]) != 0 || finder.find(&self.text[from..to]).is_some() {
-                hits.set(row);
+            if self.matches(term, row as usize) {
+                hits.set(row as usize);
             }
         }
         hits
     }
 
-    /// Where `column` of row `row` starts and ends (the whole row when `None`).
-    fn column_range(&self, row: usize, column: Option<usize>) -> (usize, usize) {
-        match column {
-            None => (self.starts[row] as usize, self.row_end(row)),
-            Some(slot) => (self.column_start(row, slot), self.ends[row][slot] as usize),
+    /// Whether row `row` matches the term.
+    fn matches(&self, term: &Prepared<'_>, row: usize) -> bool {
+        if term.whole_key {
+            let mut key = Vec::new();
+            for (slot, number) in self.row_values[row].iter().enumerate() {
+                key.extend_from_slice(&self.values[slot].texts[*number as usize]);
+            }
+            key.extend_from_slice(self.own_text(row));
+            return term.kinds & (1 << self.kinds[row]) != 0 || term.finder.find(&key).is_some();
         }
+        self.shared_match(term, row)
+            || (term.own
+                && match &term.pairs {
+                    Some(wanted) => self.own_text_holds(term.finder, wanted, row),
+                    None => self.finder_in_own_text(term.finder, row),
+                })
     }
 
-    /// Where row `row`'s key ends (the next row's start).
+    /// Whether row `row`'s own text holds `finder`'s text, whose byte pairs hash to `wanted`.
+    fn own_text_holds(&self, finder: &Finder<'_>, wanted: &[u8], row: usize) -> bool {
+        wanted.iter().all(|hash| self.pair_rows[*hash as usize].has(row))
+            && self.finder_in_own_text(finder, row)
+    }
+
+    fn finder_in_own_text(&self, finder: &Finder<'_>, row: usize) -> bool {
+        finder.find(self.own_text(row)).is_some()
+    }
+
+    /// Whether row `row` is of one of the term's kinds or has a shared value holding its text.
+    fn shared_match(&self, term: &Prepared<'_>, row: usize) -> bool {
+        term.kinds & (1 << self.kinds[row]) != 0
+            || self.row_values[row]
+                .iter()
+                .zip(&term.holding)
+                .any(|(number, holding)| holding.get(*number as usize).copied().unwrap_or(false))
+    }
+
+    fn own_text(&self, row: usize) -> &[u8] {
+        &self.text[self.starts[row] as usize..self.row_end(row)]
+    }
+
+    /// Where row `row`'s own text ends (the next row's start).
     fn row_end(&self, row: usize) -> usize {
         self.starts
             .get(row + 1)
             .map_or(self.text.len(), |start| *start as usize)
-    }
-
-    /// Where row `row`'s column `slot` starts.
-    fn column_start(&self, row: usize, slot: usize) -> usize {
-        match slot {
-            0 => self.starts[row] as usize,
-            _ => self.ends[row][slot - 1] as usize,
-        }
     }
 }
 
@@ -177,6 +357,21 @@ impl Bits {
         let mut bits = Bits(vec![if on { u64::MAX } else { 0 }; rows.div_ceil(64)]);
         bits.trim(rows);
         bits
+    }
+
+    /// Sets the bit of each row for which `on` is true (`on` has one item per row).
+    pub(super) fn set_where(&mut self, mut on: impl Iterator<Item = bool>) {
+        for word in self.0.iter_mut() {
+            let mut bits = 0u64;
+            for (bit, on) in on.by_ref().take(64).enumerate() {
+                bits |= u64::from(on) << bit;
+            }
+            *word |= bits;
+        }
+    }
+
+    pub(super) fn has(&self, row: usize) -> bool {
+        self.0[row / 64] & (1 << (row % 64)) != 0
     }
 
     pub(super) fn set(&mut self, row: usize) {
@@ -207,6 +402,13 @@ impl Bits {
 
     pub(super) fn count(&self) -> usize {
         self.0.iter().map(|word| word.count_ones() as usize).sum()
+    }
+
+    /// The rows whose bit is off, in order.
+    pub(super) fn positions_off(&self, rows: usize) -> Vec<u32> {
+        let mut off = self.clone();
+        off.not(rows);
+        off.positions()
     }
 
     pub(super) fn positions(&self) -> Vec<u32> {

@@ -372,10 +372,20 @@ impl SearchKey {
     }
 }
 
-/// An action is found by its stored name and its label in every language (lowercase).
-fn action_words(kind: ActionKind) -> String {
-    let labels = crate::i18n::Locale::ALL.map(|locale| kind.label_in(locale));
-    format!("{} {}", kind.as_str(), labels.join(" ")).to_lowercase()
+/// An action is found by its stored name and its label in every language (lowercase); made
+/// once, not per term of every keystroke.
+fn action_words(kind: ActionKind) -> &'static str {
+    static WORDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        ActionKind::ALL
+            .iter()
+            .map(|kind| {
+                let labels = crate::i18n::Locale::ALL.map(|locale| kind.label_in(locale));
+                format!("{} {}", kind.as_str(), labels.join(" ")).to_lowercase()
+            })
+            .collect()
+    });
+    &words[kind.index()]
 }
 
 #[cfg(test)]

@@ -276,6 +276,12 @@ fn the_page_index_matches_exactly_the_rows_the_export_matches() {
         // A few rows, then all: a shorter term is searched anew.
         "crm-1",
         "crm-",
+        // Line breaks join the key's columns: a text with one spans them (the whole key is
+        // searched), and in one column it must not run on into the next row's.
+        "\"corporation\n\n\n\nhelpdesk\"",
+        "details:\"example\ncrm-000042\"",
+        "details:\"42\norder\"",
+        "customer:\"corporation\n\nhelp\"",
     ];
     // In order, backwards, and each twice: the index keeps each search's terms for the next,
     // which mostly keeps or lengthens them.
