@@ -96,6 +96,46 @@ test('the down arrow expands an order to show each product', async ({ page }) =>
   await expect(details).toBeHidden();
 });
 
+test('an open row stays with its event while the filter puts other events in its place', async ({ page }) => {
+  // The table reuses each row's elements for whatever event the filter puts at its
+  // position: what is open, named and linked must follow the events, not the positions.
+  await signIn(page, 'admin.agent@contoso.example');
+  await loadedCounts(page);
+  const order = page.locator('tr.event', { hasText: 'Ordered subscriptions' }).first();
+  const openId = await order.getAttribute('data-event-id');
+  const label = await order.locator('button.expand').getAttribute('aria-label');
+  const customer = await order.locator('td').nth(2).textContent();
+  await order.locator('button.expand').click();
+  const opened = page.locator(`tr.event[data-event-id="${openId}"]`);
+  await expect(opened).toHaveClass(/expanded/);
+  const details = page.locator('tr.event-details:visible');
+  await expect(details).toHaveCount(1);
+  const products = await details.locator('table.order-lines tbody').textContent();
+
+  const filter = page.getByLabel('Filter', { exact: true });
+  await filter.fill('-action:ordered');
+  await expect(page.locator('p.count')).toContainText(' of ');
+  await expect(opened).toHaveCount(0);
+  await expect(page.locator('tr.event.expanded')).toHaveCount(0);
+  await expect(page.locator('tr.event-details:visible')).toHaveCount(0);
+  await expect(page.locator('tr.event button.expand[aria-expanded="true"]')).toHaveCount(0);
+  for (const row of await page.locator('tr.event').all()) {
+    await expect(row.locator('button.expand')).not.toHaveAttribute('aria-label', label!);
+    await expect(row).not.toContainText('Ordered subscriptions');
+  }
+
+  await filter.fill('');
+  await expect(opened).toHaveClass(/expanded/);
+  await expect(page.locator('tr.event.expanded')).toHaveCount(1);
+  await expect(opened.locator('button.expand')).toHaveAttribute('aria-label', label!);
+  await expect(opened.locator('td').nth(2)).toHaveText(customer!);
+  await expect(page.locator('tr.event-details:visible')).toHaveCount(1);
+  await expect(page.locator('tr.event-details:visible table.order-lines tbody')).toHaveText(products!);
+  // Each row's details are the ones its button controls.
+  const controls = await opened.locator('button.expand').getAttribute('aria-controls');
+  await expect(page.locator(`#${controls}`)).toBeVisible();
+});
+
 test('a customer link opens that customer\'s Subscriptions page', async ({ page }) => {
   await signIn(page, 'billing.admin@contoso.example');
   await loadedCounts(page);

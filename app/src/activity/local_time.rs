@@ -151,12 +151,20 @@ mod imp {
             .unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
     }
 
+    thread_local! {
+        /// The browser's zone, asked once: building the `Intl.DateTimeFormat` that knows it
+        /// costs about as much as formatting a whole table's times.
+        static ZONE_NAME: String = {
+            let options = Intl::DateTimeFormat::new(&js_sys::Array::new(), &Object::new()).resolved_options();
+            Reflect::get(&options, &JsValue::from_str("timeZone"))
+                .ok()
+                .and_then(|value| value.as_string())
+                .unwrap_or_else(|| "UTC".to_string())
+        };
+    }
+
     pub fn zone_name() -> String {
-        let options = Intl::DateTimeFormat::new(&js_sys::Array::new(), &Object::new()).resolved_options();
-        Reflect::get(&options, &JsValue::from_str("timeZone"))
-            .ok()
-            .and_then(|value| value.as_string())
-            .unwrap_or_else(|| "UTC".to_string())
+        ZONE_NAME.with(String::clone)
     }
 
     pub fn zone_label() -> String {

@@ -116,26 +116,56 @@ pub(super) fn FacetCounts(
 ) -> impl IntoView {
     let l = use_locale();
     let group = move |key: &'static str, title: &'static str, pick: fn(&Facets) -> &Facet| {
+        // Keyed by value: while typing, a value that stays among the top keeps its button
+        // and only its count changes.
+        let values = move || {
+            facets.with(|facets| {
+                pick(facets)
+                    .top
+                    .iter()
+                    .map(|(label, term, _)| (label.clone(), term.clone()))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let button = move |(label, term): (String, String)| {
+            let count = {
+                let term = term.clone();
+                move || {
+                    facets.with(|facets| {
+                        let count = pick(facets)
+                            .top
+                            .iter()
+                            .find(|value| value.1 == term)
+                            .map(|value| value.2);
+                        l.number(count.unwrap_or(0).into())
+                    })
+                }
+            };
+            view! {
+                <li>
+                    <button type="button" class="facet-value" data-term=term.clone() on:click=move |_| on_pick(term.clone())>
+                        <span class="facet-label">{label}</span>
+                        <span class="facet-count">{count}</span>
+                    </button>
+                </li>
+            }
+        };
+        let more =
+            move || {
+                facets.with(|facets| {
+                    let facet = pick(facets);
+                    let more = facet.distinct.saturating_sub(facet.top.len());
+                    (more > 0).then(|| view! {
+                    <li class="facet-more">{tr!(l, facets.and_more, count = l.number(more as u64))}</li>
+                })
+                })
+            };
         view! {
             <section class="facet" data-facet=key aria-label=title>
                 <h2>{title}</h2>
                 <ul role="list">
-                    {move || facets.with(|facets| {
-                        let facet = pick(facets);
-                        let more = facet.distinct.saturating_sub(facet.top.len());
-                        let items = facet.top.iter().cloned().map(|(label, term, count)| view! {
-                            <li>
-                                <button type="button" class="facet-value" data-term=term.clone() on:click=move |_| on_pick(term.clone())>
-                                    <span class="facet-label">{label}</span>
-                                    <span class="facet-count">{l.number(count.into())}</span>
-                                </button>
-                            </li>
-                        }).collect_view();
-                        let more = (more > 0).then(|| view! {
-                            <li class="facet-more">{tr!(l, facets.and_more, count = l.number(more as u64))}</li>
-                        });
-                        view! { {items} {more} }
-                    })}
+                    <For each=values key=|(_, term)| term.clone() children=button/>
+                    {more}
                 </ul>
             </section>
         }

@@ -22,6 +22,7 @@ use crate::errors::AppError;
 use crate::events::ActionKind;
 
 mod controls;
+mod event_row;
 mod facets;
 mod live;
 mod rows;
@@ -363,7 +364,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         let (from, to) = local_time::utc_bounds(period, zone.get());
         Some((utc_text(from), utc_text(to)))
     });
-    let form_fields = move || -> Option<(Vec<(&'static str, String)>, String)> {
+    // The export's fields and file name, with `filter` as the filter text.
+    let fields_with = move |filter: String| -> Option<(Vec<(&'static str, String)>, String)> {
         let (from, to, days) = export_fields.get()?;
         let format = export_format.get();
         let fields = vec![
@@ -371,7 +373,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             ("to", to),
             ("from_date", days.from.to_string()),
             ("to_date", days.to.to_string()),
-            ("filter", filter_text.get()),
+            ("filter", filter),
             ("sort", sort.get().to_text()),
             ("columns", columns_text(&columns.get())),
             ("lang", l.tag().to_string()),
@@ -380,12 +382,20 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         ];
         Some((fields, days.export_file_name(&format)))
     };
+    let form_fields = move || fields_with(filter_text.get());
+    // For the form's native post before hydration. The filter's field follows typing by
+    // itself, so a keystroke doesn't remake every field.
     let hidden_fields = move || {
-        form_fields().map(|(fields, _)| {
+        fields_with(filter_text.get_untracked()).map(|(fields, _)| {
             fields
                 .into_iter()
                 .filter(|(name, _)| *name != "format")
-                .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+                .map(|(name, value)| match name {
+                    "filter" => {
+                        view! { <input type="hidden" name=name value=move || filter_text.get()/> }.into_any()
+                    }
+                    _ => view! { <input type="hidden" name=name value=value/> }.into_any(),
+                })
                 .collect_view()
         })
     };

@@ -2,23 +2,19 @@
 //! stand in for the rest, and opened rows are measured so scrolling stays put.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::activity::local_time;
 use crate::activity::view_state::{Column, Sort, ZoneChoice};
-use crate::events::ActionDetails;
-use crate::i18n::{Locale, use_locale};
+use crate::i18n::use_locale;
 use crate::ids::EventId;
 
-use super::rows::{LoadedRow, Positions, Rows, ViewUrl};
-use crate::activity::local_time::utc_text;
+use super::event_row::{EventRow, row_at};
+use super::rows::{Positions, Rows, ViewUrl};
 
 /// Rows below and above the viewport that are rendered too, so fast scrolling shows rows:
-/// about 330 px each way. Every row in the window is rebuilt when the filter changes, so
-/// this margin is most of a keystroke's DOM work (20 rows each way cost 6–10 ms more per
-/// keystroke over 172k rows, BENCHMARKS.md issue 14).
+/// about 330 px each way. Every row in the window is updated when the filter changes, so
+/// the margin costs each keystroke too (BENCHMARKS.md issue 14).
 pub(super) const OVERSCAN_ROWS: usize = 8;
 
 /// Which rows to render for a scroll position: positions `start..end` of the filtered list,
@@ -184,11 +180,7 @@ pub(super) fn EventTable(
     }
     let in_view = move || {
         let Window { start, end, .. } = window.get();
-        visible.with(|visible| {
-            (start..end)
-                .filter_map(|position| visible.get(position).map(|row| (position, *row)))
-                .collect::<Vec<_>>()
-        })
+        start..end.min(visible.with(|visible| visible.len()))
     };
     let span = move || (columns.with(Vec::len) + 1).to_string();
     let header = move |column: Column| {
@@ -225,7 +217,7 @@ pub(super) fn EventTable(
         };
         view! { <th scope="col" data-column=column.key() aria-sort=aria_sort>{content}</th> }
     };
-    let toggle = move |id: EventId| {
+    let toggle = Callback::new(move |id: EventId| {
         url.update(true, |view| {
             if let Some(at) = view.open.iter().position(|open| *open == id) {
                 view.open.remove(at);
@@ -233,7 +225,7 @@ pub(super) fn EventTable(
                 view.open.push(id);
             }
         });
-    };
+    });
     view! {
         <div
             class="table-scroll"
@@ -256,14 +248,14 @@ pub(super) fn EventTable(
                     <tr class="spacer" aria-hidden="true">
                         <td colspan=span style:height=move || format!("{}px", window.get().top_px)></td>
                     </tr>
+                    // Keyed by position: a slot keeps its row's elements while the filter
+                    // changes which event it shows (see `event_row`).
                     <For
                         each=in_view
-                        key=|(position, row)| (*position, *row)
-                        children=move |(position, index)| {
-                            let row = rows.with_untracked(|rows| rows[index as usize].clone());
-                            let id = row.entry.id;
-                            let is_open = Memo::new(move |_| open.with(|open| open.contains(&id)));
-                            view! { <EventRow row position is_open columns zone details_px on_toggle=move || toggle(id)/> }
+                        key=|position| *position
+                        children=move |position| {
+                            let row = row_at(visible, rows, position);
+                            view! { <EventRow row position open columns zone details_px on_toggle=toggle/> }
                         }
                     />
                     <tr class="spacer" aria-hidden="true">
@@ -275,150 +267,6 @@ pub(super) fn EventTable(
         <Show when=move || visible.with(|v| v.is_empty())>
             <p class="empty">{tr!(l, table.no_events_match_the_filter)}</p>
         </Show>
-    }
-}
-
-#[component]
-pub(super) fn EventRow(
-    row: Arc<LoadedRow>,
-    /// Its position among the shown rows, for `aria-rowindex`.
-    position: usize,
-    is_open: Memo<bool>,
-    columns: Memo<Vec<Column>>,
-    zone: Memo<ZoneChoice>,
-    details_px: RwSignal<HashMap<EventId, f64>>,
-    on_toggle: impl Fn() + 'static,
-) -> impl IntoView {
-    let l = use_locale();
-    let id = row.entry.id;
-    let details_row = NodeRef::<leptos::html::Tr>::new();
-    // Once open details are drawn, remember how tall they are, for the spacers.
-    Effect::new(move |_| {
-        if !is_open.get() {
-            return;
-        }
-        if let Some(details) = details_row.get() {
-            let height = f64::from(details.offset_height());
-            if details_px.with_untracked(|known| known.get(&id).is_none_or(|old| (old - height).abs() > 0.5))
-            {
-                details_px.update(|known| {
-                    known.insert(id, height);
-                });
-            }
-        }
-    });
-    let entry = &row.entry;
-    let details_id = format!("event-details-{id}");
-    let toggle_label = {
-        let customer = if entry.customer_name().is_empty() {
-            tr!(l, table.no_customer).to_string()
-        } else {
-            entry.customer_name().to_string()
-        };
-        let time = local_time::format_time(entry.occurred_at, l, zone.get_untracked());
-        tr!(
-            l,
-            table.details_label,
-            action = entry.action_text_in(l),
-            customer = customer,
-            time = time
-        )
-    };
-    let cells = {
-        let row = row.clone();
-        move || {
-            let entry = &row.entry;
-            columns
-                .get()
-                .into_iter()
-                .map(|column| match column {
-                    Column::Time => view! {
-                        <td class="time">
-                            <time datetime=utc_text(entry.occurred_at)>{local_time::format_time(entry.occurred_at, l, zone.get())}</time>
-                        </td>
-                    }
-                    .into_any(),
-                    Column::Customer => match &entry.customer {
-                        Some(customer) => view! {
-                            <td><a href=customer.subscriptions_href()>{customer.company_name.clone()}</a></td>
-                        }
-                        .into_any(),
-                        None => view! { <td><span class="none">"—"</span></td> }.into_any(),
-                    },
-                    Column::Action => view! { <td>{entry.action_text_in(l).to_string()}</td> }.into_any(),
-                    Column::User => view! { <td>{entry.partner_user.clone()}</td> }.into_any(),
-                    Column::Details => view! { <td class="summary">{entry.details.summary()}</td> }.into_any(),
-                    Column::EventId => view! { <td><code>{entry.event_id.clone()}</code></td> }.into_any(),
-                })
-                .collect_view()
-        }
-    };
-    let details = entry.details.clone();
-    let span = move || (columns.with(Vec::len) + 1).to_string();
-    view! {
-        <tr
-            class="event"
-            class:expanded=move || is_open.get()
-            data-event-id=id.0
-            aria-rowindex=position + 2
-        >
-            <td class="toggle">
-                <button
-                    type="button"
-                    class="expand"
-                    aria-expanded=move || is_open.get().to_string()
-                    aria-controls=details_id.clone()
-                    aria-label=toggle_label
-                    on:click=move |_| on_toggle()
-                >
-                    <span aria-hidden="true">"▾"</span>
-                </button>
-            </td>
-            {cells}
-        </tr>
-        <tr id=details_id class="event-details" hidden=move || !is_open.get() node_ref=details_row>
-            <td colspan=span>
-                // Built on first expansion only: most rows are never opened.
-                {move || is_open.get().then(|| event_details(&details, l))}
-            </td>
-        </tr>
-    }
-}
-
-pub(super) fn event_details(details: &ActionDetails, l: Locale) -> impl IntoView + use<> {
-    let lines = details.order_lines().to_vec();
-    let fields = details.fields_in(l);
-    view! {
-        <dl class="detail-fields">
-            {fields
-                .into_iter()
-                .map(|(label, value)| view! { <dt>{label}</dt> <dd>{value}</dd> })
-                .collect_view()}
-        </dl>
-        {(!lines.is_empty()).then(|| view! {
-            <table class="order-lines">
-                <caption>{tr!(l, table.products_in_this_order)}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{tr!(l, table.product)}</th>
-                        <th scope="col" class="num">{tr!(l, table.quantity)}</th>
-                        <th scope="col">{tr!(l, table.subscription_id)}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {lines
-                        .into_iter()
-                        .map(|line| view! {
-                            <tr>
-                                <td>{line.product}</td>
-                                <td class="num">{line.quantity}</td>
-                                <td><code>{line.subscription_id}</code></td>
-                            </tr>
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        })}
     }
 }
 
