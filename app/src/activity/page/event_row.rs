@@ -78,6 +78,14 @@ pub(super) fn EventRow(
     };
     // Named by the slot, not the event: it stays while the slot shows other events.
     let details_id = format!("event-details-{position}");
+    // Shown in the time cell and said by the button's label: formatted once per event.
+    let time_text = Memo::new(move |_| {
+        row.with(|row| {
+            row.as_ref()
+                .map(|row| local_time::format_time(row.entry.occurred_at, l, zone.get()))
+                .unwrap_or_default()
+        })
+    });
     let toggle_label = move || {
         row.with(|row| {
             let Some(row) = row else {
@@ -89,7 +97,7 @@ pub(super) fn EventRow(
             } else {
                 entry.customer_name().to_string()
             };
-            let time = local_time::format_time(entry.occurred_at, l, zone.get());
+            let time = time_text.get();
             tr!(
                 l,
                 table.details_label,
@@ -123,16 +131,22 @@ pub(super) fn EventRow(
                 Column::Time => view! {
                     <td class="time">
                         <time datetime=text(|row, _| utc_text(row.entry.occurred_at))>
-                            {move || row.with(|row| row.as_ref().map(|row| local_time::format_time(row.entry.occurred_at, l, zone.get())).unwrap_or_default())}
+                            {time_text}
                         </time>
                     </td>
                 }
                 .into_any(),
                 Column::Customer => view! { <td>{customer_cell}</td> }.into_any(),
-                Column::Action => view! { <td>{text(|row, l| row.entry.action_text_in(l).to_string())}</td> }.into_any(),
+                Column::Action => {
+                    view! { <td>{text(|row, l| row.entry.action_text_in(l).to_string())}</td> }.into_any()
+                }
                 Column::User => view! { <td>{text(|row, _| row.entry.partner_user.clone())}</td> }.into_any(),
-                Column::Details => view! { <td class="summary">{text(|row, _| row.entry.details.summary())}</td> }.into_any(),
-                Column::EventId => view! { <td><code>{text(|row, _| row.entry.event_id.clone())}</code></td> }.into_any(),
+                Column::Details => {
+                    view! { <td class="summary">{text(|row, _| row.entry.details.summary())}</td> }.into_any()
+                }
+                Column::EventId => {
+                    view! { <td><code>{text(|row, _| row.entry.event_id.clone())}</code></td> }.into_any()
+                }
             })
             .collect_view()
     };
