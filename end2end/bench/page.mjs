@@ -133,7 +133,7 @@ const result = {};
     baseline_rows: baseline.rows,
     keystrokes: keystrokes.length,
     app_median_ms: median(app),
-    app_ms: app.map((ms) => Math.round(ms)),
+    app_ms: app.map((ms) => Math.round(ms * 10) / 10),
     app_max_ms: Math.max(...app),
     js_median_ms: median(baseline.times),
     js_max_ms: Math.max(...baseline.times),
