@@ -47,18 +47,24 @@ pub struct SearchIndex {
 /// How many hashes byte pairs are sorted into.
 const PAIR_HASHES: usize = 256;
 
-/// The hashes of the byte pairs in `text`, each once.
-fn pair_hashes(text: &[u8]) -> Vec<u8> {
+/// The hashes of the byte pairs in `text`, each once, in order (a set of 256 bits walked by
+/// its set bits: this runs for every row as pages arrive).
+fn pair_hashes(text: &[u8]) -> impl Iterator<Item = usize> {
     let mut seen = [0u64; PAIR_HASHES / 64];
     for pair in text.windows(2) {
         // A multiplicative hash of the two bytes; its top 8 bits pick the hash.
         let hash = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 24;
         seen[hash as usize / 64] |= 1 << (hash % 64);
     }
-    (0..PAIR_HASHES)
-        .filter(|hash| seen[hash / 64] & (1 << (hash % 64)) != 0)
-        .map(|hash| hash as u8)
-        .collect()
+    seen.into_iter().enumerate().flat_map(|(word_index, mut word)| {
+        std::iter::from_fn(move || {
+            (word != 0).then(|| {
+                let bit = word.trailing_zeros() as usize;
+                word &= word - 1;
+                word_index * 64 + bit
+            })
+        })
+    })
 }
 
 /// The distinct texts of one shared column (lowercase, with the key's separator), numbered.
@@ -99,7 +105,7 @@ struct Prepared<'a> {
     own: bool,
     /// The hashes of the text's byte pairs, when it has two bytes or more and no line break
     /// (which may join two rows' texts).
-    pairs: Option<Vec<u8>>,
+    pairs: Option<Vec<usize>>,
     kinds: u8,
     /// A text with a line break may span the key's columns (they are joined by line breaks):
     /// such a term is looked for in each row's whole key.
@@ -125,7 +131,7 @@ impl SearchIndex {
             self.pair_rows.iter_mut().for_each(|rows| rows.0.push(0));
         }
         for hash in pair_hashes(&text[from..ends[SHARED]]) {
-            self.pair_rows[hash as usize].set(row);
+            self.pair_rows[hash].set(row);
         }
         self.kinds.push(kind);
         self.found.clear();
@@ -204,9 +210,9 @@ impl SearchIndex {
             finder,
             holding,
             own: searched(SHARED),
-            pairs: (needle.len() >= 2 && !needle.contains(&b'\n')).then(|| pair_hashes(needle)),
+            pairs: (needle.len() >= 2 && !needle.contains(&b'\n')).then(|| pair_hashes(needle).collect()),
             kinds,
-            whole_key: column.is_none() && finder.needle().contains(&b'\n'),
+            whole_key: column.is_none() && needle.contains(&b'\n'),
         }
     }
 
@@ -235,7 +241,7 @@ impl SearchIndex {
             let mut candidates = hits.clone();
             candidates.not(self.len());
             for hash in wanted {
-                candidates.and(&self.pair_rows[*hash as usize]);
+                candidates.and(&self.pair_rows[*hash]);
             }
             for row in candidates.positions() {
                 if self.finder_in_own_text(term.finder, row as usize) {
@@ -318,9 +324,8 @@ impl SearchIndex {
     }
 
     /// Whether row `row`'s own text holds `finder`'s text, whose byte pairs hash to `wanted`.
-    fn own_text_holds(&self, finder: &Finder<'_>, wanted: &[u8], row: usize) -> bool {
-        wanted.iter().all(|hash| self.pair_rows[*hash as usize].has(row))
-            && self.finder_in_own_text(finder, row)
+    fn own_text_holds(&self, finder: &Finder<'_>, wanted: &[usize], row: usize) -> bool {
+        wanted.iter().all(|hash| self.pair_rows[*hash].has(row)) && self.finder_in_own_text(finder, row)
     }
 
     fn finder_in_own_text(&self, finder: &Finder<'_>, row: usize) -> bool {
