@@ -39,7 +39,7 @@ pub async fn list_activity(
     };
     let partner_id = viewer.partner_id;
     // The position before the page: a page read after it holds at least what it says.
-    let position = store::chain_position(&state.pool, partner_id).await?;
+    let position = store::chain::chain_position(&state.pool, partner_id).await?;
     let key = PageKey {
         partner_id,
         from: to_db_time(range.from),
@@ -50,7 +50,7 @@ pub async fn list_activity(
         Lookup::Kept(kept) if kept.read_at >= position => return Ok(send(&kept)),
         Lookup::Kept(kept) => {
             let period = (key.from.as_str(), key.to.as_str());
-            if !store::stored_in_period_since(&state.pool, partner_id, kept.read_at, period).await? {
+            if !store::chain::stored_in_period_since(&state.pool, partner_id, kept.read_at, period).await? {
                 let confirmed = KeptPage {
                     read_at: position,
                     ..kept

@@ -21,7 +21,8 @@ use serde::Deserialize;
 
 use super::model::EventPage;
 use super::period::UtcRange;
-use super::store::{self, ChainRange, entry_from_row};
+use super::store::chain::{self, ChainRange};
+use super::store::entry_from_row;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::session;
 use crate::db::to_db_time;
@@ -161,7 +162,7 @@ impl Follow {
     /// `None` when the chain has not moved or nothing new falls in the period.
     async fn new_events(&mut self) -> Result<Option<Event>, AppError> {
         let pool = &self.state.pool;
-        let head = store::chain_position(pool, self.partner_id).await?;
+        let head = chain::chain_position(pool, self.partner_id).await?;
         if head <= self.after {
             return Ok(None);
         }
@@ -172,7 +173,7 @@ impl Follow {
             from: Some(&self.from),
             to: Some(&self.to),
         };
-        let rows = store::events_by_chain(pool, &range, EVENTS_PER_MESSAGE).await?;
+        let rows = chain::events_by_chain(pool, &range, EVENTS_PER_MESSAGE).await?;
         // All of them read: up to the head (or past it, for events stored meanwhile); else
         // up to the last one read, the rest next time.
         let last = rows.last().map(|row| row.chain_seq);

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::MAX_SCANNED;
 use super::request::{Cursor, FeedRequest};
-use crate::activity::store::{ChainRange, ChainRow, events_by_chain, stored_entry_from_row};
+use crate::activity::store::chain::{ChainRange, ChainRow, events_by_chain};
+use crate::activity::store::stored_entry_from_row;
 use crate::db::Db;
 use crate::errors::AppError;
 use crate::events::ActionDetails;
