@@ -54,7 +54,7 @@ impl Stream {
 }
 
 async fn head(app: &TestApp) -> i64 {
-    app::activity::store::chain_position(&app.db, app::ids::PartnerId(1))
+    app::activity::store::chain::chain_position(&app.db, app::ids::PartnerId(1))
         .await
         .unwrap()
 }
