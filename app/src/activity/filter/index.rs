@@ -33,7 +33,7 @@ pub struct SearchIndex {
     /// last ends at `text.len()`).
     text: Vec<u8>,
     starts: Vec<u32>,
-    /// For each of 256 hashes of a byte pair, the rows whose own text holds a pair with that
+    /// For each of the `PAIR_HASHES` hashes of a byte pair, the rows whose own text holds a pair with that
     /// hash. A text of two bytes or more can only be in rows that have all its pairs' bits:
     /// a few ANDs of bitsets pass over most rows without searching their text.
     pair_rows: Vec<Bits>,
@@ -44,16 +44,24 @@ pub struct SearchIndex {
     found: Vec<Found>,
 }
 
-/// How many hashes byte pairs are sorted into.
-const PAIR_HASHES: usize = 256;
+/// How many hashes byte pairs are sorted into: 256 for pairs of ASCII bytes, then 64 for
+/// pairs with a byte of a longer UTF-8 character, so that a term in Korean is not looked
+/// for in every row whose English text has a pair of the same hash.
+const ASCII_PAIR_HASHES: usize = 256;
+const PAIR_HASHES: usize = ASCII_PAIR_HASHES + 64;
 
-/// The hashes of the byte pairs in `text`, each once, in order (a set of 256 bits walked by
-/// its set bits: this runs for every row as pages arrive).
+/// The hashes of the byte pairs in `text`, each once, in order (a set of bits walked by its
+/// set bits: this runs for every row as pages arrive).
 fn pair_hashes(text: &[u8]) -> impl Iterator<Item = usize> {
     let mut seen = [0u64; PAIR_HASHES / 64];
     for pair in text.windows(2) {
-        // A multiplicative hash of the two bytes; its top 8 bits pick the hash.
-        let hash = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 24;
+        // A multiplicative hash of the two bytes; its top bits pick the hash.
+        let mixed = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1);
+        let hash = if pair[0].is_ascii() && pair[1].is_ascii() {
+            mixed >> 24
+        } else {
+            ASCII_PAIR_HASHES as u32 + (mixed >> 26)
+        };
         seen[hash as usize / 64] |= 1 << (hash % 64);
     }
     seen.into_iter().enumerate().flat_map(|(word_index, mut word)| {
@@ -86,14 +94,37 @@ impl Values {
     }
 }
 
-/// The rows with `needle` in `column` (the whole row when `None`) or of a kind in `kinds`.
+/// The rows with `needle` in `column` (the whole row when `None`) or of a kind in `kinds`:
+/// exact within `scope` (every row when `None`); outside it, rows may be missing.
 #[derive(Debug, Clone)]
 struct Found {
     needle: Vec<u8>,
     column: Option<usize>,
     kinds: u8,
+    scope: Option<Bits>,
     rows: Bits,
     count: usize,
+}
+
+impl Found {
+    /// Whether these rows are exact wherever `scope` asks.
+    fn covers(&self, scope: Option<&Bits>) -> bool {
+        match (&self.scope, scope) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(kept), Some(scope)) => scope.within(kept),
+        }
+    }
+}
+
+/// One term of a filter as the index searches it: its text, the `SearchKey` slot it is
+/// limited to (`None`: the whole key), the action kinds it names (bit `i` for
+/// `ActionKind::ALL[i]`), and whether it excludes what it finds.
+pub(super) struct SearchTerm<'a> {
+    pub(super) finder: &'a Finder<'a>,
+    pub(super) column: Option<usize>,
+    pub(super) kinds: u8,
+    pub(super) negated: bool,
 }
 
 /// One term, prepared for a search: which values of each shared column hold its text.
@@ -149,42 +180,66 @@ impl SearchIndex {
         *self = SearchIndex::default();
     }
 
-    /// For each term (its search, column and kinds as for [`SearchIndex::rows_with`]), the
-    /// rows it finds; kept for the next search.
-    pub(super) fn search<'a>(
-        &mut self,
-        terms: impl Iterator<Item = (&'a Finder<'a>, Option<usize>, u8)>,
-    ) -> Vec<Bits> {
-        let found: Vec<Found> = terms
-            .map(|(finder, column, kinds)| self.find(finder, column, kinds))
-            .collect();
-        let rows = found.iter().map(|found| found.rows.clone()).collect();
-        self.found = found;
-        rows
+    /// The rows that meet every clause (a row meets a clause when it meets one of its terms).
+    /// A clause's terms are looked for only among the rows the clauses before it left: in
+    /// `adatum li`, `li` only in Adatum's rows. Each term's rows are kept for the next search.
+    pub(super) fn search(&mut self, clauses: &[Vec<SearchTerm<'_>>]) -> Bits {
+        let rows = self.len();
+        let mut left: Option<Bits> = None;
+        let mut kept = Vec::new();
+        for clause in clauses {
+            let mut met = Bits::new(rows, false);
+            for term in clause {
+                let found = self.find(term.finder, term.column, term.kinds, left.as_ref());
+                let mut hits = found.rows.clone();
+                if term.negated {
+                    hits.not(rows);
+                }
+                met.or(&hits);
+                kept.push(found);
+            }
+            match &mut left {
+                Some(left) => left.and(&met),
+                None => left = Some(met),
+            }
+        }
+        self.found = kept;
+        left.unwrap_or_else(|| Bits::new(rows, true))
     }
 
-    fn find(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8) -> Found {
+    fn find(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8, scope: Option<&Bits>) -> Found {
         let needle = finder.needle();
-        let same = |found: &&Found| found.column == column && found.kinds == kinds && found.needle == needle;
+        let same = |found: &&Found| {
+            found.column == column && found.kinds == kinds && found.needle == needle && found.covers(scope)
+        };
         if let Some(same) = self.found.iter().find(same) {
             return same.clone();
         }
         let term = self.prepare(finder, column, kinds);
         // A term that holds an earlier one (in the same column, with no kind it lacked)
-        // finds only rows that one found; when those are few, look only there.
+        // finds only rows that one found: look only there. (Rows outside them can't have
+        // the term in a shared value either, so the result is exact in all of `scope`.)
         let holds = |found: &&Found| {
             found.column == column
                 && kinds & !found.kinds == 0
+                && found.covers(scope)
                 && memchr::memmem::find(needle, &found.needle).is_some()
         };
         let rows = match self.found.iter().filter(holds).min_by_key(|found| found.count) {
-            Some(fewer) if fewer.count * 2 <= self.len() => self.rows_among(&term, &fewer.rows),
-            _ => self.rows_with(&term),
+            Some(fewer) => {
+                let mut candidates = fewer.rows.clone();
+                if let Some(scope) = scope {
+                    candidates.and(scope);
+                }
+                self.rows_with(&term, Some(&candidates))
+            }
+            None => self.rows_with(&term, scope),
         };
         Found {
             needle: needle.to_vec(),
             column,
             kinds,
+            scope: scope.cloned(),
             count: rows.count(),
             rows,
         }
@@ -217,12 +272,13 @@ impl SearchIndex {
     }
 
     /// The rows with the term's text in its column (anywhere in the row when `None`), or of
-    /// an action kind in its `kinds` (bit `i` for `ActionKind::ALL[i]`).
-    fn rows_with(&self, term: &Prepared<'_>) -> Bits {
+    /// an action kind in its `kinds` (bit `i` for `ActionKind::ALL[i]`): exact within
+    /// `scope` (every row when `None`), whose other rows' text isn't searched.
+    fn rows_with(&self, term: &Prepared<'_>, scope: Option<&Bits>) -> Bits {
         let mut hits = Bits::new(self.len(), false);
         if term.whole_key {
             (0..self.len())
-                .filter(|row| self.matches(term, *row))
+                .filter(|row| scope.is_none_or(|scope| scope.has(*row)) && self.key_matches(term, *row))
                 .for_each(|row| hits.set(row));
             return hits;
         }
@@ -236,10 +292,15 @@ impl SearchIndex {
         if term.kinds != 0 {
             hits.set_where(self.kinds.iter().map(|kind| term.kinds & (1 << kind) != 0));
         }
+        // The rows whose own text is still to search: not found yet, in scope.
+        let mut unfound = hits.clone();
+        unfound.not(self.len());
+        if let Some(scope) = scope {
+            unfound.and(scope);
+        }
         if let (true, Some(wanted)) = (term.own, &term.pairs) {
-            // The rows not found yet that have every pair of the text.
-            let mut candidates = hits.clone();
-            candidates.not(self.len());
+            // Those that have every pair of the text.
+            let mut candidates = unfound;
             for hash in wanted {
                 candidates.and(&self.pair_rows[*hash]);
             }
@@ -249,8 +310,8 @@ impl SearchIndex {
                 }
             }
         } else if term.own {
-            // One pass over each run of rows not found yet.
-            let unfound = hits.positions_off(self.len());
+            // One pass over each run of them.
+            let unfound = unfound.positions();
             let mut unfound = unfound.iter().map(|row| *row as usize).peekable();
             while let Some(run) = unfound.next() {
                 let mut end = run + 1;
@@ -294,51 +355,19 @@ impl SearchIndex {
         }
     }
 
-    /// [`SearchIndex::rows_with`], looking only at the rows in `candidates`.
-    fn rows_among(&self, term: &Prepared<'_>, candidates: &Bits) -> Bits {
-        let mut hits = Bits::new(self.len(), false);
-        for row in candidates.positions() {
-            if self.matches(term, row as usize) {
-                hits.set(row as usize);
-            }
+    /// Whether row `row`'s whole key (its shared values and own text, joined by line breaks)
+    /// holds the term's text, or the row is of one of its kinds.
+    fn key_matches(&self, term: &Prepared<'_>, row: usize) -> bool {
+        let mut key = Vec::new();
+        for (slot, number) in self.row_values[row].iter().enumerate() {
+            key.extend_from_slice(&self.values[slot].texts[*number as usize]);
         }
-        hits
-    }
-
-    /// Whether row `row` matches the term.
-    fn matches(&self, term: &Prepared<'_>, row: usize) -> bool {
-        if term.whole_key {
-            let mut key = Vec::new();
-            for (slot, number) in self.row_values[row].iter().enumerate() {
-                key.extend_from_slice(&self.values[slot].texts[*number as usize]);
-            }
-            key.extend_from_slice(self.own_text(row));
-            return term.kinds & (1 << self.kinds[row]) != 0 || term.finder.find(&key).is_some();
-        }
-        self.shared_match(term, row)
-            || (term.own
-                && match &term.pairs {
-                    Some(wanted) => self.own_text_holds(term.finder, wanted, row),
-                    None => self.finder_in_own_text(term.finder, row),
-                })
-    }
-
-    /// Whether row `row`'s own text holds `finder`'s text, whose byte pairs hash to `wanted`.
-    fn own_text_holds(&self, finder: &Finder<'_>, wanted: &[usize], row: usize) -> bool {
-        wanted.iter().all(|hash| self.pair_rows[*hash].has(row)) && self.finder_in_own_text(finder, row)
+        key.extend_from_slice(self.own_text(row));
+        term.kinds & (1 << self.kinds[row]) != 0 || term.finder.find(&key).is_some()
     }
 
     fn finder_in_own_text(&self, finder: &Finder<'_>, row: usize) -> bool {
         finder.find(self.own_text(row)).is_some()
-    }
-
-    /// Whether row `row` is of one of the term's kinds or has a shared value holding its text.
-    fn shared_match(&self, term: &Prepared<'_>, row: usize) -> bool {
-        term.kinds & (1 << self.kinds[row]) != 0
-            || self.row_values[row]
-                .iter()
-                .zip(&term.holding)
-                .any(|(number, holding)| holding.get(*number as usize).copied().unwrap_or(false))
     }
 
     fn own_text(&self, row: usize) -> &[u8] {
@@ -405,15 +434,13 @@ impl Bits {
         }
     }
 
-    pub(super) fn count(&self) -> usize {
-        self.0.iter().map(|word| word.count_ones() as usize).sum()
+    /// Whether every row set here is set in `other` too.
+    pub(super) fn within(&self, other: &Bits) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a & !b == 0)
     }
 
-    /// The rows whose bit is off, in order.
-    pub(super) fn positions_off(&self, rows: usize) -> Vec<u32> {
-        let mut off = self.clone();
-        off.not(rows);
-        off.positions()
+    pub(super) fn count(&self) -> usize {
+        self.0.iter().map(|word| word.count_ones() as usize).sum()
     }
 
     pub(super) fn positions(&self) -> Vec<u32> {

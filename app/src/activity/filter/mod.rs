@@ -11,8 +11,8 @@
 use crate::events::{ActionKind, ActivityEntry};
 
 mod index;
-use index::Bits;
 pub use index::SearchIndex;
+use index::SearchTerm;
 
 /// Longest filter text accepted (the input's `maxlength` and the export's check).
 pub const MAX_FILTER_CHARS: usize = 200;
@@ -220,32 +220,28 @@ impl Filter {
     }
 
     /// The rows of `index` this filter matches, in index order: each term searched once over
-    /// all rows (or found from the last search, see `SearchIndex::search`), clauses combined
-    /// as bitsets. The same rows as [`Filter::matches_key`] row by row.
+    /// the rows the clauses before it left (or found from the last search, see
+    /// `SearchIndex::search`), clauses combined as bitsets. The same rows as
+    /// [`Filter::matches_key`] row by row.
     pub fn matching_rows(&self, index: &mut SearchIndex) -> Vec<u32> {
-        let rows = index.len();
-        let searches = self.terms.iter().enumerate().map(|(term, Term { field, .. })| {
-            let kinds = match field {
-                None | Some(Field::Action) => self.kind_hits[term],
-                Some(_) => 0,
-            };
-            (&self.finders[term], field.map(Field::slot), kinds)
-        });
-        let mut found = index.search(searches);
-        for (hits, term) in found.iter_mut().zip(&self.terms) {
-            if term.negated {
-                hits.not(rows);
+        let term = |at: usize| {
+            let Term { field, negated, .. } = &self.terms[at];
+            SearchTerm {
+                finder: &self.finders[at],
+                column: field.map(Field::slot),
+                kinds: match field {
+                    None | Some(Field::Action) => self.kind_hits[at],
+                    Some(_) => 0,
+                },
+                negated: *negated,
             }
-        }
-        let mut all = Bits::new(rows, true);
-        let mut start = 0;
-        for &end in &self.clause_ends {
-            let mut met = Bits::new(rows, false);
-            found[start..end].iter().for_each(|hits| met.or(hits));
-            all.and(&met);
-            start = end;
-        }
-        all.positions()
+        };
+        let starts = std::iter::once(0).chain(self.clause_ends.iter().copied());
+        let clauses: Vec<Vec<SearchTerm<'_>>> = starts
+            .zip(&self.clause_ends)
+            .map(|(start, &end)| (start..end).map(term).collect())
+            .collect();
+        index.search(&clauses).positions()
     }
 }
 

@@ -276,6 +276,25 @@ fn the_page_index_matches_exactly_the_rows_the_export_matches() {
         // A few rows, then all: a shorter term is searched anew.
         "crm-1",
         "crm-",
+        // A later clause is searched only among the rows the earlier ones left, and kept for
+        // those: the same term after other clauses (or none) is searched again.
+        "li",
+        "adatum li",
+        "megan li",
+        "ad li",
+        "ada li",
+        "adat li",
+        "helpdesk1 megan",
+        "helpdesk megan",
+        "helpdesk1 megan",
+        "li adatum",
+        "adatum -li",
+        "adatum l",
+        "megan l",
+        "l",
+        "adatum OR megan li",
+        "adatum li OR e3",
+        "e3 \"corporation\n\n\n\nhelpdesk\"",
         // Line breaks join the key's columns: a text with one spans them (the whole key is
         // searched), and in one column it must not run on into the next row's.
         "\"corporation\n\n\n\nhelpdesk\"",
