@@ -148,19 +148,24 @@ test('the chart shows events per day; hovering tells the numbers; a click narrow
   const all = await loadedCounts(page);
   const days = page.locator('.activity-chart g.day');
   expect(await days.count()).toBeGreaterThanOrEqual(28);
-  const counts = await days.evaluateAll((nodes) => nodes.map((n) => Number(n.getAttribute('data-count'))));
+  // Each day's count as its accessible name says it: "Nov 3, 2026: 1,234 events".
+  const dayCounts = () => days.evaluateAll((nodes) =>
+    nodes.map((n) => Number(n.getAttribute('aria-label')!.match(/: ([\d,]+) events?$/)![1].replaceAll(',', ''))));
+  const counts = await dayCounts();
   expect(counts.reduce((a, b) => a + b, 0)).toBe(all.total);
   const busiest = counts.indexOf(Math.max(...counts));
   const day = days.nth(busiest);
   const date = (await day.getAttribute('data-day'))!;
-  // Stacked by action kind: segments of several colours in a busy day.
-  expect(Number(await day.getAttribute('data-kinds'))).toBeGreaterThan(1);
   expect(await page.locator('.activity-chart path.segment').count()).toBe(8);
 
   await day.hover();
   const readout = page.locator('.chart-readout');
   await expect(readout).toContainText(`${counts[busiest].toLocaleString('en-US')} event`);
   await expect(readout).toContainText(/Ordered subscriptions \d+|Reset user password \d+|Assigned license \d+/);
+  // Stacked by action kind: a busy day has several, and its parts add up to the day.
+  const parts = (await readout.textContent())!.split(' — ')[1].split(' · ');
+  expect(parts.length).toBeGreaterThan(1);
+  expect(parts.map((part) => Number(part.match(/([\d,]+)$/)![1].replaceAll(',', ''))).reduce((a, b) => a + b, 0)).toBe(counts[busiest]);
 
   await day.click();
   await expect(page).toHaveURL(new RegExp(`day=${date}`));
@@ -175,6 +180,19 @@ test('the chart shows events per day; hovering tells the numbers; a click narrow
   await page.getByRole('button', { name: 'Show the whole period' }).click();
   expect((await loadedCounts(page)).shown).toBe(all.total);
   await expect(page).not.toHaveURL(/day=/);
+
+  // The chart follows the filter: its days then add up to the rows shown, and only the
+  // filtered action's colour is drawn.
+  const outlines = () => page.locator('.activity-chart path.segment').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('d') ?? ''));
+  await page.getByLabel('Filter').fill('action:ordered');
+  const ordered = await loadedCounts(page);
+  expect(ordered.shown).toBeGreaterThan(0);
+  expect(ordered.shown).toBeLessThan(all.total);
+  await expect.poll(async () => (await dayCounts()).reduce((a, b) => a + b, 0)).toBe(ordered.shown);
+  expect((await outlines()).filter((d) => d !== '').length).toBe(1);
+  await page.getByLabel('Filter').fill('');
+  await expect.poll(async () => (await dayCounts()).reduce((a, b) => a + b, 0)).toBe(all.total);
+  expect((await outlines()).filter((d) => d !== '').length).toBeGreaterThan(1);
 });
 
 test('facet counts add their value to the query when clicked', async ({ page }) => {

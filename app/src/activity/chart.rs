@@ -127,18 +127,13 @@ pub fn ActivityChart(
                 </text>
             }
         });
-        let total = move || data.with(|data| data.total(index));
-        let kinds = move || {
-            data.with(|data| {
-                data.counts
-                    .get(index)
-                    .map(|counts| counts.iter().filter(|n| **n > 0).count())
-                    .unwrap_or(0)
-            })
-        };
+        // The day's own count, so that its attributes follow it alone: ~250 of them read
+        // straight from `data` made every keystroke's update walk (and copy) that many
+        // subscribers, and rewrote days whose count had not changed.
+        let total = Memo::new(move |_| data.with(|data| data.total(index)));
         // The day's name once; its count as it changes (the readout has the breakdown).
         let date_text = format_day(date, l);
-        let summary = move || format!("{date_text}: {}", events_text(total(), l));
+        let summary = move || format!("{date_text}: {}", events_text(total.get(), l));
         let is_selected = move || selected.get() == Some(date);
         let pick = move || on_pick.run(if is_selected() { None } else { Some(date) });
         view! {
@@ -146,9 +141,7 @@ pub fn ActivityChart(
                 class="day"
                 class:selected=is_selected
                 data-day=date.to_string()
-                data-count=total
-                data-kinds=kinds
-                tabindex=move || { if total() > 0 { "0" } else { "-1" } }
+                tabindex=move || { if total.get() > 0 { "0" } else { "-1" } }
                 role="button"
                 aria-label=summary
                 aria-pressed=move || is_selected().to_string()
@@ -169,13 +162,14 @@ pub fn ActivityChart(
             {label}
         }
     };
-    let paths = move || {
-        data.with(|data| stacked_paths(data))
-            .into_iter()
-            .enumerate()
-            .map(|(kind, path)| view! { <path class=format!("segment kind-{kind}") d=path/> })
-            .collect_view()
-    };
+    // Eight paths made once; typing changes their outlines.
+    let outlines = Memo::new(move |_| data.with(|data| stacked_paths(data)));
+    let paths = (0..ActionKind::ALL.len())
+        .map(|kind| {
+            let outline = move || outlines.with(|paths| paths[kind].clone());
+            view! { <path class=format!("segment kind-{kind}") d=outline/> }
+        })
+        .collect_view();
     let legend = ActionKind::ALL
         .iter()
         .enumerate()
