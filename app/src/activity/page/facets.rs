@@ -150,22 +150,21 @@ pub(super) fn FacetCounts(
                 </li>
             }
         };
-        let more =
-            move || {
-                facets.with(|facets| {
-                    let facet = pick(facets);
-                    let more = facet.distinct.saturating_sub(facet.top.len());
-                    (more > 0).then(|| view! {
-                    <li class="facet-more">{tr!(l, facets.and_more, count = l.number(more as u64))}</li>
-                })
-                })
-            };
+        // Made once and hidden when there are no more: remade, it would be two changes to the
+        // list per keystroke.
+        let more = Memo::new(move |_| {
+            facets.with(|facets| {
+                let facet = pick(facets);
+                facet.distinct.saturating_sub(facet.top.len())
+            })
+        });
+        let more_text = move || tr!(l, facets.and_more, count = l.number(more.get() as u64));
         view! {
             <section class="facet" data-facet=key aria-label=title>
                 <h2>{title}</h2>
                 <ul role="list">
                     <For each=values key=|(_, term)| term.clone() children=button/>
-                    {more}
+                    <li class="facet-more" hidden=move || more.get() == 0>{more_text}</li>
                 </ul>
             </section>
         }
