@@ -109,18 +109,19 @@ pub(super) fn EventRow(
     };
     let has_customer =
         Memo::new(move |_| row.with(|row| row.as_ref().is_some_and(|row| row.entry.customer.is_some())));
+    // Both made once and shown by turns (an event with no customer has no link): switching
+    // elements would remake them on every keystroke that mixes the two.
     let customer_cell = move || {
-        if has_customer.get() {
-            let href = text(|row, _| {
-                row.entry
-                    .customer
-                    .as_ref()
-                    .map(|c| c.subscriptions_href())
-                    .unwrap_or_default()
-            });
-            view! { <a href=href>{text(|row, _| row.entry.customer_name().to_string())}</a> }.into_any()
-        } else {
-            view! { <span class="none">"—"</span> }.into_any()
+        let href = text(|row, _| {
+            row.entry
+                .customer
+                .as_ref()
+                .map(|c| c.subscriptions_href())
+                .unwrap_or_default()
+        });
+        view! {
+            <a href=href hidden=move || !has_customer.get()>{text(|row, _| row.entry.customer_name().to_string())}</a>
+            <span class="none">{move || if has_customer.get() { "" } else { "—" }}</span>
         }
     };
     let cells = move || {
