@@ -128,14 +128,35 @@ mod imp {
         })
     }
 
+    thread_local! {
+        /// Texts already made: a keystroke shows mostly events shown before, and each
+        /// `Intl` call costs tens of microseconds (a keystroke formats every row in view).
+        static MADE: RefCell<HashMap<(i64, Locale, ZoneChoice, Style), String>> = RefCell::new(HashMap::new());
+    }
+
+    /// Texts kept before the cache starts again.
+    const MADE_KEPT: usize = 4096;
+
     pub fn format(time: DateTime<Utc>, locale: Locale, zone: ZoneChoice, style: Style) -> String {
-        let date = Date::new(&JsValue::from_f64(time.timestamp_millis() as f64));
-        formatter(locale, zone, style)
+        let key = (time.timestamp_millis(), locale, zone, style);
+        if let Some(text) = MADE.with(|made| made.borrow().get(&key).cloned()) {
+            return text;
+        }
+        let date = Date::new(&JsValue::from_f64(key.0 as f64));
+        let text = formatter(locale, zone, style)
             .format()
             .call1(&JsValue::UNDEFINED, &date)
             .ok()
             .and_then(|text| text.as_string())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        MADE.with(|made| {
+            let mut made = made.borrow_mut();
+            if made.len() >= MADE_KEPT {
+                made.clear();
+            }
+            made.insert(key, text.clone());
+        });
+        text
     }
 
     pub fn today() -> NaiveDate {
