@@ -1,16 +1,16 @@
 //! The page's search keys, laid out so that a keystroke searches each term once over all
 //! rows instead of once per row (a call and a pointer chase per row: most of a keystroke's
-//! time over 170k rows, BENCHMARKS.md issue 14), and `Filter::matching_rows` combines the
-//! terms as bitsets.
+//! time over 170k rows, BENCHMARKS.md issue 14), and [`SearchIndex::search`] combines the
+//! filter's clauses as bitsets.
 //!
 //! The key's columns that repeat from row to row (customer, the action's own text, user: a
 //! few hundred values over 170k rows) are kept once per distinct value, so a term is looked
 //! for in each value once and reaches the rows through their value numbers. Only each row's
 //! own text (its details and event id) lies in one buffer. A one-byte term is found there in
 //! one SIMD pass; a longer one only in the rows whose text has all its byte pairs (bitsets
-//! per pair hash, ANDed), skipping rows already found. It matches exactly what
-//! `Filter::matches_key` matches row by row (the export's path); the tests hold the two
-//! together.
+//! per pair hash, ANDed), skipping rows already found. A clause is searched only among the
+//! rows the clauses before it left. It matches exactly what `Filter::matches_key` matches
+//! row by row (the export's path); the tests hold the two together.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -33,9 +33,9 @@ pub struct SearchIndex {
     /// last ends at `text.len()`).
     text: Vec<u8>,
     starts: Vec<u32>,
-    /// For each of the `PAIR_HASHES` hashes of a byte pair, the rows whose own text holds a pair with that
-    /// hash. A text of two bytes or more can only be in rows that have all its pairs' bits:
-    /// a few ANDs of bitsets pass over most rows without searching their text.
+    /// For each of the [`PAIR_HASHES`] hashes of a byte pair, the rows whose own text holds
+    /// a pair with that hash. A text of two bytes or more can only be in rows that have all
+    /// its pairs' bits: a few ANDs of bitsets pass over most rows without searching their text.
     pair_rows: Vec<Bits>,
     kinds: Vec<u8>,
     /// The rows each term of the last search found. A keystroke mostly keeps the terms
