@@ -38,6 +38,8 @@ test('new events appear at the top as they are stored, or wait behind a notice',
   await expect(page.locator('p.count')).toHaveText(
     `${(before.total + 1).toLocaleString('en-US')} of ${(before.total + 1).toLocaleString('en-US')} events`);
   await expect(page.locator(`tr.event[data-event-id="${openedId}"] button.expand`)).toHaveAttribute('aria-expanded', 'true');
+  // The keyboard stays on the event it was on, now a row lower.
+  await expect(page.locator(`tr.event[data-event-id="${openedId}"] button.expand`)).toBeFocused();
   expect(page.url()).toBe(url);
 
   // Filtering: the next one waits behind a notice, and the rows stay as they are.

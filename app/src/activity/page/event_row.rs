@@ -51,12 +51,28 @@ pub(super) fn EventRow(
     columns: Memo<Vec<Column>>,
     zone: Memo<ZoneChoice>,
     details_px: RwSignal<HashMap<EventId, f64>>,
+    /// The event whose row last took the focus (shared by the table's rows).
+    focused_event: StoredValue<Option<EventId>>,
     on_toggle: Callback<EventId>,
 ) -> impl IntoView {
     let l = use_locale();
     let id = Memo::new(move |_| row.with(|row| row.as_ref().map(|row| row.entry.id)));
     let is_open = Memo::new(move |_| id.get().is_some_and(|id| open.with(|open| open.contains(&id))));
     let details_row = NodeRef::<leptos::html::Tr>::new();
+    let event_row = NodeRef::<leptos::html::Tr>::new();
+    // When another event takes this slot (a live event pushed the rows down) while the
+    // keyboard is on it, the focus goes with its event to the slot that now shows it.
+    Effect::new(move |before: Option<Option<EventId>>| {
+        let now = id.get();
+        if let (Some(Some(before)), Some(now)) = (before, now)
+            && before != now
+            && focused_event.get_value() == Some(before)
+            && let Some(row) = event_row.get_untracked()
+        {
+            follow_focus(&row, before);
+        }
+        now
+    });
     // Once open details are drawn, remember how tall they are, for the spacers.
     Effect::new(move |_| {
         let (true, Some(id)) = (is_open.get(), id.get()) else {
@@ -155,6 +171,8 @@ pub(super) fn EventRow(
     view! {
         <tr
             class="event"
+            node_ref=event_row
+            on:focusin=move |_| focused_event.set_value(id.get_untracked())
             class:expanded=move || is_open.get()
             data-event-id=move || id.get().map(|id| id.0)
             aria-rowindex=position + 2
@@ -190,6 +208,40 @@ pub(super) fn EventRow(
         </tr>
     }
 }
+
+/// If the focus is in `slot`, moves it to the same control of the row that shows `event`
+/// once the rows are redrawn (the other slots' attributes update after this effect), when
+/// that row is in view.
+#[cfg(feature = "hydrate")]
+fn follow_focus(slot: &leptos::web_sys::HtmlTableRowElement, event: EventId) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(focused) = document().active_element() else {
+        return;
+    };
+    let slot: &leptos::web_sys::Element = slot.as_ref();
+    if focused.closest("tr.event").ok().flatten().as_ref() != Some(slot) {
+        return;
+    }
+    let control = if focused.tag_name().eq_ignore_ascii_case("a") {
+        "td a"
+    } else {
+        "button.expand"
+    };
+    let selector = format!("tr.event[data-event-id=\"{}\"] {control}", event.0);
+    request_animation_frame(move || {
+        let moved = document()
+            .query_selector(&selector)
+            .ok()
+            .flatten()
+            .and_then(|control| control.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+        if let Some(control) = moved {
+            let _ = control.focus();
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_focus(_slot: &leptos::web_sys::HtmlTableRowElement, _event: EventId) {}
 
 pub(super) fn event_details(details: &ActionDetails, l: Locale) -> impl IntoView + use<> {
     let lines = details.order_lines().to_vec();

@@ -88,6 +88,7 @@ pub(super) fn EventTable(
         url.view
             .with(|view| view.open.iter().copied().collect::<HashSet<EventId>>())
     });
+    let focused_event = StoredValue::new(None::<EventId>);
     // Event id → the pixels its open details add, once drawn.
     let details_px = RwSignal::new(HashMap::<EventId, f64>::new());
     // Where the open rows are among the shown ones (changes with the filter, not on scroll).
@@ -255,7 +256,7 @@ pub(super) fn EventTable(
                         key=|position| *position
                         children=move |position| {
                             let row = row_at(visible, rows, position);
-                            view! { <EventRow row position open columns zone details_px on_toggle=toggle/> }
+                            view! { <EventRow row position open columns zone details_px focused_event on_toggle=toggle/> }
                         }
                     />
                     <tr class="spacer" aria-hidden="true">
