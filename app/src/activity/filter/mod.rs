@@ -180,10 +180,22 @@ impl Filter {
 
     /// The clauses, each a run of terms of which a row must meet at least one.
     pub fn clauses(&self) -> impl Iterator<Item = &[Term]> {
+        self.clause_ranges().map(|range| &self.terms[range])
+    }
+
+    /// Where each clause's terms are in `terms`.
+    fn clause_ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
         let starts = std::iter::once(0).chain(self.clause_ends.iter().copied());
-        starts
-            .zip(&self.clause_ends)
-            .map(|(start, &end)| &self.terms[start..end])
+        starts.zip(&self.clause_ends).map(|(start, &end)| start..end)
+    }
+
+    /// The action kinds term `index` names (bit `i` for `ActionKind::ALL[i]`): only a term
+    /// for the whole key or the action column finds rows by their kind.
+    fn kinds_named(&self, index: usize) -> u8 {
+        match self.terms[index].field {
+            None | Some(Field::Action) => self.kind_hits[index],
+            Some(_) => 0,
+        }
     }
 
     pub fn hints(&self) -> &[Hint] {
@@ -195,12 +207,8 @@ impl Filter {
     }
 
     pub fn matches_key(&self, key: &SearchKey) -> bool {
-        let mut start = 0;
-        self.clause_ends.iter().all(|&end| {
-            let met = (start..end).any(|index| self.term_matches(index, key));
-            start = end;
-            met
-        })
+        self.clause_ranges()
+            .all(|mut clause| clause.any(|index| self.term_matches(index, key)))
     }
 
     fn term_matches(&self, index: usize, key: &SearchKey) -> bool {
@@ -209,8 +217,7 @@ impl Filter {
             None => key.text.as_str(),
             Some(field) => key.field(field),
         };
-        let names_the_kind =
-            matches!(term.field, None | Some(Field::Action)) && self.kind_hits[index] & (1 << key.kind) != 0;
+        let names_the_kind = self.kinds_named(index) & (1 << key.kind) != 0;
         let found = names_the_kind || self.finders[index].find(haystack.as_bytes()).is_some();
         found != term.negated
     }
@@ -224,22 +231,15 @@ impl Filter {
     /// `SearchIndex::search`), clauses combined as bitsets. The same rows as
     /// [`Filter::matches_key`] row by row.
     pub fn matching_rows(&self, index: &mut SearchIndex) -> Vec<u32> {
-        let term = |at: usize| {
-            let Term { field, negated, .. } = &self.terms[at];
-            SearchTerm {
-                finder: &self.finders[at],
-                column: field.map(Field::slot),
-                kinds: match field {
-                    None | Some(Field::Action) => self.kind_hits[at],
-                    Some(_) => 0,
-                },
-                negated: *negated,
-            }
+        let term = |at: usize| SearchTerm {
+            finder: &self.finders[at],
+            column: self.terms[at].field.map(Field::slot),
+            kinds: self.kinds_named(at),
+            negated: self.terms[at].negated,
         };
-        let starts = std::iter::once(0).chain(self.clause_ends.iter().copied());
-        let clauses: Vec<Vec<SearchTerm<'_>>> = starts
-            .zip(&self.clause_ends)
-            .map(|(start, &end)| (start..end).map(term).collect())
+        let clauses: Vec<Vec<SearchTerm<'_>>> = self
+            .clause_ranges()
+            .map(|clause| clause.map(term).collect())
             .collect();
         index.search(&clauses).positions()
     }
