@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-// Starts `server serve` (built by `cargo leptos build`) on a free port with a new demo
+// Starts `server serve` (built by `cargo leptos build --split`) on a free port with a new demo
 // database, and hands its address to the tests in BASE_URL. Returns the teardown.
 // With E2E_POSTGRES_URL (an empty PostgreSQL database) the demo is seeded there instead
 // (`seed-demo`: serve never seeds PostgreSQL) and the server runs on it.

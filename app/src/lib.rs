@@ -44,13 +44,13 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 use activity::page::ActivityLogPage;
-use api_tokens::page::ApiTokensPage;
+use api_tokens::page::ApiTokensRoute;
 use auth::api::AFTER_SIGN_IN;
-use auth::page::SignInPage;
-use customers::page::SubscriptionsPage;
+use auth::page::SignInRoute;
+use customers::page::SubscriptionsRoute;
 use layout::{AppHeader, NotFoundPage, provide_viewer};
 
 /// The HTML document the server renders around [`App`].
@@ -94,10 +94,10 @@ pub fn App() -> impl IntoView {
                 // 403/404 and a signed-out visitor gets a real redirect.
                 <Routes fallback=|| view! { <NotFoundPage/> }>
                     <Route path=path!("/") view=|| view! { <Redirect path=AFTER_SIGN_IN/> }/>
-                    <Route path=path!("/sign-in") view=SignInPage/>
+                    <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()}/>
                     <Route path=path!("/account-settings/activity-log") view=ActivityLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account-settings/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers/:id/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account-settings/api-tokens") view={Lazy::<ApiTokensRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id/subscriptions") view={Lazy::<SubscriptionsRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

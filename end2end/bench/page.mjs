@@ -1,6 +1,6 @@
 // Page benchmarks in headless Chromium (bench/run starts the servers and passes their URLs):
-//   FCP_URL: a server whose default month holds about 10k events: first contentful paint,
-//            first rows, all rows.
+//   FCP_URL: a server whose default month holds about 10k events: the wasm and JS files the
+//            log page and the sign-in page fetch, first contentful paint, first rows, all rows.
 //   FILTER_URL + FILTER_FROM/FILTER_TO: a period of 100k+ events: time from a keystroke in
 //            the filter to the updated view, against a plain JavaScript filter+render of the
 //            same rows into a table of the same size.
@@ -28,6 +28,33 @@ async function signedInPage(base) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const result = {};
+
+// --- What a fresh browser downloads from /pkg/ (wasm and JS) until each page is interactive:
+// the log page for a signed-in user, and the sign-in page (the release site splits the other
+// pages' code into chunks of their own, fetched when they are opened).
+{
+  const base = process.env.FCP_URL;
+  const signedIn = await signedInPage(base);
+  const storageState = await signedIn.context().storageState();
+  await signedIn.context().close();
+  const fetchedBy = async (path, state) => {
+    const context = await browser.newContext({ storageState: state, timezoneId: 'UTC' });
+    const page = await context.newPage();
+    const files = new Set();
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/pkg/') && /\.(wasm|js)$/.test(pathname)) files.add(pathname.slice('/pkg/'.length));
+    });
+    await page.goto(`${base}${path}`);
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    await context.close();
+    return [...files].sort();
+  };
+  result.bundle = {
+    log_page: await fetchedBy('/account-settings/activity-log', storageState),
+    sign_in_page: await fetchedBy('/sign-in', undefined),
+  };
+}
 
 // --- First contentful paint of the month view
 {

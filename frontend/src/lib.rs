@@ -5,6 +5,10 @@
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     app::use_full_page_redirects();
-    leptos::mount::hydrate_body(app::App);
-    app::mark_hydrated();
+    // Hydrated asynchronously: a lazy route's page may first have to fetch its own chunk.
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document().body().expect("the page has a <body>");
+        leptos::mount::hydrate_from_async(body, app::App).await.forget();
+        app::mark_hydrated();
+    });
 }

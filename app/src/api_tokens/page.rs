@@ -1,12 +1,28 @@
 //! Account settings → API tokens.
 
 use leptos::prelude::*;
+use leptos_router::{LazyRoute, lazy_route};
 
 use super::api::{CreateApiToken, RevokeApiToken, list_api_tokens};
 use super::model::{ApiTokenSummary, MAX_TOKEN_NAME_CHARS};
 use crate::auth::model::MANAGE_API_TOKENS;
 use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
+
+/// Account settings → API tokens, a lazy route: its code is a wasm chunk of its own, fetched when the page
+/// is opened, so the activity log's download does not carry it.
+pub struct ApiTokensRoute;
+
+#[lazy_route]
+impl LazyRoute for ApiTokensRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ApiTokensPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {

@@ -1,8 +1,24 @@
 use leptos::prelude::*;
+use leptos_router::{LazyRoute, lazy_route};
 
 use super::api::{SignIn, demo_accounts};
 use super::model::DEMO_PASSWORD;
 use crate::i18n::use_locale;
+
+/// The sign-in page, a lazy route: its code is a wasm chunk of its own, fetched when the page
+/// is opened, so the activity log's download does not carry it.
+pub struct SignInRoute;
+
+#[lazy_route]
+impl LazyRoute for SignInRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignInPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn SignInPage() -> impl IntoView {

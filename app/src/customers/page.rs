@@ -1,6 +1,7 @@
 use http::StatusCode;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::{LazyRoute, lazy_route};
 
 use super::api::get_customer_subscriptions;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
@@ -8,6 +9,21 @@ use crate::errors::{AppError, set_response_status};
 use crate::i18n::{Locale, use_locale};
 use crate::ids::CustomerId;
 use crate::layout::RequireRole;
+
+/// A customer's Subscriptions page, a lazy route: its code is a wasm chunk of its own, fetched when the page
+/// is opened, so the activity log's download does not carry it.
+pub struct SubscriptionsRoute;
+
+#[lazy_route]
+impl LazyRoute for SubscriptionsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SubscriptionsPage/> }.into_any()
+    }
+}
 
 /// `/customers/{id}/subscriptions`
 #[component]
