@@ -63,7 +63,23 @@ fn parse_day(text: &str, missing: PeriodError) -> Result<NaiveDate, PeriodError>
     if text.is_empty() {
         return Err(missing);
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| PeriodError::NotADate(text.to_string()))
+    parse_iso_day(text).ok_or_else(|| PeriodError::NotADate(text.to_string()))
+}
+
+/// A calendar day written `YYYY-MM-DD`, as date inputs and the page's URL write it. By hand
+/// rather than chrono's `parse_from_str`, whose format-string parser costs the wasm ~20 KB.
+pub fn parse_iso_day(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        bytes[range].iter().try_fold(0, |value, &byte| {
+            byte.is_ascii_digit().then(|| value * 10 + u32::from(byte - b'0'))
+        })
+    };
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 /// The instants a period covers, `from` included and `to` excluded. The browser turns its
@@ -128,6 +144,29 @@ mod tests {
             period.export_file_name("csv"),
             "activity-log_2026-11-25_2026-11-25.csv"
         );
+    }
+
+    #[test]
+    fn days_are_read_only_as_yyyy_mm_dd_on_the_calendar() {
+        assert_eq!(parse_iso_day("2026-11-05"), Some(day("2026-11-05")));
+        assert_eq!(parse_iso_day("2024-02-29"), Some(day("2024-02-29")));
+        for bad in [
+            "2026-02-30",
+            "2025-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-11-00",
+            "2026-1-05",
+            "26-11-05",
+            "2026/11/05",
+            "2026-11-05T",
+            "+026-11-05",
+            "2026-1١-05",
+            "",
+            "2026-11-5 ",
+        ] {
+            assert_eq!(parse_iso_day(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use chrono::NaiveDate;
 
+use crate::activity::period::parse_iso_day;
 use crate::events::ActivityEntry;
 use crate::i18n::Locale;
 use crate::ids::EventId;
@@ -136,7 +137,7 @@ impl ViewState {
                 .and_then(|text| Sort::parse(&text))
                 .unwrap_or_default(),
             columns: get("cols").and_then(|text| parse_columns(&text)),
-            day: get("day").and_then(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()),
+            day: get("day").and_then(|text| parse_iso_day(&text)),
             zone: get("tz").and_then(|text| ZoneChoice::parse(&text)),
             open: get("open")
                 .map(|text| {
