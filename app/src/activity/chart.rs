@@ -25,9 +25,17 @@ impl DayCounts {
     }
 }
 
-const WIDTH: f64 = 960.0;
-const BARS_HEIGHT: f64 = 120.0;
-const AXIS_HEIGHT: f64 = 18.0;
+// Whole numbers, and the coordinates written by `two_decimals`: nothing in the page formats
+// a float, so the wasm carries no float formatting (~18 KB).
+const WIDTH: u16 = 960;
+const BARS_HEIGHT: u16 = 120;
+const AXIS_HEIGHT: u16 = 18;
+
+/// `value` to two decimals (SVG coordinates, which are never negative here).
+fn two_decimals(value: f64) -> String {
+    let hundredths = (value.max(0.0) * 100.0).round() as u64;
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
 
 /// "Nov 3, 2026: 42 events — Ordered subscriptions 10 · …"
 /// "42 events" / "이벤트 42개"
@@ -59,7 +67,7 @@ fn day_summary(data: &DayCounts, day: usize, locale: Locale) -> String {
 /// [`ActionKind::ALL`] order from the bottom, scaled so the busiest day fills the height.
 fn stacked_paths(data: &DayCounts) -> Vec<String> {
     let days = data.days.len().max(1);
-    let slot = WIDTH / days as f64;
+    let slot = f64::from(WIDTH) / days as f64;
     let gap = if slot > 6.0 { 1.5 } else { 0.0 };
     let width = (slot - gap).max(0.5);
     let max = (0..data.days.len())
@@ -67,15 +75,16 @@ fn stacked_paths(data: &DayCounts) -> Vec<String> {
         .max()
         .unwrap_or(0)
         .max(1);
-    let scale = BARS_HEIGHT / max as f64;
+    let scale = f64::from(BARS_HEIGHT) / max as f64;
     let mut paths = vec![String::new(); ActionKind::ALL.len()];
     for (day, counts) in data.counts.iter().enumerate() {
         let x = day as f64 * slot + gap / 2.0;
-        let mut top = BARS_HEIGHT;
+        let mut top = f64::from(BARS_HEIGHT);
         for (kind, count) in counts.iter().enumerate().filter(|(_, count)| **count > 0) {
             let height = *count as f64 * scale;
             top -= height;
-            paths[kind].push_str(&format!("M{x:.2} {top:.2}h{width:.2}v{height:.2}h-{width:.2}Z"));
+            let [x, top, width, height] = [x, top, width, height].map(two_decimals);
+            paths[kind].push_str(&format!("M{x} {top}h{width}v{height}h-{width}Z"));
         }
     }
     paths
@@ -108,7 +117,7 @@ pub fn ActivityChart(
         })
     };
     let day = move |(index, date, count): (usize, NaiveDate, usize)| {
-        let slot = WIDTH / count.max(1) as f64;
+        let slot = f64::from(WIDTH) / count.max(1) as f64;
         let x = index as f64 * slot;
         // About ten axis labels whatever the period's length; the first starts at the left
         // edge rather than centring off it.
@@ -122,7 +131,7 @@ pub fn ActivityChart(
         // and a short visible label inside it would not match that name (WCAG 2.5.3).
         let label = (index % label_every == 0).then(|| {
             view! {
-                <text class="axis" aria-hidden="true" x=format!("{label_x:.2}") y=BARS_HEIGHT + 14.0 text-anchor=anchor>
+                <text class="axis" aria-hidden="true" x=two_decimals(label_x) y=BARS_HEIGHT + 14 text-anchor=anchor>
                     {format_short_day(date, l)}
                 </text>
             }
@@ -157,7 +166,7 @@ pub fn ActivityChart(
                     }
                 }
             >
-                <rect class="hit" x=format!("{x:.2}") y="0" width=format!("{slot:.2}") height=BARS_HEIGHT/>
+                <rect class="hit" x=two_decimals(x) y="0" width=two_decimals(slot) height=BARS_HEIGHT/>
             </g>
             {label}
         }
@@ -192,5 +201,19 @@ pub fn ActivityChart(
             <p class="chart-readout" aria-live="polite">{readout}</p>
             <ul class="legend" role="list">{legend}</ul>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_have_two_decimals_rounded() {
+        assert_eq!(two_decimals(0.0), "0.00");
+        assert_eq!(two_decimals(960.0 / 61.0), "15.74");
+        assert_eq!(two_decimals(0.004), "0.00");
+        assert_eq!(two_decimals(119.996), "120.00");
+        assert_eq!(two_decimals(-3.0), "0.00");
     }
 }

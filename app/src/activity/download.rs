@@ -113,8 +113,10 @@ pub fn ExportStatus(export: RwSignal<ExportState>) -> impl IntoView {
     }
 }
 
+/// "12.3 MB", in integers: the page formats no float (see the chart).
 fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    let tenths = (bytes + 50_000) / 100_000;
+    format!("{}.{} MB", tenths / 10, tenths % 10)
 }
 
 #[cfg(feature = "hydrate")]
@@ -256,5 +258,19 @@ mod browser {
             std::time::Duration::from_secs(60),
         );
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::megabytes;
+
+    #[test]
+    fn sizes_read_in_megabytes_to_one_decimal() {
+        assert_eq!(megabytes(0), "0.0 MB");
+        assert_eq!(megabytes(49_999), "0.0 MB");
+        assert_eq!(megabytes(50_000), "0.1 MB");
+        assert_eq!(megabytes(12_345_678), "12.3 MB");
+        assert_eq!(megabytes(999_960_000), "1000.0 MB");
     }
 }

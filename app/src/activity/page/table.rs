@@ -67,6 +67,12 @@ pub(super) fn window_for(
     }
 }
 
+/// A spacer's CSS height. Heights are sums of measured `offsetHeight`s, whole pixels; written
+/// as an integer because the page formats no float (see the chart).
+fn whole_px(px: f64) -> String {
+    format!("{}px", px.round() as i64)
+}
+
 /// The table, windowed: a scroll box whose height stands for every shown row, with only
 /// the rows in view in the DOM. Open rows are named by event id in the URL.
 #[component]
@@ -247,7 +253,7 @@ pub(super) fn EventTable(
                 </thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true">
-                        <td colspan=span style:height=move || format!("{}px", window.get().top_px)></td>
+                        <td colspan=span style:height=move || whole_px(window.get().top_px)></td>
                     </tr>
                     // Keyed by position: a slot keeps its row's elements while the filter
                     // changes which event it shows (see `event_row`).
@@ -260,7 +266,7 @@ pub(super) fn EventTable(
                         }
                     />
                     <tr class="spacer" aria-hidden="true">
-                        <td colspan=span style:height=move || format!("{}px", window.get().bottom_px)></td>
+                        <td colspan=span style:height=move || whole_px(window.get().bottom_px)></td>
                     </tr>
                 </tbody>
             </table>
