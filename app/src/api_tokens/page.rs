@@ -9,8 +9,8 @@ use crate::auth::model::MANAGE_API_TOKENS;
 use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 
-/// Account settings → API tokens, a lazy route: its code is a wasm chunk of its own, fetched when the page
-/// is opened, so the activity log's download does not carry it.
+/// Account settings → API tokens, a lazy route: its code is a wasm chunk of its own,
+/// fetched when the page is opened, so the activity log's download does not carry it.
 pub struct ApiTokensRoute;
 
 #[lazy_route]

@@ -10,8 +10,8 @@ use crate::i18n::{Locale, use_locale};
 use crate::ids::CustomerId;
 use crate::layout::RequireRole;
 
-/// A customer's Subscriptions page, a lazy route: its code is a wasm chunk of its own, fetched when the page
-/// is opened, so the activity log's download does not carry it.
+/// A customer's Subscriptions page, a lazy route: its code is a wasm chunk of its own,
+/// fetched when the page is opened, so the activity log's download does not carry it.
 pub struct SubscriptionsRoute;
 
 #[lazy_route]
