@@ -31,8 +31,9 @@ const result = {};
 
 // --- What a fresh browser downloads from /pkg/ (wasm and JS): the files whose fetch started
 // before the page was interactive (body[data-hydrated], timed by an observer), and for the log
-// page also every file fetched by the time its first rows show (the rows' views are a chunk
-// fetched as the page hydrates; the other pages' code is in chunks fetched when they open).
+// page also every file fetched by the time its first rows show (code split into a chunk that
+// the page fetches only once it runs counts in the second list alone; the other pages' code is
+// in chunks fetched when they open).
 {
   const base = process.env.FCP_URL;
   const signedIn = await signedInPage(base);
