@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod copy;
 pub mod demo;
+pub mod files;
 pub mod import;
 pub mod security;
 pub mod startup;

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::security;
+use crate::{files, security};
 
 /// The router's state: what Leptos needs plus what our handlers need.
 #[derive(Clone)]
@@ -235,7 +235,7 @@ pub fn handler_routes() -> Vec<String> {
         .collect()
 }
 
-fn router(state: ServerState) -> Router {
+pub(crate) fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let app_state = state.app.clone();
     let provide_app_state = move || provide_context(app_state.clone());
@@ -248,9 +248,7 @@ fn router(state: ServerState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(
-            leptos_axum::file_and_error_handler_with_context::<ServerState, _>(provide_app_state, shell),
-        )
+        .fallback(files::file_or_not_found)
         .layer(map_response(status_from_app_error))
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES));
