@@ -42,20 +42,30 @@ pub fn start_export(fields: Vec<(&'static str, String)>, file_name: String, expo
     #[cfg(feature = "hydrate")]
     {
         export.set(ExportState::Running(ExportProgress::default()));
-        spawn_local(async move {
-            let end = download_export(
-                fields,
-                file_name,
-                |cancel| CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = Some(cancel)),
-                |progress| export.set(ExportState::Running(progress)),
-            )
-            .await;
-            CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = None);
-            export.set(ExportState::Ended(end));
-        });
+        spawn_local(stream_export(fields, file_name, export));
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (fields, file_name, export);
+}
+
+/// The download itself: only needed once Export log is pressed, so its code is a wasm chunk
+/// of its own (`#[lazy]`), fetched then rather than before the page is interactive.
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+async fn stream_export(
+    fields: Vec<(&'static str, String)>,
+    file_name: String,
+    export: RwSignal<ExportState>,
+) {
+    let end = download_export(
+        fields,
+        file_name,
+        |cancel| CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = Some(cancel)),
+        |progress| export.set(ExportState::Running(progress)),
+    )
+    .await;
+    CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = None);
+    export.set(ExportState::Ended(end));
 }
 
 #[cfg(feature = "hydrate")]

@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 
 use super::EXPORT_PATH;
 use super::api::list_activity;
-use super::chart::{ActivityChart, DayCounts};
+use super::chart::DayCounts;
 use super::download::{ExportState, ExportStatus, start_export};
 use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::local_time::{self, utc_text};
@@ -25,6 +25,7 @@ mod controls;
 mod event_row;
 mod facets;
 mod live;
+mod loaded;
 mod rows;
 mod table;
 
@@ -35,10 +36,10 @@ use crate::auth::model::Viewer;
 use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
 use controls::{ColumnChooser, DayField, FilterHelp, ZoneToggle, period_error_text};
-use facets::{FacetCounts, count_facets};
+use facets::count_facets;
 use live::{Live, newest_first};
+use loaded::{LoadedParts, LoadedViews, loaded_views};
 use rows::{Load, LoadedRow, Positions, RowFacts, RowIndex, Rows, Slots, ViewUrl};
-use table::EventTable;
 
 /// How long typing in the filter rests before the URL follows.
 const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
@@ -98,6 +99,9 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser: there the viewer's own time zone decides "today".
     Effect::new(move |_| hydrated.set(true));
+    // The loaded rows' views are a chunk of their own, fetched now, beside the first page.
+    let views = RwSignal::new(None::<LoadedViews>);
+    Effect::new(move |_| spawn_local(async move { views.set(Some(loaded_views().await)) }));
 
     let zone = Memo::new(move |_| url.view.with(|view| view.zone).or(saved.zone).unwrap_or_default());
     let saved_columns = saved.columns.clone();
@@ -346,6 +350,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             Load::Loading(rows) if rows.is_empty() => Shown::Waiting,
             Load::Failed(message) => Shown::Failed(message.clone()),
             Load::Loaded(rows) if rows.is_empty() => Shown::Empty,
+            // Rows wait for the code that draws them.
+            Load::Loading(_) | Load::Loaded(_) if views.with(Option::is_none) => Shown::Waiting,
             Load::Loading(_) | Load::Loaded(_) => Shown::Table,
         })
     });
@@ -423,7 +429,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         remember(None, Some(chosen));
     };
     let pick_day = Callback::new(move |day: Option<NaiveDate>| url.update(false, |view| view.day = day));
-    let add_term = move |term: String| {
+    let add_term = Callback::new(move |term: String| {
         let current = filter_text.get_untracked();
         let text = if current.trim().is_empty() {
             term
@@ -431,6 +437,24 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             format!("{} {term}", current.trim_end())
         };
         set_filter_text(text, false);
+    });
+    let parts = LoadedParts {
+        rows,
+        visible,
+        columns,
+        sort,
+        zone,
+        zone_label,
+        url,
+        chart,
+        chosen_day,
+        pick_day,
+        facets,
+        add_term,
+    };
+    // Called once `shown` is `Table`, which waits for the views.
+    let loaded_view = move |pick: fn(LoadedViews) -> fn(LoadedParts) -> AnyView| {
+        views.get_untracked().map(|views| pick(views)(parts))
     };
 
     view! {
@@ -519,16 +543,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             }}
             <IntegrityBadge bounds=period_bounds/>
             <Show when=move || matches!(shown.get(), Shown::Table)>
-                <ActivityChart data=chart selected=chosen_day.into() on_pick=pick_day/>
-                {move || chosen_day.get().map(|day| view! {
-                    <p class="day-chosen">
-                        {tr!(l, log.showing_day_only, day = local_time::format_day(day, l))}
-                        <button type="button" class="link-button" on:click=move |_| pick_day.run(None)>
-                            {tr!(l, log.show_the_whole_period)}
-                        </button>
-                    </p>
-                })}
-                <FacetCounts facets on_pick=add_term/>
+                {loaded_view(|views| views.summary)}
             </Show>
             <p class="count" aria-live="polite">
                 {move || load.with(|load| match load {
@@ -566,9 +581,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 }.into_any(),
                 Shown::Empty => view! { <p class="empty">{tr!(l, log.no_activity_in_this_period)}</p> }.into_any(),
                 // Kept while pages arrive, so scrolling is not reset by each page.
-                Shown::Table => view! {
-                    <EventTable rows visible columns sort zone zone_label url/>
-                }.into_any(),
+                Shown::Table => loaded_view(|views| views.table).into_any(),
             }}
         </section>
     }
