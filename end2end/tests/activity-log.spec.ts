@@ -43,6 +43,42 @@ test('signing in opens the activity log with the most recent month in the viewer
   expect(shownText).toBe(seoul);
 });
 
+test('the page is interactive before the code for its rows arrives, asks for the rows meanwhile, and shows them once it does', async ({ page }) => {
+  // The rows' views, the filtering and the badge are a wasm chunk of their own (client_code),
+  // fetched as the page hydrates. Hold it back on a reload and watch the page without it.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  let holding = false;
+  let heldChunks = 0;
+  await page.route(/\/pkg\/split_client_code_\d+\.wasm$/, async (route) => {
+    if (holding) {
+      heldChunks += 1;
+      await held;
+    }
+    await route.continue();
+  });
+  await signIn(page, 'global.admin@contoso.example');
+  await loadedCounts(page);
+  holding = true;
+  const requests = recordRequests(page);
+  await page.reload();
+  await hydrated(page);
+  await expect.poll(() => heldChunks).toBe(1);
+  // The first page of events is asked for without waiting for the code.
+  await expect.poll(() => requests.filter((url) => url.includes('/api/list_activity')).length).toBeGreaterThan(0);
+  await expect(page.locator('p.status')).toHaveText('Loading activity…');
+  await expect(page.locator('tr.event')).toHaveCount(0);
+  // Already interactive: typing filters as soon as the rows can show, and the URL follows.
+  await page.getByLabel('Filter', { exact: true }).fill('ordered');
+  await expect(page).toHaveURL(/[?&]q=ordered(&|$)/);
+  release();
+  const { shown, total } = await loadedCounts(page);
+  expect(shown).toBeGreaterThan(0);
+  expect(shown).toBeLessThan(total);
+  await expect(page.locator('tr.event').first()).toContainText(/ordered/i);
+  await expect(page.locator('[data-integrity]')).toHaveAttribute('data-integrity', /verified|partial/);
+});
+
 test('a customer\'s subscriptions come 100 a page, with links both ways', async ({ page }) => {
   await signIn(page, 'sales.agent@contoso.example');
   await page.goto(`${baseUrl()}/customers/1/subscriptions`);

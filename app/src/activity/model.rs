@@ -117,8 +117,9 @@ impl EncodedPage {
         serde_json::to_vec(page).map(|bytes| EncodedPage(bytes.into()))
     }
 
-    pub fn decode(&self) -> Result<EventPage, serde_json::Error> {
-        serde_json::from_slice(&self.0)
+    /// Reads what `encode` wrote (also the live stream's pages, the same JSON).
+    pub fn decode(bytes: &[u8]) -> Result<EventPage, serde_json::Error> {
+        serde_json::from_slice(bytes)
     }
 }
 
@@ -179,6 +180,6 @@ mod tests {
             encoded.0.len(),
             long.len()
         );
-        assert_eq!(encoded.decode().unwrap(), page);
+        assert_eq!(EncodedPage::decode(&encoded.0).unwrap(), page);
     }
 }

@@ -169,12 +169,14 @@ mod browser {
     }
 
     /// Opens the stream of events stored after the load's first page into `from..to`
-    /// (RFC 3339); each arrival is shown at once when `show_now` says so, else counted.
+    /// (RFC 3339); each arrival, read with `decode`, is shown at once when `show_now` says so,
+    /// else counted.
     pub fn follow(
         live: Live,
         load: RwSignal<Load>,
         from: &str,
         to: &str,
+        decode: fn(&[u8]) -> Option<EventPage>,
         show_now: impl Fn() -> bool + 'static,
     ) {
         close_stream();
@@ -189,7 +191,7 @@ mod browser {
             let Some(data) = message.data().as_string() else {
                 return;
             };
-            let Ok(page) = serde_json::from_str::<EventPage>(&data) else {
+            let Some(page) = decode(data.as_bytes()) else {
                 return;
             };
             let entries = page.unpack();

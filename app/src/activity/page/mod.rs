@@ -2,7 +2,8 @@
 //! sorting, the chart, the facet counts and expanding rows then happen in the browser with no
 //! round trip. The URL holds the whole view (see `view_state`), so reload, back/forward and a
 //! pasted link show the same page. The table renders only the rows in view (plus a margin),
-//! so a period of 100,000+ events scrolls smoothly.
+//! so a period of 100,000+ events scrolls smoothly. What the server never renders (the loaded
+//! rows' memos and views, the integrity badge) is in `client_code`, a wasm chunk of its own.
 
 use std::sync::Arc;
 
@@ -12,53 +13,33 @@ use leptos::task::spawn_local;
 
 use super::EXPORT_PATH;
 use super::api::list_activity;
-use super::chart::DayCounts;
 use super::download::{ExportState, ExportStatus, start_export};
 use super::filter::{Filter, MAX_FILTER_CHARS};
 use super::local_time::{self, utc_text};
 use super::period::LocalPeriod;
 use super::view_state::{Column, ZoneChoice, columns_text};
 use crate::errors::AppError;
-use crate::events::ActionKind;
 
+mod client_code;
 mod controls;
 mod event_row;
 mod facets;
 mod live;
-mod loaded;
 mod rows;
 mod table;
 
 use crate::activity::api::save_view_preferences;
-use crate::activity::badge::IntegrityBadge;
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::model::Viewer;
 use crate::i18n::use_locale;
 use crate::layout::{RequireRole, SettingsBreadcrumb};
+use client_code::{ClientCode, LoadedParts, PageState, client_code};
 use controls::{ColumnChooser, DayField, FilterHelp, ZoneToggle, period_error_text};
-use facets::count_facets;
-use live::{Live, newest_first};
-use loaded::{LoadedParts, LoadedViews, loaded_views};
-use rows::{Load, LoadedRow, Positions, RowFacts, RowIndex, Rows, Slots, ViewUrl};
+use live::Live;
+use rows::{Load, LoadedRow, Rows, Slots, ViewUrl};
 
 /// How long typing in the filter rests before the URL follows.
 const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
-
-/// `count` over the loaded rows' facts (tracking `rows`), from the index the loader keeps up
-/// to date; `None` once the page is gone. `count` must not read a memo that borrows the index
-/// (`matched`): read it first.
-fn with_facts<T>(
-    search: StoredValue<RowIndex>,
-    rows: Signal<Rows>,
-    count: impl FnOnce(&[RowFacts]) -> T,
-) -> Option<T> {
-    rows.with(|rows| {
-        search.try_update_value(|search| {
-            search.follow(rows);
-            count(&search.facts)
-        })
-    })
-}
 
 #[component]
 pub fn ActivityLogPage() -> impl IntoView {
@@ -75,22 +56,6 @@ enum Shown {
     Table,
 }
 
-/// The instants (Unix seconds) the period's days start at, in the chosen zone, with the day
-/// after the last: row `t` is on day `i` when `starts[i] <= t < starts[i + 1]`.
-fn day_starts(period: LocalPeriod, zone: ZoneChoice) -> (Vec<NaiveDate>, Vec<i64>) {
-    let days: Vec<NaiveDate> = period
-        .from
-        .iter_days()
-        .take_while(|day| *day <= period.to)
-        .collect();
-    let mut starts: Vec<i64> = days
-        .iter()
-        .map(|day| local_time::day_start(*day, zone).timestamp())
-        .collect();
-    starts.push(local_time::utc_bounds(period, zone).1.timestamp());
-    (days, starts)
-}
-
 #[component]
 fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let l = use_locale();
@@ -99,9 +64,10 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser: there the viewer's own time zone decides "today".
     Effect::new(move |_| hydrated.set(true));
-    // The loaded rows' views are a chunk of their own, fetched now, beside the first page.
-    let views = RwSignal::new(None::<LoadedViews>);
-    Effect::new(move |_| spawn_local(async move { views.set(Some(loaded_views().await)) }));
+    // What the server never renders is a chunk of its own (`client_code`), fetched as the page
+    // hydrates, beside the first page of events; then its memos over the loaded rows.
+    let code = RwSignal::new(None::<ClientCode>);
+    let loaded = RwSignal::new(None::<LoadedParts>);
 
     let zone = Memo::new(move |_| url.view.with(|view| view.zone).or(saved.zone).unwrap_or_default());
     let saved_columns = saved.columns.clone();
@@ -137,8 +103,6 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let load = RwSignal::new(Load::Idle);
     let live = Live::new();
     on_cleanup(live::close_stream);
-    // The loaded rows' search keys in one buffer (see `matched`).
-    let search = StoredValue::new(RowIndex::default());
     let latest_request = StoredValue::new(0u64);
 
     Effect::new(move |_| {
@@ -170,7 +134,9 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 if latest_request.get_value() != request {
                     return;
                 }
-                let page = match result.and_then(|page| page.decode().map_err(|_| AppError::Internal)) {
+                // Decoded by the chunk: waits for it only if it is still on its way.
+                let code = client_code().await;
+                let page = match result.and_then(|page| (code.decode)(&page.0).ok_or(AppError::Internal)) {
                     Ok(page) => page,
                     Err(error) => {
                         load.set(Load::Failed(error.message_in(l)));
@@ -186,7 +152,6 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                         .into_iter()
                         .map(|entry| LoadedRow::new(entry, &mut slots)),
                 );
-                search.update_value(|search| search.follow(&rows));
                 match next {
                     Some(cursor) => {
                         load.set(Load::Loading(Arc::new(rows.clone())));
@@ -204,7 +169,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                                     && url.view.with_untracked(|view| view.day.is_none())
                                     && live::table_at_top()
                             };
-                            live::follow(live, load, &from, &to, show_now);
+                            live::follow(live, load, &from, &to, code.decode, show_now);
                         }
                         return;
                     }
@@ -234,114 +199,11 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let export_format = RwSignal::new("csv".to_string());
     let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
     let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
-    // Rows the filter lets through, in loaded (newest first) order, searched in one buffer
-    // of every loaded row's key (the loader adds each page's keys as it arrives).
-    let matched = Memo::new(move |_| {
-        let rows = rows.get();
-        let filter = filter.get();
-        let result: Positions = Arc::new(if filter.is_empty() {
-            (0..rows.len() as u32).collect()
-        } else {
-            // Normally a no-op (the loader followed each page); it matters when a new period
-            // has emptied the rows and the index still holds the old load's.
-            search
-                .try_update_value(|search| {
-                    search.follow(&rows);
-                    filter.matching_rows(&mut search.index)
-                })
-                .unwrap_or_default()
-        });
-        result
-    });
-
-    // The chart: which day of the period each row is on, then counts per day and kind.
-    let calendar = Memo::new(move |_| {
-        period
-            .get()
-            .ok()
-            .map(|period| Arc::new(day_starts(period, zone.get())))
-    });
-    let row_days = Memo::new(move |_| {
-        let Some(calendar) = calendar.get() else {
-            return Arc::new(Vec::<u16>::new());
-        };
-        let starts = &calendar.1;
-        rows.with(|rows| {
-            Arc::new(
-                rows.iter()
-                    .map(|row| {
-                        let at = row.entry.occurred_at.timestamp();
-                        starts.partition_point(|start| *start <= at).saturating_sub(1) as u16
-                    })
-                    .collect(),
-            )
-        })
-    });
-    let chart = Memo::new(move |_| {
-        let Some(calendar) = calendar.get() else {
-            return Arc::new(DayCounts::default());
-        };
-        let mut counts = vec![[0u32; ActionKind::ALL.len()]; calendar.0.len()];
-        let days = row_days.get();
-        // Read before the index is borrowed: `matched` may recompute, and it borrows it too.
-        let matched = matched.get();
-        with_facts(search, rows, |facts| {
-            for &index in matched.iter() {
-                let (Some(day), Some(row)) = (days.get(index as usize), facts.get(index as usize)) else {
-                    continue;
-                };
-                if let Some(day_counts) = counts.get_mut(*day as usize) {
-                    day_counts[row.kind as usize] += 1;
-                }
-            }
-        });
-        Arc::new(DayCounts {
-            days: calendar.0.clone(),
-            counts,
-        })
-    });
     // The day picked on the chart, if it is in the period.
     let chosen_day = Memo::new(move |_| {
         let day = url.view.with(|view| view.day)?;
         let period = period.get().ok()?;
         (period.from <= day && day <= period.to).then_some(day)
-    });
-    let in_day = Memo::new(move |_| {
-        let matched = matched.get();
-        let (Some(day), Some(calendar)) = (chosen_day.get(), calendar.get()) else {
-            return matched;
-        };
-        let Some(wanted) = calendar.0.iter().position(|d| *d == day) else {
-            return matched;
-        };
-        let days = row_days.get();
-        Arc::new(
-            matched
-                .iter()
-                .copied()
-                .filter(|index| days.get(*index as usize).is_some_and(|d| *d as usize == wanted))
-                .collect(),
-        )
-    });
-    let facets = Memo::new(move |_| {
-        let shown = in_day.get();
-        with_facts(search, rows, |facts| {
-            rows.with(|rows| count_facets(rows, facts, &shown, l))
-        })
-        .unwrap_or_default()
-    });
-    // The table's rows, in the chosen order.
-    let visible = Memo::new(move |_| {
-        let sort = sort.get();
-        let mut positions = in_day.get().as_ref().clone();
-        let live_from = live.from_row.get();
-        rows.with(|rows| {
-            if sort.column == Column::Time {
-                newest_first(&mut positions, rows, live_from);
-            }
-            sort.apply(&mut positions, rows, |row| &row.entry, l)
-        });
-        Arc::new(positions)
     });
     let shown = Memo::new(move |_| {
         load.with(|load| match load {
@@ -351,7 +213,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             Load::Failed(message) => Shown::Failed(message.clone()),
             Load::Loaded(rows) if rows.is_empty() => Shown::Empty,
             // Rows wait for the code that draws them.
-            Load::Loading(_) | Load::Loaded(_) if views.with(Option::is_none) => Shown::Waiting,
+            Load::Loading(_) | Load::Loaded(_) if loaded.with(Option::is_none) => Shown::Waiting,
             Load::Loading(_) | Load::Loaded(_) => Shown::Table,
         })
     });
@@ -438,23 +300,35 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         };
         set_filter_text(text, false);
     });
-    let parts = LoadedParts {
+    let state = PageState {
         rows,
-        visible,
+        filter,
+        period,
+        chosen_day,
         columns,
         sort,
         zone,
         zone_label,
         url,
-        chart,
-        chosen_day,
+        live,
         pick_day,
-        facets,
         add_term,
     };
-    // Called once `shown` is `Table`, which waits for the views.
-    let loaded_view = move |pick: fn(LoadedViews) -> fn(LoadedParts) -> AnyView| {
-        views.get_untracked().map(|views| pick(views)(parts))
+    // The chunk's memos belong to this page.
+    let owner = Owner::current();
+    Effect::new(move |_| {
+        let owner = owner.clone();
+        spawn_local(async move {
+            let fetched = client_code().await;
+            code.set(Some(fetched));
+            let derive = || (fetched.derive)(state);
+            loaded.set(Some(owner.map_or_else(derive, |owner| owner.with(derive))));
+        });
+    });
+    // Called once `shown` is `Table`, which waits for the derived memos.
+    let loaded_view = move |pick: fn(ClientCode) -> fn(LoadedParts) -> AnyView| {
+        let (code, parts) = (code.get_untracked()?, loaded.get_untracked()?);
+        Some(pick(code)(parts))
     };
 
     view! {
@@ -541,18 +415,25 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 let error = hydrated.get().then(|| period.get().err()).flatten()?;
                 Some(view! { <p class="inline-error" role="alert">{period_error_text(&error, l)}</p> })
             }}
-            <IntegrityBadge bounds=period_bounds/>
+            {move || code.get().map(|code| (code.badge)(period_bounds))}
             <Show when=move || matches!(shown.get(), Shown::Table)>
-                {loaded_view(|views| views.summary)}
+                {loaded_view(|code| code.summary)}
             </Show>
             <p class="count" aria-live="polite">
                 {move || load.with(|load| match load {
-                    Load::Loaded(rows) => tr!(
-                        l,
-                        log.shown_of_total,
-                        shown = l.number(visible.with(|v| v.len()) as u64),
-                        total = l.number(rows.len() as u64),
-                    ),
+                    Load::Loaded(rows) => {
+                        let shown = match loaded.get() {
+                            Some(parts) => parts.visible.with(|visible| visible.len()),
+                            None if rows.is_empty() => 0,
+                            None => return String::new(),
+                        };
+                        tr!(
+                            l,
+                            log.shown_of_total,
+                            shown = l.number(shown as u64),
+                            total = l.number(rows.len() as u64),
+                        )
+                    }
                     Load::Loading(rows) if !rows.is_empty() => {
                         tr!(l, log.loading_so_far, count = l.number(rows.len() as u64))
                     }
@@ -581,7 +462,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                 }.into_any(),
                 Shown::Empty => view! { <p class="empty">{tr!(l, log.no_activity_in_this_period)}</p> }.into_any(),
                 // Kept while pages arrive, so scrolling is not reset by each page.
-                Shown::Table => loaded_view(|views| views.table).into_any(),
+                Shown::Table => loaded_view(|code| code.table).into_any(),
             }}
         </section>
     }

@@ -1,0 +1,285 @@
+//! What the page needs only once it runs in the browser: decoding the pages of events, what
+//! the loaded rows show (filtered, counted per day and per facet, sorted: the chart, the chosen
+//! day, the facet counts and the table) and the integrity badge. The server renders none of it
+//! (it shows "Loading activity…" until the browser has fetched the period), so its code need
+//! not be in the wasm the page hydrates with: `#[lazy]` makes it a chunk of its own, which the
+//! page starts fetching as it hydrates, beside the first page of events (BENCHMARKS.md, issue
+//! 14's sixth step).
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+
+use super::facets::{FacetCounts, Facets, count_facets};
+use super::live::{Live, newest_first};
+use super::rows::{Positions, RowFacts, RowIndex, Rows, ViewUrl};
+use super::table::EventTable;
+use crate::activity::badge::IntegrityBadge;
+use crate::activity::chart::{ActivityChart, DayCounts};
+use crate::activity::filter::Filter;
+use crate::activity::local_time;
+use crate::activity::model::{EncodedPage, EventPage};
+use crate::activity::period::{LocalPeriod, PeriodError};
+use crate::activity::view_state::{Column, Sort, ZoneChoice};
+use crate::events::ActionKind;
+use crate::i18n::use_locale;
+
+/// The page's state, which the chunk derives the rest from: signals, memos and callbacks.
+#[derive(Clone, Copy)]
+pub(super) struct PageState {
+    pub(super) rows: Signal<Rows>,
+    pub(super) filter: Memo<Filter>,
+    pub(super) period: Memo<Result<LocalPeriod, PeriodError>>,
+    /// The day picked on the chart, if it is in the period.
+    pub(super) chosen_day: Memo<Option<NaiveDate>>,
+    pub(super) columns: Memo<Vec<Column>>,
+    pub(super) sort: Memo<Sort>,
+    pub(super) zone: Memo<ZoneChoice>,
+    pub(super) zone_label: Memo<Option<String>>,
+    pub(super) url: ViewUrl,
+    pub(super) live: Live,
+    pub(super) pick_day: Callback<Option<NaiveDate>>,
+    pub(super) add_term: Callback<String>,
+}
+
+/// The page's state and what the chunk derived from it.
+#[derive(Clone, Copy)]
+pub(super) struct LoadedParts {
+    pub(super) state: PageState,
+    pub(super) chart: Memo<Arc<DayCounts>>,
+    pub(super) facets: Memo<Facets>,
+    /// The table's rows (positions among the loaded ones), filtered and in the chosen order.
+    pub(super) visible: Memo<Positions>,
+}
+
+/// The chunk's code, as plain functions: once fetched, the page calls them at once whenever
+/// a page of events arrives or rows show again (a new period, a filter that had emptied the
+/// table).
+#[derive(Clone, Copy)]
+pub(super) struct ClientCode {
+    /// A page of events as `list_activity` or the live stream sends it (JSON); `None` if it
+    /// is not one.
+    pub(super) decode: fn(&[u8]) -> Option<EventPage>,
+    /// The memos over the loaded rows; called once, under the page's owner.
+    pub(super) derive: fn(PageState) -> LoadedParts,
+    /// Above the count: the chart, the chosen day and the facet counts.
+    pub(super) summary: fn(LoadedParts) -> AnyView,
+    /// The event table.
+    pub(super) table: fn(LoadedParts) -> AnyView,
+    /// The integrity badge of the period between these instants (RFC 3339).
+    pub(super) badge: fn(Signal<Option<(String, String)>>) -> AnyView,
+}
+
+/// Fetches the chunk (in a build with `--split`) and hands back its code.
+#[leptos::lazy]
+pub(super) fn client_code() -> ClientCode {
+    ClientCode {
+        decode,
+        derive,
+        summary,
+        table,
+        badge: |bounds| view! { <IntegrityBadge bounds/> }.into_any(),
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<EventPage> {
+    EncodedPage::decode(bytes).ok()
+}
+
+/// `count` over the loaded rows' facts (tracking `rows`), bringing the index up to date with
+/// them first; `None` once the page is gone. `count` must not read a memo that borrows the index
+/// (`matched`): read it first.
+fn with_facts<T>(
+    search: StoredValue<RowIndex>,
+    rows: Signal<Rows>,
+    count: impl FnOnce(&[RowFacts]) -> T,
+) -> Option<T> {
+    rows.with(|rows| {
+        search.try_update_value(|search| {
+            search.follow(rows);
+            count(&search.facts)
+        })
+    })
+}
+
+/// The instants (Unix seconds) the period's days start at, in the chosen zone, with the day
+/// after the last: row `t` is on day `i` when `starts[i] <= t < starts[i + 1]`.
+fn day_starts(period: LocalPeriod, zone: ZoneChoice) -> (Vec<NaiveDate>, Vec<i64>) {
+    let days: Vec<NaiveDate> = period
+        .from
+        .iter_days()
+        .take_while(|day| *day <= period.to)
+        .collect();
+    let mut starts: Vec<i64> = days
+        .iter()
+        .map(|day| local_time::day_start(*day, zone).timestamp())
+        .collect();
+    starts.push(local_time::utc_bounds(period, zone).1.timestamp());
+    (days, starts)
+}
+
+fn derive(state: PageState) -> LoadedParts {
+    let l = use_locale();
+    let PageState {
+        rows,
+        filter,
+        period,
+        chosen_day,
+        sort,
+        zone,
+        live,
+        ..
+    } = state;
+    // The loaded rows' search keys in one buffer, brought up to date with the rows by the
+    // first memo that reads it after they change.
+    let search = StoredValue::new(RowIndex::default());
+    // Rows the filter lets through, in loaded (newest first) order, searched in one buffer
+    // of every loaded row's key (the loader adds each page's keys as it arrives).
+    let matched = Memo::new(move |_| {
+        let rows = rows.get();
+        let filter = filter.get();
+        let result: Positions = Arc::new(if filter.is_empty() {
+            (0..rows.len() as u32).collect()
+        } else {
+            // Adds the rows the index lacks (or starts it anew for a new load).
+            search
+                .try_update_value(|search| {
+                    search.follow(&rows);
+                    filter.matching_rows(&mut search.index)
+                })
+                .unwrap_or_default()
+        });
+        result
+    });
+
+    // The chart: which day of the period each row is on, then counts per day and kind.
+    let calendar = Memo::new(move |_| {
+        period
+            .get()
+            .ok()
+            .map(|period| Arc::new(day_starts(period, zone.get())))
+    });
+    let row_days = Memo::new(move |_| {
+        let Some(calendar) = calendar.get() else {
+            return Arc::new(Vec::<u16>::new());
+        };
+        let starts = &calendar.1;
+        rows.with(|rows| {
+            Arc::new(
+                rows.iter()
+                    .map(|row| {
+                        let at = row.entry.occurred_at.timestamp();
+                        starts.partition_point(|start| *start <= at).saturating_sub(1) as u16
+                    })
+                    .collect(),
+            )
+        })
+    });
+    let chart = Memo::new(move |_| {
+        let Some(calendar) = calendar.get() else {
+            return Arc::new(DayCounts::default());
+        };
+        let mut counts = vec![[0u32; ActionKind::ALL.len()]; calendar.0.len()];
+        let days = row_days.get();
+        // Read before the index is borrowed: `matched` may recompute, and it borrows it too.
+        let matched = matched.get();
+        with_facts(search, rows, |facts| {
+            for &index in matched.iter() {
+                let (Some(day), Some(row)) = (days.get(index as usize), facts.get(index as usize)) else {
+                    continue;
+                };
+                if let Some(day_counts) = counts.get_mut(*day as usize) {
+                    day_counts[row.kind as usize] += 1;
+                }
+            }
+        });
+        Arc::new(DayCounts {
+            days: calendar.0.clone(),
+            counts,
+        })
+    });
+    let in_day = Memo::new(move |_| {
+        let matched = matched.get();
+        let (Some(day), Some(calendar)) = (chosen_day.get(), calendar.get()) else {
+            return matched;
+        };
+        let Some(wanted) = calendar.0.iter().position(|d| *d == day) else {
+            return matched;
+        };
+        let days = row_days.get();
+        Arc::new(
+            matched
+                .iter()
+                .copied()
+                .filter(|index| days.get(*index as usize).is_some_and(|d| *d as usize == wanted))
+                .collect(),
+        )
+    });
+    let facets = Memo::new(move |_| {
+        let shown = in_day.get();
+        with_facts(search, rows, |facts| {
+            rows.with(|rows| count_facets(rows, facts, &shown, l))
+        })
+        .unwrap_or_default()
+    });
+    // The table's rows, in the chosen order.
+    let visible = Memo::new(move |_| {
+        let sort = sort.get();
+        let mut positions = in_day.get().as_ref().clone();
+        let live_from = live.from_row.get();
+        rows.with(|rows| {
+            if sort.column == Column::Time {
+                newest_first(&mut positions, rows, live_from);
+            }
+            sort.apply(&mut positions, rows, |row| &row.entry, l)
+        });
+        Arc::new(positions)
+    });
+    LoadedParts {
+        state,
+        chart,
+        facets,
+        visible,
+    }
+}
+
+fn summary(parts: LoadedParts) -> AnyView {
+    let l = use_locale();
+    let LoadedParts {
+        state, chart, facets, ..
+    } = parts;
+    let PageState {
+        chosen_day,
+        pick_day,
+        add_term,
+        ..
+    } = state;
+    view! {
+        <ActivityChart data=chart selected=chosen_day.into() on_pick=pick_day/>
+        {move || chosen_day.get().map(|day| view! {
+            <p class="day-chosen">
+                {tr!(l, log.showing_day_only, day = local_time::format_day(day, l))}
+                <button type="button" class="link-button" on:click=move |_| pick_day.run(None)>
+                    {tr!(l, log.show_the_whole_period)}
+                </button>
+            </p>
+        })}
+        <FacetCounts facets on_pick=move |term| add_term.run(term)/>
+    }
+    .into_any()
+}
+
+fn table(parts: LoadedParts) -> AnyView {
+    let LoadedParts { state, visible, .. } = parts;
+    let PageState {
+        rows,
+        columns,
+        sort,
+        zone,
+        zone_label,
+        url,
+        ..
+    } = state;
+    view! { <EventTable rows visible columns sort zone zone_label url/> }.into_any()
+}
