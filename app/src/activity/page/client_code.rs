@@ -135,7 +135,7 @@ fn derive(state: PageState) -> LoadedParts {
     // first memo that reads it after they change.
     let search = StoredValue::new(RowIndex::default());
     // Rows the filter lets through, in loaded (newest first) order, searched in one buffer
-    // of every loaded row's key (the loader adds each page's keys as it arrives).
+    // of every loaded row's key (the memos add each page's keys as it shows).
     let matched = Memo::new(move |_| {
         let rows = rows.get();
         let filter = filter.get();
