@@ -120,11 +120,31 @@ mod tests {
                 response.headers().get(SET_COOKIE).is_none(),
                 "{path} took the page's cookie"
             );
-            let policy = response.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap();
+            let policy = response.headers()[CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .to_owned();
             assert!(
                 !policy.contains("nonce-page"),
                 "{path} took the page's policy: {policy}"
             );
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+            let body = String::from_utf8_lossy(&body);
+            if status == StatusCode::OK {
+                assert_eq!(body, "User-agent: *\n");
+            } else {
+                // The not-found page, with a nonce policy of its own that its scripts carry.
+                let nonce = policy
+                    .split("'nonce-")
+                    .nth(1)
+                    .and_then(|rest| rest.split('\'').next());
+                let nonce = nonce.unwrap_or_else(|| panic!("{path}: no nonce in {policy}"));
+                assert!(
+                    body.contains(&format!("nonce=\"{nonce}\"")),
+                    "{path}: scripts without the nonce"
+                );
+                assert!(body.contains("Page not found"), "{path}: {body}");
+            }
         }
         let kept = page_response.0.read().unwrap().headers.clone();
         assert_eq!(kept[SET_COOKIE], "activity_log_session=victim");
