@@ -244,7 +244,7 @@ pub(crate) fn router(state: ServerState) -> Router {
         router = router.route(path, handler);
     }
     let mut router = router
-        .leptos_routes_with_context(&state, routes, provide_app_state.clone(), {
+        .leptos_routes_with_context(&state, routes, provide_app_state, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
