@@ -3,6 +3,7 @@
 
 use http::StatusCode;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::{A, Redirect};
 
 use crate::auth::api::{SignOut, get_viewer};
@@ -25,7 +26,6 @@ pub fn use_viewer() -> ViewerResource {
 #[component]
 pub fn AppHeader() -> impl IntoView {
     let viewer = use_viewer();
-    let sign_out = ServerAction::<SignOut>::new();
     let l = use_locale();
     view! {
         <header class="app-header">
@@ -58,9 +58,12 @@ pub fn AppHeader() -> impl IntoView {
                                         {viewer.role.label_in(l)} " · " {viewer.partner_name}
                                     </span>
                                 </div>
-                                <ActionForm action=sign_out attr:class="sign-out">
+                                // A plain form: signing out loads the sign-in page in full
+                                // anyway, and an `ActionForm` would put a URL-encoded form
+                                // parser in the wasm every page hydrates with.
+                                <form method="post" action=SignOut::url() class="sign-out">
                                     <button type="submit" class="link-button">{tr!(l, layout.sign_out)}</button>
-                                </ActionForm>
+                                </form>
                             }
                                 .into_any()
                         }
