@@ -3,6 +3,7 @@
 
 use http::StatusCode;
 use leptos::prelude::*;
+use leptos::server::codee::string::JsonSerdeWasmCodec;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::{A, Redirect};
 
@@ -11,11 +12,11 @@ use crate::auth::model::{Permission, Viewer};
 use crate::errors::{AppError, set_response_status};
 use crate::i18n::{Locale, use_locale};
 
-pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
+pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>, JsonSerdeWasmCodec>;
 
 /// Created once by `App`; every page reads the signed-in user from it.
 pub fn provide_viewer() {
-    let viewer: ViewerResource = Resource::new_blocking(|| (), |_| get_viewer());
+    let viewer: ViewerResource = Resource::new_serde_wb_blocking(|| (), |_| get_viewer());
     provide_context(viewer);
 }
 

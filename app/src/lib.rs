@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod activity;
 pub mod api_tokens;
 pub mod auth;
+pub mod browser_json;
 pub mod customers;
 pub mod errors;
 pub mod events;

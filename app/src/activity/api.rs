@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Post;
 
 use super::model::{EncodedPage, EncodedPageCodec};
+use crate::browser_json::BrowserJson;
 use crate::errors::AppError;
 use crate::integrity::model::PeriodIntegrity;
 
@@ -109,7 +110,7 @@ fn send(page: &crate::state::page_cache::KeptPage) -> EncodedPage {
 /// The integrity badge's answer: whether the signed-in partner's chain is intact (walking
 /// only what changed since the last walk) and how much of the period `from`–`to` (RFC 3339
 /// instants, as for `list_activity`) a signed checkpoint covers.
-#[server(endpoint = "period_integrity")]
+#[server(endpoint = "period_integrity", output = BrowserJson)]
 pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIntegrity, AppError> {
     use crate::db::to_db_time;
     use crate::integrity::checkpoint::public_key_hex;
@@ -134,7 +135,7 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
 
 /// Remembers the activity log's columns (`time,customer,…`) and time zone (`local` or `utc`)
 /// for the signed-in user; an empty argument leaves that choice as it was.
-#[server(endpoint = "save_view_preferences")]
+#[server(endpoint = "save_view_preferences", output = BrowserJson)]
 pub async fn save_view_preferences(columns: String, time_zone: String) -> Result<(), AppError> {
     use super::view_state::{ZoneChoice, chosen_columns};
     use crate::auth::session;

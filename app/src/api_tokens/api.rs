@@ -3,9 +3,10 @@
 use leptos::prelude::*;
 
 use super::model::{ApiTokenSummary, CreatedApiToken};
+use crate::browser_json::BrowserJson;
 use crate::errors::AppError;
 
-#[server(endpoint = "api_tokens")]
+#[server(endpoint = "api_tokens", output = BrowserJson)]
 pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
     use crate::auth::{model::MANAGE_API_TOKENS, session};
     use crate::state::app_state;
@@ -16,7 +17,7 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
 
 /// Makes a token named `name` that may send events (`send_events` present, as a checked box
 /// sends it), read them (`read_events`), or both; at least one.
-#[server(endpoint = "create_api_token")]
+#[server(endpoint = "create_api_token", output = BrowserJson)]
 pub async fn create_api_token(
     name: String,
     #[server(default)] send_events: Option<String>,
@@ -64,7 +65,7 @@ pub async fn create_api_token(
     Ok(CreatedApiToken { token, secret })
 }
 
-#[server(endpoint = "revoke_api_token")]
+#[server(endpoint = "revoke_api_token", output = BrowserJson)]
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     use crate::auth::{model::MANAGE_API_TOKENS, session};
     use crate::state::app_state;

@@ -34,7 +34,7 @@ fn ApiTokens() -> impl IntoView {
     let l = use_locale();
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(
+    let tokens = Resource::new_serde_wb(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_tokens(),
     );

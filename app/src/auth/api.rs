@@ -3,19 +3,20 @@
 use leptos::prelude::*;
 
 use super::model::{DemoAccount, Viewer};
+use crate::browser_json::BrowserJson;
 use crate::errors::AppError;
 
 /// Where a successful sign-in lands.
 pub const AFTER_SIGN_IN: &str = "/account-settings/activity-log";
 
 /// The signed-in user, or `None` for an anonymous visitor.
-#[server(endpoint = "viewer")]
+#[server(endpoint = "viewer", output = BrowserJson)]
 pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
     use crate::{auth::session, state::app_state};
     session::current_viewer(&app_state()?).await
 }
 
-#[server(endpoint = "sign_in")]
+#[server(endpoint = "sign_in", output = BrowserJson)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::auth::throttle::{self, Locked};
     use crate::password::Verdict;
@@ -96,7 +97,7 @@ async fn client_address_key(state: &crate::state::AppState) -> String {
     }
 }
 
-#[server(endpoint = "sign_out")]
+#[server(endpoint = "sign_out", output = BrowserJson)]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::{auth::session, state::app_state};
 
@@ -109,7 +110,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// The demo sign-ins, listed on the sign-in page only when the database is a demo one.
-#[server(endpoint = "demo_accounts")]
+#[server(endpoint = "demo_accounts", output = BrowserJson)]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     use crate::{auth::model::Role, state::app_state};
 
@@ -132,7 +133,7 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
 
 /// Shows the app in `lang` (`en`, `ko` or `ja`) from now on: a cookie for this browser's next
 /// pages (before sign-in too), and the signed-in user's saved choice.
-#[server(endpoint = "choose_language")]
+#[server(endpoint = "choose_language", output = BrowserJson)]
 pub async fn choose_language(lang: String) -> Result<(), AppError> {
     use super::session;
     use crate::i18n::Locale;

@@ -25,7 +25,7 @@ pub fn SignInPage() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let demo = Resource::new(|| (), |_| demo_accounts());
+    let demo = Resource::new_serde_wb(|| (), |_| demo_accounts());
     let l = use_locale();
     let refusal = move || {
         sign_in

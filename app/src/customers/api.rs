@@ -1,11 +1,12 @@
 use leptos::prelude::*;
 
 use super::model::CustomerSubscriptions;
+use crate::browser_json::BrowserJson;
 use crate::errors::AppError;
 use crate::ids::CustomerId;
 
 /// The customer and page `page` (from 0; missing means the first) of its subscriptions.
-#[server(endpoint = "customer_subscriptions")]
+#[server(endpoint = "customer_subscriptions", output = BrowserJson)]
 pub async fn get_customer_subscriptions(
     customer_id: CustomerId,
     page: Option<u32>,

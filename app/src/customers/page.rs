@@ -44,7 +44,7 @@ fn CustomerSubscriptionsView() -> impl IntoView {
             .and_then(|page| page.parse::<u32>().ok())
             .map_or(0, |page| page.saturating_sub(1))
     };
-    let data = Resource::new(
+    let data = Resource::new_serde_wb(
         move || (params.read().get("id"), page()),
         move |(id, page)| async move {
             match id.and_then(|id| id.parse::<i64>().ok()) {
