@@ -1,16 +1,17 @@
-//! What the page needs only once it runs in the browser: decoding the pages of events, what
-//! the loaded rows show (filtered, counted per day and per facet, sorted: the chart, the chosen
-//! day, the facet counts and the table) and the integrity badge. The server renders none of it
-//! (it shows "Loading activity…" until the browser has fetched the period), so its code need
-//! not be in the wasm the page hydrates with: `#[lazy]` makes it a chunk of its own, which the
-//! page starts fetching as it hydrates, beside the first page of events (BENCHMARKS.md, issue
-//! 14's sixth step).
+//! What the page needs only once it runs in the browser: decoding the pages of events, the
+//! filter (parsed, with its hints), what the loaded rows show (filtered, counted per day and
+//! per facet, sorted: the chart, the chosen day, the facet counts and the table) and the
+//! integrity badge. The server renders none of it (it shows "Loading activity…" until the
+//! browser has fetched the period), so its code need not be in the wasm the page hydrates
+//! with: `#[lazy]` makes it a chunk of its own, which the page starts fetching as it hydrates,
+//! beside the first page of events (BENCHMARKS.md, issue 14's sixth and eighth steps).
 
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
 
+use super::controls::filter_hints;
 use super::facets::{FacetCounts, Facets, count_facets};
 use super::live::{Live, newest_first};
 use super::rows::{Positions, RowFacts, RowIndex, Rows, ViewUrl};
@@ -29,7 +30,8 @@ use crate::i18n::use_locale;
 #[derive(Clone, Copy)]
 pub(super) struct PageState {
     pub(super) rows: Signal<Rows>,
-    pub(super) filter: Memo<Filter>,
+    /// The filter box's text, as typed.
+    pub(super) filter_text: RwSignal<String>,
     pub(super) period: Memo<Result<LocalPeriod, PeriodError>>,
     /// The day picked on the chart, if it is in the period.
     pub(super) chosen_day: Memo<Option<NaiveDate>>,
@@ -47,6 +49,7 @@ pub(super) struct PageState {
 #[derive(Clone, Copy)]
 pub(super) struct LoadedParts {
     pub(super) state: PageState,
+    pub(super) filter: Memo<Filter>,
     pub(super) chart: Memo<Arc<DayCounts>>,
     pub(super) facets: Memo<Facets>,
     /// The table's rows (positions among the loaded ones), filtered and in the chosen order.
@@ -67,6 +70,8 @@ pub(super) struct ClientCode {
     pub(super) summary: fn(LoadedParts) -> AnyView,
     /// The event table.
     pub(super) table: fn(LoadedParts) -> AnyView,
+    /// Under the filter box: what in its text was not understood.
+    pub(super) filter_hints: fn(LoadedParts) -> AnyView,
     /// The integrity badge of the period between these instants (RFC 3339).
     pub(super) badge: fn(Signal<Option<(String, String)>>) -> AnyView,
 }
@@ -79,6 +84,7 @@ pub(super) fn client_code() -> ClientCode {
         derive,
         summary,
         table,
+        filter_hints: |parts| filter_hints(parts.filter).into_any(),
         badge: |bounds| view! { <IntegrityBadge bounds/> }.into_any(),
     }
 }
@@ -123,7 +129,7 @@ fn derive(state: PageState) -> LoadedParts {
     let l = use_locale();
     let PageState {
         rows,
-        filter,
+        filter_text,
         period,
         chosen_day,
         sort,
@@ -134,6 +140,7 @@ fn derive(state: PageState) -> LoadedParts {
     // The loaded rows' search keys in one buffer, brought up to date with the rows by the
     // first memo that reads it after they change.
     let search = StoredValue::new(RowIndex::default());
+    let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
     // Rows the filter lets through, in loaded (newest first) order, searched in one buffer
     // of every loaded row's key (the memos add each page's keys as it shows).
     let matched = Memo::new(move |_| {
@@ -238,6 +245,7 @@ fn derive(state: PageState) -> LoadedParts {
     });
     LoadedParts {
         state,
+        filter,
         chart,
         facets,
         visible,

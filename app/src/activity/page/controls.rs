@@ -42,17 +42,13 @@ pub(super) fn DayField(
     }
 }
 
-/// The query syntax, and hints for what in the filter text was not understood.
+/// The query syntax, after `hints` for what in the filter text was not understood.
 #[component]
-pub(super) fn FilterHelp(filter: Memo<Filter>) -> impl IntoView {
+pub(super) fn FilterHelp(hints: impl IntoView + 'static) -> impl IntoView {
     let l = use_locale();
     view! {
         <div id="filter-help" class="filter-help">
-            {move || filter.with(|filter| {
-                filter.hints().iter().map(|hint| view! {
-                    <p class="filter-hint" role="status">{hint.message_in(l)}</p>
-                }).collect_view()
-            })}
+            {hints}
             <details>
                 <summary>{tr!(l, controls.search_syntax)}</summary>
                 <p>
@@ -60,6 +56,21 @@ pub(super) fn FilterHelp(filter: Memo<Filter>) -> impl IntoView {
                 </p>
             </details>
         </div>
+    }
+}
+
+/// The hints of `filter`, for [`FilterHelp`]. The page's client code draws them: it parses the
+/// filter (the rows are filtered only in the browser, so the server renders none).
+pub(super) fn filter_hints(filter: Memo<Filter>) -> impl IntoView {
+    let l = use_locale();
+    move || {
+        filter.with(|filter| {
+            filter
+                .hints()
+                .iter()
+                .map(|hint| view! { <p class="filter-hint" role="status">{hint.message_in(l)}</p> })
+                .collect_view()
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 use super::EXPORT_PATH;
 use super::api::list_activity;
 use super::download::{ExportState, ExportStatus, start_export};
-use super::filter::{Filter, MAX_FILTER_CHARS};
+use super::filter::MAX_FILTER_CHARS;
 use super::local_time::{self, utc_text};
 use super::period::LocalPeriod;
 use super::view_state::{Column, ZoneChoice, columns_text};
@@ -197,7 +197,6 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
 
     let export = RwSignal::new(ExportState::Idle);
     let export_format = RwSignal::new("csv".to_string());
-    let filter = Memo::new(move |_| Filter::parse(&filter_text.get()));
     let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
     // The day picked on the chart, if it is in the period.
     let chosen_day = Memo::new(move |_| {
@@ -302,7 +301,7 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     });
     let state = PageState {
         rows,
-        filter,
+        filter_text,
         period,
         chosen_day,
         columns,
@@ -398,7 +397,10 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
                     </button>
                 </form>
             </div>
-            <FilterHelp filter/>
+            <FilterHelp hints=move || {
+                let (code, parts) = (code.get()?, loaded.get()?);
+                Some((code.filter_hints)(parts))
+            }/>
             <div class="view-options">
                 <ZoneToggle zone zone_label on_pick=set_zone/>
                 <ColumnChooser columns on_pick=set_columns/>
