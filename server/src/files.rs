@@ -8,34 +8,35 @@
 //! someone else. Here files never touch Leptos, and the not-found page is rendered like every
 //! page, under a root owner of its own.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use std::convert::Infallible;
+
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
-use tower::ServiceExt;
+use tower::{Service, service_fn};
 use tower_http::services::ServeDir;
 
 use crate::startup::ServerState;
 
-pub async fn file_or_not_found(State(state): State<ServerState>, request: Request) -> Response {
-    let request = if matches!(*request.method(), Method::GET | Method::HEAD) {
-        let (parts, body) = request.into_parts();
-        let files = ServeDir::new(&*state.leptos_options.site_root)
-            .precompressed_br()
-            .precompressed_gzip();
-        // The request's own headers, so conditional and range requests work.
-        let file = files
-            .oneshot(Request::from_parts(parts.clone(), Body::empty()))
-            .await;
-        match file {
-            Ok(response) if response.status() != StatusCode::NOT_FOUND => return response.into_response(),
-            _ => Request::from_parts(parts, body),
-        }
-    } else {
-        request
-    };
-    not_found_page(state, request).await
+/// The router's fallback: a file of the site, with precompressed br/gzip and conditional and
+/// range requests; anything else, by any method, the not-found page with a 404.
+pub fn file_or_not_found(
+    state: ServerState,
+) -> impl Service<Request, Response: IntoResponse, Error = Infallible, Future: Send + 'static>
++ Clone
++ Send
++ Sync
++ 'static {
+    let site_root = state.leptos_options.site_root.to_string();
+    let not_found = service_fn(move |request: Request| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(not_found_page(state, request).await) }
+    });
+    ServeDir::new(site_root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .call_fallback_on_method_not_allowed(true)
+        .not_found_service(not_found)
 }
 
 async fn not_found_page(state: ServerState, request: Request) -> Response {
@@ -45,18 +46,13 @@ async fn not_found_page(state: ServerState, request: Request) -> Response {
         provide_context(state.app.clone());
     };
     let render = leptos_axum::render_app_async_with_context(context, move || app::shell(options.clone()));
-    let mut response = render(request).await;
-    // The router's fallback page sets 404 itself; anything else unmatched is a 404 too.
-    if response.status() == StatusCode::OK {
-        *response.status_mut() = StatusCode::NOT_FOUND;
-    }
-    response
+    render(request).await
 }
 
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
-    use axum::http::header::{CONTENT_SECURITY_POLICY, SET_COOKIE};
+    use axum::http::header::{CONTENT_SECURITY_POLICY, IF_MODIFIED_SINCE, LAST_MODIFIED, SET_COOKIE};
     use axum::http::{HeaderValue, Request, StatusCode};
     use leptos::prelude::{LeptosOptions, Owner, provide_context};
     use leptos_axum::ResponseOptions;
@@ -146,6 +142,22 @@ mod tests {
                 assert!(body.contains("Page not found"), "{path}: {body}");
             }
         }
+        // Any other method gets the not-found page too; a file asked for again, a 304.
+        let request = Request::post("/no-such-page").body(Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("Page not found"));
+        let request = Request::get("/robots.txt").body(Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let modified = response.headers()[LAST_MODIFIED].clone();
+        let request = Request::get("/robots.txt")
+            .header(IF_MODIFIED_SINCE, modified)
+            .body(Body::empty())
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+
         let kept = page_response.0.read().unwrap().headers.clone();
         assert_eq!(kept[SET_COOKIE], "activity_log_session=victim");
         assert_eq!(kept[CONTENT_SECURITY_POLICY], "script-src 'nonce-page'");

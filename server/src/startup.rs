@@ -248,7 +248,7 @@ pub(crate) fn router(state: ServerState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(files::file_or_not_found)
+        .fallback_service(files::file_or_not_found(state.clone()))
         .layer(map_response(status_from_app_error))
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES));
