@@ -27,8 +27,8 @@ pub struct EventRow {
     pub company_name: Option<String>,
 }
 
-/// One event's columns as read, borrowed where they lie (a rusqlite row, an [`EventRow`]):
-/// the export writes most cells straight from them, with no string made per cell.
+/// One event's columns as read, borrowed where they lie (a rusqlite row, sqlx's `PgRow`, an
+/// [`EventRow`]): the export writes most cells straight from them, with no string made per cell.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredRow<'a> {
     pub id: i64,
@@ -67,6 +67,23 @@ impl<'a> StoredRow<'a> {
             partner_user: text(6)?,
             customer_id: row.get(7)?,
             company_name: optional_text(8)?,
+        })
+    }
+
+    /// By the position of [`events_sql!`]'s columns: text borrowed from the row sqlx read, no
+    /// string made per cell and no column looked up by name.
+    pub fn from_postgres(row: &'a sqlx::postgres::PgRow) -> Result<StoredRow<'a>, sqlx::Error> {
+        use sqlx::Row;
+        Ok(StoredRow {
+            id: row.try_get(0)?,
+            event_id: row.try_get(1)?,
+            occurred_at: row.try_get(2)?,
+            action_kind: row.try_get(3)?,
+            action_text: row.try_get(4)?,
+            details: row.try_get(5)?,
+            partner_user: row.try_get(6)?,
+            customer_id: row.try_get(7)?,
+            company_name: row.try_get(8)?,
         })
     }
 
@@ -340,24 +357,19 @@ impl Slice {
     }
 }
 
-/// Up to `limit` events of `slice` past `cursor` (the last row's stored time and id). On
-/// SQLite on a blocking thread ([`crate::sqlite_reads`]), on PostgreSQL through the pool.
+/// Up to `limit` events of `slice` past `cursor` (the last row's stored time and id), on a
+/// blocking thread ([`for_each_in_slice`]).
 pub async fn events_slice(
     db: &Db,
     slice: &Slice,
-    (cursor_time, cursor_id): (String, i64),
+    cursor: (String, i64),
     limit: i64,
 ) -> Result<Vec<EventRow>, AppError> {
-    match db {
-        Db::Sqlite(_) => {
-            let keep = |rows: &mut Vec<EventRow>, row: StoredRow<'_>| {
-                rows.push(row.to_owned());
-                Ok(Next::Go)
-            };
-            for_each_in_slice(db, slice, (cursor_time, cursor_id), limit, Vec::new(), keep).await
-        }
-        Db::Postgres(pool) => postgres_slice(pool, slice, (cursor_time, cursor_id), limit).await,
-    }
+    let keep = |rows: &mut Vec<EventRow>, row: StoredRow<'_>| {
+        rows.push(row.to_owned());
+        Ok(Next::Go)
+    };
+    for_each_in_slice(db, slice, cursor, limit, Vec::new(), keep).await
 }
 
 /// How many events `slice` holds (its partner, range and newest id; no cursor): one count
@@ -375,14 +387,15 @@ pub async fn events_in_slice(db: &Db, slice: &Slice) -> Result<i64, AppError> {
     .await)?)
 }
 
-/// [`events_slice`] on PostgreSQL, through sqlx.
-async fn postgres_slice(
+/// The rows of a keyset page of `slice` on PostgreSQL, as sqlx read them (decoded later,
+/// by position, on the thread that writes them).
+async fn postgres_page(
     pool: &sqlx::PgPool,
     slice: &Slice,
     (cursor_time, cursor_id): (String, i64),
     limit: i64,
-) -> Result<Vec<EventRow>, AppError> {
-    Ok(sqlx::query_as(slice.page_sql(true))
+) -> Result<Vec<sqlx::postgres::PgRow>, AppError> {
+    Ok(sqlx::query(slice.page_sql(true))
         .bind(slice.partner_id)
         .bind(&slice.from)
         .bind(&slice.to)
@@ -493,10 +506,10 @@ where
             .await?
         }
         Db::Postgres(pool) => {
-            let rows = postgres_slice(pool, slice, (cursor_time, cursor_id), limit).await?;
+            let rows = postgres_page(pool, slice, (cursor_time, cursor_id), limit).await?;
             let work = move || {
                 for row in &rows {
-                    if each(&mut state, row.as_stored())? == Next::Stop {
+                    if each(&mut state, StoredRow::from_postgres(row)?)? == Next::Stop {
                         break;
                     }
                 }
