@@ -27,8 +27,9 @@ pub struct EventRow {
     pub company_name: Option<String>,
 }
 
-/// One event's columns as read, borrowed where they lie (a rusqlite row, sqlx's `PgRow`, an
-/// [`EventRow`]): the export writes most cells straight from them, with no string made per cell.
+/// One event's columns as read, borrowed where they lie (a rusqlite row, sqlx's `PgRow`, a
+/// [`StoredEntry`]): the export writes most cells straight from them, with no string made per
+/// cell.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredRow<'a> {
     pub id: i64,
@@ -114,22 +115,6 @@ impl<'a> StoredRow<'a> {
     /// The details, decoded from their JSON.
     pub fn decoded_details(&self) -> Result<ActionDetails, AppError> {
         serde_json::from_str(self.details).map_err(|_| unreadable(self.id, "details"))
-    }
-}
-
-impl EventRow {
-    pub fn as_stored(&self) -> StoredRow<'_> {
-        StoredRow {
-            id: self.id.0,
-            event_id: &self.event_id,
-            occurred_at: &self.occurred_at,
-            action_kind: &self.action_kind,
-            action_text: &self.action_text,
-            details: &self.details,
-            partner_user: &self.partner_user,
-            customer_id: self.customer_id.map(|id| id.0),
-            company_name: self.company_name.as_deref(),
-        }
     }
 }
 
