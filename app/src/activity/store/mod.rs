@@ -469,7 +469,7 @@ where
         Db::Sqlite(pool) => {
             let slice = slice.clone();
             crate::sqlite_reads::read(pool, move |connection| {
-                let mut statement = connection.prepare(slice.page_sql(false))?;
+                let mut statement = connection.prepare_cached(slice.page_sql(false))?;
                 let mut rows = statement.query(rusqlite::params![
                     slice.partner_id.0,
                     slice.from,
