@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::activity::filter::Filter;
@@ -25,8 +26,9 @@ use super::request::{ExportFormat, ExportRequest};
 const SLICE_ROWS: i64 = 2_000;
 /// Slices read and written at once, each on a blocking thread: SQLite reads about half a
 /// million rows a second on one core, so only both cores beat `sqlite3 -csv`; the third keeps
-/// them busy while a finished slice is handed over and the next one's end is found. Also the
-/// bound on what a slow client makes the export hold: this many slices' bytes.
+/// them busy while a finished slice is handed over. Also the bound on what a slow client makes
+/// the export hold: this many slices' bytes. (Six, so that slices read ahead don't wait for
+/// the oldest, was 5 % faster but took the export's peak memory past 64 MiB.)
 const SLICES_AT_ONCE: usize = 3;
 /// A slice's buffer to begin with: room for rows of 512 bytes (the default columns' rows
 /// are about 340), so it is rarely regrown (and copied). Pages never written to are not
@@ -38,11 +40,15 @@ const SLICE_BYTES: usize = 512 * SLICE_ROWS as usize;
 pub(super) struct Slices {
     db: Db,
     slice: Slice,
-    /// Where the next slice to start begins; `None` once the last has started.
-    next_start: Option<(String, i64)>,
+    /// Each slice's start and end, found ahead of the reads by [`find_slice_ends`].
+    bounds: mpsc::Receiver<Result<Bounds, AppError>>,
+    finder: JoinHandle<()>,
     started: VecDeque<JoinHandle<Result<Bytes, AppError>>>,
     rows: Arc<RowsToFile>,
 }
+
+/// Where a slice starts (after this position) and ends (at this one; `None` for the last).
+type Bounds = ((String, i64), Option<(String, i64)>);
 
 /// What each slice's thread needs to write its rows: the filter and the file's format.
 struct RowsToFile {
@@ -54,9 +60,11 @@ struct RowsToFile {
 impl Slices {
     pub(super) fn new(db: Db, partner_id: PartnerId, request: &ExportRequest, newest_id: i64) -> Slices {
         let slice = slice_of(partner_id, request, newest_id);
+        let (found, bounds) = mpsc::channel(SLICES_AT_ONCE);
         Slices {
+            finder: tokio::spawn(find_slice_ends(db.clone(), slice.clone(), found)),
             db,
-            next_start: Some(slice.start()),
+            bounds,
             slice,
             started: VecDeque::new(),
             rows: Arc::new(RowsToFile {
@@ -68,15 +76,13 @@ impl Slices {
     }
 
     /// The next slice's rows as file bytes (empty when none pass the filter), or `None` at the
-    /// end. Keeps [`SLICES_AT_ONCE`] slices being read: each slice's end is found first (a
-    /// walk of the index alone), so the next can start before this one is read.
+    /// end. Keeps [`SLICES_AT_ONCE`] slices being read, their ends found ahead.
     pub(super) async fn next_part(&mut self) -> Result<Option<Bytes>, AppError> {
         while self.started.len() < SLICES_AT_ONCE {
-            let Some(start) = self.next_start.take() else {
+            let Some(bounds) = self.bounds.recv().await else {
                 break;
             };
-            let end = store::slice_end(&self.db, &self.slice, (&start.0, start.1), SLICE_ROWS).await?;
-            self.next_start = end.clone();
+            let (start, end) = bounds?;
             let read = write_slice(self.db.clone(), self.slice.clone(), start, end, self.rows.clone());
             self.started.push_back(tokio::spawn(read));
         }
@@ -89,6 +95,36 @@ impl Slices {
                 tracing::error!(%error, "an export slice's task stopped");
                 Err(AppError::Internal)
             }
+        }
+    }
+}
+
+impl Drop for Slices {
+    fn drop(&mut self) {
+        self.finder.abort();
+    }
+}
+
+/// Finds each slice's end (a walk of the index alone) and hands over its bounds, at most
+/// [`SLICES_AT_ONCE`] ahead of the reads: found in turn just before each read (0.9 ms each,
+/// 0.46 s of a 1.6 s export of a million rows), they held up the next read (BENCHMARKS.md,
+/// issue 14, tenth step). Stops after the last slice, at an error, or when the export is gone.
+async fn find_slice_ends(db: Db, slice: Slice, found: mpsc::Sender<Result<Bounds, AppError>>) {
+    let mut start = slice.start();
+    loop {
+        let bounds = store::slice_end(&db, &slice, (&start.0, start.1), SLICE_ROWS)
+            .await
+            .map(|end| (start.clone(), end));
+        let next_start = match &bounds {
+            Ok((_, Some(end))) => Some(end.clone()),
+            _ => None,
+        };
+        if found.send(bounds).await.is_err() {
+            return;
+        }
+        match next_start {
+            Some(next) => start = next,
+            None => return,
         }
     }
 }
