@@ -3,9 +3,9 @@
 //! thread to the async task over a channel, one wake-up per row: a 5,000-row page read that
 //! way spent more time switching threads than in SQLite (BENCHMARKS.md, issue 14).
 //!
-//! Each blocking thread keeps its connection between reads: opening one reads the schema and
-//! every statement is parsed again, which cost an export slice of 2,000 rows 8 % of its time
-//! (BENCHMARKS.md, issue 14, tenth step). Between reads the connection holds no statement
+//! Each blocking thread keeps its connection between reads: opening one per read (reading the
+//! schema) and parsing each statement again cost a million-row export of 2,000-row slices
+//! about 7 % of its CPU (BENCHMARKS.md, issue 14, tenth step). Between reads the connection holds no statement
 //! that is running and so no read transaction; it closes when tokio ends its idle thread.
 
 use std::cell::RefCell;
