@@ -282,15 +282,17 @@ impl SearchIndex {
                 .for_each(|row| hits.set(row));
             return hits;
         }
-        // Per shared column, one tight pass over its value numbers (no branch per row).
+        // Per shared column, one tight pass over its value numbers, skipping stretches of
+        // rows out of scope.
         for (slot, holding) in term.holding.iter().enumerate() {
             if holding.iter().any(|holds| *holds) {
-                let numbers = self.row_values.iter().map(|numbers| numbers[slot] as usize);
-                hits.set_where(numbers.map(|number| holding[number]));
+                hits.set_where(self.len(), scope, |row| {
+                    holding[self.row_values[row][slot] as usize]
+                });
             }
         }
         if term.kinds != 0 {
-            hits.set_where(self.kinds.iter().map(|kind| term.kinds & (1 << kind) != 0));
+            hits.set_where(self.len(), scope, |row| term.kinds & (1 << self.kinds[row]) != 0);
         }
         // The rows whose own text is still to search: not found yet, in scope.
         let mut unfound = hits.clone();
@@ -304,9 +306,9 @@ impl SearchIndex {
             for hash in wanted {
                 candidates.and(&self.pair_rows[*hash]);
             }
-            for row in candidates.positions() {
-                if self.finder_in_own_text(term.finder, row as usize) {
-                    hits.set(row as usize);
+            for row in candidates.ones() {
+                if self.finder_in_own_text(term.finder, row) {
+                    hits.set(row);
                 }
             }
         } else if term.own {
@@ -393,15 +395,34 @@ impl Bits {
         bits
     }
 
-    /// Sets the bit of each row for which `on` is true (`on` has one item per row).
-    pub(super) fn set_where(&mut self, mut on: impl Iterator<Item = bool>) {
-        for word in self.0.iter_mut() {
+    /// Sets the bit of each row for which `on` is true, looking only at the words of rows
+    /// that have a row in `scope` (every word when `None`).
+    pub(super) fn set_where(&mut self, rows: usize, scope: Option<&Bits>, on: impl Fn(usize) -> bool) {
+        for (word_index, word) in self.0.iter_mut().enumerate() {
+            if scope.is_some_and(|scope| scope.0[word_index] == 0) {
+                continue;
+            }
+            let base = word_index * 64;
             let mut bits = 0u64;
-            for (bit, on) in on.by_ref().take(64).enumerate() {
-                bits |= u64::from(on) << bit;
+            for bit in 0..(rows - base).min(64) {
+                bits |= u64::from(on(base + bit)) << bit;
             }
             *word |= bits;
         }
+    }
+
+    /// The rows set, in order.
+    pub(super) fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(word_index, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                (word != 0).then(|| {
+                    let bit = word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    word_index * 64 + bit
+                })
+            })
+        })
     }
 
     pub(super) fn has(&self, row: usize) -> bool {
@@ -428,7 +449,7 @@ impl Bits {
     /// Clears the bits past the last row.
     fn trim(&mut self, rows: usize) {
         if let Some(last) = self.0.last_mut()
-            && rows % 64 != 0
+            && !rows.is_multiple_of(64)
         {
             *last &= (1u64 << (rows % 64)) - 1;
         }
@@ -444,14 +465,9 @@ impl Bits {
     }
 
     pub(super) fn positions(&self) -> Vec<u32> {
-        let mut positions = Vec::new();
-        for (word_index, &word) in self.0.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                positions.push((word_index * 64) as u32 + word.trailing_zeros());
-                word &= word - 1;
-            }
-        }
+        // Counted first: growing the list as it fills copied ~135k positions several times.
+        let mut positions = Vec::with_capacity(self.count());
+        positions.extend(self.ones().map(|row| row as u32));
         positions
     }
 }
