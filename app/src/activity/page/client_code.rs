@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use super::controls::filter_hints;
-use super::facets::{FacetCounts, Facets, count_facets};
+use super::facets::{FacetCounts, Facets, Tallies};
 use super::live::{Live, newest_first};
 use super::rows::{Positions, RowFacts, RowIndex, Rows, ViewUrl};
 use super::table::EventTable;
@@ -183,35 +183,51 @@ fn derive(state: PageState) -> LoadedParts {
             )
         })
     });
-    let chart = Memo::new(move |_| {
-        let Some(calendar) = calendar.get() else {
-            return Arc::new(DayCounts::default());
-        };
-        let mut counts = vec![[0u32; ActionKind::ALL.len()]; calendar.0.len()];
-        let days = row_days.get();
+    // The chosen day's place in the period, if it is in it.
+    let wanted_day = Memo::new(move |_| {
+        let day = chosen_day.get()?;
+        calendar.with(|calendar| calendar.as_ref()?.0.iter().position(|d| *d == day))
+    });
+    // One pass over the matches counts both the chart (every day) and the facets (the chosen
+    // day's rows, or all of them).
+    let counted = Memo::new(move |_| {
+        let days = calendar.with(|calendar| calendar.as_ref().map_or(0, |calendar| calendar.0.len()));
+        let mut per_day = vec![[0u32; ActionKind::ALL.len()]; days];
+        let mut tallies = Tallies::default();
+        let row_days = row_days.get();
+        let wanted = wanted_day.get();
         // Read before the index is borrowed: `matched` may recompute, and it borrows it too.
         let matched = matched.get();
         with_facts(search, rows, |facts| {
             for &index in matched.iter() {
-                let (Some(day), Some(row)) = (days.get(index as usize), facts.get(index as usize)) else {
+                let Some(row) = facts.get(index as usize) else {
                     continue;
                 };
-                if let Some(day_counts) = counts.get_mut(*day as usize) {
-                    day_counts[row.kind as usize] += 1;
+                let day = row_days.get(index as usize).map(|day| *day as usize);
+                if let Some(counts) = day.and_then(|day| per_day.get_mut(day)) {
+                    counts[row.kind as usize] += 1;
+                }
+                if wanted.is_none() || day == wanted {
+                    tallies.add(index, row);
                 }
             }
         });
+        Arc::new((per_day, tallies))
+    });
+    let chart = Memo::new(move |_| {
+        let Some(calendar) = calendar.get() else {
+            return Arc::new(DayCounts::default());
+        };
         Arc::new(DayCounts {
             days: calendar.0.clone(),
-            counts,
+            counts: counted.with(|counted| counted.0.clone()),
         })
     });
+    let facets = Memo::new(move |_| counted.with(|counted| rows.with(|rows| counted.1.named(rows, l))));
+    // The rows of the chosen day (all of them when none is).
     let in_day = Memo::new(move |_| {
         let matched = matched.get();
-        let (Some(day), Some(calendar)) = (chosen_day.get(), calendar.get()) else {
-            return matched;
-        };
-        let Some(wanted) = calendar.0.iter().position(|d| *d == day) else {
+        let Some(wanted) = wanted_day.get() else {
             return matched;
         };
         let days = row_days.get();
@@ -223,18 +239,16 @@ fn derive(state: PageState) -> LoadedParts {
                 .collect(),
         )
     });
-    let facets = Memo::new(move |_| {
-        let shown = in_day.get();
-        with_facts(search, rows, |facts| {
-            rows.with(|rows| count_facets(rows, facts, &shown, l))
-        })
-        .unwrap_or_default()
-    });
     // The table's rows, in the chosen order.
     let visible = Memo::new(move |_| {
         let sort = sort.get();
-        let mut positions = in_day.get().as_ref().clone();
+        let shown = in_day.get();
         let live_from = live.from_row.get();
+        // Newest first with no live rows among them: already in that order.
+        if sort == Sort::default() && shown.last().is_none_or(|last| (*last as usize) < live_from) {
+            return shown;
+        }
+        let mut positions = shown.as_ref().clone();
         rows.with(|rows| {
             if sort.column == Column::Time {
                 newest_first(&mut positions, rows, live_from);

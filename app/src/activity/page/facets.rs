@@ -39,10 +39,11 @@ pub(super) fn query_term(key: &str, value: &str) -> String {
 }
 
 /// Per slot (action kind, user or customer number): how many shown rows, and one of them.
-pub(super) struct Tally(pub(super) Vec<(u32, u32)>);
+#[derive(Default, PartialEq)]
+struct Tally(Vec<(u32, u32)>);
 
 impl Tally {
-    pub(super) fn add(&mut self, slot: usize, row: u32) {
+    fn add(&mut self, slot: usize, row: u32) {
         if slot >= self.0.len() {
             self.0.resize(slot + 1, (0, 0));
         }
@@ -52,7 +53,7 @@ impl Tally {
     }
 
     /// The most counted, most first (ties by label), labelled from a row that has them.
-    pub(super) fn top(&self, label_and_term: impl Fn(u32) -> (String, String)) -> Facet {
+    fn top(&self, label_and_term: impl Fn(u32) -> (String, String)) -> Facet {
         let mut all: Vec<(String, String, u32)> = self
             .0
             .iter()
@@ -69,41 +70,44 @@ impl Tally {
     }
 }
 
-/// The facets of the `shown` rows, counted from their `facts` and named from `rows`.
-pub(super) fn count_facets(
-    rows: &[Arc<LoadedRow>],
-    facts: &[RowFacts],
-    shown: &[u32],
-    locale: Locale,
-) -> Facets {
-    let (mut actions, mut users, mut customers) = (Tally(Vec::new()), Tally(Vec::new()), Tally(Vec::new()));
-    for &index in shown {
-        let Some(row) = facts.get(index as usize) else {
-            continue;
-        };
-        actions.add(row.kind as usize, index);
-        users.add(row.user as usize, index);
+/// How many shown rows have each action kind, user and customer, counted row by row from
+/// their facts (the chart's loop counts them in the same pass over the matches).
+#[derive(Default, PartialEq)]
+pub(super) struct Tallies {
+    actions: Tally,
+    users: Tally,
+    customers: Tally,
+}
+
+impl Tallies {
+    pub(super) fn add(&mut self, index: u32, row: &RowFacts) {
+        self.actions.add(row.kind as usize, index);
+        self.users.add(row.user as usize, index);
         if let Some(customer) = row.customer {
-            customers.add(customer as usize, index);
+            self.customers.add(customer as usize, index);
         }
     }
-    let entry = |index: u32| &rows[index as usize].entry;
-    Facets {
-        actions: actions.top(|index| {
-            let kind = entry(index).action;
-            (
-                kind.label_in(locale).to_string(),
-                query_term("action", kind.as_str()),
-            )
-        }),
-        users: users.top(|index| {
-            let user = &entry(index).partner_user;
-            (user.clone(), query_term("user", user))
-        }),
-        customers: customers.top(|index| {
-            let name = entry(index).customer_name();
-            (name.to_string(), query_term("customer", name))
-        }),
+
+    /// The facets, their values named from `rows`.
+    pub(super) fn named(&self, rows: &[Arc<LoadedRow>], locale: Locale) -> Facets {
+        let entry = |index: u32| &rows[index as usize].entry;
+        Facets {
+            actions: self.actions.top(|index| {
+                let kind = entry(index).action;
+                (
+                    kind.label_in(locale).to_string(),
+                    query_term("action", kind.as_str()),
+                )
+            }),
+            users: self.users.top(|index| {
+                let user = &entry(index).partner_user;
+                (user.clone(), query_term("user", user))
+            }),
+            customers: self.customers.top(|index| {
+                let name = entry(index).customer_name();
+                (name.to_string(), query_term("customer", name))
+            }),
+        }
     }
 }
 
@@ -116,36 +120,24 @@ pub(super) fn FacetCounts(
 ) -> impl IntoView {
     let l = use_locale();
     let group = move |key: &'static str, title: &'static str, pick: fn(&Facets) -> &Facet| {
-        // Keyed by value: while typing, a value that stays among the top keeps its button
-        // and only its count changes.
-        let values = move || {
-            facets.with(|facets| {
-                pick(facets)
-                    .top
-                    .iter()
-                    .map(|(label, term, _)| (label.clone(), term.clone()))
-                    .collect::<Vec<_>>()
-            })
-        };
-        let button = move |(label, term): (String, String)| {
-            let count = {
-                let term = term.clone();
-                move || {
-                    facets.with(|facets| {
-                        let count = pick(facets)
-                            .top
-                            .iter()
-                            .find(|value| value.1 == term)
-                            .map(|value| value.2);
-                        l.number(count.unwrap_or(0).into())
-                    })
+        // Keyed by rank: while typing, the buttons stay and only the values whose rank changed
+        // are rewritten (made anew per value, two came and went on most keystrokes).
+        let ranks = move || facets.with(|facets| 0..pick(facets).top.len());
+        let button = move |rank: usize| {
+            let value = Memo::new(move |_| facets.with(|facets| pick(facets).top.get(rank).cloned()));
+            let read = move |part: fn(&(String, String, u32), Locale) -> String| {
+                move || value.with(|value| value.as_ref().map(|value| part(value, l)).unwrap_or_default())
+            };
+            let pick_it = move |_| {
+                if let Some((_, term, _)) = value.get_untracked() {
+                    on_pick(term);
                 }
             };
             view! {
                 <li>
-                    <button type="button" class="facet-value" data-term=term.clone() on:click=move |_| on_pick(term.clone())>
-                        <span class="facet-label">{label}</span>
-                        <span class="facet-count">{count}</span>
+                    <button type="button" class="facet-value" data-term=read(|value, _| value.1.clone()) on:click=pick_it>
+                        <span class="facet-label">{read(|value, _| value.0.clone())}</span>
+                        <span class="facet-count">{read(|value, l| l.number(value.2.into()))}</span>
                     </button>
                 </li>
             }
@@ -163,7 +155,7 @@ pub(super) fn FacetCounts(
             <section class="facet" data-facet=key aria-label=title>
                 <h2>{title}</h2>
                 <ul role="list">
-                    <For each=values key=|(_, term)| term.clone() children=button/>
+                    <For each=ranks key=|rank| *rank children=button/>
                     <li class="facet-more" hidden=move || more.get() == 0>{more_text}</li>
                 </ul>
             </section>
