@@ -88,82 +88,46 @@ pub(super) fn EventRow(
             }
         }
     });
-    // Reads one text of the shown event (empty while the slot is being removed).
-    let text = move |read: fn(&LoadedRow, Locale) -> String| {
-        move || row.with(|row| row.as_deref().map(|row| read(row, l)).unwrap_or_default())
-    };
     // Named by the slot, not the event: it stays while the slot shows other events.
     let details_id = format!("event-details-{position}");
-    // Shown in the time cell and said by the button's label: formatted once per event.
-    let time_text = Memo::new(move |_| {
-        row.with(|row| {
-            row.as_ref()
-                .map(|row| local_time::format_time(row.entry.occurred_at, l, zone.get()))
-                .unwrap_or_default()
-        })
+    let cells = CellRefs::default();
+    // What the row shows of its event, written by one effect rather than a binding per text:
+    // a keystroke puts other events in most slots, and each binding is a node of the reactive
+    // graph and a task to wake (BENCHMARKS.md issue 14). Runs again when the columns (and so
+    // the cells) are made anew, once they are in place.
+    let toggle_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        let zone = zone.get();
+        let shown = row.with(|row| row.as_deref().map(|row| RowTexts::of(row, l, zone)));
+        let (Some(event_row), Some(toggle_button)) = (event_row.get(), toggle_button.get()) else {
+            return;
+        };
+        let shown = shown.unwrap_or_default();
+        let _ = if shown.event_id_number.is_empty() {
+            event_row.remove_attribute("data-event-id")
+        } else {
+            event_row.set_attribute("data-event-id", &shown.event_id_number)
+        };
+        let _ = toggle_button.set_attribute("aria-label", &shown.toggle_label);
+        cells.write(&shown);
     });
-    let toggle_label = move || {
-        row.with(|row| {
-            let Some(row) = row else {
-                return String::new();
-            };
-            let entry = &row.entry;
-            let customer = if entry.customer_name().is_empty() {
-                tr!(l, table.no_customer).to_string()
-            } else {
-                entry.customer_name().to_string()
-            };
-            let time = time_text.get();
-            tr!(
-                l,
-                table.details_label,
-                action = entry.action_text_in(l),
-                customer = customer,
-                time = time
-            )
-        })
-    };
-    let has_customer =
-        Memo::new(move |_| row.with(|row| row.as_ref().is_some_and(|row| row.entry.customer.is_some())));
-    // Both made once and shown by turns (an event with no customer has no link): switching
-    // elements would remake them on every keystroke that mixes the two.
-    let customer_cell = move || {
-        let href = text(|row, _| {
-            row.entry
-                .customer
-                .as_ref()
-                .map(|c| c.subscriptions_href())
-                .unwrap_or_default()
-        });
-        view! {
-            <a href=href hidden=move || !has_customer.get()>{text(|row, _| row.entry.customer_name().to_string())}</a>
-            <span class="none">{move || if has_customer.get() { "" } else { "—" }}</span>
-        }
-    };
-    let cells = move || {
+    let cells_view = move || {
         columns
             .get()
             .into_iter()
             .map(|column| match column {
                 Column::Time => view! {
-                    <td class="time">
-                        <time datetime=text(|row, _| utc_text(row.entry.occurred_at))>
-                            {time_text}
-                        </time>
-                    </td>
+                    <td class="time"><time node_ref=cells.time></time></td>
                 }
                 .into_any(),
-                Column::Customer => view! { <td>{customer_cell}</td> }.into_any(),
-                Column::Action => {
-                    view! { <td>{text(|row, l| row.entry.action_text_in(l).to_string())}</td> }.into_any()
+                Column::Customer => view! {
+                    <td><a node_ref=cells.customer_link></a><span class="none" node_ref=cells.no_customer></span></td>
                 }
-                Column::User => view! { <td>{text(|row, _| row.entry.partner_user.clone())}</td> }.into_any(),
-                Column::Details => {
-                    view! { <td class="summary">{text(|row, _| row.entry.details.summary())}</td> }.into_any()
-                }
-                Column::EventId => {
-                    view! { <td><code>{text(|row, _| row.entry.event_id.clone())}</code></td> }.into_any()
-                }
+                .into_any(),
+                Column::Action => view! { <td node_ref=cells.action></td> }.into_any(),
+                Column::User => view! { <td node_ref=cells.user></td> }.into_any(),
+                Column::Details => view! { <td class="summary" node_ref=cells.summary></td> }.into_any(),
+                Column::EventId => view! { <td><code node_ref=cells.event_id></code></td> }.into_any(),
             })
             .collect_view()
     };
@@ -174,16 +138,15 @@ pub(super) fn EventRow(
             node_ref=event_row
             on:focusin=move |_| focused_event.set_value(id.get_untracked())
             class:expanded=move || is_open.get()
-            data-event-id=move || id.get().map(|id| id.0)
             aria-rowindex=position + 2
         >
             <td class="toggle">
                 <button
                     type="button"
                     class="expand"
+                    node_ref=toggle_button
                     aria-expanded=move || is_open.get().to_string()
                     aria-controls=details_id.clone()
-                    aria-label=toggle_label
                     on:click=move |_| {
                         if let Some(id) = id.get_untracked() {
                             on_toggle.run(id);
@@ -193,7 +156,7 @@ pub(super) fn EventRow(
                     <span aria-hidden="true">"▾"</span>
                 </button>
             </td>
-            {cells}
+            {cells_view}
         </tr>
         <tr id=details_id class="event-details" hidden=move || !is_open.get() node_ref=details_row>
             <td colspan=span>
@@ -277,5 +240,114 @@ pub(super) fn event_details(details: &ActionDetails, l: Locale) -> impl IntoView
                 </tbody>
             </table>
         })}
+    }
+}
+
+/// The texts a row shows of its event (all empty for none).
+#[derive(Default)]
+struct RowTexts {
+    event_id_number: String,
+    toggle_label: String,
+    utc_time: String,
+    time: String,
+    customer: String,
+    customer_href: Option<String>,
+    action: String,
+    user: String,
+    summary: String,
+    event_id: String,
+}
+
+impl RowTexts {
+    fn of(row: &LoadedRow, l: Locale, zone: ZoneChoice) -> RowTexts {
+        let entry = &row.entry;
+        let time = local_time::format_time(entry.occurred_at, l, zone);
+        let customer = entry.customer_name().to_string();
+        let action = entry.action_text_in(l).to_string();
+        let toggle_label = tr!(
+            l,
+            table.details_label,
+            action = action.clone(),
+            customer = if customer.is_empty() {
+                tr!(l, table.no_customer).to_string()
+            } else {
+                customer.clone()
+            },
+            time = time.clone()
+        );
+        RowTexts {
+            event_id_number: entry.id.0.to_string(),
+            toggle_label,
+            utc_time: utc_text(entry.occurred_at),
+            time,
+            customer_href: entry
+                .customer
+                .as_ref()
+                .map(|customer| customer.subscriptions_href()),
+            customer,
+            action,
+            user: entry.partner_user.clone(),
+            summary: entry.details.summary(),
+            event_id: entry.event_id.clone(),
+        }
+    }
+}
+
+/// The elements of a row's cells that show its event's texts; those of hidden columns are
+/// never loaded.
+#[derive(Clone, Copy, Default)]
+struct CellRefs {
+    time: NodeRef<leptos::html::Time>,
+    customer_link: NodeRef<leptos::html::A>,
+    no_customer: NodeRef<leptos::html::Span>,
+    action: NodeRef<leptos::html::Td>,
+    user: NodeRef<leptos::html::Td>,
+    summary: NodeRef<leptos::html::Td>,
+    event_id: NodeRef<leptos::html::Code>,
+}
+
+impl CellRefs {
+    /// Writes `shown` into the cells there are (tracking them: cells made anew are written
+    /// once they are in place).
+    fn write(self, shown: &RowTexts) {
+        if let Some(time) = self.time.get() {
+            let _ = time.set_attribute("datetime", &shown.utc_time);
+            time.set_text_content(Some(&shown.time));
+        }
+        if let Some(link) = self.customer_link.get() {
+            match &shown.customer_href {
+                Some(href) => {
+                    let _ = link.set_attribute("href", href);
+                    let _ = link.remove_attribute("hidden");
+                }
+                None => {
+                    let _ = link.set_attribute("href", "");
+                    let _ = link.set_attribute("hidden", "");
+                }
+            }
+            link.set_text_content(Some(&shown.customer));
+        }
+        if let Some(none) = self.no_customer.get() {
+            none.set_text_content(Some(
+                if shown.customer_href.is_some() || shown.event_id.is_empty() {
+                    ""
+                } else {
+                    "—"
+                },
+            ));
+        }
+        let texts = [
+            (self.action.get(), &shown.action),
+            (self.user.get(), &shown.user),
+            (self.summary.get(), &shown.summary),
+        ];
+        for (cell, text) in texts {
+            if let Some(cell) = cell {
+                cell.set_text_content(Some(text));
+            }
+        }
+        if let Some(code) = self.event_id.get() {
+            code.set_text_content(Some(&shown.event_id));
+        }
     }
 }
