@@ -90,6 +90,14 @@ fn stacked_paths(data: &DayCounts) -> Vec<String> {
     paths
 }
 
+/// A day's element, its date as said in its name, and the count its name last said.
+#[derive(Default)]
+struct DayElement {
+    element: NodeRef<leptos::svg::G>,
+    date_text: String,
+    total: Option<u32>,
+}
+
 #[component]
 pub fn ActivityChart(
     data: Memo<Arc<DayCounts>>,
@@ -104,12 +112,14 @@ pub fn ActivityChart(
             None => tr!(l, chart.point_at_a_day_for).to_string(),
         })
     };
+    let day_elements = StoredValue::new(Vec::<DayElement>::new());
     // The days (and their hit areas, labels and listeners) are drawn once per period; typing
     // in the filter then only redraws the eight paths, one per action kind, and the numbers.
+    let dates = Memo::new(move |_| data.with(|data| data.days.clone()));
     let days = move || {
-        data.with(|data| {
-            let count = data.days.len();
-            data.days
+        dates.with(|dates| {
+            let count = dates.len();
+            dates
                 .iter()
                 .enumerate()
                 .map(|(index, date)| (index, *date, count))
@@ -136,13 +146,15 @@ pub fn ActivityChart(
                 </text>
             }
         });
-        // The day's own count, so that its attributes follow it alone: ~250 of them read
-        // straight from `data` made every keystroke's update walk (and copy) that many
-        // subscribers, and rewrote days whose count had not changed.
-        let total = Memo::new(move |_| data.with(|data| data.total(index)));
-        // The day's name once; its count as it changes (the readout has the breakdown).
-        let date_text = format_day(date, l);
-        let summary = move || format!("{date_text}: {}", events_text(total.get(), l));
+        let element = NodeRef::<leptos::svg::G>::new();
+        day_elements.update_value(|days| {
+            days.resize_with(count.max(index + 1), DayElement::default);
+            days[index] = DayElement {
+                element,
+                date_text: format_day(date, l),
+                total: None,
+            };
+        });
         let is_selected = move || selected.get() == Some(date);
         let pick = move || on_pick.run(if is_selected() { None } else { Some(date) });
         view! {
@@ -150,9 +162,8 @@ pub fn ActivityChart(
                 class="day"
                 class:selected=is_selected
                 data-day=date.to_string()
-                tabindex=move || { if total.get() > 0 { "0" } else { "-1" } }
+                node_ref=element
                 role="button"
-                aria-label=summary
                 aria-pressed=move || is_selected().to_string()
                 on:mouseenter=move |_| pointed.set(Some(index))
                 on:focus=move |_| pointed.set(Some(index))
@@ -171,6 +182,28 @@ pub fn ActivityChart(
             {label}
         }
     };
+    // Each day's name says its count, and only days with events are tab stops: written by
+    // one effect for all days (and only where the count changed) rather than by bindings of
+    // each day, which made every keystroke wake three per day (BENCHMARKS.md issue 14).
+    Effect::new(move |_| {
+        data.with(|data| {
+            day_elements.update_value(|days| {
+                for (index, day) in days.iter_mut().enumerate().take(data.days.len()) {
+                    let total = data.total(index);
+                    let Some(element) = day.element.get() else {
+                        continue;
+                    };
+                    if day.total == Some(total) {
+                        continue;
+                    }
+                    day.total = Some(total);
+                    let label = format!("{}: {}", day.date_text, events_text(total, l));
+                    let _ = element.set_attribute("aria-label", &label);
+                    let _ = element.set_attribute("tabindex", if total > 0 { "0" } else { "-1" });
+                }
+            })
+        })
+    });
     // Eight paths made once; typing changes their outlines.
     let outlines = Memo::new(move |_| data.with(|data| stacked_paths(data)));
     let paths = (0..ActionKind::ALL.len())
