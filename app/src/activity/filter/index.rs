@@ -44,10 +44,14 @@ pub struct SearchIndex {
     found: Vec<Found>,
 }
 
-/// How many hashes byte pairs are sorted into: 256 for pairs of ASCII bytes, then 64 for
+/// How many hashes byte pairs are sorted into: 1,024 for pairs of ASCII bytes, then 64 for
 /// pairs with a byte of a longer UTF-8 character, so that a term in Korean is not looked
-/// for in every row whose English text has a pair of the same hash.
-const ASCII_PAIR_HASHES: usize = 256;
+/// for in every row whose English text has a pair of the same hash. With 256, a row's ~100
+/// pairs set a third of the hashes, so most rows passed any two of them: `ada` was looked
+/// for in 13.6k rows' text and `adat` in 491 (for 0), at ~0.4 µs a row scattered over the
+/// buffer; with 1,024, 7.6k and 100 (BENCHMARKS.md issue 14). The cost: 136 bytes a row
+/// instead of 40.
+const ASCII_PAIR_HASHES: usize = 1024;
 const PAIR_HASHES: usize = ASCII_PAIR_HASHES + 64;
 
 /// The hashes of the byte pairs in `text`, each once, in order (a set of bits walked by its
@@ -58,7 +62,7 @@ fn pair_hashes(text: &[u8]) -> impl Iterator<Item = usize> {
         // A multiplicative hash of the two bytes; its top bits pick the hash.
         let mixed = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1);
         let hash = if pair[0].is_ascii() && pair[1].is_ascii() {
-            mixed >> 24
+            mixed >> 22
         } else {
             ASCII_PAIR_HASHES as u32 + (mixed >> 26)
         };
