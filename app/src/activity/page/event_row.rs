@@ -102,12 +102,11 @@ pub(super) fn EventRow(
         let (Some(event_row), Some(toggle_button)) = (event_row.get(), toggle_button.get()) else {
             return;
         };
-        let shown = shown.unwrap_or_default();
-        let _ = if shown.event_id_number.is_empty() {
-            event_row.remove_attribute("data-event-id")
-        } else {
-            event_row.set_attribute("data-event-id", &shown.event_id_number)
+        let _ = match &shown {
+            Some(shown) => event_row.set_attribute("data-event-id", &shown.event_id_number),
+            None => event_row.remove_attribute("data-event-id"),
         };
+        let shown = shown.unwrap_or_default();
         let _ = toggle_button.set_attribute("aria-label", &shown.toggle_label);
         cells.write(&shown);
     });
@@ -252,6 +251,8 @@ struct RowTexts {
     time: String,
     customer: String,
     customer_href: Option<String>,
+    /// "—" in the customer cell of an event with no customer.
+    no_customer_mark: &'static str,
     action: String,
     user: String,
     summary: String,
@@ -284,6 +285,7 @@ impl RowTexts {
                 .customer
                 .as_ref()
                 .map(|customer| customer.subscriptions_href()),
+            no_customer_mark: if entry.customer.is_some() { "" } else { "—" },
             customer,
             action,
             user: entry.partner_user.clone(),
@@ -328,13 +330,7 @@ impl CellRefs {
             link.set_text_content(Some(&shown.customer));
         }
         if let Some(none) = self.no_customer.get() {
-            none.set_text_content(Some(
-                if shown.customer_href.is_some() || shown.event_id.is_empty() {
-                    ""
-                } else {
-                    "—"
-                },
-            ));
+            none.set_text_content(Some(shown.no_customer_mark));
         }
         let texts = [
             (self.action.get(), &shown.action),
