@@ -106,9 +106,11 @@ impl WriteLock {
 }
 
 /// `on_db!(db, |pool| …)` runs the body with `pool` bound to the backend's own pool (`&SqlitePool` or `&PgPool`):
-/// the body is compiled once per driver.
+/// the body is compiled once per driver. Reached as `crate::db::on_db!` (`app::db::on_db!`
+/// from the server); exported under a hidden name because `macro_export` puts it at the root.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! on_db {
+macro_rules! __on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite($pool) => $body,
@@ -118,8 +120,9 @@ macro_rules! on_db {
 }
 
 /// `on_tx!(tx, |conn| …)`: [`on_db!`] inside a transaction; `conn` is the backend's `&mut …Connection`.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! on_tx {
+macro_rules! __on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
             $crate::db::Tx::Sqlite(transaction) => {
@@ -133,6 +136,8 @@ macro_rules! on_tx {
         }
     };
 }
+
+pub use crate::{__on_db as on_db, __on_tx as on_tx};
 
 /// Opens the database (creating a SQLite file if needed) and brings its schema up to date.
 pub async fn connect(database: impl Into<Database>) -> Result<Db, sqlx::Error> {

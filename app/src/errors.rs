@@ -227,12 +227,30 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// Logged with its whole chain of causes (a pool timeout says why it timed out, an I/O error
+/// which call failed); the answer says only `Internal`.
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        tracing::error!(error = %error, "database error");
+        tracing::error!(error = %cause_chain(&error), "database error");
         AppError::Internal
     }
+}
+
+/// `error: its cause: that cause's cause…`, for log lines.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Some errors repeat their source's text in their own; say each thing once.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Sets the status of the page being rendered on the server (a 404 or 403 page); does
@@ -249,6 +267,20 @@ pub fn set_response_status(status: StatusCode) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_chain_names_every_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("pool timed out")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+        assert_eq!(cause_chain(&error), "pool timed out: connection refused");
+        let plain = std::io::Error::other("disk full");
+        assert_eq!(cause_chain(&plain), "disk full");
+    }
 
     #[test]
     fn errors_travel_with_their_message_and_come_back_whole() {

@@ -24,8 +24,8 @@ pub mod words {
 
 /// The text of `key` (a path in the locale files) in language `l`, with `{{ name }}` values:
 /// `tr!(l, tokens.create_token)`, `tr!(l, chart.events_total, count = text)`. A `&'static str`
-/// without values, a `String` with them.
-#[macro_export]
+/// without values, a `String` with them. In scope in every module declared after `i18n` in
+/// `lib.rs` (`#[macro_use]`); not exported, since only this crate has the words.
 macro_rules! tr {
     ($locale:expr, $($key_and_values:tt)*) => {
         ::leptos_i18n::td_string!($locale.words(), $($key_and_values)*)

@@ -106,7 +106,7 @@ fn RoleRefused(viewer: Viewer, permission: Permission) -> impl IntoView {
         <section class="refused">
             <h1>{(permission.refused)(l)}</h1>
             <p>
-                {tr!(l, roles.signed_in_as)} <strong>{viewer.email}</strong> " (" {viewer.role.label_in(l)}
+                {tr!(l, roles.signed_in_as)} <strong>{viewer.email.to_string()}</strong> " (" {viewer.role.label_in(l)}
                 {tr!(l, roles.signed_in_as_end)} {(permission.who_can)(l)}
             </p>
             <p>{tr!(l, roles.ask_admin, partner = viewer.partner_name)}</p>

@@ -5,7 +5,8 @@
 //! `integrity` (hash chain, checkpoints, verify), `ingest` (events from other systems),
 //! `read_api` (the log read by other systems), `api_tokens` (the tokens those systems use).
 
-// First, so its `tr!` macro is in scope in every module after it.
+// First, so its `tr!` macro is in scope in every module after it (textually; it is not
+// exported, so nothing reaches it through the crate root).
 #[macro_use]
 pub mod i18n;
 
@@ -31,6 +32,8 @@ pub mod csp;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod digest;
+#[cfg(feature = "ssr")]
+pub mod event_table;
 #[cfg(feature = "ssr")]
 pub mod locks;
 #[cfg(feature = "ssr")]

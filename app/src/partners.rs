@@ -13,7 +13,7 @@ pub struct Partner {
 
 /// A partner by its domain (`contoso.example`) or id (`1`).
 pub async fn find_by_domain_or_id(db: &Db, partner: &str) -> Result<Option<Partner>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_as(
+    crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, name FROM partners WHERE domain = $1 OR CAST(id AS TEXT) = $1"
     )
     .bind(partner.trim().to_lowercase())
@@ -23,7 +23,7 @@ pub async fn find_by_domain_or_id(db: &Db, partner: &str) -> Result<Option<Partn
 
 /// The ids of the partner's customers.
 pub async fn customer_ids(db: &Db, partner_id: PartnerId) -> Result<Vec<CustomerId>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_scalar(
+    crate::db::on_db!(db, |pool| sqlx::query_scalar(
         "SELECT id FROM customers WHERE partner_id = $1"
     )
     .bind(partner_id)
@@ -33,13 +33,13 @@ pub async fn customer_ids(db: &Db, partner_id: PartnerId) -> Result<Vec<Customer
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PartnerUser {
-    pub email: String,
+    pub email: crate::ids::Email,
     pub id: UserId,
 }
 
 /// The partner's users (sign-in email and id).
 pub async fn users(db: &Db, partner_id: PartnerId) -> Result<Vec<PartnerUser>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_as(
+    crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT email, id FROM partner_users WHERE partner_id = $1"
     )
     .bind(partner_id)
@@ -49,13 +49,13 @@ pub async fn users(db: &Db, partner_id: PartnerId) -> Result<Vec<PartnerUser>, s
 
 /// How many partners the database has (a demo seed needs none).
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM partners")
+    crate::db::on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM partners")
         .fetch_one(pool)
         .await)
 }
 
 pub async fn insert(tx: &mut Tx, id: PartnerId, name: &str, domain: &str) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
+    crate::db::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO partners (id, name, domain) VALUES ($1, $2, $3)"
     )
     .bind(id)
@@ -78,7 +78,7 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
+    crate::db::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO partner_users (id, partner_id, display_name, email, role, password_hash)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -101,7 +101,7 @@ pub async fn insert_customer(
     company_name: &str,
     domain: &str,
 ) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
+    crate::db::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO customers (id, partner_id, company_name, domain) VALUES ($1, $2, $3, $4)"
     )
     .bind(id)
@@ -116,7 +116,7 @@ pub async fn insert_customer(
 
 /// Marks the database as a demo one (its accounts are then listed on the sign-in page).
 pub async fn mark_demo(tx: &mut Tx, seed: u64) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
+    crate::db::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO app_meta (key, value) VALUES ('demo', 'true'), ('demo_seed', $1)"
     )
     .bind(seed.to_string())

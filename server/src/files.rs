@@ -10,27 +10,27 @@
 
 use std::convert::Infallible;
 
+use app::state::AppState;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use leptos::prelude::provide_context;
+use leptos::prelude::{LeptosOptions, provide_context};
 use tower::{Service, service_fn};
 use tower_http::services::ServeDir;
-
-use crate::startup::ServerState;
 
 /// The router's fallback: a file of the site, with precompressed br/gzip and conditional and
 /// range requests; anything else, by any method, the not-found page with a 404.
 pub fn file_or_not_found(
-    state: ServerState,
+    options: LeptosOptions,
+    app_state: AppState,
 ) -> impl Service<Request, Response: IntoResponse, Error = Infallible, Future: Send + 'static>
 + Clone
 + Send
 + Sync
 + 'static {
-    let site_root = state.leptos_options.site_root.to_string();
+    let site_root = options.site_root.to_string();
     let not_found = service_fn(move |request: Request| {
-        let state = state.clone();
-        async move { Ok::<_, Infallible>(not_found_page(state, request).await) }
+        let (options, app_state) = (options.clone(), app_state.clone());
+        async move { Ok::<_, Infallible>(not_found_page(options, app_state, request).await) }
     });
     ServeDir::new(site_root)
         .precompressed_br()
@@ -39,12 +39,8 @@ pub fn file_or_not_found(
         .not_found_service(not_found)
 }
 
-async fn not_found_page(state: ServerState, request: Request) -> Response {
-    let options = state.leptos_options.clone();
-    let context = move || {
-        provide_context(state.clone());
-        provide_context(state.app.clone());
-    };
+async fn not_found_page(options: LeptosOptions, app_state: AppState, request: Request) -> Response {
+    let context = move || provide_context(app_state.clone());
     let render = leptos_axum::render_app_async_with_context(context, move || app::shell(options.clone()));
     render(request).await
 }

@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use app::activity::csv_file::{
+use app::activity::server::export::csv::{
     CSV_TIME_FORMAT, EVENT_ID_HEADER, MACHINE_COLUMNS, csv_header, restore_formula,
 };
-use app::activity::view_state::Column;
+use app::activity::view::Column;
 use app::db::Db;
 use app::events::NewEvent;
 use app::i18n::Locale;
@@ -312,7 +312,7 @@ mod tests {
             user in tricky_text(),
             action_text in tricky_text(),
         ) {
-            use app::activity::csv_file::write_activity_csv;
+            use app::activity::server::export::csv::write_activity_csv;
             use app::events::{ActionDetails, ActionKind, ActivityEntry};
             let entry = ActivityEntry {
                 id: app::ids::EventId(1),

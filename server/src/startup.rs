@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use app::activity::export::export_activity_log;
-use app::activity::live::follow_activity_log;
+use app::activity::server::export::export_activity_log;
+use app::activity::server::live::follow_activity_log;
 use app::activity::{EXPORT_PATH, LIVE_PATH};
 use app::errors::AppError;
 use app::ingest::handler::ingest_events;
@@ -251,7 +251,10 @@ pub(crate) fn router(state: ServerState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback_service(files::file_or_not_found(state.clone()))
+        .fallback_service(files::file_or_not_found(
+            state.leptos_options.clone(),
+            state.app.clone(),
+        ))
         .layer(map_response(status_from_app_error))
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(security::BODY_LIMIT_BYTES));

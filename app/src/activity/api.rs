@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use leptos::server_fn::codec::Post;
 
-use super::model::{EncodedPage, EncodedPageCodec};
+use super::wire::{EncodedPage, EncodedPageCodec};
 use crate::browser_json::BrowserJson;
 use crate::errors::AppError;
 use crate::integrity::model::PeriodIntegrity;
@@ -26,8 +26,8 @@ pub async fn list_activity(
     to: String,
     #[server(default)] after: String,
 ) -> Result<EncodedPage, AppError> {
-    use super::store;
-    use crate::db::to_db_time;
+    use super::server::store;
+    use crate::event_table::chain::{chain_position, stored_in_period_since};
     use crate::state::page_cache::{KeptPage, Lookup, PageKey};
 
     let (state, viewer, range) = period_of_viewer(&from, &to).await?;
@@ -40,18 +40,18 @@ pub async fn list_activity(
     };
     let partner_id = viewer.partner_id;
     // The position before the page: a page read after it holds at least what it says.
-    let position = store::chain::chain_position(&state.pool, partner_id).await?;
+    let position = chain_position(&state.pool, partner_id).await?;
     let key = PageKey {
         partner_id,
-        from: to_db_time(range.from),
-        to: to_db_time(range.to),
+        from: range.from,
+        to: range.to,
         after: after.as_ref().map(store::PageCursor::to_text).unwrap_or_default(),
     };
     let reading = match state.pages.lookup(&key).await {
         Lookup::Kept(kept) if kept.read_at >= position => return Ok(send(&kept)),
         Lookup::Kept(kept) => {
-            let period = (key.from.as_str(), key.to.as_str());
-            if !store::chain::stored_in_period_since(&state.pool, partner_id, kept.read_at, period).await? {
+            let period = (range.from, range.to);
+            if !stored_in_period_since(&state.pool, partner_id, kept.read_at, period).await? {
                 let confirmed = KeptPage {
                     read_at: position,
                     ..kept
@@ -112,7 +112,6 @@ fn send(page: &crate::state::page_cache::KeptPage) -> EncodedPage {
 /// instants, as for `list_activity`) a signed checkpoint covers.
 #[server(endpoint = "period_integrity", output = BrowserJson)]
 pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIntegrity, AppError> {
-    use crate::db::to_db_time;
     use crate::integrity::checkpoint::public_key_hex;
 
     let (state, viewer, range) = period_of_viewer(&from, &to).await?;
@@ -122,7 +121,7 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
             &state.pool,
             viewer.partner_id,
             &state.checkpoint_key,
-            (to_db_time(range.from), to_db_time(range.to)),
+            (range.from, range.to),
         )
         .await?;
     Ok(PeriodIntegrity {
@@ -137,7 +136,7 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
 /// for the signed-in user; an empty argument leaves that choice as it was.
 #[server(endpoint = "save_view_preferences", output = BrowserJson)]
 pub async fn save_view_preferences(columns: String, time_zone: String) -> Result<(), AppError> {
-    use super::view_state::{ZoneChoice, chosen_columns};
+    use super::view::{ZoneChoice, chosen_columns};
     use crate::auth::session;
     use crate::preferences::{Preferences, store};
     use crate::state::app_state;
@@ -176,7 +175,6 @@ pub async fn period_of_viewer(
     use crate::auth::session;
     let state = crate::state::app_state()?;
     let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
-    let range = super::period::UtcRange::parse(from, to)
-        .map_err(|error| AppError::InvalidInput(error.to_string()))?;
+    let range = super::period::UtcRange::parse(from, to)?;
     Ok((state, viewer, range))
 }

@@ -23,6 +23,13 @@ pub enum PeriodError {
     NotATime(String),
 }
 
+/// A period that can't be read is the caller's mistake: a 422 that says what is wrong.
+impl From<PeriodError> for crate::errors::AppError {
+    fn from(error: PeriodError) -> Self {
+        crate::errors::AppError::InvalidInput(error.to_string())
+    }
+}
+
 /// Whole days, both included, in the viewer's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalPeriod {

@@ -23,7 +23,7 @@ pub fn new_secret() -> String {
 }
 
 pub async fn list(db: &Db, partner_id: PartnerId) -> Result<Vec<ApiTokenSummary>, AppError> {
-    Ok(crate::on_db!(db, |pool| sqlx::query_as(
+    Ok(crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT t.id, t.name, t.token_prefix AS prefix, t.created_at, u.email AS created_by,
                 t.last_used_at, t.revoked_at, t.scopes
          FROM api_tokens t JOIN partner_users u ON u.id = t.created_by
@@ -51,7 +51,7 @@ pub async fn create(
         .join(" ");
     let secret = new_secret();
     let prefix: String = secret.chars().take(SHOWN_PREFIX_CHARS).collect();
-    let (id,): (i64,) = crate::on_db!(db, |pool| {
+    let (id,): (i64,) = crate::db::on_db!(db, |pool| {
         sqlx::query_as(
         "INSERT INTO api_tokens (partner_id, name, token_hash, token_prefix, created_by, created_at, scopes)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -71,7 +71,7 @@ pub async fn create(
 
 /// Revokes one of the partner's tokens; another partner's token id is "not found".
 pub async fn revoke(db: &Db, partner_id: PartnerId, token_id: i64) -> Result<(), AppError> {
-    let result = crate::on_db!(db, |pool| sqlx::query(
+    let result = crate::db::on_db!(db, |pool| sqlx::query(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND partner_id = $2",
     )
     .bind(token_id)
@@ -107,7 +107,7 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<LiveToken>, Ap
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
         return Ok(None);
     }
-    let row: Option<LiveToken> = crate::on_db!(db, |pool| sqlx::query_as(
+    let row: Option<LiveToken> = crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, partner_id, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
     )
     .bind(token_hash(secret))
@@ -116,7 +116,7 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<LiveToken>, Ap
     let Some(token) = row else {
         return Ok(None);
     };
-    crate::on_db!(db, |pool| sqlx::query(
+    crate::db::on_db!(db, |pool| sqlx::query(
         "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1"
     )
     .bind(token.id)

@@ -19,24 +19,26 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 #[server(endpoint = "sign_in", output = BrowserJson)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::auth::throttle::{self, Locked};
+    use crate::ids::Email;
     use crate::password::Verdict;
     use crate::{auth::session, state::app_state};
-    const MAX_EMAIL_CHARS: usize = 254;
     const MAX_PASSWORD_CHARS: usize = 1024;
 
     let state = app_state()?;
     let l = crate::i18n::request_locale();
-    let email = email.trim().to_lowercase();
-    if email.is_empty() || password.is_empty() {
+    if email.trim().is_empty() || password.is_empty() {
         return Err(AppError::InvalidInput(
             tr!(l, sign_in.enter_your_email_and_password).into(),
         ));
     }
-    if email.chars().count() > MAX_EMAIL_CHARS || password.chars().count() > MAX_PASSWORD_CHARS {
-        return Err(AppError::InvalidInput(
-            tr!(l, sign_in.that_email_or_password_is).into(),
-        ));
-    }
+    let email = match Email::parse(&email) {
+        Some(email) if password.chars().count() <= MAX_PASSWORD_CHARS => email,
+        _ => {
+            return Err(AppError::InvalidInput(
+                tr!(l, sign_in.that_email_or_password_is).into(),
+            ));
+        }
+    };
     let address = client_address_key(&state).await;
     // Counted before the password is checked, so sign-ins sent together can't all
     // slip past the count. Emails are logged with `?` (escaped): a CR/LF in one

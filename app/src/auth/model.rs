@@ -115,7 +115,7 @@ pub struct Viewer {
     pub partner_id: PartnerId,
     pub partner_name: String,
     pub display_name: String,
-    pub email: String,
+    pub email: crate::ids::Email,
     pub role: Role,
     /// Language, columns and time zone as they chose them.
     pub preferences: crate::preferences::Preferences,
@@ -124,7 +124,7 @@ pub struct Viewer {
 /// A demo sign-in shown on the sign-in page of the demo database only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoAccount {
-    pub email: String,
+    pub email: crate::ids::Email,
     pub role: Role,
     pub partner_name: String,
 }

@@ -87,7 +87,7 @@ pub fn SignInPage() -> impl IntoView {
                                     {accounts
                                         .into_iter()
                                         .map(|account| {
-                                            let fill = account.email.clone();
+                                            let fill = account.email.to_string();
                                             view! {
                                                 <tr>
                                                     <td>
@@ -99,7 +99,7 @@ pub fn SignInPage() -> impl IntoView {
                                                                 password.set(DEMO_PASSWORD.to_string());
                                                             }
                                                         >
-                                                            {account.email}
+                                                            {account.email.to_string()}
                                                         </button>
                                                     </td>
                                                     <td>{account.role.label_in(l)}</td>

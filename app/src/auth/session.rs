@@ -278,7 +278,7 @@ mod tests {
             partner_id: crate::ids::PartnerId(1),
             partner_name: "Contoso Partners".into(),
             display_name: "Test".into(),
-            email: "t@contoso.example".into(),
+            email: crate::ids::Email::parse("t@contoso.example").unwrap(),
             role,
             preferences: Default::default(),
         }

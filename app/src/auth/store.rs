@@ -2,7 +2,7 @@
 //! so a copy of the database signs no one in.
 
 use crate::db::{Db, Tx};
-use crate::ids::{PartnerId, UserId};
+use crate::ids::{Email, PartnerId, UserId};
 
 /// A session's user with what the page needs of them, as one join reads it.
 #[derive(Debug, sqlx::FromRow)]
@@ -11,7 +11,7 @@ pub struct SessionRow {
     pub partner_id: PartnerId,
     pub partner_name: String,
     pub display_name: String,
-    pub email: String,
+    pub email: Email,
     pub role: String,
     pub expires_at: String,
     pub last_seen_at: String,
@@ -21,7 +21,7 @@ pub struct SessionRow {
 }
 
 pub async fn session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_as(
+    crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT u.id AS user_id, u.partner_id, p.name AS partner_name, u.display_name, u.email, u.role,
                 s.expires_at, s.last_seen_at, pref.locale, pref.columns, pref.time_zone
          FROM sessions s
@@ -42,7 +42,7 @@ pub async fn insert_session(
     now: &str,
     expires_at: &str,
 ) -> Result<(), sqlx::Error> {
-    crate::on_db!(db, |pool| {
+    crate::db::on_db!(db, |pool| {
         sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)",
     )
@@ -57,7 +57,7 @@ pub async fn insert_session(
 }
 
 pub async fn mark_seen(db: &Db, token_hash: &str, now: &str) -> Result<(), sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query(
+    crate::db::on_db!(db, |pool| sqlx::query(
         "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2"
     )
     .bind(now)
@@ -69,7 +69,7 @@ pub async fn mark_seen(db: &Db, token_hash: &str, now: &str) -> Result<(), sqlx:
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query(
+    crate::db::on_db!(db, |pool| sqlx::query(
         "DELETE FROM sessions WHERE token_hash = $1"
     )
     .bind(token_hash)
@@ -86,12 +86,12 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-pub async fn credentials(db: &Db, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
-    if email.contains('\0') {
+pub async fn credentials(db: &Db, email: &Email) -> Result<Option<Credentials>, sqlx::Error> {
+    if email.as_str().contains('\0') {
         // No stored email holds NUL (and PostgreSQL text can't): no such account.
         return Ok(None);
     }
-    crate::on_db!(db, |pool| sqlx::query_as(
+    crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, password_hash FROM partner_users WHERE email = $1"
     )
     .bind(email)
@@ -101,7 +101,7 @@ pub async fn credentials(db: &Db, email: &str) -> Result<Option<Credentials>, sq
 
 /// Whether the database was seeded as a demo (its accounts are then listed on sign-in).
 pub async fn is_demo(db: &Db) -> Result<bool, sqlx::Error> {
-    let flag: Option<(String,)> = crate::on_db!(db, |pool| sqlx::query_as(
+    let flag: Option<(String,)> = crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT value FROM app_meta WHERE key = 'demo' AND value = 'true'"
     )
     .fetch_optional(pool)
@@ -111,14 +111,14 @@ pub async fn is_demo(db: &Db) -> Result<bool, sqlx::Error> {
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct AccountRow {
-    pub email: String,
+    pub email: Email,
     pub role: String,
     pub partner_name: String,
 }
 
 /// Every account, partner by partner.
 pub async fn accounts(db: &Db) -> Result<Vec<AccountRow>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_as(
+    crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT u.email, u.role, p.name AS partner_name FROM partner_users u
          JOIN partners p ON p.id = u.partner_id
          ORDER BY p.id, u.id",
@@ -138,7 +138,7 @@ pub struct FailureRow {
 }
 
 pub async fn failures(tx: &mut Tx, kind: &str, key: &str) -> Result<Option<FailureRow>, sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query_as(
+    crate::db::on_tx!(tx, |conn| sqlx::query_as(
         "SELECT kind, key, failures, last_at, locked_until FROM sign_in_failures WHERE kind = $1 AND key = $2"
     )
     .bind(kind)
@@ -148,7 +148,7 @@ pub async fn failures(tx: &mut Tx, kind: &str, key: &str) -> Result<Option<Failu
 }
 
 pub async fn save_failures(tx: &mut Tx, row: &FailureRow) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| {
+    crate::db::on_tx!(tx, |conn| {
         sqlx::query(
         "INSERT INTO sign_in_failures (kind, key, failures, last_at, locked_until) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (kind, key) DO UPDATE
@@ -165,7 +165,7 @@ pub async fn save_failures(tx: &mut Tx, row: &FailureRow) -> Result<(), sqlx::Er
 }
 
 pub async fn forget_failures(tx: &mut Tx, kind: &str, key: &str) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
+    crate::db::on_tx!(tx, |conn| sqlx::query(
         "DELETE FROM sign_in_failures WHERE kind = $1 AND key = $2"
     )
     .bind(kind)
@@ -178,7 +178,7 @@ pub async fn forget_failures(tx: &mut Tx, kind: &str, key: &str) -> Result<(), s
 
 /// Drops counters whose last failure is older than `before` and that lock nothing.
 pub async fn forget_old_failures(tx: &mut Tx, before: &str) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
+    crate::db::on_tx!(tx, |conn| sqlx::query(
         "DELETE FROM sign_in_failures WHERE last_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
     )
     .bind(before)

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::db::Db;
+use crate::ids::Email;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::store::{self, FailureRow};
@@ -69,7 +70,7 @@ impl Key {
     }
 }
 
-fn keys(email: &str, address: &str) -> [Key; 3] {
+fn keys(email: &Email, address: &str) -> [Key; 3] {
     [
         Key::Pair(email.to_string(), address.to_string()),
         Key::Address(address.to_string()),
@@ -116,7 +117,7 @@ fn delta(duration: Duration) -> TimeDelta {
 /// otherwise, or refuses it with the wait if any of its counters is locked.
 pub async fn begin_attempt(
     pool: &Db,
-    email: &str,
+    email: &Email,
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Locked>, sqlx::Error> {
@@ -159,7 +160,7 @@ pub async fn begin_attempt(
 
 /// The password was right: the account's counters are forgotten, and the attempt no longer
 /// counts against the address (colleagues behind one address sign in all day).
-pub async fn succeeded(pool: &Db, email: &str, address: &str) -> Result<(), sqlx::Error> {
+pub async fn succeeded(pool: &Db, email: &Email, address: &str) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin_locked(crate::db::WriteLock::SignInFailures).await?;
     let [pair, address, account] = keys(email, address);
     for key in [pair, account] {
@@ -181,7 +182,9 @@ pub async fn succeeded(pool: &Db, email: &str, address: &str) -> Result<(), sqlx
 mod tests {
     use super::*;
 
-    const EMAIL: &str = "a@contoso.example";
+    fn email(text: &str) -> Email {
+        Email::parse(text).unwrap()
+    }
 
     /// A real database file, as the server has.
     async fn database() -> (tempfile::TempDir, Db) {
@@ -202,22 +205,30 @@ mod tests {
         let start = start();
         for _ in 0..PAIR_FREE_FAILURES {
             assert_eq!(
-                begin_attempt(&pool, EMAIL, "10.0.0.1", start).await.unwrap(),
+                begin_attempt(&pool, &email("a@contoso.example"), "10.0.0.1", start)
+                    .await
+                    .unwrap(),
                 Ok(())
             );
         }
         assert_eq!(
-            begin_attempt(&pool, EMAIL, "10.0.0.1", start).await.unwrap(),
+            begin_attempt(&pool, &email("a@contoso.example"), "10.0.0.1", start)
+                .await
+                .unwrap(),
             Err(Locked(FIRST_LOCK))
         );
         let later = start + delta(FIRST_LOCK);
         assert_eq!(
-            begin_attempt(&pool, EMAIL, "10.0.0.1", later).await.unwrap(),
+            begin_attempt(&pool, &email("a@contoso.example"), "10.0.0.1", later)
+                .await
+                .unwrap(),
             Ok(()),
             "the lock ends"
         );
         assert_eq!(
-            begin_attempt(&pool, EMAIL, "10.0.0.1", later).await.unwrap(),
+            begin_attempt(&pool, &email("a@contoso.example"), "10.0.0.1", later)
+                .await
+                .unwrap(),
             Err(Locked(FIRST_LOCK * 2)),
             "and doubles"
         );
@@ -230,22 +241,35 @@ mod tests {
         // The attacker rotates addresses: after 20 attempts the account slows down...
         for n in 0..ACCOUNT_FREE_FAILURES {
             let address = format!("10.0.1.{n}");
-            assert_eq!(begin_attempt(&pool, EMAIL, &address, now).await.unwrap(), Ok(()));
+            assert_eq!(
+                begin_attempt(&pool, &email("a@contoso.example"), &address, now)
+                    .await
+                    .unwrap(),
+                Ok(())
+            );
         }
         assert_eq!(
-            begin_attempt(&pool, EMAIL, "192.0.2.7", now).await.unwrap(),
+            begin_attempt(&pool, &email("a@contoso.example"), "192.0.2.7", now)
+                .await
+                .unwrap(),
             Err(Locked(ACCOUNT_SLOW_DOWN)),
             "everyone waits seconds"
         );
         // ...but never for long: the real user gets in ten seconds later.
         let later = now + delta(ACCOUNT_SLOW_DOWN);
         assert_eq!(
-            begin_attempt(&pool, EMAIL, "192.0.2.7", later).await.unwrap(),
+            begin_attempt(&pool, &email("a@contoso.example"), "192.0.2.7", later)
+                .await
+                .unwrap(),
             Ok(())
         );
-        succeeded(&pool, EMAIL, "192.0.2.7").await.unwrap();
+        succeeded(&pool, &email("a@contoso.example"), "192.0.2.7")
+            .await
+            .unwrap();
         assert_eq!(
-            begin_attempt(&pool, EMAIL, "192.0.2.7", later).await.unwrap(),
+            begin_attempt(&pool, &email("a@contoso.example"), "192.0.2.7", later)
+                .await
+                .unwrap(),
             Ok(())
         );
     }
@@ -255,17 +279,31 @@ mod tests {
         let (_dir, pool) = database().await;
         let mut at = start();
         for _ in 0..30 {
-            let _ = begin_attempt(&pool, EMAIL, "10.0.0.1", at).await.unwrap();
+            let _ = begin_attempt(&pool, &email("a@contoso.example"), "10.0.0.1", at)
+                .await
+                .unwrap();
             at += delta(LONGEST_LOCK);
         }
         assert_eq!(
-            begin_attempt(&pool, EMAIL, "10.0.0.1", at - delta(LONGEST_LOCK))
-                .await
-                .unwrap(),
+            begin_attempt(
+                &pool,
+                &email("a@contoso.example"),
+                "10.0.0.1",
+                at - delta(LONGEST_LOCK)
+            )
+            .await
+            .unwrap(),
             Err(Locked(LONGEST_LOCK))
         );
-        succeeded(&pool, EMAIL, "10.0.0.1").await.unwrap();
-        assert_eq!(begin_attempt(&pool, EMAIL, "10.0.0.1", at).await.unwrap(), Ok(()));
+        succeeded(&pool, &email("a@contoso.example"), "10.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(
+            begin_attempt(&pool, &email("a@contoso.example"), "10.0.0.1", at)
+                .await
+                .unwrap(),
+            Ok(())
+        );
     }
 
     #[tokio::test]
@@ -273,7 +311,7 @@ mod tests {
         let (_dir, pool) = database().await;
         let now = start();
         for n in 0..100 {
-            let email = format!("user{n}@contoso.example");
+            let email = email(&format!("user{n}@contoso.example"));
             assert_eq!(
                 begin_attempt(&pool, &email, "10.0.0.1", now).await.unwrap(),
                 Ok(())
@@ -287,12 +325,17 @@ mod tests {
         let (_dir, pool) = database().await;
         let now = start();
         for n in 0..50 {
-            let _ = begin_attempt(&pool, &format!("u{n}@x.example"), &format!("10.0.{n}.1"), now)
-                .await
-                .unwrap();
+            let _ = begin_attempt(
+                &pool,
+                &email(&format!("u{n}@x.example")),
+                &format!("10.0.{n}.1"),
+                now,
+            )
+            .await
+            .unwrap();
         }
         let rows = || async {
-            crate::on_db!(&pool, |pool| sqlx::query_scalar::<_, i64>(
+            crate::db::on_db!(&pool, |pool| sqlx::query_scalar::<_, i64>(
                 "SELECT COUNT(*) FROM sign_in_failures"
             )
             .fetch_one(pool)
@@ -301,7 +344,7 @@ mod tests {
         };
         assert_eq!(rows().await, 150, "three counters per attempt");
         let later = now + delta(FORGET_AFTER) + TimeDelta::seconds(1);
-        begin_attempt(&pool, EMAIL, "10.9.9.9", later)
+        begin_attempt(&pool, &email("a@contoso.example"), "10.9.9.9", later)
             .await
             .unwrap()
             .unwrap();

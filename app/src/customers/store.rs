@@ -14,7 +14,7 @@ pub async fn customer_subscriptions(
     customer_id: CustomerId,
     page: u32,
 ) -> Result<Option<CustomerSubscriptions>, AppError> {
-    let customer: Option<CustomerRow> = crate::on_db!(db, |pool| sqlx::query_as(
+    let customer: Option<CustomerRow> = crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, company_name, domain FROM customers WHERE id = $1 AND partner_id = $2"
     )
     .bind(customer_id)
@@ -29,14 +29,14 @@ pub async fn customer_subscriptions(
     else {
         return Ok(None);
     };
-    let (total,): (i64,) = crate::on_db!(db, |pool| sqlx::query_as(
+    let (total,): (i64,) = crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT COUNT(*) FROM subscriptions WHERE customer_id = $1"
     )
     .bind(id)
     .fetch_one(pool)
     .await)?;
     // One index range read per page (subscriptions_by_customer_start), however many there are.
-    let subscriptions: Vec<Subscription> = crate::on_db!(db, |pool| sqlx::query_as(
+    let subscriptions: Vec<Subscription> = crate::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, product, quantity, status, start_date FROM subscriptions
          WHERE customer_id = $1 ORDER BY start_date DESC, product, id LIMIT $2 OFFSET $3",
     )
@@ -66,7 +66,7 @@ pub async fn insert_subscription(
     customer_id: CustomerId,
     subscription: &Subscription,
 ) -> Result<(), sqlx::Error> {
-    crate::on_tx!(tx, |conn| sqlx::query(
+    crate::db::on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO subscriptions (id, customer_id, product, quantity, status, start_date)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{ActionDetails, ActionKind, NewEvent};
-use crate::ids::{CustomerId, PartnerId, UserId};
+use crate::ids::{CustomerId, Email, PartnerId, UserId};
 use crate::partners;
 
 /// One event as a sending system writes it (JSON, or one NDJSON line).
@@ -56,7 +56,7 @@ const ALLOWED_CLOCK_SKEW_MINUTES: i64 = 5;
 pub struct PartnerDirectory {
     partner_id: PartnerId,
     customers: HashSet<CustomerId>,
-    users_by_email: HashMap<String, UserId>,
+    users_by_email: HashMap<Email, UserId>,
 }
 
 impl PartnerDirectory {
@@ -118,8 +118,8 @@ impl PartnerDirectory {
                 ));
             }
         }
-        let email = event.partner_user.trim().to_lowercase();
-        let partner_user_id = *self.users_by_email.get(&email).ok_or_else(|| {
+        let user = Email::parse(&event.partner_user).and_then(|email| self.users_by_email.get(&email));
+        let partner_user_id = *user.ok_or_else(|| {
             problem(
                 "partner_user",
                 format!(
@@ -203,7 +203,7 @@ mod tests {
         PartnerDirectory {
             partner_id: PartnerId(1),
             customers: [CustomerId(7)].into_iter().collect(),
-            users_by_email: [("sales.agent@contoso.example".to_string(), UserId(5))]
+            users_by_email: [(Email::parse("sales.agent@contoso.example").unwrap(), UserId(5))]
                 .into_iter()
                 .collect(),
         }

@@ -9,26 +9,12 @@
 use sha2::{Digest, Sha256};
 
 use crate::digest::to_hex;
+pub use crate::event_table::append::EventContent;
 
 pub const CANONICAL_TAG: &str = "activity-log event v1";
 
 /// The "previous hash" of each partner's first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// An event's content exactly as its columns store it. `chain_seq`, `prev_hash` and the
-/// row id are not content: the chain's links and the walk in `verify` protect its place.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventContent<'a> {
-    pub partner_id: i64,
-    pub external_id: &'a str,
-    pub occurred_at: &'a str,
-    pub customer_id: Option<i64>,
-    pub partner_user_id: i64,
-    pub action_kind: &'a str,
-    pub action_text: &'a str,
-    pub details: &'a str,
-    pub recorded_at: &'a str,
-}
 
 impl EventContent<'_> {
     pub fn canonical_bytes(&self) -> Vec<u8> {

@@ -5,8 +5,9 @@ use crate::db::{Db, Tx};
 use chrono::{DateTime, Utc};
 
 use super::canonical::{EventContent, GENESIS_HASH};
-use super::store::{self, StoredContent};
 use crate::db::to_db_time;
+use crate::event_table::append::{self, ChainedEvent, StoredContent};
+use crate::event_table::chain as chain_table;
 use crate::events::NewEvent;
 use crate::ids::PartnerId;
 
@@ -29,7 +30,7 @@ pub enum AppendError {
 
 /// The last link of a partner's chain: (position, hash); (0, genesis) for an empty chain.
 pub async fn chain_head(conn: &mut Tx, partner_id: PartnerId) -> Result<(i64, String), sqlx::Error> {
-    let head = store::chain_head(conn, partner_id).await?;
+    let head = chain_table::chain_head(conn, partner_id).await?;
     Ok(head.map_or_else(
         || (0, GENESIS_HASH.to_string()),
         |head| (head.chain_seq, head.event_hash),
@@ -88,7 +89,7 @@ async fn append(
         // event); ids repeated inside the call are checked against their first copy.
         if look_for_duplicates {
             let ids: Vec<&str> = events.iter().map(|event| event.external_id.as_str()).collect();
-            known.extend(store::stored_contents(conn, partner_id, &ids).await?);
+            known.extend(append::stored_contents(conn, partner_id, &ids).await?);
         }
         let mut rows = Vec::with_capacity(events.len());
         for (offset, (event, (occurred_at, details))) in events.iter().zip(&texts).enumerate() {
@@ -124,7 +125,7 @@ async fn append(
             };
             let event_hash = chained.chained_hash(&prev_hash);
             seq += 1;
-            rows.push(store::ChainedEvent {
+            rows.push(ChainedEvent {
                 content: chained,
                 chain_seq: seq,
                 prev_hash: std::mem::replace(&mut prev_hash, event_hash.clone()),
@@ -135,7 +136,7 @@ async fn append(
             }
             summary.stored += 1;
         }
-        store::insert_events(conn, &rows).await?;
+        append::insert_events(conn, &rows).await?;
     }
     Ok(summary)
 }

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::db::Db;
+use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 
 use super::model::ChainReport;
-use super::store;
 use super::verify::{VerifiedUpTo, verify_partner_from};
+use crate::event_table::chain as chain_table;
 use crate::ids::PartnerId;
 
 /// What a walk saw last: the head and newest checkpoint row it ended on.
@@ -25,7 +26,7 @@ struct Seen {
 }
 
 /// A period's counts for the badge, as of one state of the chain.
-type PeriodKey = (PartnerId, String, String);
+type PeriodKey = (PartnerId, DateTime<Utc>, DateTime<Utc>);
 
 #[derive(Debug)]
 pub struct VerifiedChains {
@@ -76,7 +77,7 @@ impl VerifiedChains {
         pool: &Db,
         partner_id: PartnerId,
         key: &VerifyingKey,
-        (from, to): (String, String),
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<(ChainReport, u64, u64), sqlx::Error> {
         let (report, seen) = self.report_as_of(pool, partner_id, key).await?;
         let period = (partner_id, from, to);
@@ -159,13 +160,13 @@ async fn count_period(
     (partner_id, from, to): &PeriodKey,
     covered_through: i64,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let counts = store::period_counts(pool, *partner_id, (from, to), covered_through).await?;
+    let counts = chain_table::period_counts(pool, *partner_id, (*from, *to), covered_through).await?;
     Ok((counts.events.max(0) as u64, counts.uncovered.max(0) as u64))
 }
 
 /// The chain's head and the newest checkpoint row, read from their indexes.
 async fn seen_now(pool: &Db, partner_id: PartnerId) -> Result<Seen, sqlx::Error> {
-    let state = store::chain_state(pool, partner_id).await?;
+    let state = chain_table::chain_state(pool, partner_id).await?;
     Ok(Seen {
         head_seq: state.head_seq.unwrap_or(0),
         head_hash: state.head_hash,

@@ -8,7 +8,8 @@ use futures::TryStreamExt;
 use super::canonical::{EventContent, GENESIS_HASH};
 use super::checkpoint::{checkpoint_statement, key_id, signature_is_valid};
 use super::model::{ChainBreak, ChainReport, CheckpointInfo, TamperKind};
-use super::store::{self, ChainRow, CheckpointRow, RowAt};
+use super::store::{self, CheckpointRow};
+use crate::event_table::walk::{self, RowAt, WalkedRow};
 use crate::ids::{EventId, PartnerId};
 
 struct Checkpoint {
@@ -49,7 +50,7 @@ impl VerifiedUpTo {
     }
 }
 
-pub use super::store::partners_to_verify;
+pub use crate::event_table::walk::partners_to_verify;
 
 /// Walks the partner's whole chain and checks every checkpoint.
 pub async fn verify_partner(
@@ -91,7 +92,7 @@ pub async fn verify_partner_from(
         .into_iter()
         .partition(|checkpoint| checkpoint.chain_seq <= start.chain_seq);
     for checkpoint in &passed {
-        let stored = store::event_hash_at(pool, partner_id, checkpoint.chain_seq).await?;
+        let stored = walk::event_hash_at(pool, partner_id, checkpoint.chain_seq).await?;
         if stored.as_deref() != Some(checkpoint.head_hash.as_str()) {
             report.broken = Some(ChainBreak {
                 kind: TamperKind::Edited,
@@ -125,7 +126,7 @@ pub async fn verify_partner_from(
     }
 
     // A whole walk reads every row with a position, whatever was written there.
-    let mut rows = store::walk(pool, partner_id, (!whole_walk).then_some(start.chain_seq));
+    let mut rows = walk::walk(pool, partner_id, (!whole_walk).then_some(start.chain_seq));
 
     let mut prev_hash = start.event_hash.clone();
     let mut prev_id = start.row_id;
@@ -260,7 +261,7 @@ pub async fn verify_partner_from(
 /// A row of the partner's with no place in the chain (no position or hashes): the server
 /// writes none, so someone else did.
 async fn row_outside_the_chain(pool: &Db, partner_id: PartnerId) -> Result<Option<ChainBreak>, sqlx::Error> {
-    let outside = store::row_outside_the_chain(pool, partner_id).await?;
+    let outside = walk::row_outside_the_chain(pool, partner_id).await?;
     Ok(outside.map(|row| ChainBreak {
         kind: TamperKind::Inserted,
         chain_seq: None,
@@ -294,7 +295,7 @@ impl Problem {
     ) -> Result<(TamperKind, String), sqlx::Error> {
         Ok(match self {
             Problem::Known(kind, detail) => (kind, detail),
-            Problem::Gap { expected_seq } => match store::row_following(pool, partner_id, prev_hash).await? {
+            Problem::Gap { expected_seq } => match walk::row_following(pool, partner_id, prev_hash).await? {
                 Some(RowAt {
                     id: moved_id,
                     at: moved_seq,
@@ -317,7 +318,7 @@ impl Problem {
             Problem::LinksElsewhere {
                 stored_prev,
                 expected_seq,
-            } => match store::position_of_hash(pool, partner_id, &stored_prev).await? {
+            } => match walk::position_of_hash(pool, partner_id, &stored_prev).await? {
                 Some(after) => (
                     TamperKind::Reordered,
                     format!(
@@ -410,8 +411,8 @@ fn parse_integer(text: &str) -> Option<i64> {
         .filter(|number| number.to_string() == text)
 }
 
-fn content_of(row: &ChainRow) -> Option<EventContent<'_>> {
-    let ChainRow {
+fn content_of(row: &WalkedRow) -> Option<EventContent<'_>> {
+    let WalkedRow {
         partner_id: partner,
         external_id,
         occurred_at,

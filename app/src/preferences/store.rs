@@ -26,7 +26,7 @@ pub fn preferences_from_columns(
 
 /// Saves the parts of `chosen` that are `Some`, keeping the rest as they were.
 pub async fn save(db: &Db, user_id: UserId, chosen: &Preferences) -> Result<(), AppError> {
-    crate::on_db!(db, |pool| sqlx::query(
+    crate::db::on_db!(db, |pool| sqlx::query(
         "INSERT INTO user_preferences (user_id, locale, columns, time_zone, updated_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (user_id) DO UPDATE SET
@@ -48,7 +48,7 @@ pub async fn save(db: &Db, user_id: UserId, chosen: &Preferences) -> Result<(), 
 
 /// A user's saved language, for the cookie set at sign-in.
 pub async fn saved_locale(db: &Db, user_id: UserId) -> Result<Option<Locale>, AppError> {
-    let locale: Option<Option<String>> = crate::on_db!(db, |pool| sqlx::query_scalar(
+    let locale: Option<Option<String>> = crate::db::on_db!(db, |pool| sqlx::query_scalar(
         "SELECT locale FROM user_preferences WHERE user_id = $1"
     )
     .bind(user_id)

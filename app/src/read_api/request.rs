@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::activity::filter::Filter;
-use crate::db::to_db_time;
 use crate::errors::AppError;
 use crate::i18n::Locale;
 
@@ -59,9 +58,10 @@ pub struct FeedRequest {
     pub after: Cursor,
     pub limit: usize,
     pub filter: Filter,
-    /// Stored-time bounds on `occurred_at` (from inclusive, to exclusive).
-    pub from: Option<String>,
-    pub to: Option<String>,
+    /// Bounds on `occurred_at` (from inclusive, to exclusive), in whole seconds as times
+    /// are stored.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
 }
 
 fn bad(message: String) -> AppError {
@@ -145,8 +145,8 @@ impl FeedRequest {
             limit,
             filter,
             // Stored times are whole seconds: a bound inside a second rounds to cover it.
-            from: from.map(|from| to_db_time(ceil_second(from))),
-            to: to.map(|to| to_db_time(ceil_second(to))),
+            from: from.map(ceil_second),
+            to: to.map(ceil_second),
         })
     }
 }
@@ -214,8 +214,9 @@ mod tests {
     #[test]
     fn a_bound_inside_a_second_covers_that_second() {
         let read = request("from=2026-11-01T00:00:00.5Z&to=2026-11-02T00:00:00Z&order=oldest").unwrap();
-        assert_eq!(read.from.as_deref(), Some("2026-11-01T00:00:01Z"));
-        assert_eq!(read.to.as_deref(), Some("2026-11-02T00:00:00Z"));
+        let stored = |time: Option<DateTime<Utc>>| time.map(crate::db::to_db_time);
+        assert_eq!(stored(read.from).as_deref(), Some("2026-11-01T00:00:01Z"));
+        assert_eq!(stored(read.to).as_deref(), Some("2026-11-02T00:00:00Z"));
         assert_eq!(
             read.after,
             Cursor {

@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::MAX_SCANNED;
 use super::request::{Cursor, FeedRequest};
-use crate::activity::store::chain::{ChainRange, ChainRow, events_by_chain};
-use crate::activity::store::stored_entry_from_row;
 use crate::db::Db;
 use crate::errors::AppError;
+use crate::event_table::chain::{ChainRange, PositionedRow, events_by_chain};
+use crate::event_table::stored_entry_from_row;
 use crate::events::ActionDetails;
 use crate::ids::PartnerId;
 
@@ -47,13 +47,13 @@ async fn rows_after(
     request: &FeedRequest,
     after: Cursor,
     count: usize,
-) -> Result<Vec<ChainRow>, AppError> {
+) -> Result<Vec<PositionedRow>, AppError> {
     let range = ChainRange {
         partner_id,
         position: after.position,
         oldest_first: after.oldest_first,
-        from: request.from.as_deref(),
-        to: request.to.as_deref(),
+        from: request.from,
+        to: request.to,
     };
     events_by_chain(db, &range, count as i64).await
 }
@@ -100,11 +100,11 @@ pub async fn feed_page(db: &Db, partner_id: PartnerId, request: &FeedRequest) ->
 
 /// The row as the API answers it, if the request's filter takes it.
 fn matching_event(
-    row: ChainRow,
+    row: PositionedRow,
     request: &FeedRequest,
     cursor: Cursor,
 ) -> Result<Option<FeedEvent>, AppError> {
-    let ChainRow {
+    let PositionedRow {
         event,
         chain_seq,
         event_hash,

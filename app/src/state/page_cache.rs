@@ -14,8 +14,9 @@ use crate::ids::PartnerId;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageKey {
     pub partner_id: PartnerId,
-    pub from: String,
-    pub to: String,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// The page's cursor as the browser sent it (empty for the first page).
     pub after: String,
 }
 
@@ -65,7 +66,11 @@ struct ByBytes;
 
 impl Weighter<PageKey, KeptPage> for ByBytes {
     fn weight(&self, key: &PageKey, page: &KeptPage) -> u64 {
-        (page.bytes.len() + page.gzip.len() + key.from.len() + key.to.len() + key.after.len() + 64) as u64
+        (page.bytes.len()
+            + page.gzip.len()
+            + key.after.len()
+            + 2 * size_of::<chrono::DateTime<chrono::Utc>>()
+            + 64) as u64
     }
 }
 

@@ -139,7 +139,7 @@ async fn demo_accounts_are_listed_only_for_a_demo_database() {
     let listed = demo_accounts().await;
     assert!(listed.contains("referrals.admin@contoso.example"), "{listed}");
     assert!(!listed.contains("argon2"), "no password hash leaves the server");
-    app::on_db!(&app.db, |pool| sqlx::query(
+    app::db::on_db!(&app.db, |pool| sqlx::query(
         "DELETE FROM app_meta WHERE key = 'demo'"
     )
     .execute(pool)
@@ -181,7 +181,7 @@ async fn idle_and_expired_sessions_end_on_the_server() {
     use chrono::{Duration, Utc};
     let app = spawn_app().await;
     let client = app.signed_in("sales.agent@contoso.example").await;
-    let (created_at, expires_at): (String, String) = app::on_db!(&app.db, |pool| sqlx::query_as(
+    let (created_at, expires_at): (String, String) = app::db::on_db!(&app.db, |pool| sqlx::query_as(
         "SELECT created_at, expires_at FROM sessions"
     )
     .fetch_one(pool)
@@ -193,7 +193,7 @@ async fn idle_and_expired_sessions_end_on_the_server() {
     let set = |column: &'static str, time: chrono::DateTime<Utc>| {
         let db = app.db.clone();
         async move {
-            app::on_db!(&db, |pool| sqlx::query(&format!(
+            app::db::on_db!(&db, |pool| sqlx::query(&format!(
                 "UPDATE sessions SET {column} = $1"
             ))
             .bind(db_time(time))

@@ -370,7 +370,7 @@ async fn the_events_api_does_only_what_a_tokens_scopes_allow() {
     let both = app.token_with(1, &[WriteEvents, ReadEvents]).await;
     let fabrikam = app.token_with(2, &[WriteEvents, ReadEvents]).await;
     let revoked = app.token_with(1, &[WriteEvents, ReadEvents]).await;
-    app::on_db!(&app.db, |pool| sqlx::query(
+    app::db::on_db!(&app.db, |pool| sqlx::query(
         "UPDATE api_tokens SET revoked_at = '2026-01-01T00:00:00Z' WHERE token_prefix = $1"
     )
     .bind(&revoked[..12])

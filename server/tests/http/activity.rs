@@ -3,7 +3,7 @@
 use chrono::Duration;
 use reqwest::StatusCode;
 
-use app::activity::model::EventPage;
+use app::activity::wire::EventPage;
 
 use crate::support::{assert_status, client, rfc3339, spawn_app};
 
@@ -35,7 +35,7 @@ async fn a_partner_sees_exactly_its_own_events_newest_first() {
             expected,
             "{email} sees all of its partner's events"
         );
-        let own_customers: Vec<i64> = app::on_db!(&app.db, |pool| {
+        let own_customers: Vec<i64> = app::db::on_db!(&app.db, |pool| {
             sqlx::query_as::<_, (i64,)>("SELECT id FROM customers WHERE partner_id = $1")
                 .bind(partner_id)
                 .fetch_all(pool)
@@ -69,7 +69,7 @@ async fn a_partner_sees_exactly_its_own_events_newest_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_range_includes_from_and_excludes_to() {
     let app = spawn_app().await;
-    let (at,): (String,) = app::on_db!(&app.db, |pool| sqlx::query_as(
+    let (at,): (String,) = app::db::on_db!(&app.db, |pool| sqlx::query_as(
         "SELECT occurred_at FROM activity_events WHERE partner_id = 1 ORDER BY id LIMIT 1 OFFSET 100",
     )
     .fetch_one(pool)

@@ -128,7 +128,7 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         "SELECT user_id || '|' || COALESCE(locale, '') || '|' || COALESCE(columns, '') || '|' || COALESCE(time_zone, '') FROM user_preferences ORDER BY user_id",
         "SELECT id || '|' || partner_id || '|' || chain_seq || '|' || head_hash || '|' || signature FROM chain_checkpoints ORDER BY id",
     ] {
-        let table: Vec<(String,)> = app::on_db!(&app.db, |pool| sqlx::query_as(sql).fetch_all(pool).await).unwrap();
+        let table: Vec<(String,)> = app::db::on_db!(&app.db, |pool| sqlx::query_as(sql).fetch_all(pool).await).unwrap();
         rows.extend(table.into_iter().map(|(row,)| row));
     }
     rows

@@ -59,7 +59,7 @@ async fn verify_never_creates_a_key_and_names_a_wrong_one() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("copy.sqlite");
-    app::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
+    app::db::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
         .bind(db.to_str().unwrap())
         .execute(pool)
         .await
@@ -109,7 +109,7 @@ async fn verify_never_creates_a_key_and_names_a_wrong_one() {
 /// Checkpoints in the database file (read with sqlite3-free SQL through sqlx).
 async fn checkpoints_in(db: &Path) -> i64 {
     let pool = app::db::connect(db).await.unwrap();
-    let count = app::on_db!(&pool, |pool| sqlx::query_scalar(
+    let count = app::db::on_db!(&pool, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM chain_checkpoints"
     )
     .fetch_one(pool)
@@ -220,7 +220,7 @@ async fn checkpoint_processes_at_once_make_one_checkpoint_per_position() {
     // The database itself refuses a second checkpoint at a position (the backstop when
     // signers don't share a lock, as on PostgreSQL).
     let pool = app::db::connect(&db).await.unwrap();
-    let duplicate = app::on_db!(&pool, |pool| {
+    let duplicate = app::db::on_db!(&pool, |pool| {
         sqlx::query(
         "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature, key_id)
          SELECT partner_id, chain_seq, head_hash, signed_at, signature, key_id FROM chain_checkpoints LIMIT 1",

@@ -17,7 +17,7 @@ async fn dump(seed: u64) -> Vec<(String, i64, String, String)> {
     )
     .await
     .unwrap();
-    app::on_db!(&pool, |pool| sqlx::query_as(
+    app::db::on_db!(&pool, |pool| sqlx::query_as(
         "SELECT occurred_at, customer_id, action_kind, details FROM activity_events ORDER BY id"
     )
     .fetch_all(pool)
@@ -52,7 +52,7 @@ async fn the_demo_spans_thirteen_months_with_every_kind_of_action() {
         (summary.partners, summary.users, summary.customers, summary.events),
         (2, 8, 16, 3000)
     );
-    let (oldest, newest): (String, String) = app::on_db!(&pool, |pool| sqlx::query_as(
+    let (oldest, newest): (String, String) = app::db::on_db!(&pool, |pool| sqlx::query_as(
         "SELECT MIN(occurred_at), MAX(occurred_at) FROM activity_events"
     )
     .fetch_one(pool)
@@ -62,7 +62,7 @@ async fn the_demo_spans_thirteen_months_with_every_kind_of_action() {
     let newest = chrono::DateTime::parse_from_rfc3339(&newest).unwrap().to_utc();
     assert!((now - oldest).num_days() >= 390 && (now - oldest).num_days() <= 395);
     assert!(newest <= now);
-    let kinds: Vec<(String,)> = app::on_db!(&pool, |pool| sqlx::query_as(
+    let kinds: Vec<(String,)> = app::db::on_db!(&pool, |pool| sqlx::query_as(
         "SELECT DISTINCT action_kind FROM activity_events"
     )
     .fetch_all(pool)

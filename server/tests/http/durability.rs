@@ -29,7 +29,7 @@ fn batch(index: usize) -> String {
 }
 
 async fn count_batch(db: &app::db::Db, index: usize) -> (i64, i64) {
-    app::on_db!(db, |pool| sqlx::query_as(
+    app::db::on_db!(db, |pool| sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM activity_events WHERE external_id LIKE $1",
     )
     .bind(format!("d-{index:03}-%"))
@@ -125,7 +125,7 @@ async fn acknowledged_batches_survive_sigkill_exactly_once() {
             StatusCode::OK
         );
     }
-    let (total, distinct): (i64, i64) = app::on_db!(&pool, |pool| sqlx::query_as(
+    let (total, distinct): (i64, i64) = app::db::on_db!(&pool, |pool| sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM activity_events WHERE external_id LIKE 'd-%'",
     )
     .fetch_one(pool)

@@ -1,7 +1,7 @@
 //! The Export log download: same rows as the page (period and filter), CSV rules, access.
 
 use app::activity::filter::Filter;
-use app::activity::view_state::Sort;
+use app::activity::view::Sort;
 use app::i18n::Locale;
 use chrono::Duration;
 use reqwest::StatusCode;

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::process::Output;
 
-use app::activity::csv_file::write_activity_csv;
 use app::activity::period::UtcRange;
-use app::activity::store::events_in_range;
-use app::activity::view_state::{Column, columns_text};
+use app::activity::server::export::csv::write_activity_csv;
+use app::activity::server::store::events_in_range;
+use app::activity::view::{Column, columns_text};
 use chrono::Duration;
 use reqwest::StatusCode;
 
@@ -49,7 +49,7 @@ async fn an_exported_csv_imports_back_into_the_same_rows() {
         dir.path().join("k"),
     );
     std::fs::write(&csv_path, &exported).unwrap();
-    app::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
+    app::db::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
         .bind(db.to_str().unwrap())
         .execute(pool)
         .await
@@ -57,7 +57,7 @@ async fn an_exported_csv_imports_back_into_the_same_rows() {
     .unwrap();
     {
         let pool = app::db::connect(&db).await.unwrap();
-        app::on_db!(&pool, |pool| sqlx::query(
+        app::db::on_db!(&pool, |pool| sqlx::query(
             "DELETE FROM activity_events; DELETE FROM chain_checkpoints;"
         )
         .execute(pool)
@@ -122,7 +122,7 @@ async fn ndjson_lines_are_checked_one_by_one_and_refusals_name_their_line() {
         dir.path().join("c.sqlite"),
         app.key_path.clone(),
     );
-    app::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
+    app::db::on_db!(&app.db, |pool| sqlx::query("VACUUM INTO $1")
         .bind(db.to_str().unwrap())
         .execute(pool)
         .await
@@ -170,7 +170,7 @@ async fn ndjson_lines_are_checked_one_by_one_and_refusals_name_their_line() {
     let verify = server(&db, &key, &["verify", "--partner", "contoso.example"]);
     assert!(verify.status.success(), "{verify:?}");
     let pool = app::db::connect(&db).await.unwrap();
-    app::on_db!(&pool, |pool| sqlx::query(
+    app::db::on_db!(&pool, |pool| sqlx::query(
         "UPDATE activity_events SET action_text = 'Nothing happened' WHERE external_id = 'n-1'"
     )
     .execute(pool)

@@ -37,7 +37,7 @@ async fn send(app: &TestApp, token: Option<&str>, body: &Value) -> reqwest::Resp
 }
 
 async fn stored_with_prefix(app: &TestApp, prefix: &str) -> i64 {
-    let (count,): (i64,) = app::on_db!(&app.db, |pool| sqlx::query_as(
+    let (count,): (i64,) = app::db::on_db!(&app.db, |pool| sqlx::query_as(
         "SELECT COUNT(*) FROM activity_events WHERE external_id LIKE $1 || '%'"
     )
     .bind(prefix)
@@ -90,7 +90,7 @@ async fn without_a_live_token_nothing_is_stored() {
         assert!(body.contains("Send a live API token"), "{body}");
     }
     let token = token_for(&app, CONTOSO).await;
-    let (id,): (i64,) = app::on_db!(&app.db, |pool| sqlx::query_as("SELECT id FROM api_tokens")
+    let (id,): (i64,) = app::db::on_db!(&app.db, |pool| sqlx::query_as("SELECT id FROM api_tokens")
         .fetch_one(pool)
         .await)
     .unwrap();
@@ -224,7 +224,7 @@ async fn a_partners_token_writes_into_that_partners_log_only() {
     let fabrikam = token_for(&app, FABRIKAM).await;
     let batch = json!({"events": [event("f-1", FABRIKAM_CUSTOMER, "global.admin@fabrikam.example")]});
     assert_status(send(&app, Some(&fabrikam), &batch).await, StatusCode::OK).await;
-    let (partner,): (i64,) = app::on_db!(&app.db, |pool| sqlx::query_as(
+    let (partner,): (i64,) = app::db::on_db!(&app.db, |pool| sqlx::query_as(
         "SELECT partner_id FROM activity_events WHERE external_id = 'f-1'"
     )
     .fetch_one(pool)
@@ -254,7 +254,7 @@ async fn every_export_is_recorded_as_an_event_of_its_exporter() {
         ("filter", "한빛"),
     ];
     assert_status(app.export(&viewer, &fields).await, StatusCode::OK).await;
-    let (user, details): (String, String) = app::on_db!(&app.db, |pool| {
+    let (user, details): (String, String) = app::db::on_db!(&app.db, |pool| {
         sqlx::query_as(
         "SELECT u.email, e.details FROM activity_events e JOIN partner_users u ON u.id = e.partner_user_id
          WHERE e.action_kind = 'exported_activity_log'",
@@ -392,7 +392,7 @@ async fn the_same_event_id_from_two_partners_is_stored_for_both() {
         .await;
         assert_eq!(serde_json::from_str::<Value>(&answer).unwrap()["stored"], 1);
     }
-    let partners: Vec<(i64,)> = app::on_db!(&app.db, |pool| sqlx::query_as(
+    let partners: Vec<(i64,)> = app::db::on_db!(&app.db, |pool| sqlx::query_as(
         "SELECT partner_id FROM activity_events WHERE external_id = $1 ORDER BY partner_id"
     )
     .bind(shared_id)

@@ -33,7 +33,7 @@ async fn template(dir: &Path, seed: u64, events: usize) -> (PathBuf, CheckpointS
     .unwrap();
     let signer = CheckpointSigner::load_or_create(&dir.join("signing.key")).unwrap();
     sign_checkpoints(&pool, &signer, Utc::now()).await.unwrap();
-    app::on_db!(&pool, |pool| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+    app::db::on_db!(&pool, |pool| sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))
@@ -226,7 +226,7 @@ async fn untouched_databases_always_verify() {
             assert!(report.checkpoint.is_some(), "the head is signed");
             assert!(report.to_string().starts_with("intact: "), "{report}");
         }
-        let (total,): (i64,) = app::on_db!(&pool, |pool| sqlx::query_as(
+        let (total,): (i64,) = app::db::on_db!(&pool, |pool| sqlx::query_as(
             "SELECT COUNT(*) FROM activity_events"
         )
         .fetch_one(pool)
@@ -315,7 +315,7 @@ fn new_events(prefix: &str, count: usize) -> Vec<app::events::NewEvent> {
 }
 
 async fn tamper_at(db: &app::db::Db, seq: i64) {
-    app::on_db!(db, |pool| sqlx::query(
+    app::db::on_db!(db, |pool| sqlx::query(
         "UPDATE activity_events SET action_text = 'Nothing happened' WHERE partner_id = 1 AND chain_seq = $1",
     )
     .bind(seq)

@@ -54,7 +54,7 @@ impl Stream {
 }
 
 async fn head(app: &TestApp) -> i64 {
-    app::activity::store::chain::chain_position(&app.db, app::ids::PartnerId(1))
+    app::event_table::chain::chain_position(&app.db, app::ids::PartnerId(1))
         .await
         .unwrap()
 }
@@ -115,7 +115,7 @@ async fn an_event_stored_through_another_server_reaches_this_servers_live_log() 
         .lines()
         .find_map(|line| line.strip_prefix("data: "))
         .unwrap();
-    let page: app::activity::model::EventPage = serde_json::from_str(data).unwrap();
+    let page: app::activity::wire::EventPage = serde_json::from_str(data).unwrap();
     let ids: Vec<String> = page.unpack().into_iter().map(|entry| entry.event_id).collect();
     assert_eq!(ids, ["live-now"]);
 

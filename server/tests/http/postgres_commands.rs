@@ -30,7 +30,7 @@ async fn table_dump(db: &Db) -> Vec<String> {
         "SELECT key || '|' || value FROM app_meta ORDER BY key",
     ] {
         let rows: Vec<String> =
-            app::on_db!(db, |pool| sqlx::query_scalar(sql).fetch_all(pool).await).unwrap();
+            app::db::on_db!(db, |pool| sqlx::query_scalar(sql).fetch_all(pool).await).unwrap();
         dump.push(format!("{sql}\n{}", rows.join("\n")));
     }
     dump
@@ -158,7 +158,7 @@ async fn copy_moves_a_sqlite_database_up_whole_and_refuses_a_used_target() {
         .output()
         .unwrap();
     assert!(imported.status.success(), "{}", text(&imported));
-    let stored: i64 = app::on_db!(&target, |pool| {
+    let stored: i64 = app::db::on_db!(&target, |pool| {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM activity_events WHERE external_id IN ('after-copy-1', 'imported-1')",
         )

@@ -1,7 +1,7 @@
 //! Language, columns and time zone: remembered per user in the database, the language also
 //! in a cookie so the server's first render is already in it.
 
-use app::activity::view_state::{Column, ZoneChoice};
+use app::activity::view::{Column, ZoneChoice};
 use app::auth::model::Viewer;
 use app::i18n::Locale;
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! a schema or query change that falls back to a table scan or a sort fails here; on
 //! PostgreSQL, a page's cursor bounds its index scan (`EXPLAIN`).
 
-use app::activity::store::{
+use app::event_table::period::{
     PAGE_NEWEST_FIRST_POSTGRES_SQL, PAGE_NEWEST_FIRST_SQL, PAGE_OLDEST_FIRST_POSTGRES_SQL,
     PAGE_OLDEST_FIRST_SQL, SLICE_END_NEWEST_FIRST_POSTGRES_SQL, SLICE_END_NEWEST_FIRST_SQL,
     SLICE_END_OLDEST_FIRST_POSTGRES_SQL, SLICE_END_OLDEST_FIRST_SQL,

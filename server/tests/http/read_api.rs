@@ -58,7 +58,7 @@ fn ids(events: &[Value]) -> Vec<String> {
 
 /// Contoso's event ids in chain order, as stored.
 async fn stored_ids(app: &TestApp) -> Vec<String> {
-    app::on_db!(&app.db, |pool| sqlx::query_scalar(
+    app::db::on_db!(&app.db, |pool| sqlx::query_scalar(
         "SELECT COALESCE(external_id, CAST(id AS TEXT)) FROM activity_events
          WHERE partner_id = 1 ORDER BY chain_seq"
     )

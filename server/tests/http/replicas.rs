@@ -256,7 +256,7 @@ async fn replicas_share_everything(dir: &std::path::Path, db: &str) {
             "client {client_index}: every batch was answered in the end"
         );
         for batch_index in batches {
-            let (stored, distinct): (i64, i64) = app::on_db!(&pool, |pool| {
+            let (stored, distinct): (i64, i64) = app::db::on_db!(&pool, |pool| {
                 sqlx::query_as(
                 "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM activity_events WHERE external_id LIKE $1",
             )
@@ -277,7 +277,7 @@ async fn replicas_share_everything(dir: &std::path::Path, db: &str) {
     // The replicas sign at start and `server checkpoint` now: each position has one.
     let signed = server_command(db, &key).arg("checkpoint").output().unwrap();
     assert!(signed.status.success());
-    let doubled: i64 = app::on_db!(&pool, |pool| sqlx::query_scalar(
+    let doubled: i64 = app::db::on_db!(&pool, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT partner_id, chain_seq FROM chain_checkpoints
          GROUP BY partner_id, chain_seq HAVING COUNT(*) > 1) AS doubled",
     )

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use app::activity::model::EventPage;
+use app::activity::wire::EventPage;
 use app::db::{Database, Db};
 use app::events::ActivityEntry;
 use app::integrity::checkpoint::CheckpointSigner;
@@ -300,7 +300,7 @@ impl TestApp {
 
     pub async fn count(&self, sql: &str) -> i64 {
         let (count,): (i64,) =
-            app::on_db!(&self.db, |pool| sqlx::query_as(sql).fetch_one(pool).await).unwrap();
+            app::db::on_db!(&self.db, |pool| sqlx::query_as(sql).fetch_one(pool).await).unwrap();
         count
     }
 }

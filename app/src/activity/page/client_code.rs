@@ -11,18 +11,18 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use leptos::prelude::*;
 
+use super::badge::IntegrityBadge;
+use super::chart::{ActivityChart, DayCounts};
 use super::controls::filter_hints;
 use super::facets::{FacetCounts, Facets, Tallies};
 use super::live::{Live, newest_first};
 use super::rows::{Positions, RowFacts, RowIndex, Rows, ViewUrl};
 use super::table::EventTable;
-use crate::activity::badge::IntegrityBadge;
-use crate::activity::chart::{ActivityChart, DayCounts};
 use crate::activity::filter::Filter;
-use crate::activity::local_time;
-use crate::activity::model::{EncodedPage, EventPage};
+use crate::activity::page::local_time;
 use crate::activity::period::{LocalPeriod, PeriodError};
-use crate::activity::view_state::{Column, Sort, ZoneChoice};
+use crate::activity::view::{Column, Sort, ZoneChoice};
+use crate::activity::wire::{EncodedPage, EventPage};
 use crate::events::ActionKind;
 use crate::i18n::use_locale;
 

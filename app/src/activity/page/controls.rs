@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::activity::filter::Filter;
-use crate::activity::view_state::{Column, ZoneChoice};
+use crate::activity::view::{Column, ZoneChoice};
 use crate::i18n::{Locale, use_locale};
 
 /// The period's problem in the page's language.

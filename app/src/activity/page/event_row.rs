@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::activity::local_time::{self, utc_text};
-use crate::activity::view_state::{Column, ZoneChoice};
+use crate::activity::page::local_time::{self, utc_text};
+use crate::activity::view::{Column, ZoneChoice};
 use crate::events::ActionDetails;
 use crate::i18n::{Locale, use_locale};
 use crate::ids::EventId;

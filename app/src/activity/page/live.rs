@@ -137,9 +137,9 @@ mod browser {
     use web_sys::{EventSource, MessageEvent};
 
     use crate::activity::LIVE_PATH;
-    use crate::activity::model::EventPage;
     use crate::activity::page::live::Live;
     use crate::activity::page::rows::Load;
+    use crate::activity::wire::EventPage;
 
     thread_local! {
         /// The page's one open stream and its message handler (dropped with it).

@@ -13,18 +13,22 @@ use leptos::task::spawn_local;
 
 use super::EXPORT_PATH;
 use super::api::list_activity;
-use super::download::{ExportState, ExportStatus, start_export};
 use super::filter::MAX_FILTER_CHARS;
-use super::local_time::{self, utc_text};
 use super::period::LocalPeriod;
-use super::view_state::{Column, ZoneChoice, columns_text};
+use super::view::{Column, ZoneChoice, columns_text};
 use crate::errors::AppError;
+use download::{ExportState, ExportStatus, start_export};
+use local_time::utc_text;
 
+mod badge;
+mod chart;
 mod client_code;
 mod controls;
+pub mod download;
 mod event_row;
 mod facets;
 mod live;
+pub mod local_time;
 mod rows;
 mod table;
 

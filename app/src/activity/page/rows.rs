@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::activity::filter::{SearchIndex, SearchKey};
-use crate::activity::view_state::ViewState;
+use crate::activity::view::ViewState;
 use crate::events::ActivityEntry;
 use crate::ids::CustomerId;
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 
-use crate::activity::view_state::{Column, Sort, ZoneChoice};
+use crate::activity::view::{Column, Sort, ZoneChoice};
 use crate::i18n::use_locale;
 use crate::ids::EventId;
 

@@ -4,14 +4,15 @@
 use axum::body::Bytes;
 use tokio::sync::mpsc;
 
-use crate::activity::store::StoredEntry;
 use crate::db::to_db_time;
 use crate::errors::AppError;
+use crate::event_table::StoredEntry;
 
 use super::file::FileWriter;
-use super::request::{ExportFormat, ExportRequest};
+use super::request::ExportRequest;
 use super::slices::{Pages, Slices};
 use super::xlsx;
+use crate::activity::wire::ExportFormat;
 
 /// Chunks of about this size are handed to the response.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -46,7 +47,7 @@ impl Outgoing<'_> {
     async fn write(&mut self, stored: &StoredEntry) -> Result<(), Stop> {
         let time = to_db_time(stored.entry.occurred_at);
         self.file
-            .write(&stored.as_stored(&time), Some(&stored.entry.details))
+            .write(&stored.as_row(&time), Some(&stored.entry.details))
             .map_err(Stop::Failed)?;
         if self.file.buffered() >= CHUNK_BYTES {
             self.flush().await?;

@@ -20,26 +20,27 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use tokio::sync::mpsc;
 
-use super::store::{self};
-use super::view_state::Column;
+use crate::activity::view::Column;
+use crate::activity::wire::{ExportForm, ExportFormat};
 use crate::auth::model::{VIEW_ACTIVITY_LOG, Viewer};
 use crate::auth::session;
 use crate::digest::random_hex;
 use crate::errors::AppError;
+use crate::event_table::period::newest_event_id;
 use crate::events::NewEvent;
 use crate::events::{ActionDetails, ActionKind};
 use crate::i18n::locale_of_request;
 use crate::integrity::chain::append_batch;
 use crate::state::AppState;
 
+pub mod csv;
 mod file;
 mod request;
 mod slices;
 mod writer;
 mod xlsx;
 
-use request::ExportRequest;
-pub use request::{ExportForm, ExportFormat};
+use request::{ExportRequest, content_type};
 use slices::{Pages, Slices, sorted_entries};
 use writer::{CHUNKS_IN_FLIGHT, Piece, Rows, Stop, write_file};
 pub async fn export_activity_log(
@@ -54,7 +55,7 @@ pub async fn export_activity_log(
                 [
                     (
                         header::CONTENT_TYPE,
-                        HeaderValue::from_static(format.content_type()),
+                        HeaderValue::from_static(content_type(format)),
                     ),
                     (
                         header::CONTENT_DISPOSITION,
@@ -89,7 +90,7 @@ async fn start_export(
         .exports
         .take(viewer.partner_id)
         .map_err(|_| AppError::Busy(tr!(locale, export.too_many_exports_are_running).into()))?;
-    let newest_id = store::newest_event_id(&state.pool).await?;
+    let newest_id = newest_event_id(&state.pool).await?;
     // A sort by another column needs every row before the first byte; bounded, so a few of
     // these at once can't take the server's memory.
     let rows = match request.sort.column {

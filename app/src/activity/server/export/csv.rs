@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::store::{StoredEntry, StoredRow};
-use super::view_state::Column;
+use crate::activity::view::Column;
+use crate::event_table::{EventRowRef, StoredEntry};
 use crate::events::{ActionDetails, ActionKind, ActivityEntry};
 use crate::i18n::Locale;
 
@@ -167,7 +167,7 @@ impl CsvChunks {
     /// One row, its cells written from the stored text as it lies (a million-row export makes
     /// no string per cell); `details` are its details decoded, needed only when
     /// [`CsvChunks::needs_details`].
-    pub fn write(&mut self, row: &StoredRow, details: Option<&ActionDetails>) -> Result<(), RowError> {
+    pub fn write(&mut self, row: &EventRowRef, details: Option<&ActionDetails>) -> Result<(), RowError> {
         let mut numbers = itoa::Buffer::new();
         let customer = row.customer();
         for column in &self.columns {
@@ -229,7 +229,7 @@ fn write_entry(file: &mut CsvChunks, entry: &ActivityEntry) -> Result<(), RowErr
         details_json: serde_json::to_string(&entry.details).unwrap_or_default(),
     };
     let time = crate::db::to_db_time(entry.occurred_at);
-    file.write(&stored.as_stored(&time), Some(&entry.details))
+    file.write(&stored.as_row(&time), Some(&entry.details))
 }
 
 #[cfg(test)]
@@ -340,11 +340,11 @@ mod tests {
         };
         let mut without = CsvChunks::rows_only(&Column::DEFAULT, 0);
         assert!(!without.needs_details());
-        without.write(&stored.as_stored(&time), None).unwrap();
+        without.write(&stored.as_row(&time), None).unwrap();
         let mut with = CsvChunks::rows_only(&[Column::Details], 0);
         assert!(with.needs_details());
         assert!(matches!(
-            with.write(&stored.as_stored(&time), None),
+            with.write(&stored.as_row(&time), None),
             Err(RowError::NoDetails)
         ));
     }

@@ -10,15 +10,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::activity::filter::Filter;
-use crate::activity::store::{self, Next, Slice, StoredEntry, StoredRow, stored_entry_from_row};
-use crate::activity::view_state::{Column, Sort};
-use crate::db::{Db, to_db_time};
+use crate::activity::view::{Column, Sort};
+use crate::db::Db;
 use crate::errors::AppError;
+use crate::event_table::period::{self, Next, RowPosition, Slice};
+use crate::event_table::{EventRowRef, StoredEntry, stored_entry_from_row};
 use crate::i18n::Locale;
 use crate::ids::PartnerId;
 
 use super::file::FileWriter;
-use super::request::{ExportFormat, ExportRequest};
+use super::request::ExportRequest;
+use crate::activity::wire::ExportFormat;
 
 /// Rows per slice. Between slices the export holds no connection from the pool and no read
 /// transaction, so a slow client neither ties up the pool nor keeps SQLite's WAL from being
@@ -48,7 +50,7 @@ pub(super) struct Slices {
 }
 
 /// Where a slice starts (after this position) and ends (at this one; `None` for the last).
-type Bounds = ((String, i64), Option<(String, i64)>);
+type Bounds = (RowPosition, Option<RowPosition>);
 
 /// What each slice's thread needs to write its rows: the filter and the file's format.
 struct RowsToFile {
@@ -112,7 +114,7 @@ impl Drop for Slices {
 async fn find_slice_ends(db: Db, slice: Slice, found: mpsc::Sender<Result<Bounds, AppError>>) {
     let mut start = slice.start();
     loop {
-        let bounds = store::slice_end(&db, &slice, (&start.0, start.1), SLICE_ROWS)
+        let bounds = period::slice_end(&db, &slice, (&start.0, start.1), SLICE_ROWS)
             .await
             .map(|end| (start.clone(), end));
         let next_start = match &bounds {
@@ -130,17 +132,17 @@ async fn find_slice_ends(db: Db, slice: Slice, found: mpsc::Sender<Result<Bounds
 }
 
 fn slice_of(partner_id: PartnerId, request: &ExportRequest, newest_id: i64) -> Slice {
-    Slice {
+    let oldest_first = request.sort
+        == (Sort {
+            column: Column::Time,
+            descending: false,
+        });
+    Slice::new(
         partner_id,
-        from: to_db_time(request.range.from),
-        to: to_db_time(request.range.to),
+        (request.range.from, request.range.to),
         newest_id,
-        oldest_first: request.sort
-            == (Sort {
-                column: Column::Time,
-                descending: false,
-            }),
-    }
+        oldest_first,
+    )
 }
 
 /// The rows of `slice` after `start` up to and including `end` (to the slice's end when
@@ -148,18 +150,18 @@ fn slice_of(partner_id: PartnerId, request: &ExportRequest, newest_id: i64) -> S
 async fn write_slice(
     db: Db,
     slice: Slice,
-    start: (String, i64),
-    end: Option<(String, i64)>,
+    start: RowPosition,
+    end: Option<RowPosition>,
     rows: Arc<RowsToFile>,
 ) -> Result<Bytes, AppError> {
     let oldest_first = slice.oldest_first;
-    let past_end = move |row: &StoredRow| match &end {
+    let past_end = move |row: &EventRowRef| match &end {
         Some((time, id)) if oldest_first => row.position() > (time.as_str(), *id),
         Some((time, id)) => row.position() < (time.as_str(), *id),
         None => false,
     };
     let file = FileWriter::rows_only(rows.format, &rows.columns, SLICE_BYTES);
-    let mut file = store::for_each_in_slice(&db, &slice, start, SLICE_ROWS, file, move |file, row| {
+    let mut file = period::for_each_in_slice(&db, &slice, start, SLICE_ROWS, file, move |file, row| {
         if past_end(&row) {
             return Ok(Next::Stop);
         }
@@ -172,7 +174,7 @@ async fn write_slice(
 
 /// One row into `file` if it passes `filter`; its details decoded only when the filter or the
 /// file needs them (the default CSV writes the stored JSON as it is).
-fn write_row(file: &mut FileWriter, filter: &Filter, row: &StoredRow) -> Result<(), AppError> {
+fn write_row(file: &mut FileWriter, filter: &Filter, row: &EventRowRef) -> Result<(), AppError> {
     if !filter.is_empty() {
         let stored = stored_entry_from_row(row.to_owned())?;
         if filter.matches(&stored.entry) {
@@ -193,7 +195,7 @@ pub(super) struct Pages {
     slice: Slice,
     filter: Filter,
     /// Where the next page starts; `None` after the last.
-    next: Option<(String, i64)>,
+    next: Option<RowPosition>,
 }
 
 impl Pages {
@@ -209,7 +211,7 @@ impl Pages {
 
     /// How many events the range holds before the filter (an index count).
     pub(super) async fn events_in_range(&self) -> Result<i64, AppError> {
-        store::events_in_slice(&self.db, &self.slice).await
+        period::events_in_slice(&self.db, &self.slice).await
     }
 
     /// The next slice's entries that pass the filter (maybe none), or `None` at the end.
@@ -217,7 +219,7 @@ impl Pages {
         let Some(cursor) = self.next.take() else {
             return Ok(None);
         };
-        let rows = store::events_slice(&self.db, &self.slice, cursor, SLICE_ROWS).await?;
+        let rows = period::events_slice(&self.db, &self.slice, cursor, SLICE_ROWS).await?;
         if rows.len() as i64 == SLICE_ROWS {
             self.next = rows.last().map(|last| (last.occurred_at.clone(), last.id.0));
         }

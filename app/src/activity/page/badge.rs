@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::api::check_period_integrity;
+use crate::activity::api::check_period_integrity;
 use crate::i18n::use_locale;
 use crate::integrity::model::PeriodIntegrity;
 

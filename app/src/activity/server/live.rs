@@ -13,24 +13,21 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-
-use super::model::EventPage;
-use super::period::UtcRange;
-use super::store::chain::{self, ChainRange};
-use super::store::entry_from_row;
+use crate::activity::period::UtcRange;
+use crate::activity::wire::{EventPage, LiveMessage, LiveQuery};
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::session;
-use crate::db::to_db_time;
 use crate::errors::AppError;
+use crate::event_table::chain::{self, ChainRange};
+use crate::event_table::entry_from_row;
 use crate::i18n::locale_of_request;
 use crate::ids::PartnerId;
 use crate::state::AppState;
 use crate::state::stream_slots::StreamSlot;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 
 /// How often a stream asks whether the chain moved.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -40,14 +37,6 @@ const SESSION_CHECK_EVERY: Duration = Duration::from_secs(30);
 const STREAM_LIFETIME: Duration = Duration::from_secs(3600);
 /// Most events one message carries; more follow in the next second.
 const EVENTS_PER_MESSAGE: i64 = 1000;
-
-/// The period the page shows, and the chain position its first page was read at.
-#[derive(Debug, Deserialize)]
-pub struct LiveQuery {
-    pub from: String,
-    pub to: String,
-    pub after: i64,
-}
 
 pub async fn follow_activity_log(
     State(state): State<AppState>,
@@ -71,8 +60,7 @@ async fn start(
         VIEW_ACTIVITY_LOG,
         locale,
     )?;
-    let range =
-        UtcRange::parse(&query.from, &query.to).map_err(|error| AppError::InvalidInput(error.to_string()))?;
+    let range = UtcRange::parse(&query.from, &query.to)?;
     // A browser reconnecting says where it got to.
     let after = headers
         .get("last-event-id")
@@ -85,8 +73,7 @@ async fn start(
         .map_err(|_| AppError::Busy("Too many pages follow the log live right now.".into()))?;
     let follow = Follow {
         partner_id: viewer.partner_id,
-        from: to_db_time(range.from),
-        to: to_db_time(range.to),
+        range,
         after,
         started: Instant::now(),
         session_checked: Instant::now(),
@@ -105,8 +92,7 @@ async fn start(
 /// One page's stream: where it is in the chain, and what it checks.
 struct Follow {
     partner_id: PartnerId,
-    from: String,
-    to: String,
+    range: UtcRange,
     after: i64,
     started: Instant,
     session_checked: Instant,
@@ -123,12 +109,7 @@ impl Follow {
     async fn next_message(&mut self) -> Option<Event> {
         if !self.said_ready {
             self.said_ready = true;
-            return Some(
-                Event::default()
-                    .event("ready")
-                    .id(self.after.to_string())
-                    .data("{}"),
-            );
+            return message(&LiveMessage::Ready, self.after).ok();
         }
         loop {
             tokio::time::sleep(POLL_EVERY).await;
@@ -170,8 +151,8 @@ impl Follow {
             partner_id: self.partner_id,
             position: self.after,
             oldest_first: true,
-            from: Some(&self.from),
-            to: Some(&self.to),
+            from: Some(self.range.from),
+            to: Some(self.range.to),
         };
         let rows = chain::events_by_chain(pool, &range, EVENTS_PER_MESSAGE).await?;
         // All of them read: up to the head (or past it, for events stored meanwhile); else
@@ -191,12 +172,18 @@ impl Follow {
             .collect::<Result<Vec<_>, _>>()?;
         let mut page = EventPage::pack(entries, None);
         page.head = reached;
-        let data = serde_json::to_string(&page).map_err(|_| AppError::Internal)?;
-        Ok(Some(
-            Event::default()
-                .event("events")
-                .id(reached.to_string())
-                .data(data),
-        ))
+        message(&LiveMessage::Events(page), reached).map(Some)
     }
+}
+
+/// `message` as a server-sent event whose id is the chain position it reaches.
+fn message(message: &LiveMessage, position: i64) -> Result<Event, AppError> {
+    let data = message.data().map_err(|error| {
+        tracing::error!(%error, "could not encode a live message");
+        AppError::Internal
+    })?;
+    Ok(Event::default()
+        .event(message.name())
+        .id(position.to_string())
+        .data(data))
 }

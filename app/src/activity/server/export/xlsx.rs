@@ -15,10 +15,10 @@ use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 use tokio::sync::mpsc;
 
-use crate::activity::csv_file::csv_header;
-use crate::activity::store::StoredEntry;
-use crate::activity::view_state::Column;
+use super::csv::csv_header;
+use crate::activity::view::Column;
 use crate::errors::AppError;
+use crate::event_table::StoredEntry;
 use crate::i18n::Locale;
 
 /// Data rows one sheet holds (Excel's 1,048,576 rows, less the header).

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::period::LocalPeriod;
-use super::view_state::ZoneChoice;
+use crate::activity::period::LocalPeriod;
+use crate::activity::view::ZoneChoice;
 use crate::i18n::Locale;
 
 /// A time as the page shows it: `Nov 3, 2026, 15:05:09` / `2026. 11. 3. 15:05:09`.
@@ -82,7 +82,7 @@ fn offset_label(minutes_east: i32) -> String {
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::{Style, offset_label};
-    use crate::activity::view_state::ZoneChoice;
+    use crate::activity::view::ZoneChoice;
     use crate::i18n::Locale;
     use chrono::{DateTime, Datelike, NaiveDate, Utc};
     use js_sys::{Date, Intl, Object, Reflect};
@@ -199,7 +199,7 @@ mod imp {
 #[cfg(not(feature = "hydrate"))]
 mod imp {
     use super::{Style, offset_label};
-    use crate::activity::view_state::ZoneChoice;
+    use crate::activity::view::ZoneChoice;
     use crate::i18n::Locale;
     use chrono::{DateTime, NaiveDate, Utc};
 

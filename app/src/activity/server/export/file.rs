@@ -3,13 +3,14 @@
 
 use axum::body::Bytes;
 
-use crate::activity::csv_file::{CsvChunks, csv_time};
-use crate::activity::store::StoredRow;
-use crate::activity::view_state::Column;
+use super::csv::{CsvChunks, csv_time};
+use crate::activity::view::Column;
 use crate::errors::AppError;
+use crate::event_table::EventRowRef;
 use crate::events::ActionDetails;
 
-use super::request::{ExportFormat, ExportRequest};
+use super::request::ExportRequest;
+use crate::activity::wire::ExportFormat;
 
 /// The file being written (or a part of it): CSV, or one JSON object per line.
 pub(super) enum FileWriter {
@@ -60,7 +61,11 @@ impl FileWriter {
 
     /// One row; `details` decoded when [`FileWriter::needs_details`]. A row that can't be
     /// written is logged and fails the export (the file is cut short, and says so).
-    pub(super) fn write(&mut self, row: &StoredRow, details: Option<&ActionDetails>) -> Result<(), AppError> {
+    pub(super) fn write(
+        &mut self,
+        row: &EventRowRef,
+        details: Option<&ActionDetails>,
+    ) -> Result<(), AppError> {
         let written = match self {
             FileWriter::Csv(csv) => csv.write(row, details).map_err(|error| error.to_string()),
             FileWriter::Ndjson(buffer) => write_json_line(buffer, row, details),
@@ -91,7 +96,7 @@ impl FileWriter {
 
 fn write_json_line(
     buffer: &mut Vec<u8>,
-    row: &StoredRow,
+    row: &EventRowRef,
     details: Option<&ActionDetails>,
 ) -> Result<(), String> {
     if csv_time(row.occurred_at).is_none() {

@@ -138,8 +138,8 @@ mod browser {
         Response, Url, UrlSearchParams,
     };
 
-    use super::super::EXPORT_PATH;
     use super::{ExportEnd, ExportProgress};
+    use crate::activity::EXPORT_PATH;
     use crate::errors::AppError;
 
     /// Stops a running export.

@@ -1,73 +1,19 @@
-//! What an export asks for: the form the page posts, checked into a request.
-
-use serde::Deserialize;
+//! What an export asks for: the form the page posts (`wire::ExportForm`), checked into a
+//! request.
 
 use crate::activity::filter::{Filter, MAX_FILTER_CHARS};
 use crate::activity::period::{LocalPeriod, UtcRange};
-use crate::activity::view_state::{Column, Sort, chosen_columns};
+use crate::activity::view::{Column, Sort, chosen_columns};
+use crate::activity::wire::{ExportForm, ExportFormat};
 use crate::errors::AppError;
 use crate::i18n::Locale;
 
-/// The same period and filter the page shows: the UTC instants it loaded, the local days
-/// that name the file, and the filter text.
-#[derive(Debug, Deserialize)]
-pub struct ExportForm {
-    pub from: String,
-    pub to: String,
-    pub from_date: String,
-    pub to_date: String,
-    #[serde(default)]
-    pub filter: String,
-    /// As in the page's URL, e.g. `-time` or `customer`; empty for newest first.
-    #[serde(default)]
-    pub sort: String,
-    /// Comma-separated column keys; empty for the default four.
-    #[serde(default)]
-    pub columns: String,
-    /// `en` or `ko`, for the CSV header; empty for English.
-    #[serde(default)]
-    pub lang: String,
-    /// `csv` (the default), `ndjson` or `xlsx`.
-    #[serde(default)]
-    pub format: String,
-    /// The viewer's time zone by IANA name (`Asia/Seoul`), for the Excel file's times; empty
-    /// for UTC. CSV and JSON lines are always in UTC.
-    #[serde(default)]
-    pub zone: String,
-}
-
-/// The file types the export writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Csv,
-    Ndjson,
-    Xlsx,
-}
-
-impl ExportFormat {
-    pub fn parse(text: &str) -> Option<ExportFormat> {
-        match text {
-            "" | "csv" => Some(ExportFormat::Csv),
-            "ndjson" => Some(ExportFormat::Ndjson),
-            "xlsx" => Some(ExportFormat::Xlsx),
-            _ => None,
-        }
-    }
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            ExportFormat::Csv => "csv",
-            ExportFormat::Ndjson => "ndjson",
-            ExportFormat::Xlsx => "xlsx",
-        }
-    }
-
-    pub(super) fn content_type(self) -> &'static str {
-        match self {
-            ExportFormat::Csv => "text/csv; charset=utf-8",
-            ExportFormat::Ndjson => "application/x-ndjson; charset=utf-8",
-            ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }
+/// The `Content-Type` of each format's file.
+pub(super) fn content_type(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Csv => "text/csv; charset=utf-8",
+        ExportFormat::Ndjson => "application/x-ndjson; charset=utf-8",
+        ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
 }
 
@@ -88,10 +34,9 @@ pub(super) struct ExportRequest {
 impl ExportRequest {
     pub(super) fn check(form: ExportForm) -> Result<ExportRequest, AppError> {
         let invalid = |message: String| AppError::InvalidInput(message);
-        let range = UtcRange::parse(&form.from, &form.to).map_err(|error| invalid(error.to_string()))?;
+        let range = UtcRange::parse(&form.from, &form.to)?;
         // The file is named by the local days; parsing them also keeps the header value clean.
-        let period =
-            LocalPeriod::parse(&form.from_date, &form.to_date).map_err(|error| invalid(error.to_string()))?;
+        let period = LocalPeriod::parse(&form.from_date, &form.to_date)?;
         if form.filter.chars().count() > MAX_FILTER_CHARS {
             return Err(invalid(format!(
                 "The filter is longer than {MAX_FILTER_CHARS} characters."

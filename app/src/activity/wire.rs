@@ -1,0 +1,365 @@
+//! Everything of the activity log that crosses the network outside a server function's
+//! arguments, one type per message, serialized and read by the same type on both sides:
+//! - [`EventPage`]: a page of a period's events (`list_activity`'s answer, and the data of
+//!   each live message), customers and users sent once;
+//! - [`ExportForm`]: the Export log form (posted natively before hydration, by `fetch` after);
+//! - [`LiveQuery`] and [`LiveMessage`]: the live log's stream, asked for and as it arrives.
+//!
+//! The browser writes a request's fields from its type ([`form_fields`]) and the server reads
+//! them back into the same type (axum's `Form` and `Query`), so a renamed field is renamed on
+//! both sides at once; `the_wire_names_are_pinned` holds the names other clients rely on.
+
+use bytes::Bytes;
+use chrono::DateTime;
+use leptos::server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
+use serde::{Deserialize, Serialize};
+
+use crate::events::{ActionDetails, ActionKind, ActivityEntry, CustomerRef};
+use crate::ids::{CustomerId, EventId};
+
+/// One page of a period's events as the server sends it: customers and users once, rows as
+/// short arrays that point at them. Several times smaller than a list of [`ActivityEntry`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub customers: Vec<CustomerRef>,
+    pub users: Vec<String>,
+    pub rows: Vec<CompactEvent>,
+    /// Pass as `after` for the next page; `None` on the last page.
+    pub next: Option<String>,
+    /// The partner's chain position when the page was read: every event stored after it is
+    /// the live log's to bring (`activity::live`), so nothing falls between the two.
+    #[serde(default)]
+    pub head: i64,
+}
+
+/// (id, event id, occurred at in Unix seconds, index into `customers`, index into `users`,
+/// action, action text unless it is the action's label, details).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompactEvent(
+    pub EventId,
+    pub String,
+    pub i64,
+    pub Option<u32>,
+    pub u32,
+    pub ActionKind,
+    pub Option<String>,
+    pub ActionDetails,
+);
+
+impl EventPage {
+    /// Packs entries (in order) into a page.
+    pub fn pack(entries: Vec<ActivityEntry>, next: Option<String>) -> EventPage {
+        use std::collections::HashMap;
+        let mut customers: Vec<CustomerRef> = Vec::new();
+        let mut customer_index: HashMap<CustomerId, u32> = HashMap::new();
+        let mut users: Vec<String> = Vec::new();
+        let mut user_index: HashMap<String, u32> = HashMap::new();
+        let rows = entries
+            .into_iter()
+            .map(|entry| {
+                let customer = entry.customer.map(|customer| {
+                    *customer_index.entry(customer.id).or_insert_with(|| {
+                        customers.push(customer);
+                        customers.len() as u32 - 1
+                    })
+                });
+                let user = *user_index.entry(entry.partner_user.clone()).or_insert_with(|| {
+                    users.push(entry.partner_user);
+                    users.len() as u32 - 1
+                });
+                let text = (entry.action_text != entry.action.label()).then_some(entry.action_text);
+                CompactEvent(
+                    entry.id,
+                    entry.event_id,
+                    entry.occurred_at.timestamp(),
+                    customer,
+                    user,
+                    entry.action,
+                    text,
+                    entry.details,
+                )
+            })
+            .collect();
+        EventPage {
+            customers,
+            users,
+            rows,
+            next,
+            head: 0,
+        }
+    }
+
+    /// The page's entries, in order. A row pointing past the lists (a bug, never sent by the
+    /// server) gets no customer and an empty user rather than a panic.
+    pub fn unpack(self) -> Vec<ActivityEntry> {
+        let EventPage {
+            customers,
+            users,
+            rows,
+            ..
+        } = self;
+        rows.into_iter()
+            .map(
+                |CompactEvent(id, event_id, seconds, customer, user, action, text, details)| ActivityEntry {
+                    id,
+                    event_id,
+                    occurred_at: DateTime::from_timestamp(seconds, 0).unwrap_or_default(),
+                    customer: customer.and_then(|index| customers.get(index as usize).cloned()),
+                    action,
+                    action_text: text.unwrap_or_else(|| action.label().to_string()),
+                    partner_user: users.get(user as usize).cloned().unwrap_or_default(),
+                    details,
+                },
+            )
+            .collect()
+    }
+}
+
+/// An [`EventPage`] as the bytes `list_activity` sends (JSON). The server keeps the bytes
+/// of the pages it sent (`state::page_cache`) and sends them again while their period is
+/// unchanged, instead of reading and encoding thousands of rows again for every viewer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedPage(pub Bytes);
+
+impl EncodedPage {
+    pub fn encode(page: &EventPage) -> Result<EncodedPage, serde_json::Error> {
+        serde_json::to_vec(page).map(|bytes| EncodedPage(bytes.into()))
+    }
+
+    /// Reads what `encode` wrote (also the live stream's pages, the same JSON).
+    pub fn decode(bytes: &[u8]) -> Result<EventPage, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// The server-function codec of [`EncodedPage`]: its bytes go out and come in as they are.
+pub struct EncodedPageCodec;
+
+impl ContentType for EncodedPageCodec {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for EncodedPageCodec {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl Encodes<EncodedPage> for EncodedPageCodec {
+    type Error = std::convert::Infallible;
+
+    fn encode(page: &EncodedPage) -> Result<Bytes, Self::Error> {
+        Ok(page.0.clone())
+    }
+}
+
+impl Decodes<EncodedPage> for EncodedPageCodec {
+    type Error = std::convert::Infallible;
+
+    fn decode(bytes: Bytes) -> Result<EncodedPage, Self::Error> {
+        Ok(EncodedPage(bytes))
+    }
+}
+
+/// The Export log form: the same period and filter the page shows (the UTC instants it
+/// loaded, the local days that name the file, the filter text) with the sort, columns,
+/// language, format and zone of the view. Values are text as a form posts them; the server
+/// checks each (`server::export::request`) and names what is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportForm {
+    /// RFC 3339 instants, `from` included, `to` excluded.
+    pub from: String,
+    pub to: String,
+    /// The local days (`YYYY-MM-DD`) the file is named for.
+    pub from_date: String,
+    pub to_date: String,
+    #[serde(default)]
+    pub filter: String,
+    /// As in the page's URL, e.g. `-time` or `customer`; empty for newest first.
+    #[serde(default)]
+    pub sort: String,
+    /// Comma-separated column keys; empty for the default four.
+    #[serde(default)]
+    pub columns: String,
+    /// `en`, `ko` or `ja`, for the CSV header; empty for English.
+    #[serde(default)]
+    pub lang: String,
+    /// [`ExportFormat::name`]; empty for CSV.
+    #[serde(default)]
+    pub format: String,
+    /// The viewer's time zone by IANA name (`Asia/Seoul`), for the Excel file's times; empty
+    /// for UTC. CSV and JSON lines are always in UTC.
+    #[serde(default)]
+    pub zone: String,
+}
+
+/// The file types the export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Ndjson,
+    Xlsx,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 3] = [ExportFormat::Csv, ExportFormat::Xlsx, ExportFormat::Ndjson];
+
+    pub fn parse(text: &str) -> Option<ExportFormat> {
+        match text {
+            "" => Some(ExportFormat::Csv),
+            text => ExportFormat::ALL.into_iter().find(|format| format.name() == text),
+        }
+    }
+
+    /// As the form sends it, and the file's extension.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Ndjson => "ndjson",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// What the live log's stream is asked for: the period the page shows (RFC 3339 instants)
+/// and the chain position its first page was read at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveQuery {
+    pub from: String,
+    pub to: String,
+    pub after: i64,
+}
+
+/// The live stream's messages, by their server-sent event name. Each carries its chain
+/// position as the event's `id` (a reconnecting browser sends it back as `Last-Event-ID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveMessage {
+    /// Sent at once: the stream is open (data `{}`).
+    Ready,
+    /// Events stored since the last message whose time is in the period.
+    Events(EventPage),
+}
+
+impl LiveMessage {
+    pub const READY: &'static str = "ready";
+    pub const EVENTS: &'static str = "events";
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            LiveMessage::Ready => LiveMessage::READY,
+            LiveMessage::Events(_) => LiveMessage::EVENTS,
+        }
+    }
+
+    /// The message's data line.
+    pub fn data(&self) -> Result<String, serde_json::Error> {
+        match self {
+            LiveMessage::Ready => Ok("{}".to_string()),
+            LiveMessage::Events(page) => serde_json::to_string(page),
+        }
+    }
+}
+
+/// A flat request's fields as a form or query string holds them, named as serde names them:
+/// what the browser posts (and the page's hidden inputs hold) for a type the server reads
+/// back with `Form` or `Query`. Absent (`None`) fields are left out.
+pub fn form_fields<T: Serialize>(request: &T) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(request) else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(text) => Some((name, text)),
+            other => Some((name, other.to_string())),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::sample_order;
+
+    #[test]
+    fn a_page_unpacks_into_the_entries_it_was_packed_from() {
+        let mut other = sample_order("Adatum");
+        other.id = EventId(43);
+        other.event_id = "crm-000043".into();
+        other.action_text = "Placed an order by phone".into();
+        other.partner_user = "admin.agent@contoso.example".into();
+        let mut no_customer = sample_order("Adatum");
+        no_customer.id = EventId(44);
+        no_customer.customer = None;
+        let entries = vec![sample_order("Adatum"), other, no_customer];
+        let page = EventPage::pack(entries.clone(), Some("next".into()));
+        assert_eq!(page.customers.len(), 1, "each customer once");
+        assert_eq!(page.users.len(), 2, "each user once");
+        assert_eq!(page.rows[0].6, None, "the usual label is not repeated");
+        assert_eq!(page.clone().unpack(), entries);
+        let encoded = EncodedPage::encode(&page).unwrap();
+        let long = serde_json::to_string(&entries).unwrap();
+        assert!(
+            encoded.0.len() < long.len(),
+            "{} < {}",
+            encoded.0.len(),
+            long.len()
+        );
+        assert_eq!(EncodedPage::decode(&encoded.0).unwrap(), page);
+    }
+
+    /// Other clients (a bookmarked form, scripts, the HTTP tests) post these names: a rename
+    /// on either side fails here, and the server reads back exactly what the page writes.
+    #[test]
+    fn the_wire_names_are_pinned() {
+        let form = ExportForm {
+            from: "2026-10-24T15:00:00Z".into(),
+            to: "2026-11-25T15:00:00Z".into(),
+            from_date: "2026-10-25".into(),
+            to_date: "2026-11-25".into(),
+            filter: "action:ordered customer:\"한빛 & co\" a=b".into(),
+            sort: "-customer".into(),
+            columns: "time,customer".into(),
+            lang: "ko".into(),
+            format: "xlsx".into(),
+            zone: "Asia/Seoul".into(),
+        };
+        let fields = form_fields(&form);
+        let mut names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "columns",
+                "filter",
+                "format",
+                "from",
+                "from_date",
+                "lang",
+                "sort",
+                "to",
+                "to_date",
+                "zone"
+            ]
+        );
+        let posted = serde_urlencoded::to_string(&fields).unwrap();
+        assert_eq!(serde_urlencoded::from_str::<ExportForm>(&posted).unwrap(), form);
+
+        let live = LiveQuery {
+            from: form.from.clone(),
+            to: form.to.clone(),
+            after: 1042,
+        };
+        let asked = serde_urlencoded::to_string(form_fields(&live)).unwrap();
+        assert_eq!(
+            asked,
+            "after=1042&from=2026-10-24T15%3A00%3A00Z&to=2026-11-25T15%3A00%3A00Z"
+        );
+        assert_eq!(serde_urlencoded::from_str::<LiveQuery>(&asked).unwrap(), live);
+        assert_eq!((LiveMessage::READY, LiveMessage::EVENTS), ("ready", "events"));
+        for format in ExportFormat::ALL {
+            assert_eq!(ExportFormat::parse(format.name()), Some(format));
+        }
+        assert_eq!(ExportFormat::parse(""), Some(ExportFormat::Csv));
+    }
+}

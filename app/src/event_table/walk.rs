@@ -1,0 +1,136 @@
+//! What the integrity walk reads of the table: every row of a partner in chain order with
+//! every column as text (so a tampered value that is no longer a number or a date is reported
+//! as an edit rather than failing the read), and the lookups that name where a break is.
+
+use futures::stream::BoxStream;
+
+use crate::db::{Db, on_db};
+use crate::ids::PartnerId;
+
+/// A stored event as the walk reads it: where it sits in the chain, then what is hashed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct WalkedRow {
+    pub id: i64,
+    pub chain_seq: Option<String>,
+    pub prev_hash: Option<String>,
+    pub event_hash: Option<String>,
+    pub partner_id: Option<String>,
+    pub external_id: Option<String>,
+    pub occurred_at: Option<String>,
+    pub customer_id: Option<String>,
+    pub partner_user_id: Option<String>,
+    pub action_kind: Option<String>,
+    pub action_text: Option<String>,
+    pub details: Option<String>,
+    pub recorded_at: Option<String>,
+}
+
+macro_rules! walk_sql {
+    ($rows:literal) => {
+        concat!(
+            "SELECT id, CAST(chain_seq AS TEXT) AS chain_seq, prev_hash, event_hash,
+                CAST(partner_id AS TEXT) AS partner_id, external_id,
+                CAST(occurred_at AS TEXT) AS occurred_at, CAST(customer_id AS TEXT) AS customer_id,
+                CAST(partner_user_id AS TEXT) AS partner_user_id, action_kind, action_text, details,
+                CAST(recorded_at AS TEXT) AS recorded_at
+             FROM activity_events WHERE partner_id = $1 AND ",
+            $rows,
+            // The table's column, not the text alias above (which would sort "10" before "2").
+            " ORDER BY activity_events.chain_seq"
+        )
+    };
+}
+const WHOLE_WALK_SQL: &str = walk_sql!("chain_seq IS NOT NULL");
+const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
+
+/// The partner's events in chain order: every row with a position (`after` = `None`, a
+/// whole walk reads whatever was written there), or those after position `after`.
+pub fn walk(
+    db: &Db,
+    partner_id: PartnerId,
+    after: Option<i64>,
+) -> BoxStream<'_, Result<WalkedRow, sqlx::Error>> {
+    on_db!(db, |pool| match after {
+        None => sqlx::query_as(WHOLE_WALK_SQL).bind(partner_id).fetch(pool),
+        Some(seq) => sqlx::query_as(WALK_ON_SQL).bind(partner_id).bind(seq).fetch(pool),
+    })
+}
+
+/// Every partner that owns events or a checkpoint, so a row moved to a made-up partner is
+/// walked too.
+pub async fn partners_to_verify(db: &Db) -> Result<Vec<PartnerId>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM partners
+         UNION SELECT partner_id FROM activity_events
+         UNION SELECT partner_id FROM chain_checkpoints
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await)
+}
+
+/// The hash stored at position `chain_seq`, if any.
+pub async fn event_hash_at(
+    db: &Db,
+    partner_id: PartnerId,
+    chain_seq: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let stored: Option<Option<String>> = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT event_hash FROM activity_events WHERE partner_id = $1 AND chain_seq = $2"
+    )
+    .bind(partner_id)
+    .bind(chain_seq)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(stored.flatten())
+}
+
+/// A row id and its stored time (as text), or position (as text).
+#[derive(Debug, sqlx::FromRow)]
+pub struct RowAt {
+    pub id: i64,
+    pub at: Option<String>,
+}
+
+/// A row of the partner's with no place in the chain (no position or hashes).
+pub async fn row_outside_the_chain(db: &Db, partner_id: PartnerId) -> Result<Option<RowAt>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, CAST(occurred_at AS TEXT) AS at FROM activity_events
+         WHERE partner_id = $1 AND (chain_seq IS NULL OR prev_hash IS NULL OR event_hash IS NULL)
+         ORDER BY id LIMIT 1",
+    )
+    .bind(partner_id)
+    .fetch_optional(pool)
+    .await)
+}
+
+/// The row (id, position) whose previous hash is `hash`: where the event that should come
+/// next actually is.
+pub async fn row_following(db: &Db, partner_id: PartnerId, hash: &str) -> Result<Option<RowAt>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, CAST(chain_seq AS TEXT) AS at FROM activity_events
+         WHERE partner_id = $1 AND prev_hash = $2 LIMIT 1",
+    )
+    .bind(partner_id)
+    .bind(hash)
+    .fetch_optional(pool)
+    .await)
+}
+
+/// The position (as text) of the event whose hash is `hash`.
+pub async fn position_of_hash(
+    db: &Db,
+    partner_id: PartnerId,
+    hash: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<Option<String>> = on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT CAST(chain_seq AS TEXT) FROM activity_events WHERE partner_id = $1 AND event_hash = $2 LIMIT 1",
+        )
+        .bind(partner_id)
+        .bind(hash)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(row.map(Option::unwrap_or_default))
+}
