@@ -98,6 +98,13 @@ pub struct UtcRange {
 }
 
 impl UtcRange {
+    /// How the page names the range to the server: RFC 3339 in UTC to the second, the text
+    /// [`UtcRange::parse`] reads back.
+    pub fn to_texts(self) -> (String, String) {
+        let text = |time: DateTime<Utc>| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        (text(self.from), text(self.to))
+    }
+
     pub fn parse(from: &str, to: &str) -> Result<UtcRange, PeriodError> {
         let from = parse_instant(from, PeriodError::MissingFrom)?;
         let to = parse_instant(to, PeriodError::MissingTo)?;
@@ -204,6 +211,12 @@ mod tests {
         assert!(range.from < range.to);
         let korean = UtcRange::parse("2026-10-25T00:00:00+09:00", "2026-11-26T00:00:00+09:00").unwrap();
         assert_eq!(korean, range);
+        let (from, to) = range.to_texts();
+        assert_eq!(
+            (from.as_str(), to.as_str()),
+            ("2026-10-24T15:00:00Z", "2026-11-25T15:00:00Z")
+        );
+        assert_eq!(UtcRange::parse(&from, &to), Ok(range));
         assert_eq!(
             UtcRange::parse("2026-11-25T00:00:00Z", "2026-11-25T00:00:00Z"),
             Err(PeriodError::Reversed)

@@ -191,6 +191,13 @@ pub struct ExportForm {
     pub zone: String,
 }
 
+impl ExportForm {
+    /// The fields the page's own inputs post (the format's select, the filter that follows
+    /// typing), named as serde names them (the test below holds them to it).
+    pub const FORMAT_FIELD: &'static str = "format";
+    pub const FILTER_FIELD: &'static str = "filter";
+}
+
 /// The file types the export writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExportFormat {
@@ -342,6 +349,7 @@ mod tests {
                 "zone"
             ]
         );
+        assert!(names.contains(&ExportForm::FORMAT_FIELD) && names.contains(&ExportForm::FILTER_FIELD));
         let posted = serde_urlencoded::to_string(&fields).unwrap();
         assert_eq!(serde_urlencoded::from_str::<ExportForm>(&posted).unwrap(), form);
 

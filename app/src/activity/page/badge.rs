@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::activity::api::check_period_integrity;
+use crate::activity::period::UtcRange;
 use crate::i18n::use_locale;
 use crate::integrity::model::PeriodIntegrity;
 
@@ -16,14 +17,14 @@ enum Check {
     Failed(String),
 }
 
-/// `bounds` are the RFC 3339 instants of the shown period; `None` while there is none.
+/// `bounds` are the instants of the shown period; `None` while there is none.
 #[component]
-pub fn IntegrityBadge(bounds: Signal<Option<(String, String)>>) -> impl IntoView {
+pub fn IntegrityBadge(bounds: Signal<Option<UtcRange>>) -> impl IntoView {
     let l = use_locale();
     let check = RwSignal::new(Check::Idle);
     let latest = StoredValue::new(0u64);
     Effect::new(move |_| {
-        let Some((from, to)) = bounds.get() else {
+        let Some((from, to)) = bounds.get().map(UtcRange::to_texts) else {
             check.set(Check::Idle);
             return;
         };

@@ -25,6 +25,7 @@ use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
 use leptos::task::spawn_local;
 
+use crate::activity::wire::ExportForm;
 use crate::i18n::use_locale;
 
 /// The Export log button's download, as the page follows it (it only runs in the browser).
@@ -38,27 +39,23 @@ pub enum ExportState {
 
 /// Streams the export in the browser, keeping `export` up to date; the Cancel button
 /// reaches the running download through a local (browser-only) stored handle.
-pub fn start_export(fields: Vec<(&'static str, String)>, file_name: String, export: RwSignal<ExportState>) {
+pub fn start_export(form: ExportForm, file_name: String, export: RwSignal<ExportState>) {
     #[cfg(feature = "hydrate")]
     {
         export.set(ExportState::Running(ExportProgress::default()));
-        spawn_local(stream_export(fields, file_name, export));
+        spawn_local(stream_export(form, file_name, export));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (fields, file_name, export);
+    let _ = (form, file_name, export);
 }
 
 /// The download itself: only needed once Export log is pressed, so its code is a wasm chunk
 /// of its own (`#[lazy]`), fetched then rather than before the page is interactive.
 #[cfg(feature = "hydrate")]
 #[leptos::lazy]
-async fn stream_export(
-    fields: Vec<(&'static str, String)>,
-    file_name: String,
-    export: RwSignal<ExportState>,
-) {
+async fn stream_export(form: ExportForm, file_name: String, export: RwSignal<ExportState>) {
     let end = download_export(
-        fields,
+        form,
         file_name,
         |cancel| CANCEL_EXPORT.with(|slot| *slot.borrow_mut() = Some(cancel)),
         |progress| export.set(ExportState::Running(progress)),
@@ -140,6 +137,7 @@ mod browser {
 
     use super::{ExportEnd, ExportProgress};
     use crate::activity::EXPORT_PATH;
+    use crate::activity::wire::{ExportForm, form_fields};
     use crate::errors::AppError;
 
     /// Stops a running export.
@@ -152,10 +150,10 @@ mod browser {
         }
     }
 
-    /// Posts `fields`, reports progress per chunk, and saves the file as `file_name`.
+    /// Posts `form`, reports progress per chunk, and saves the file as `file_name`.
     /// `started` receives the handle that cancels it.
     pub async fn download_export(
-        fields: Vec<(&'static str, String)>,
+        form: ExportForm,
         file_name: String,
         started: impl FnOnce(Cancel),
         mut progress: impl FnMut(ExportProgress),
@@ -164,7 +162,7 @@ mod browser {
             return ExportEnd::Failed("This browser can't stream downloads.".into());
         };
         started(Cancel(controller.clone()));
-        match run(&controller, fields, &file_name, &mut progress).await {
+        match run(&controller, &form, &file_name, &mut progress).await {
             Ok(done) => ExportEnd::Saved(done),
             Err(_) if controller.signal().aborted() => ExportEnd::Cancelled,
             Err(Failure::Refused(message)) => ExportEnd::Failed(message),
@@ -187,7 +185,7 @@ mod browser {
 
     async fn run(
         controller: &AbortController,
-        fields: Vec<(&'static str, String)>,
+        form: &ExportForm,
         file_name: &str,
         progress: &mut impl FnMut(ExportProgress),
     ) -> Result<ExportProgress, Failure> {
@@ -196,13 +194,13 @@ mod browser {
         let header_lines = u64::from(!file_name.ends_with(".ndjson"));
         let counts_rows = !file_name.ends_with(".xlsx");
         let window = web_sys::window().ok_or(JsValue::NULL)?;
-        let form = UrlSearchParams::new()?;
-        for (name, value) in &fields {
-            form.append(name, value);
+        let body = UrlSearchParams::new()?;
+        for (name, value) in form_fields(form) {
+            body.append(&name, &value);
         }
         let init = RequestInit::new();
         init.set_method("POST");
-        init.set_body(&form);
+        init.set_body(&body);
         init.set_signal(Some(&controller.signal()));
         let response: Response = JsFuture::from(window.fetch_with_str_and_init(EXPORT_PATH, &init))
             .await?

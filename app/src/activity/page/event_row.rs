@@ -43,7 +43,7 @@ pub(super) fn row_at(
 }
 
 #[component]
-pub(super) fn EventRow(
+pub(super) fn EventTableRow(
     row: Memo<Option<Arc<LoadedRow>>>,
     /// Its position among the shown rows, for `aria-rowindex`.
     position: usize,

@@ -136,15 +136,18 @@ mod browser {
     use wasm_bindgen::prelude::Closure;
     use web_sys::{EventSource, MessageEvent};
 
+    use super::Live;
     use crate::activity::LIVE_PATH;
-    use crate::activity::page::live::Live;
     use crate::activity::page::rows::Load;
-    use crate::activity::wire::EventPage;
+    use crate::activity::period::UtcRange;
+    use crate::activity::wire::{EventPage, LiveMessage, LiveQuery, form_fields};
+
+    /// A stream and its message handler (dropped with it).
+    type OpenStream = (EventSource, Closure<dyn FnMut(MessageEvent)>);
 
     thread_local! {
-        /// The page's one open stream and its message handler (dropped with it).
-        static STREAM: std::cell::RefCell<Option<(EventSource, Closure<dyn FnMut(MessageEvent)>)>> =
-            const { std::cell::RefCell::new(None) };
+        /// The page's one open stream.
+        static STREAM: std::cell::RefCell<Option<OpenStream>> = const { std::cell::RefCell::new(None) };
     }
 
     pub fn close_stream() {
@@ -168,22 +171,26 @@ mod browser {
         }
     }
 
-    /// Opens the stream of events stored after the load's first page into `from..to`
-    /// (RFC 3339); each arrival, read with `decode`, is shown at once when `show_now` says so,
-    /// else counted.
+    /// Opens the stream of events stored into `range` after the load's first page; each
+    /// arrival, read with `decode`, is shown at once when `show_now` says so, else counted.
     pub fn follow(
         live: Live,
         load: RwSignal<Load>,
-        from: &str,
-        to: &str,
+        range: UtcRange,
         decode: fn(&[u8]) -> Option<EventPage>,
         show_now: impl Fn() -> bool + 'static,
     ) {
         close_stream();
+        let (from, to) = range.to_texts();
+        let asked = LiveQuery {
+            from,
+            to,
+            after: live.head.get_value(),
+        };
         let query = web_sys::UrlSearchParams::new().expect("a new UrlSearchParams");
-        query.append("from", from);
-        query.append("to", to);
-        query.append("after", &live.head.get_value().to_string());
+        for (name, value) in form_fields(&asked) {
+            query.append(&name, &value);
+        }
         let Ok(stream) = EventSource::new(&format!("{LIVE_PATH}?{}", String::from(query.to_string()))) else {
             return;
         };
@@ -202,7 +209,7 @@ mod browser {
             }
         });
         if stream
-            .add_event_listener_with_callback("events", on_events.as_ref().unchecked_ref())
+            .add_event_listener_with_callback(LiveMessage::EVENTS, on_events.as_ref().unchecked_ref())
             .is_err()
         {
             stream.close();

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::activity::period::LocalPeriod;
+use crate::activity::period::{LocalPeriod, UtcRange};
 use crate::activity::view::ZoneChoice;
 use crate::i18n::Locale;
 
@@ -68,9 +68,12 @@ pub fn day_start(day: NaiveDate, zone: ZoneChoice) -> DateTime<Utc> {
 }
 
 /// The UTC instants of a period: From's midnight up to the midnight after To.
-pub fn utc_bounds(period: LocalPeriod, zone: ZoneChoice) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn utc_bounds(period: LocalPeriod, zone: ZoneChoice) -> UtcRange {
     let after_to = period.to.succ_opt().unwrap_or(period.to);
-    (day_start(period.from, zone), day_start(after_to, zone))
+    UtcRange {
+        from: day_start(period.from, zone),
+        to: day_start(after_to, zone),
+    }
 }
 
 fn offset_label(minutes_east: i32) -> String {
@@ -249,8 +252,8 @@ mod tests {
     #[test]
     fn a_utc_period_runs_from_midnight_to_the_midnight_after_to() {
         let period = LocalPeriod::parse("2026-11-01", "2026-11-03").unwrap();
-        let (from, to) = utc_bounds(period, ZoneChoice::Utc);
-        assert_eq!(from.to_rfc3339(), "2026-11-01T00:00:00+00:00");
-        assert_eq!(to.to_rfc3339(), "2026-11-04T00:00:00+00:00");
+        let range = utc_bounds(period, ZoneChoice::Utc);
+        assert_eq!(range.from.to_rfc3339(), "2026-11-01T00:00:00+00:00");
+        assert_eq!(range.to.to_rfc3339(), "2026-11-04T00:00:00+00:00");
     }
 }

@@ -9,7 +9,7 @@ use crate::activity::view::{Column, Sort, ZoneChoice};
 use crate::i18n::use_locale;
 use crate::ids::EventId;
 
-use super::event_row::{EventRow, row_at};
+use super::event_row::{EventTableRow, row_at};
 use super::rows::{Positions, Rows, ViewUrl};
 
 /// Rows below and above the viewport that are rendered too, so fast scrolling shows rows:
@@ -73,32 +73,64 @@ fn whole_px(px: f64) -> String {
     format!("{}px", px.round() as i64)
 }
 
-/// The table, windowed: a scroll box whose height stands for every shown row, with only
-/// the rows in view in the DOM. Open rows are named by event id in the URL.
-#[component]
-pub(super) fn EventTable(
+/// The table's scroll box and what is measured of it: where it is scrolled to, how tall it
+/// is, and how tall a row is (measured when rows first show, when the columns change and
+/// when the window is resized: not on every keystroke, as each measuring lays out the page).
+#[derive(Clone, Copy)]
+struct ScrollBox {
+    node: NodeRef<leptos::html::Div>,
+    scroll_top: RwSignal<f64>,
+    viewport_px: RwSignal<f64>,
+    row_px: RwSignal<f64>,
+}
+
+impl ScrollBox {
+    fn new() -> ScrollBox {
+        ScrollBox {
+            node: NodeRef::new(),
+            scroll_top: RwSignal::new(0.0),
+            viewport_px: RwSignal::new(720.0),
+            row_px: RwSignal::new(41.0),
+        }
+    }
+
+    fn measure(self) {
+        let Some(scroller) = self.node.get_untracked() else {
+            return;
+        };
+        self.viewport_px.set(f64::from(scroller.client_height().max(200)));
+        if let Ok(Some(row)) = scroller.query_selector("tr.event") {
+            use leptos::wasm_bindgen::JsCast;
+            if let Some(row) = row.dyn_ref::<leptos::web_sys::HtmlElement>() {
+                let height = f64::from(row.offset_height());
+                if height > 0.0 && (height - self.row_px.get_untracked()).abs() > 0.5 {
+                    self.row_px.set(height);
+                }
+            }
+        }
+    }
+
+    /// Scrolls to `top` px. Setting scrollTop makes the browser lay the page out there and
+    /// then, before the rows just changed are drawn: only when the box is not already there.
+    fn scroll_to(self, top: f64) {
+        if self.scroll_top.get_untracked() != top
+            && let Some(scroller) = self.node.get_untracked()
+        {
+            scroller.set_scroll_top(top as i32);
+        }
+        self.scroll_top.set(top);
+    }
+}
+
+/// Where the open rows are among the shown ones, with the pixels their details add (changes
+/// with the filter, not on scroll).
+fn open_positions(
     rows: Signal<Rows>,
     visible: Memo<Positions>,
-    columns: Memo<Vec<Column>>,
-    sort: Memo<Sort>,
-    zone: Memo<ZoneChoice>,
-    zone_label: Memo<Option<String>>,
-    url: ViewUrl,
-) -> impl IntoView {
-    let l = use_locale();
-    let scroller = NodeRef::<leptos::html::Div>::new();
-    let scroll_top = RwSignal::new(0.0);
-    let viewport_px = RwSignal::new(720.0);
-    let row_px = RwSignal::new(41.0);
-    let open = Memo::new(move |_| {
-        url.view
-            .with(|view| view.open.iter().copied().collect::<HashSet<EventId>>())
-    });
-    let focused_event = StoredValue::new(None::<EventId>);
-    // Event id → the pixels its open details add, once drawn.
-    let details_px = RwSignal::new(HashMap::<EventId, f64>::new());
-    // Where the open rows are among the shown ones (changes with the filter, not on scroll).
-    let open_positions = Memo::new(move |_| {
+    open: Memo<HashSet<EventId>>,
+    details_px: RwSignal<HashMap<EventId, f64>>,
+) -> Memo<Vec<(usize, f64)>> {
+    Memo::new(move |_| {
         let open = open.get();
         if open.is_empty() {
             return Vec::new();
@@ -117,14 +149,38 @@ pub(super) fn EventTable(
                     .collect::<Vec<_>>()
             })
         })
+    })
+}
+
+/// The table, windowed: a scroll box whose height stands for every shown row, with only
+/// the rows in view in the DOM. Open rows are named by event id in the URL.
+#[component]
+pub(super) fn EventTable(
+    rows: Signal<Rows>,
+    visible: Memo<Positions>,
+    columns: Memo<Vec<Column>>,
+    sort: Memo<Sort>,
+    zone: Memo<ZoneChoice>,
+    zone_label: Memo<Option<String>>,
+    url: ViewUrl,
+) -> impl IntoView {
+    let l = use_locale();
+    let scroll = ScrollBox::new();
+    let open = Memo::new(move |_| {
+        url.view
+            .with(|view| view.open.iter().copied().collect::<HashSet<EventId>>())
     });
+    let focused_event = StoredValue::new(None::<EventId>);
+    // Event id → the pixels its open details add, once drawn.
+    let details_px = RwSignal::new(HashMap::<EventId, f64>::new());
+    let open_positions = open_positions(rows, visible, open, details_px);
     let window = Memo::new(move |_| {
         open_positions.with(|extras| {
             window_for(
                 visible.with(|visible| visible.len()),
-                row_px.get(),
-                scroll_top.get(),
-                viewport_px.get(),
+                scroll.row_px.get(),
+                scroll.scroll_top.get(),
+                scroll.viewport_px.get(),
                 extras,
             )
         })
@@ -142,47 +198,22 @@ pub(super) fn EventTable(
         if target.is_some() {
             jumped.set_value(true);
         }
-        let top = target
-            .map(|position| (position as f64 * row_px.get_untracked() - 80.0).max(0.0))
-            .unwrap_or(0.0);
-        // Setting scrollTop makes the browser lay the page out there and then, before the
-        // rows just changed are drawn: only when the box is not already there.
-        if scroll_top.get_untracked() != top
-            && let Some(scroller) = scroller.get_untracked()
-        {
-            scroller.set_scroll_top(top as i32);
-        }
-        scroll_top.set(top);
+        let top = target.map_or(0.0, |position| {
+            (position as f64 * scroll.row_px.get_untracked() - 80.0).max(0.0)
+        });
+        scroll.scroll_to(top);
     });
-    // Measure the real row height and viewport when rows first show, when the columns
-    // change and when the window is resized: not on every keystroke (each measuring lays
-    // the page out at once).
     let has_rows = Memo::new(move |_| window.with(|window| window.end > window.start));
-    let measure = move || {
-        let Some(scroller) = scroller.get_untracked() else {
-            return;
-        };
-        viewport_px.set(f64::from(scroller.client_height().max(200)));
-        if let Ok(Some(row)) = scroller.query_selector("tr.event") {
-            use leptos::wasm_bindgen::JsCast;
-            if let Some(row) = row.dyn_ref::<leptos::web_sys::HtmlElement>() {
-                let height = f64::from(row.offset_height());
-                if height > 0.0 && (height - row_px.get_untracked()).abs() > 0.5 {
-                    row_px.set(height);
-                }
-            }
-        }
-    };
     Effect::new(move |_| {
         if has_rows.get() {
             columns.track();
-            scroller.track();
-            measure();
+            scroll.node.track();
+            scroll.measure();
         }
     });
     #[cfg(feature = "hydrate")]
     {
-        let resized = window_event_listener(leptos::ev::resize, move |_| measure());
+        let resized = window_event_listener(leptos::ev::resize, move |_| scroll.measure());
         on_cleanup(move || resized.remove());
     }
     let in_view = move || {
@@ -190,40 +221,6 @@ pub(super) fn EventTable(
         start..end.min(visible.with(|visible| visible.len()))
     };
     let span = move || (columns.with(Vec::len) + 1).to_string();
-    let header = move |column: Column| {
-        let aria_sort = move || {
-            let sort = sort.get();
-            (sort.column == column).then_some(if sort.descending {
-                "descending"
-            } else {
-                "ascending"
-            })
-        };
-        let title = move || match (column, zone_label.get()) {
-            (Column::Time, Some(label)) if zone.get() == ZoneChoice::Local => {
-                format!(
-                    "{} ({})",
-                    column.header_in(l),
-                    label.split(' ').next().unwrap_or(&label)
-                )
-            }
-            (Column::Time, _) if zone.get() == ZoneChoice::Utc => format!("{} (UTC)", column.header_in(l)),
-            _ => column.header_in(l).to_string(),
-        };
-        let content = view! {
-            <button
-                type="button"
-                class="sort"
-                on:click=move |_| {
-                    let next = sort.get_untracked().toggled(column);
-                    url.update(false, |view| view.sort = next);
-                }
-            >
-                {title}
-            </button>
-        };
-        view! { <th scope="col" data-column=column.key() aria-sort=aria_sort>{content}</th> }
-    };
     let toggle = Callback::new(move |id: EventId| {
         url.update(true, |view| {
             if let Some(at) = view.open.iter().position(|open| *open == id) {
@@ -236,10 +233,10 @@ pub(super) fn EventTable(
     view! {
         <div
             class="table-scroll"
-            node_ref=scroller
+            node_ref=scroll.node
             on:scroll=move |_| {
-                if let Some(scroller) = scroller.get_untracked() {
-                    scroll_top.set(f64::from(scroller.scroll_top()));
+                if let Some(scroller) = scroll.node.get_untracked() {
+                    scroll.scroll_top.set(f64::from(scroller.scroll_top()));
                 }
             }
         >
@@ -248,7 +245,13 @@ pub(super) fn EventTable(
                 <thead>
                     <tr aria-rowindex="1">
                         <th scope="col" class="toggle"><span class="visually-hidden">{tr!(l, table.details)}</span></th>
-                        {move || columns.get().into_iter().map(header).collect_view()}
+                        {move || {
+                            columns
+                                .get()
+                                .into_iter()
+                                .map(|column| view! { <ColumnHeader column sort zone zone_label url/> })
+                                .collect_view()
+                        }}
                     </tr>
                 </thead>
                 <tbody>
@@ -262,7 +265,7 @@ pub(super) fn EventTable(
                         key=|position| *position
                         children=move |position| {
                             let row = row_at(visible, rows, position);
-                            view! { <EventRow row position open columns zone details_px focused_event on_toggle=toggle/> }
+                            view! { <EventTableRow row position open columns zone details_px focused_event on_toggle=toggle/> }
                         }
                     />
                     <tr class="spacer" aria-hidden="true">
@@ -275,6 +278,51 @@ pub(super) fn EventTable(
             <p class="empty">{tr!(l, table.no_events_match_the_filter)}</p>
         </Show>
     }
+}
+
+/// A column's header: sorts by it (or turns the order round), says how it sorts
+/// (`aria-sort`), and names the zone times are in.
+#[component]
+fn ColumnHeader(
+    column: Column,
+    sort: Memo<Sort>,
+    zone: Memo<ZoneChoice>,
+    zone_label: Memo<Option<String>>,
+    url: ViewUrl,
+) -> impl IntoView {
+    let l = use_locale();
+    let aria_sort = move || {
+        let sort = sort.get();
+        (sort.column == column).then_some(if sort.descending {
+            "descending"
+        } else {
+            "ascending"
+        })
+    };
+    let title = move || match (column, zone_label.get()) {
+        (Column::Time, Some(label)) if zone.get() == ZoneChoice::Local => {
+            format!(
+                "{} ({})",
+                column.header_in(l),
+                label.split(' ').next().unwrap_or(&label)
+            )
+        }
+        (Column::Time, _) if zone.get() == ZoneChoice::Utc => format!("{} (UTC)", column.header_in(l)),
+        _ => column.header_in(l).to_string(),
+    };
+    let content = view! {
+        <button
+            type="button"
+            class="sort"
+            on:click=move |_| {
+                let next = sort.get_untracked().toggled(column);
+                url.update(false, |view| view.sort = next);
+            }
+        >
+            {title}
+        </button>
+    };
+    view! { <th scope="col" data-column=column.key() aria-sort=aria_sort>{content}</th> }
 }
 
 #[cfg(test)]
