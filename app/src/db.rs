@@ -148,10 +148,10 @@ pub async fn connect(database: impl Into<Database>) -> Result<Db, sqlx::Error> {
 }
 
 async fn connect_sqlite(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
-        }
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
     }
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)

@@ -326,10 +326,10 @@ async fn seed_new_database(database: &Database, seed: u64, events: usize) -> Res
 /// Opens a database that must already exist (import, verify and checkpoint never create a
 /// SQLite file; a PostgreSQL database is made by its server's administrator).
 async fn open_existing(database: &Database) -> Result<Db, CommandError> {
-    if let Database::SqliteFile(path) = database {
-        if !path.exists() {
-            return Err(CommandError::NoDatabase(path.clone()));
-        }
+    if let Database::SqliteFile(path) = database
+        && !path.exists()
+    {
+        return Err(CommandError::NoDatabase(path.clone()));
     }
     connect(database).await
 }

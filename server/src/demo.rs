@@ -189,7 +189,7 @@ pub async fn seed_demo(pool: &Db, options: &DemoOptions) -> Result<DemoSummary, 
         let user = partners::NewUser {
             id: UserId(id),
             partner_id: PartnerId(partner as i64 + 1),
-            display_name: &name,
+            display_name: name,
             email: &email,
             role: role.as_str(),
             password_hash: &hash,

@@ -110,13 +110,13 @@ impl PartnerDirectory {
                 ),
             ));
         }
-        if let Some(customer_id) = event.customer_id {
-            if !self.customers.contains(&customer_id) {
-                return Err(problem(
-                    "customer_id",
-                    format!("no customer with id {customer_id} belongs to your organisation"),
-                ));
-            }
+        if let Some(customer_id) = event.customer_id
+            && !self.customers.contains(&customer_id)
+        {
+            return Err(problem(
+                "customer_id",
+                format!("no customer with id {customer_id} belongs to your organisation"),
+            ));
         }
         let user = Email::parse(&event.partner_user).and_then(|email| self.users_by_email.get(&email));
         let partner_user_id = *user.ok_or_else(|| {
@@ -236,7 +236,9 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named_with_the_reason() {
-        let cases: [(fn(&mut IncomingEvent), &str, &str); 9] = [
+        /// An edit that spoils an event, the field it names, and words of the reason.
+        type Case = (fn(&mut IncomingEvent), &'static str, &'static str);
+        let cases: [Case; 9] = [
             (|e| e.id = String::new(), "id", "1 to 128"),
             (|e| e.id = " x".into(), "id", "surrounding spaces"),
             (

@@ -118,11 +118,9 @@ pub async fn verify_partner_from(
     }
     report.checkpoint = newest_checkpoint;
 
-    if whole_walk {
-        if let Some(found) = row_outside_the_chain(pool, partner_id).await? {
-            report.broken = Some(found);
-            return broken(start, report);
-        }
+    if whole_walk && let Some(found) = row_outside_the_chain(pool, partner_id).await? {
+        report.broken = Some(found);
+        return broken(start, report);
     }
 
     // A whole walk reads every row with a position, whatever was written there.
@@ -234,20 +232,20 @@ pub async fn verify_partner_from(
         broken.detail = detail;
         report.broken = Some(broken);
     }
-    if report.broken.is_none() {
-        if let Some(checkpoint) = next_checkpoint.next() {
-            let last = expected_seq - 1;
-            report.broken = Some(ChainBreak {
-                kind: TamperKind::Truncated,
-                chain_seq: Some(last + 1),
-                event_id: None,
-                occurred_at: None,
-                detail: format!(
-                    "the checkpoint signed at {} covers events up to #{}, but the chain ends at #{last}",
-                    checkpoint.signed_at, checkpoint.chain_seq
-                ),
-            });
-        }
+    if report.broken.is_none()
+        && let Some(checkpoint) = next_checkpoint.next()
+    {
+        let last = expected_seq - 1;
+        report.broken = Some(ChainBreak {
+            kind: TamperKind::Truncated,
+            chain_seq: Some(last + 1),
+            event_id: None,
+            occurred_at: None,
+            detail: format!(
+                "the checkpoint signed at {} covers events up to #{}, but the chain ends at #{last}",
+                checkpoint.signed_at, checkpoint.chain_seq
+            ),
+        });
     }
     Ok(VerifiedUpTo {
         chain_seq: expected_seq - 1,

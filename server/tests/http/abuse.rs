@@ -335,7 +335,7 @@ async fn a_flood_of_sign_ins_keeps_the_real_servers_memory_bounded() {
     let config = dir.path().join("settings.toml");
     std::fs::write(&config, settings).unwrap();
     let mut server = crate::support::start_server_with(
-        &dir.path().join("db.sqlite"),
+        dir.path().join("db.sqlite"),
         &dir.path().join("signing.key"),
         &["--config", config.to_str().unwrap()],
     );
@@ -382,7 +382,7 @@ async fn an_email_cannot_forge_a_log_line() {
     use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     // The server logs to its standard error (its output is for results: "listening on").
-    let mut child = crate::support::server_command(&dir.path().join("db.sqlite"), &dir.path().join("k"))
+    let mut child = crate::support::server_command(dir.path().join("db.sqlite"), &dir.path().join("k"))
         .args(["serve", "--demo", "--create-key", "--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

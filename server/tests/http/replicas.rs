@@ -132,7 +132,7 @@ async fn three_replicas_on_postgres_share_sessions_throttle_and_chains() {
 /// Three replicas on `db` (a SQLite path or a postgres:// URL) behind haproxy.
 async fn replicas_share_everything(dir: &std::path::Path, db: &str) {
     let key = dir.join("signing.key");
-    let mut replicas = vec![
+    let mut replicas = [
         start_server(db, &key),
         start_server(db, &key),
         start_server(db, &key),

@@ -14,7 +14,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly() {
         child: mut server,
         url,
         stdout,
-    } = start_server(&dir.path().join("db.sqlite"), &dir.path().join("signing.key"));
+    } = start_server(dir.path().join("db.sqlite"), &dir.path().join("signing.key"));
 
     let client = client();
     let response = client
