@@ -1,9 +1,9 @@
 //! JSON that the browser reads: the server-function encoding of what the pages ask for (their
 //! resources do the same with Leptos's `Resource::new_serde_wb`). On the wire it is
 //! server_fn's JSON, byte for byte, so other clients and the tests see no difference; but the
-//! wasm decodes it with the browser's own `JSON.parse` (through serde-wasm-bindgen) instead of
-//! carrying a JSON parser: serde_json was a tenth of the wasm the log page needs before it is
-//! interactive (BENCHMARKS.md, issue 14, eighth step). Only the server encodes.
+//! wasm decodes it with the browser's own `JSON.parse` (through serde-wasm-bindgen) rather
+//! than carrying a JSON parser: serde_json's would be a tenth of the wasm the log page needs
+//! before it is interactive. Only the server encodes.
 
 use bytes::Bytes;
 use leptos::server_fn::codec::Post;

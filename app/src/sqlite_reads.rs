@@ -1,12 +1,12 @@
 //! Big reads from a SQLite file on a blocking thread, through a read-only connection of their
 //! own (rusqlite, linking the same libsqlite3 as sqlx). sqlx hands each row from its worker
 //! thread to the async task over a channel, one wake-up per row: a 5,000-row page read that
-//! way spent more time switching threads than in SQLite (BENCHMARKS.md, issue 14).
+//! way spends more time switching threads than in SQLite.
 //!
 //! Each blocking thread keeps its connection between reads: opening one per read (reading the
-//! schema) and parsing each statement again cost a million-row export of 2,000-row slices
-//! about 7 % of its CPU (BENCHMARKS.md, issue 14, tenth step). Between reads the connection holds no statement
-//! that is running and so no read transaction; it closes when tokio ends its idle thread.
+//! schema) and parsing each statement again would cost a million-row export of 2,000-row
+//! slices about 7 % of its CPU. Between reads the connection holds no statement that is
+//! running and so no read transaction; it closes when tokio ends its idle thread.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -64,7 +64,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     connection.busy_timeout(Duration::from_secs(5))?;
     // These reads go through their rows once: a small page cache (256 KiB, not the default
     // 2 MiB) holds the index's upper pages, the OS caches the file, and three export slices
-    // at once stay well inside the export's memory bound (BENCHMARKS.md).
+    // at once stay well inside the export's memory bound.
     connection.pragma_update(None, "cache_size", -256)?;
     Ok(connection)
 }

@@ -1,7 +1,7 @@
 //! The page's search keys, laid out so that a keystroke searches each term once over all
-//! rows instead of once per row (a call and a pointer chase per row: most of a keystroke's
-//! time over 170k rows, BENCHMARKS.md issue 14), and [`SearchIndex::search`] combines the
-//! filter's clauses as bitsets.
+//! rows rather than once per row (a call and a pointer chase per row would be most of a
+//! keystroke's time over 170k rows), and [`SearchIndex::search`] combines the filter's
+//! clauses as bitsets.
 //!
 //! The key's columns that repeat from row to row (customer, the action's own text, user: a
 //! few hundred values over 170k rows) are kept once per distinct value, so a term is looked
@@ -46,11 +46,10 @@ pub struct SearchIndex {
 
 /// How many hashes byte pairs are sorted into: 1,024 for pairs of ASCII bytes, then 64 for
 /// pairs with a byte of a longer UTF-8 character, so that a term in Korean is not looked
-/// for in every row whose English text has a pair of the same hash. With 256, a row's ~100
-/// pairs set a third of the hashes, so most rows passed any two of them: `ada` was looked
-/// for in 13.6k rows' text and `adat` in 491 (for 0), at ~0.4 µs a row scattered over the
-/// buffer; with 1,024, 7.6k and 100 (BENCHMARKS.md issue 14). The cost: 136 bytes a row
-/// instead of 40.
+/// for in every row whose English text has a pair of the same hash. A row's ~100 pairs must
+/// set only a small share of the hashes, or most rows pass any pair test and have their own
+/// text read (~0.4 µs a row, scattered over the buffer): with 1,024, `adat` reads about 100
+/// rows' text of 170k. The cost: 136 bytes a row.
 const ASCII_PAIR_HASHES: usize = 1024;
 const PAIR_HASHES: usize = ASCII_PAIR_HASHES + 64;
 

@@ -183,8 +183,8 @@ pub fn ActivityChart(
         }
     };
     // Each day's name says its count, and only days with events are tab stops: written by
-    // one effect for all days (and only where the count changed) rather than by bindings of
-    // each day, which made every keystroke wake three per day (BENCHMARKS.md issue 14).
+    // one effect for all days (and only where the count changed), since bindings per day
+    // would make every keystroke wake three reactive nodes per day.
     Effect::new(move |_| {
         data.with(|data| {
             day_elements.update_value(|days| {

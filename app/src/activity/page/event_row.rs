@@ -2,9 +2,8 @@
 //!
 //! A row is a slot of the table's window (a position among the shown rows), not an event:
 //! when the filter, the order or the live log puts another event at its position, the slot
-//! keeps its elements and only their texts and attributes change. A keystroke then updates
-//! the ~26 rows in view instead of making them anew (most of a keystroke's time over 172k
-//! rows, BENCHMARKS.md issue 14).
+//! keeps its elements and only their texts and attributes change. A keystroke updates the
+//! ~26 rows in view rather than making them anew, which would be most of its time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -93,7 +92,7 @@ pub(super) fn EventTableRow(
     let cells = CellRefs::default();
     // What the row shows of its event, written by one effect rather than a binding per text:
     // a keystroke puts other events in most slots, and each binding is a node of the reactive
-    // graph and a task to wake (BENCHMARKS.md issue 14). Runs again when the columns (and so
+    // graph and a task to wake. Runs again when the columns (and so
     // the cells) are made anew, once they are in place.
     let toggle_button = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {

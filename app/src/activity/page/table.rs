@@ -14,7 +14,7 @@ use super::rows::{Positions, Rows, ViewUrl};
 
 /// Rows below and above the viewport that are rendered too, so fast scrolling shows rows:
 /// about 330 px each way. Every row in the window is updated when the filter changes, so
-/// the margin costs each keystroke too (BENCHMARKS.md issue 14).
+/// the margin costs each keystroke too: keep it small.
 pub(super) const OVERSCAN_ROWS: usize = 8;
 
 /// Which rows to render for a scroll position: positions `start..end` of the filtered list,

@@ -29,8 +29,8 @@ const SLICE_ROWS: i64 = 2_000;
 /// Slices read and written at once, each on a blocking thread: SQLite reads about half a
 /// million rows a second on one core, so only both cores beat `sqlite3 -csv`; the third keeps
 /// them busy while a finished slice is handed over. Also the bound on what a slow client makes
-/// the export hold: this many slices' bytes. (Six, so that slices read ahead don't wait for
-/// the oldest, was 5 % faster but took the export's peak memory past 64 MiB.)
+/// the export hold: this many slices' bytes. More slices ahead are a few per cent faster and
+/// take the export's peak memory past its 64 MiB goal.
 const SLICES_AT_ONCE: usize = 3;
 /// A slice's buffer to begin with: room for rows of 512 bytes (the default columns' rows
 /// are about 340), so it is rarely regrown (and copied). Pages never written to are not
@@ -108,9 +108,9 @@ impl Drop for Slices {
 }
 
 /// Finds each slice's end (a walk of the index alone) and hands over its bounds, at most
-/// [`SLICES_AT_ONCE`] ahead of the reads: found in turn just before each read (0.9 ms each,
-/// 0.46 s of a 1.6 s export of a million rows), they held up the next read (BENCHMARKS.md,
-/// issue 14, tenth step). Stops after the last slice, at an error, or when the export is gone.
+/// [`SLICES_AT_ONCE`] ahead of the reads, so that no read waits for its end to be found
+/// (about 0.9 ms a slice: a quarter of a million-row export if done in turn). Stops after
+/// the last slice, at an error, or when the export is gone.
 async fn find_slice_ends(db: Db, slice: Slice, found: mpsc::Sender<Result<Bounds, AppError>>) {
     let mut start = slice.start();
     loop {
