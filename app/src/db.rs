@@ -139,6 +139,9 @@ macro_rules! __on_tx {
 
 pub use crate::{__on_db as on_db, __on_tx as on_tx};
 
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
 /// Opens the database (creating a SQLite file if needed) and brings its schema up to date.
 pub async fn connect(database: impl Into<Database>) -> Result<Db, sqlx::Error> {
     match database.into() {
@@ -167,7 +170,7 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .max_connections(8)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+    SQLITE_MIGRATIONS.run(&pool).await?;
     Ok(pool)
 }
 
@@ -179,10 +182,12 @@ async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?.options([("statement_timeout", "120s")]);
     let pool = PgPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(10))
+        // While the server is down (a restart, a failover) a request waits at most this long
+        // for a connection, then is answered 503 with Retry-After (`AppError::Unavailable`).
+        .acquire_timeout(Duration::from_millis(1500))
         .connect_with(options)
         .await?;
-    sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+    POSTGRES_MIGRATIONS.run(&pool).await?;
     Ok(pool)
 }
 
@@ -214,6 +219,43 @@ impl Db {
                 Tx::Postgres(tx)
             }
         })
+    }
+
+    /// Whether the database answers and holds every migration this build knows; else why
+    /// not, in words that name no server or password (the cause is logged).
+    pub async fn readiness(&self) -> Result<(), String> {
+        let known = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let newest_known = known.iter().map(|migration| migration.version).max().unwrap_or(0);
+        let applied: Option<i64> = on_db!(self, |pool| sqlx::query_scalar(
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE success"
+        )
+        .fetch_one(pool)
+        .await)
+        .map_err(|error| {
+            tracing::warn!(error = %crate::errors::cause_chain(&error), "readiness: the database did not answer");
+            "the database does not answer".to_string()
+        })?;
+        match applied {
+            Some(version) if version >= newest_known => Ok(()),
+            _ => Err("the database's schema is older than this build".to_string()),
+        }
+    }
+
+    /// The pool's connections: (open, idle).
+    pub fn connections(&self) -> (u32, u32) {
+        on_db!(self, |pool| (pool.size(), pool.num_idle() as u32))
+    }
+
+    /// How long getting a connection takes now (the metrics' probe of pool waits).
+    pub async fn time_to_connection(&self, within: Duration) -> Option<Duration> {
+        let started = std::time::Instant::now();
+        let acquired = on_db!(self, |pool| tokio::time::timeout(within, pool.acquire())
+            .await
+            .is_ok_and(|connection| connection.is_ok()));
+        acquired.then(|| started.elapsed())
     }
 
     pub async fn close(&self) {

@@ -51,6 +51,10 @@ pub enum AppError {
     RateLimited { message: String, wait_seconds: u64 },
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// The database can't be reached right now (503 with `Retry-After`): said at once rather
+    /// than after a long wait, and the server recovers by itself when it is back.
+    #[error("The service is briefly unavailable. Please try again in a few seconds.")]
+    Unavailable,
     #[error("Could not reach the server. Check your connection and try again.")]
     Unreachable,
 }
@@ -67,6 +71,7 @@ impl AppError {
                 tr!(l, errors.too_many_sign_ins, seconds = wait_seconds)
             }
             AppError::Internal => tr!(l, errors.internal).into(),
+            AppError::Unavailable => tr!(l, errors.unavailable).into(),
             AppError::Unreachable => tr!(l, errors.unreachable).into(),
             _ => self.to_string(),
         }
@@ -87,6 +92,7 @@ impl AppError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
     }
@@ -122,6 +128,7 @@ impl From<AppError> for WireError {
             AppError::Busy(_) => ("Busy", None, Some(BUSY_RETRY_SECONDS)),
             AppError::RateLimited { wait_seconds, .. } => ("RateLimited", None, Some(wait_seconds)),
             AppError::Internal => ("Internal", None, None),
+            AppError::Unavailable => ("Unavailable", None, Some(UNAVAILABLE_RETRY_SECONDS)),
             AppError::Unreachable => ("Unreachable", None, None),
         };
         WireError {
@@ -161,6 +168,7 @@ impl TryFrom<WireError> for AppError {
                 wait_seconds: wire.retry_after_seconds.unwrap_or(1),
             },
             ("Internal", _) => AppError::Internal,
+            ("Unavailable", _) => AppError::Unavailable,
             ("Unreachable", _) => AppError::Unreachable,
             (other, _) => return Err(format!("unknown error kind {other}")),
         })
@@ -169,6 +177,8 @@ impl TryFrom<WireError> for AppError {
 
 /// How long a client told "busy" (429) waits before trying again.
 const BUSY_RETRY_SECONDS: u64 = 60;
+/// How long a client told "unavailable" (503) waits: a database restart takes a few seconds.
+const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
 
 #[cfg(feature = "ssr")]
 impl AppError {
@@ -181,6 +191,7 @@ impl AppError {
             AppError::TooManyAttempts { wait_seconds } => Some(*wait_seconds),
             AppError::Busy(_) => Some(BUSY_RETRY_SECONDS),
             AppError::RateLimited { wait_seconds, .. } => Some(*wait_seconds),
+            AppError::Unavailable => Some(UNAVAILABLE_RETRY_SECONDS),
             _ => None,
         };
         if let Some(seconds) = retry_after {
@@ -232,9 +243,27 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        if is_unreachable(&error) {
+            tracing::warn!(error = %cause_chain(&error), "the database is unreachable");
+            return AppError::Unavailable;
+        }
         tracing::error!(error = %cause_chain(&error), "database error");
         AppError::Internal
     }
+}
+
+/// The database can't be reached (down, restarting, every connection taken for too long),
+/// as opposed to a query it refused.
+#[cfg(feature = "ssr")]
+pub fn is_unreachable(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+    ) || error
+        .as_database_error()
+        .and_then(|error| error.code())
+        // PostgreSQL shutting down or starting: admin_shutdown, crash_shutdown, cannot_connect_now.
+        .is_some_and(|code| matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
 }
 
 /// `error: its cause: that cause's cause…`, for log lines.
@@ -251,6 +280,20 @@ pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Sets the status and headers `error` implies (503 with `Retry-After`, say) on the page being
+/// rendered on the server; does nothing in the browser.
+pub fn set_response_error(error: &AppError) {
+    set_response_status(error.status_code());
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        let mut headers = http::HeaderMap::new();
+        error.add_headers(&mut headers);
+        for (name, value) in &headers {
+            response.insert_header(name.clone(), value.clone());
+        }
+    }
 }
 
 /// Sets the status of the page being rendered on the server (a 404 or 403 page); does
@@ -310,6 +353,7 @@ mod tests {
             throttled,
             AppError::NotSignedIn,
             AppError::Internal,
+            AppError::Unavailable,
             AppError::Unreachable,
         ] {
             // The English file says what the type's Display says (logs and tests read that).

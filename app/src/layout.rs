@@ -9,7 +9,7 @@ use leptos_router::components::{A, Redirect};
 
 use crate::auth::api::{SignOut, get_viewer};
 use crate::auth::model::{Permission, Viewer};
-use crate::errors::{AppError, set_response_status};
+use crate::errors::{AppError, set_response_error, set_response_status};
 use crate::i18n::{Locale, use_locale};
 
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>, JsonSerdeWasmCodec>;
@@ -92,7 +92,10 @@ pub fn RequireRole(permission: Permission, render: fn(Viewer) -> AnyView) -> imp
                         view! { <RoleRefused viewer permission/> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.message_in(l)}</p> }.into_any(),
+                    Err(error) => {
+                        set_response_error(&error);
+                        view! { <p class="error" role="alert">{error.message_in(l)}</p> }.into_any()
+                    }
                 }
             })}
         </Suspense>

@@ -228,6 +228,8 @@ pub struct ServeOptions {
     /// Create a demo database if the file is missing.
     pub demo: bool,
     pub signing: Signing,
+    /// Where to serve the metrics, if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Whether this server signs checkpoints.
@@ -290,7 +292,15 @@ pub async fn serve(
         leptos_options,
         addr,
     )
-    .await?;
+    .await?
+    .with_connection_limits(settings.connection_limits());
+    let app = match options.metrics_addr {
+        Some(addr) => app.with_metrics_on(addr).await?,
+        None => app,
+    };
+    if let Some(addr) = app.metrics_addr() {
+        println!("metrics on http://{addr}{}", crate::metrics::METRICS_PATH);
+    }
     // Tests and scripts wait for this exact line to learn the port.
     println!("listening on http://{}", app.local_addr());
     app.run_until_stopped().await.map_err(CommandError::Serve)?;

@@ -32,11 +32,16 @@ pub struct LimitsFileSettings {
     pub token_reads_per_minute: u32,
     pub live_streams_at_once: usize,
     pub live_streams_per_partner: usize,
+    pub connections_at_once: usize,
+    pub header_timeout_seconds: u64,
+    pub keep_alive_seconds: u64,
+    pub write_stall_seconds: u64,
 }
 
 impl Default for LimitsFileSettings {
     fn default() -> Self {
         let limits = app::state::Limits::default();
+        let connections = crate::connections::ConnectionLimits::default();
         LimitsFileSettings {
             password_checks_at_once: 0,
             exports_at_once: limits.exports_at_once,
@@ -47,6 +52,10 @@ impl Default for LimitsFileSettings {
             token_reads_per_minute: limits.token_reads_per_minute,
             live_streams_at_once: limits.live_streams_at_once,
             live_streams_per_partner: limits.live_streams_per_partner,
+            connections_at_once: connections.max,
+            header_timeout_seconds: connections.header_timeout.as_secs(),
+            keep_alive_seconds: connections.keep_alive.as_secs(),
+            write_stall_seconds: connections.write_stall.as_secs(),
         }
     }
 }
@@ -199,6 +208,17 @@ impl Settings {
             token_reads_per_minute: file.token_reads_per_minute,
             live_streams_at_once: file.live_streams_at_once,
             live_streams_per_partner: file.live_streams_per_partner,
+        }
+    }
+
+    pub fn connection_limits(&self) -> crate::connections::ConnectionLimits {
+        let file = &self.limits;
+        let seconds = |n: u64| std::time::Duration::from_secs(n.max(1));
+        crate::connections::ConnectionLimits {
+            max: file.connections_at_once.max(1),
+            header_timeout: seconds(file.header_timeout_seconds),
+            keep_alive: seconds(file.keep_alive_seconds),
+            write_stall: seconds(file.write_stall_seconds),
         }
     }
 

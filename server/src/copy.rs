@@ -20,6 +20,7 @@ const TABLES: &[&str] = &[
     "api_tokens",
     "user_preferences",
     "sign_in_failures",
+    "token_read_budgets",
 ];
 
 /// Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement.

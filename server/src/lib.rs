@@ -4,9 +4,13 @@
 
 pub mod commands;
 pub mod config;
+pub mod connections;
 pub mod copy;
 pub mod demo;
 pub mod files;
+pub mod health;
 pub mod import;
+pub mod metrics;
+pub mod request_id;
 pub mod security;
 pub mod startup;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use server::commands;
 use server::config::Settings;
 
@@ -30,8 +30,18 @@ struct Cli {
     /// Checkpoint signing key file (default: integrity.signing_key in the settings file).
     #[arg(long, global = true)]
     signing_key: Option<PathBuf>,
+    /// How log lines are written to standard error: `text` for people, `json` (one object
+    /// per line: timestamp, level, message, fields, the request's id) for log collectors.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -57,6 +67,10 @@ enum Command {
         /// With --no-sign: the public key file (64 hex digits) to check signatures with.
         #[arg(long, requires = "no_sign")]
         public_key: Option<PathBuf>,
+        /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464 (off unless
+        /// given: an address of their own, so they are never public by accident).
+        #[arg(long)]
+        metrics_addr: Option<SocketAddr>,
     },
     /// Create a new checkpoint signing key (and its public half, KEY.pub); never replaces one.
     Keygen,
@@ -104,15 +118,25 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         // Logs to standard error: standard output carries results (`verify`'s report,
-        // "listening on …") that scripts read.
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        // "listening on …") that scripts read. Colours only on a terminal, never in a file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // The event's fields beside its message; the request's span (its id) under "span".
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -134,6 +158,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         create_key: false,
         no_sign: false,
         public_key: None,
+        metrics_addr: None,
     });
     match command {
         Command::Keygen => commands::keygen(&signing_key)?,
@@ -158,13 +183,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             create_key,
             no_sign,
             public_key,
+            metrics_addr,
         } => {
             let signing = match (no_sign, public_key) {
                 (false, _) if create_key => commands::Signing::CreateKeyIfMissing,
                 (false, _) => commands::Signing::WithKey,
                 (true, public_key) => commands::Signing::Off { public_key },
             };
-            let options = commands::ServeOptions { addr, demo, signing };
+            let options = commands::ServeOptions {
+                addr,
+                demo,
+                signing,
+                metrics_addr,
+            };
             commands::serve(&settings, &database, &signing_key, options).await?
         }
     }

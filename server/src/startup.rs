@@ -10,9 +10,9 @@ use app::errors::AppError;
 use app::ingest::handler::ingest_events;
 use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
 use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
-use app::integrity::verified_chains::VerifiedChains;
 use app::integrity::verify::partners_to_verify;
 use app::read_api::handler::read_events;
+use app::state::metrics::{Walk, WalkLabels};
 use app::state::{AppState, Limits, SessionSettings};
 use app::{App, shell};
 use axum::Router;
@@ -28,7 +28,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::{files, security};
+use crate::connections::{self, ConnectionLimits};
+use crate::request_id::{self, TrustedProxies};
+use crate::{files, health, metrics, security};
 
 /// The router's state: what Leptos needs plus what our handlers need.
 #[derive(Clone)]
@@ -64,9 +66,11 @@ pub struct IntegritySettings {
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    pool: app::db::Db,
+    state: AppState,
     integrity: IntegritySettings,
-    verified_chains: Arc<VerifiedChains>,
+    connections: ConnectionLimits,
+    /// Where the metrics are served, if anywhere (`--metrics-addr`).
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -86,20 +90,49 @@ impl Application {
                 source,
             })?;
         let listen_error = |source| StartupError::Listen { addr, source };
-        let listener = TcpListener::bind(addr).await.map_err(listen_error)?;
+        let listener = connections::listen(addr).map_err(listen_error)?;
         leptos_options.site_addr = listener.local_addr().map_err(listen_error)?;
         let state = ServerState {
             leptos_options,
-            app: AppState::new(pool.clone(), sessions, limits, integrity.public_key),
+            app: AppState::new(pool, sessions, limits, integrity.public_key),
         };
-        let verified_chains = state.app.verified_chains.clone();
         Ok(Application {
             listener,
+            state: state.app.clone(),
             router: router(state),
-            pool,
             integrity,
-            verified_chains,
+            connections: ConnectionLimits::default(),
+            metrics_listener: None,
         })
+    }
+
+    /// Serves the metrics on `addr` too (its own address, never the app's, so they are not
+    /// public by accident).
+    pub async fn with_metrics_on(self, addr: SocketAddr) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Listen { addr, source })?;
+        Ok(Application {
+            metrics_listener: Some(listener),
+            ..self
+        })
+    }
+
+    /// The metrics this server counts.
+    pub fn metrics(&self) -> Arc<app::state::metrics::Metrics> {
+        self.state.metrics.clone()
+    }
+
+    /// Where the metrics are served, if they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
+    }
+
+    /// Bounds on connections other than the defaults (`[limits]` in `Leptos.toml`).
+    pub fn with_connection_limits(self, connections: ConnectionLimits) -> Application {
+        Application { connections, ..self }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -111,13 +144,24 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, lets requests in flight finish, then closes the pool
     /// (which checkpoints SQLite's WAL).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        // Connection info gives sign-in throttling the client's address.
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let connection_limits = self.connections.within_open_files(raise_open_file_limit());
+        tracing::info!(
+            max = connection_limits.max,
+            header_timeout = ?connection_limits.header_timeout,
+            keep_alive = ?connection_limits.keep_alive,
+            write_stall = ?connection_limits.write_stall,
+            "connections"
+        );
+        let pool = self.state.pool.clone();
+        let mut tasks = vec![tokio::spawn(metrics::probe_pool_waits(self.state.clone()))];
+        if let Some(listener) = self.metrics_listener {
+            tasks.push(tokio::spawn(metrics::serve(listener, self.state.clone())));
+        }
         let checkpoints = match self.integrity.signer.clone() {
             Some(signer) => {
                 tracing::info!(every = ?self.integrity.checkpoint_every, "checkpoints: signed here");
                 Some(tokio::spawn(sign_checkpoints_periodically(
-                    self.pool.clone(),
+                    pool.clone(),
                     signer,
                     self.integrity.checkpoint_every,
                 )))
@@ -127,21 +171,50 @@ impl Application {
                 None
             }
         };
-        let walks = tokio::spawn(walk_chains_periodically(
-            self.pool.clone(),
+        tasks.extend(checkpoints);
+        tasks.push(tokio::spawn(walk_chains_periodically(
+            self.state.clone(),
             self.integrity.clone(),
-            self.verified_chains.clone(),
-        ));
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        for task in checkpoints.into_iter().chain([walks]) {
+        )));
+        connections::serve(
+            self.listener,
+            self.router,
+            connection_limits,
+            self.state.metrics.clone(),
+            shutdown_signal(),
+        )
+        .await?;
+        for task in tasks {
             task.abort();
             let _ = task.await;
         }
-        self.pool.close().await;
+        pool.close().await;
         tracing::info!("stopped cleanly");
         Ok(())
+    }
+}
+
+/// Raises this process's soft limit on open files to its hard limit (a service manager's
+/// default soft limit, often 1,024, is far below what connections need) and returns it.
+fn raise_open_file_limit() -> u64 {
+    let before = rlimit::Resource::NOFILE
+        .get()
+        .map(|(soft, _)| soft)
+        .unwrap_or(1024);
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(now) if now > before => {
+            tracing::info!(
+                from = before,
+                to = now,
+                "raised the open-file limit to the hard limit"
+            );
+            now
+        }
+        Ok(now) => now,
+        Err(error) => {
+            tracing::warn!(%error, limit = before, "could not raise the open-file limit");
+            before
+        }
     }
 }
 
@@ -165,17 +238,14 @@ async fn sign_checkpoints_periodically(
 
 /// Walks every chain whole, at start and then every `whole_walk_every`, so the badge (which
 /// walks only new events) also learns of edits to old ones within one interval.
-async fn walk_chains_periodically(
-    pool: app::db::Db,
-    integrity: IntegritySettings,
-    verified_chains: Arc<VerifiedChains>,
-) {
+async fn walk_chains_periodically(state: AppState, integrity: IntegritySettings) {
+    let (pool, verified_chains, metrics) = (&state.pool, &state.verified_chains, &state.metrics);
     let mut ticks = tokio::time::interval(integrity.whole_walk_every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let key = integrity.public_key;
     loop {
         ticks.tick().await;
-        let partners = match partners_to_verify(&pool).await {
+        let partners = match partners_to_verify(pool).await {
             Ok(partners) => partners,
             Err(error) => {
                 tracing::error!(%error, "listing chains to walk failed; will retry");
@@ -183,12 +253,19 @@ async fn walk_chains_periodically(
             }
         };
         let started = std::time::Instant::now();
+        metrics.set_partner_count(partners.len());
         for &partner_id in &partners {
-            match verified_chains.walk_whole(&pool, partner_id, &key).await {
+            let walk_started = std::time::Instant::now();
+            let walked = verified_chains.walk_whole(pool, partner_id, &key).await;
+            metrics
+                .walk_seconds
+                .get_or_create(&WalkLabels { kind: Walk::Whole })
+                .observe(walk_started.elapsed().as_secs_f64());
+            match walked {
                 Ok(report) if report.broken.is_some() => {
                     tracing::error!(%partner_id, %report, "a hash chain is broken")
                 }
-                Ok(_) => {}
+                Ok(report) => metrics.chain_head(partner_id, report.events as i64),
                 Err(error) => tracing::error!(%error, %partner_id, "walking a hash chain failed; will retry"),
             }
         }
@@ -241,6 +318,7 @@ pub fn handler_routes() -> Vec<String> {
 pub(crate) fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let app_state = state.app.clone();
+    let trusted = TrustedProxies(Arc::new(state.app.limits.trusted_proxies.clone()));
     let provide_app_state = move || provide_context(app_state.clone());
     let mut router = Router::new();
     for (path, _, handler) in cookie_handler_routes() {
@@ -262,8 +340,19 @@ pub(crate) fn router(state: ServerState) -> Router {
     for (path, _, handler) in token_handler_routes() {
         router = router.route(path, handler);
     }
+    // For load balancers and service managers: no session, no body, nothing secret.
     router
+        .route(health::HEALTH_PATH, get(health::healthz))
+        .route(health::READY_PATH, get(health::readyz))
         .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.app.metrics.clone(),
+            metrics::track_request,
+        ))
+        .layer(middleware::from_fn_with_state(
+            trusted,
+            request_id::with_request_id,
+        ))
         .with_state(state)
 }
 

@@ -28,6 +28,7 @@ pub async fn list_activity(
 ) -> Result<EncodedPage, AppError> {
     use super::server::store;
     use crate::event_table::chain::{chain_position, stored_in_period_since};
+    use crate::state::metrics::PageLookup;
     use crate::state::page_cache::{KeptPage, Lookup, PageKey};
 
     let (state, viewer, range) = period_of_viewer(&from, &to).await?;
@@ -47,8 +48,15 @@ pub async fn list_activity(
         to: range.to,
         after: after.as_ref().map(store::PageCursor::to_text).unwrap_or_default(),
     };
+    let counted = |result| {
+        let labels = crate::state::metrics::PageLabels { result };
+        state.metrics.pages.get_or_create(&labels).inc();
+    };
     let reading = match state.pages.lookup(&key).await {
-        Lookup::Kept(kept) if kept.read_at >= position => return Ok(send(&kept)),
+        Lookup::Kept(kept) if kept.read_at >= position => {
+            counted(PageLookup::Kept);
+            return Ok(send(&kept));
+        }
         Lookup::Kept(kept) => {
             let period = (range.from, range.to);
             if !stored_in_period_since(&state.pool, partner_id, kept.read_at, period).await? {
@@ -58,12 +66,14 @@ pub async fn list_activity(
                 };
                 let sent = send(&confirmed);
                 state.pages.keep(key, confirmed);
+                counted(PageLookup::Confirmed);
                 return Ok(sent);
             }
             None
         }
         Lookup::Read(guard) => Some(guard),
     };
+    counted(PageLookup::Read);
     let mut page = store::events_page(&state.pool, partner_id, range, after, EVENTS_PER_PAGE).await?;
     page.head = position;
     let encoded = EncodedPage::encode(&page).map_err(|error| {

@@ -21,6 +21,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::auth::throttle::{self, Locked};
     use crate::ids::Email;
     use crate::password::Verdict;
+    use crate::state::metrics::SignIn;
     use crate::{auth::session, state::app_state};
     const MAX_PASSWORD_CHARS: usize = 1024;
 
@@ -47,6 +48,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         throttle::begin_attempt(&state.pool, &email, &address, chrono::Utc::now()).await?
     {
         tracing::warn!(email = ?email, %address, "sign-in refused: throttled");
+        count(&state, SignIn::Throttled);
         return Err(AppError::TooManyAttempts {
             wait_seconds: wait.as_secs_f64().ceil() as u64,
         });
@@ -58,10 +60,12 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let verdict = state.password_checks.verify(password, stored_hash).await?;
     if verdict == Verdict::Busy {
         tracing::warn!(email = ?email, %address, "sign-in refused: every password-check slot is busy");
+        count(&state, SignIn::Busy);
         return Err(AppError::Busy(tr!(l, sign_in.too_many_sign_ins_at).into()));
     }
     let Some(user_id) = user_id.filter(|_| verdict == Verdict::Right) else {
         tracing::warn!(email = ?email, %address, "sign-in failed");
+        count(&state, SignIn::Wrong);
         // The same words for an unknown email and a wrong password.
         return Err(AppError::InvalidInput(
             tr!(l, sign_in.the_email_or_password_is).into(),
@@ -78,6 +82,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         session::send_cookie(&crate::preferences::language_cookie(locale))?;
     }
     tracing::info!(email = ?email, %address, "signed in");
+    count(&state, SignIn::Ok);
     leptos_axum::redirect(AFTER_SIGN_IN);
     Ok(())
 }
@@ -111,16 +116,39 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The demo sign-ins, listed on the sign-in page only when the database is a demo one.
+/// Counts a sign-in's outcome for the operator's metrics.
+#[cfg(feature = "ssr")]
+fn count(state: &crate::state::AppState, outcome: crate::state::metrics::SignIn) {
+    use crate::state::metrics::SignInLabels;
+    state
+        .metrics
+        .sign_ins
+        .get_or_create(&SignInLabels { outcome })
+        .inc();
+}
+
+/// The demo sign-ins, listed on the sign-in page only when the database is a demo one. The
+/// form needs no database: if it does not answer at once (down, restarting), the page shows
+/// the form without the list rather than wait.
 #[server(endpoint = "demo_accounts", output = BrowserJson)]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     use crate::{auth::model::Role, state::app_state};
+    const WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
     let state = app_state()?;
-    if !super::store::is_demo(&state.pool).await? {
+    let read = async {
+        if !super::store::is_demo(&state.pool).await? {
+            return Ok(Vec::new());
+        }
+        super::store::accounts(&state.pool).await
+    };
+    let Ok(read) = tokio::time::timeout(WAIT, read).await else {
         return Ok(Vec::new());
-    }
-    let accounts = super::store::accounts(&state.pool).await?;
+    };
+    let accounts = read.unwrap_or_else(|error| {
+        tracing::warn!(error = %crate::errors::cause_chain(&error), "the demo accounts could not be read");
+        Vec::new()
+    });
     Ok(accounts
         .into_iter()
         .filter_map(|account| {

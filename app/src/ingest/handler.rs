@@ -22,13 +22,40 @@ use crate::integrity::chain::{AppendError, append_batch};
 use crate::state::AppState;
 
 pub async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match ingest(&state, &headers, &body).await {
+    let result = ingest(&state, &headers, &body).await;
+    count(&state, result.as_ref().ok().copied());
+    match result {
         Ok((stored, duplicates)) => (
             StatusCode::OK,
             axum::Json(json!({ "stored": stored, "duplicates": duplicates })),
         )
             .into_response(),
         Err(error) => error.into_response(),
+    }
+}
+
+/// Counts a batch for the operator's metrics: its events (stored, duplicate), or a refusal.
+fn count(state: &AppState, stored: Option<(usize, usize)>) {
+    use crate::state::metrics::{Batch, BatchLabels, EventLabels, EventResult};
+    let metrics = &state.metrics;
+    let outcome = if stored.is_some() {
+        Batch::Stored
+    } else {
+        Batch::Refused
+    };
+    metrics
+        .ingest_batches
+        .get_or_create(&BatchLabels { outcome })
+        .inc();
+    if let Some((stored, duplicates)) = stored {
+        let events = |result| {
+            metrics
+                .ingest_events
+                .get_or_create(&EventLabels { result })
+                .clone()
+        };
+        events(EventResult::Stored).inc_by(stored as u64);
+        events(EventResult::Duplicate).inc_by(duplicates as u64);
     }
 }
 

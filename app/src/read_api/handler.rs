@@ -24,7 +24,8 @@ async fn read(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<FeedPa
     let token = require_token(&state.pool, headers, TokenScope::ReadEvents).await?;
     state
         .read_budgets
-        .spend(token.id)
+        .spend(token.id, chrono::Utc::now().timestamp_millis())
+        .await?
         .map_err(|wait_seconds| AppError::RateLimited {
             message: format!(
                 "This token has made its {} reads of the minute; try again in {wait_seconds} s.",

@@ -9,6 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod live_feeds;
+pub mod metrics;
 pub mod page_cache;
 pub mod read_budgets;
 pub mod stream_slots;
@@ -93,6 +95,10 @@ pub struct AppState {
     pub verified_chains: Arc<VerifiedChains>,
     /// Checks checkpoint signatures; the signing half stays with the server binary.
     pub checkpoint_key: ed25519_dalek::VerifyingKey,
+    /// What the server counts for an operator (`--metrics-addr`).
+    pub metrics: Arc<metrics::Metrics>,
+    /// One feed of new events per partner with open live logs.
+    pub live_feeds: Arc<live_feeds::LiveFeeds>,
 }
 
 impl AppState {
@@ -102,8 +108,11 @@ impl AppState {
         limits: Limits,
         checkpoint_key: ed25519_dalek::VerifyingKey,
     ) -> AppState {
+        let metrics = Arc::new(metrics::Metrics::default());
         AppState {
-            pool,
+            live_feeds: Arc::new(live_feeds::LiveFeeds::new(pool.clone(), metrics.clone())),
+            metrics,
+            pool: pool.clone(),
             sessions,
             password_checks: Arc::new(PasswordChecks::new(
                 limits.password_checks_at_once,
@@ -114,7 +123,7 @@ impl AppState {
                 limits.exports_per_partner,
             )),
             pages: Arc::new(PageCache::new(limits.page_cache_bytes)),
-            read_budgets: Arc::new(ReadBudgets::new(limits.token_reads_per_minute)),
+            read_budgets: Arc::new(ReadBudgets::new(pool.clone(), limits.token_reads_per_minute)),
             live_streams: Arc::new(StreamSlots::new(
                 limits.live_streams_at_once,
                 limits.live_streams_per_partner,

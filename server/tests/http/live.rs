@@ -175,3 +175,33 @@ async fn live_streams_are_bounded_per_partner_and_need_a_viewer() {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The streams of one partner share one watcher: 30 open pages cost one look a second at the
+/// chain's head (not 30), and each page still gets every event stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_pages_of_one_partner_share_one_look_a_second() {
+    let app = spawn_app().await;
+    let viewer = app.signed_in("sales.agent@contoso.example").await;
+    let after = head(&app).await;
+    let mut streams = Vec::new();
+    for _ in 0..30 {
+        streams.push(Stream::open(&app, &viewer, after, None).await);
+    }
+    let looks = || app.metrics.live_head_queries.get();
+    let before = looks();
+    tokio::time::sleep(StdDuration::from_secs(5)).await;
+    let made = looks() - before;
+    assert!(made <= 7, "30 open pages looked at the chain {made} times in 5 s");
+    let token = app.contoso_token().await;
+    store_through(&app.url(""), &token, "live-shared-1", app.now).await;
+    for (n, stream) in streams.iter_mut().enumerate() {
+        let message = stream
+            .next()
+            .await
+            .unwrap_or_else(|| panic!("stream {n} got nothing"));
+        assert!(
+            message.contains("event: events") && message.contains("live-shared-1"),
+            "{message}"
+        );
+    }
+}

@@ -311,3 +311,65 @@ async fn the_answers_are_as_docs_openapi_json_describes_them() {
     broken["events"][0]["chain_position"] = Value::from("7");
     assert!(!page.is_valid(&broken));
 }
+
+/// The read budget is counted in the database: two real server processes on one database
+/// give a token its budget once, not once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_spend_one_budget_per_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("signing.key");
+    let database = if crate::support::on_postgres() {
+        let url = crate::support::fresh_postgres_database().await;
+        let seeded = crate::support::server_command(&url, &key)
+            .args(["seed-demo", "--events", "50"])
+            .status()
+            .unwrap();
+        assert!(seeded.success());
+        url
+    } else {
+        dir.path().join("db.sqlite").to_string_lossy().into_owned()
+    };
+    let settings = crate::operations::settings_with(
+        dir.path(),
+        &[("token_reads_per_minute = 600", "token_reads_per_minute = 4")],
+    );
+    let flags = ["--config", settings.as_str()];
+    let mut first = crate::support::start_server_with(&database, &key, &flags);
+    let mut second = crate::support::start_server_with(&database, &key, &flags);
+    let db = app::db::connect(app::db::Database::parse(&database))
+        .await
+        .unwrap();
+    let (_, token) = app::api_tokens::store::create(
+        &db,
+        app::ids::PartnerId(1),
+        app::ids::UserId(1),
+        "SIEM",
+        &[TokenScope::ReadEvents],
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let read = |url: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            http.get(format!("{url}/api/v1/events"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Four reads alternating servers: the whole budget.
+    for n in 0..4 {
+        let url = if n % 2 == 0 { &first.url } else { &second.url };
+        assert_eq!(read(url.clone()).await, StatusCode::OK, "read {n}");
+    }
+    // Either server now refuses (each counting its own would allow four more).
+    assert_eq!(read(first.url.clone()).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(read(second.url.clone()).await, StatusCode::TOO_MANY_REQUESTS);
+    for server in [&mut first, &mut second] {
+        server.child.kill().unwrap();
+        let _ = server.child.wait();
+    }
+}

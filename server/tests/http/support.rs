@@ -17,6 +17,15 @@ use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
 
 pub const PASSWORD: &str = "demo-password-1";
+
+/// A loopback port free right now (for a helper server the test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 pub const DEMO_SEED: u64 = 7;
 pub const DEMO_EVENTS: usize = 1500;
 /// Contoso's customers are ids 1-12, Fabrikam's 13-16.
@@ -33,6 +42,8 @@ pub struct TestApp {
     pub signer: Arc<CheckpointSigner>,
     /// The signing key's file (its public half is beside it, `.pub`).
     pub key_path: PathBuf,
+    /// The server's metrics, as its metrics address would show them.
+    pub metrics: Arc<app::state::metrics::Metrics>,
     /// Holds the database file and the signing key.
     _dir: tempfile::TempDir,
 }
@@ -101,9 +112,10 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     app::integrity::checkpoint::sign_checkpoints(&db, &signer, Utc::now())
         .await
         .unwrap();
-    let address = serve(&database, limits, &signer).await;
+    let (address, metrics) = serve(&database, limits, &signer).await;
     TestApp {
         address,
+        metrics,
         db,
         database,
         now,
@@ -114,7 +126,11 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
 }
 
 /// The real server on a free port over `database`, running until the test ends.
-async fn serve(database: &Database, limits: Limits, signer: &Arc<CheckpointSigner>) -> SocketAddr {
+async fn serve(
+    database: &Database,
+    limits: Limits,
+    signer: &Arc<CheckpointSigner>,
+) -> (SocketAddr, Arc<app::state::metrics::Metrics>) {
     let options = LeptosOptions::builder().output_name("activity-log").build();
     let sessions = app::state::SessionSettings {
         lifetime: chrono::Duration::hours(8),
@@ -138,8 +154,9 @@ async fn serve(database: &Database, limits: Limits, signer: &Arc<CheckpointSigne
     .await
     .unwrap();
     let address = application.local_addr();
+    let metrics = application.metrics();
     tokio::spawn(application.run_until_stopped());
-    address
+    (address, metrics)
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.
@@ -207,7 +224,7 @@ impl TestApp {
     /// A second server over the same database (a replica behind a load balancer): its
     /// base URL.
     pub async fn another_server(&self) -> String {
-        let address = serve(&self.database, Limits::default(), &self.signer).await;
+        let (address, _) = serve(&self.database, Limits::default(), &self.signer).await;
         format!("http://{address}")
     }
 

@@ -84,7 +84,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             log.set(Some(owner.map_or_else(make, |owner| owner.with(make))));
         });
     });
-    let shown = Memo::new(move |_| shown(&load.read(), view.hydrated.get(), log.with(Option::is_some)));
+    let shown =
+        Memo::new(move |_| load.with(|load| shown(load, view.hydrated.get(), log.with(Option::is_some))));
     // Called once `shown` is `Table`, which waits for the chunk's memos.
     let loaded_view = move |pick: fn(ClientCode) -> fn(LoadedLog) -> AnyView| {
         let (code, log) = (code.get_untracked()?, log.get_untracked()?);
@@ -147,8 +148,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             <Show when=move || matches!(shown.get(), Shown::Table)>
                 {loaded_view(|code| code.summary)}
             </Show>
-            <p class="count" aria-live="polite">{move || count_text(&load.read(), log.get(), l)}</p>
-            <LiveNotice live load/>
+            <p class="count" aria-live="polite">{move || load.with(|load| count_text(load, log.get(), l))}</p>
+            {live_notice(live, load, l)}
             {move || match shown.get() {
                 Shown::Waiting => view! { <p class="status" role="status">{tr!(l, log.loading_activity)}</p> }.into_any(),
                 Shown::Nothing => ().into_any(),
@@ -201,9 +202,7 @@ fn count_text(load: &Load, log: Option<LoadedLog>, l: Locale) -> String {
 }
 
 /// "3 new events: show them", while events that arrived live wait.
-#[component]
-fn LiveNotice(live: Live, load: RwSignal<Load>) -> impl IntoView {
-    let l = use_locale();
+fn live_notice(live: Live, load: RwSignal<Load>, l: Locale) -> impl IntoView {
     move || {
         let waiting = live.pending.with(Vec::len);
         (waiting > 0).then(|| {

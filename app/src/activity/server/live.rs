@@ -4,39 +4,40 @@
 //! period, and its `id` is the chain position it reaches (a reconnecting browser sends it
 //! back as `Last-Event-ID`, so nothing is missed or sent twice).
 //!
-//! The stream asks the database once a second whether the partner's chain moved (one index
-//! lookup), so an event stored through any server shows on every server's pages. Streams
-//! are bounded like exports (`limits.live_streams_*`); each checks every half minute that
-//! its session is still live (without keeping it from going idle) and ends after an hour,
-//! when the browser reconnects on its own.
+//! The streams of one partner share one feed (`state::live_feeds`): one lookup a second of
+//! whether the chain moved, per partner and process, whatever the number of open pages, so an
+//! event stored through any server shows on every server's pages. Streams are bounded like
+//! exports (`limits.live_streams_*`); each checks every half minute that its session is still
+//! live (without keeping it from going idle) and ends after an hour, when the browser
+//! reconnects on its own.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::broadcast::error::RecvError;
+use tracing::Instrument;
 
 use crate::activity::period::UtcRange;
 use crate::activity::wire::{EventPage, LiveMessage, LiveQuery};
 use crate::auth::model::VIEW_ACTIVITY_LOG;
 use crate::auth::session;
 use crate::errors::AppError;
-use crate::event_table::chain::{self, ChainRange};
-use crate::event_table::entry_from_row;
+use crate::event_table::chain::chain_position;
+use crate::events::ActivityEntry;
 use crate::i18n::locale_of_request;
 use crate::ids::PartnerId;
 use crate::state::AppState;
+use crate::state::live_feeds::{Batch, Subscription, events_after};
 use crate::state::stream_slots::StreamSlot;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 
-/// How often a stream asks whether the chain moved.
-const POLL_EVERY: Duration = Duration::from_secs(1);
-/// How often it checks that its session is still live.
+/// How often a stream checks that its session is still live.
 const SESSION_CHECK_EVERY: Duration = Duration::from_secs(30);
 /// How long one stream lasts before the browser reconnects.
 const STREAM_LIFETIME: Duration = Duration::from_secs(3600);
-/// Most events one message carries; more follow in the next second.
-const EVENTS_PER_MESSAGE: i64 = 1000;
 
 pub async fn follow_activity_log(
     State(state): State<AppState>,
@@ -67,12 +68,13 @@ async fn start(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<i64>().ok())
         .unwrap_or(query.after);
-    let slot = state
-        .live_streams
-        .take(viewer.partner_id)
-        .map_err(|_| AppError::Busy("Too many pages follow the log live right now.".into()))?;
+    let slot = state.live_streams.take(viewer.partner_id).map_err(|_| {
+        state.metrics.slot_refused(crate::state::metrics::Slots::Live);
+        AppError::Busy("Too many pages follow the log live right now.".into())
+    })?;
     let follow = Follow {
         partner_id: viewer.partner_id,
+        feed: state.live_feeds.subscribe(viewer.partner_id),
         range,
         after,
         started: Instant::now(),
@@ -81,10 +83,16 @@ async fn start(
         state,
         _slot: slot,
         said_ready: false,
+        caught_up: false,
     };
-    let stream = futures::stream::unfold(follow, |mut follow| async move {
-        let event = follow.next_message().await?;
-        Some((Ok(event), follow))
+    // Each message is made in the request's span: its log lines carry the request's id.
+    let span = tracing::Span::current();
+    let stream = futures::stream::unfold(follow, move |mut follow| {
+        async move {
+            let event = follow.next_message().await?;
+            Some((Ok(event), follow))
+        }
+        .instrument(span.clone())
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
@@ -92,6 +100,7 @@ async fn start(
 /// One page's stream: where it is in the chain, and what it checks.
 struct Follow {
     partner_id: PartnerId,
+    feed: Subscription,
     range: UtcRange,
     after: i64,
     started: Instant,
@@ -100,79 +109,105 @@ struct Follow {
     state: AppState,
     _slot: StreamSlot,
     said_ready: bool,
+    /// Whether it has read what was stored between its page's first read and joining the feed.
+    caught_up: bool,
 }
 
 impl Follow {
     /// The next message: `ready` at once, then `events` whenever some are stored into the
-    /// period. `None` ends the stream (session over, lifetime up, or the database failing:
-    /// the browser tries again on its own).
+    /// period. `None` ends the stream (session over, lifetime up, the database failing: the
+    /// browser tries again on its own).
     async fn next_message(&mut self) -> Option<Event> {
         if !self.said_ready {
             self.said_ready = true;
             return message(&LiveMessage::Ready, self.after).ok();
         }
         loop {
-            tokio::time::sleep(POLL_EVERY).await;
-            if self.started.elapsed() > STREAM_LIFETIME {
-                return None;
-            }
-            if self.session_checked.elapsed() > SESSION_CHECK_EVERY {
-                self.session_checked = Instant::now();
-                let state = &self.state;
-                match session::session_still_live(&state.pool, &state.sessions, &self.headers).await {
-                    Ok(true) => {}
-                    Ok(false) => return None,
-                    Err(error) => {
-                        tracing::warn!(%error, "a live log could not check its session; it ends");
-                        return None;
-                    }
+            let events = if self.caught_up {
+                let until_check = SESSION_CHECK_EVERY.saturating_sub(self.session_checked.elapsed());
+                tokio::select! {
+                    batch = self.feed.batches.recv() => match batch {
+                        Ok(batch) => self.take(&batch).await,
+                        Err(RecvError::Lagged(_)) => self.catch_up().await,
+                        Err(RecvError::Closed) => return None,
+                    },
+                    () = tokio::time::sleep(until_check) => Ok(Vec::new()),
                 }
-            }
-            match self.new_events().await {
-                Ok(Some(event)) => return Some(event),
-                Ok(None) => {}
+            } else {
+                self.caught_up = true;
+                self.catch_up().await
+            };
+            let events = match events {
+                Ok(events) => events,
                 Err(error) => {
                     tracing::warn!(%error, "a live log could not read new events; it ends");
                     return None;
                 }
+            };
+            if !self.still_live().await {
+                return None;
+            }
+            if !events.is_empty() {
+                let mut page = EventPage::pack(events, None);
+                page.head = self.after;
+                return message(&LiveMessage::Events(page), self.after).ok();
             }
         }
     }
 
-    /// The events stored since the last look whose time is in the period, as a message;
-    /// `None` when the chain has not moved or nothing new falls in the period.
-    async fn new_events(&mut self) -> Result<Option<Event>, AppError> {
+    /// Whether the stream goes on: within its lifetime, and its session live when checked.
+    async fn still_live(&mut self) -> bool {
+        if self.started.elapsed() > STREAM_LIFETIME {
+            return false;
+        }
+        if self.session_checked.elapsed() < SESSION_CHECK_EVERY {
+            return true;
+        }
+        self.session_checked = Instant::now();
+        let state = &self.state;
+        match session::session_still_live(&state.pool, &state.sessions, &self.headers).await {
+            Ok(live) => live,
+            Err(error) => {
+                tracing::warn!(%error, "a live log could not check its session; it ends");
+                false
+            }
+        }
+    }
+
+    /// The batch's events this stream has not had, in its period; reads what it missed
+    /// first when the batch starts past its position.
+    async fn take(&mut self, batch: &Batch) -> Result<Vec<ActivityEntry>, AppError> {
+        let mut events = if batch.after > self.after {
+            self.catch_up().await?
+        } else {
+            Vec::new()
+        };
+        let range = self.range;
+        events.extend(
+            batch
+                .events
+                .iter()
+                .filter(|(position, entry)| {
+                    *position > self.after && range.from <= entry.occurred_at && entry.occurred_at < range.to
+                })
+                .map(|(_, entry)| entry.clone()),
+        );
+        self.after = self.after.max(batch.reached);
+        Ok(events)
+    }
+
+    /// What was stored into the period since this stream's position, read by itself (at
+    /// most a batch's worth; the rest comes with the feed).
+    async fn catch_up(&mut self) -> Result<Vec<ActivityEntry>, AppError> {
         let pool = &self.state.pool;
-        let head = chain::chain_position(pool, self.partner_id).await?;
+        let head = chain_position(pool, self.partner_id).await?;
         if head <= self.after {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        let range = ChainRange {
-            partner_id: self.partner_id,
-            position: self.after,
-            oldest_first: true,
-            from: Some(self.range.from),
-            to: Some(self.range.to),
-        };
-        let rows = chain::events_by_chain(pool, &range, EVENTS_PER_MESSAGE).await?;
-        // All of them read: up to the head (or past it, for events stored meanwhile); else
-        // up to the last one read, the rest next time.
-        let last = rows.last().map(|row| row.chain_seq);
-        let reached = match last {
-            Some(last) if rows.len() as i64 == EVENTS_PER_MESSAGE => last,
-            _ => head.max(last.unwrap_or(head)),
-        };
+        let period = Some((self.range.from, self.range.to));
+        let (reached, events) = events_after(pool, self.partner_id, self.after, head, period).await?;
         self.after = reached;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let entries = rows
-            .into_iter()
-            .map(|row| entry_from_row(row.event))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut page = EventPage::pack(entries, None);
-        page.head = reached;
-        message(&LiveMessage::Events(page), reached).map(Some)
+        Ok(events.into_iter().map(|(_, entry)| entry).collect())
     }
 }
 

@@ -86,10 +86,10 @@ async fn start_export(
         locale,
     )?;
     let request = ExportRequest::check(form)?;
-    let slot = state
-        .exports
-        .take(viewer.partner_id)
-        .map_err(|_| AppError::Busy(tr!(locale, export.too_many_exports_are_running).into()))?;
+    let slot = state.exports.take(viewer.partner_id).map_err(|_| {
+        state.metrics.slot_refused(crate::state::metrics::Slots::Export);
+        AppError::Busy(tr!(locale, export.too_many_exports_are_running).into())
+    })?;
     let newest_id = newest_event_id(&state.pool).await?;
     // A sort by another column needs every row before the first byte; bounded, so a few of
     // these at once can't take the server's memory.
@@ -132,7 +132,8 @@ async fn start_export(
     let file_name = request.file_name();
     let format = request.format;
     let send_timeout = state.limits.export_send_timeout;
-    tokio::spawn(async move {
+    // In the request's span, so the writer's log lines carry the request's id.
+    tokio::spawn(tracing::Instrument::in_current_span(async move {
         let outcome = write_file(rows, &request, &pieces, send_timeout).await;
         match outcome {
             Ok(()) => {}
@@ -148,7 +149,7 @@ async fn start_export(
             }
         }
         drop(slot);
-    });
+    }));
     let body = Body::from_stream(futures::stream::unfold(Some(receiver), |receiver| async move {
         let mut receiver = receiver?;
         match receiver.recv().await {

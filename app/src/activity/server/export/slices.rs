@@ -64,7 +64,11 @@ impl Slices {
         let slice = slice_of(partner_id, request, newest_id);
         let (found, bounds) = mpsc::channel(SLICES_AT_ONCE);
         Slices {
-            finder: tokio::spawn(find_slice_ends(db.clone(), slice.clone(), found)),
+            finder: tokio::spawn(tracing::Instrument::in_current_span(find_slice_ends(
+                db.clone(),
+                slice.clone(),
+                found,
+            ))),
             db,
             bounds,
             slice,
@@ -86,7 +90,8 @@ impl Slices {
             };
             let (start, end) = bounds?;
             let read = write_slice(self.db.clone(), self.slice.clone(), start, end, self.rows.clone());
-            self.started.push_back(tokio::spawn(read));
+            self.started
+                .push_back(tokio::spawn(tracing::Instrument::in_current_span(read)));
         }
         let Some(oldest) = self.started.pop_front() else {
             return Ok(None);

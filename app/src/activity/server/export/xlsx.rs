@@ -46,7 +46,9 @@ pub(super) struct Writer {
 impl Writer {
     pub(super) fn start(sheet: Sheet) -> Writer {
         let (pages, mut receiver) = mpsc::channel::<Vec<StoredEntry>>(PAGES_IN_FLIGHT);
+        let span = tracing::Span::current();
         let thread = tokio::task::spawn_blocking(move || {
+            let _request = span.enter();
             let written = (|| {
                 let mut book = Book::new(sheet)?;
                 while let Some(page) = receiver.blocking_recv() {
