@@ -9,7 +9,7 @@ event's ingest answer to its arrival on each open stream (median, p99, count).
   live_fanout.py prepare DB PARTNERS            -> prints the JSON of sessions and tokens
   live_fanout.py run URL PID PREPARED PAGES SECONDS [METRICS_URL]
 """
-import asyncio, datetime, hashlib, json, secrets, sqlite3, statistics, sys, time, urllib.request
+import asyncio, datetime, hashlib, json, random, secrets, sqlite3, statistics, sys, time, urllib.request
 
 
 def prepare(db, partners):
@@ -90,6 +90,9 @@ async def run(url, pid, prepared, pages, seconds, metrics_url):
     loop = asyncio.get_running_loop()
 
     def store(partner, n):
+        # At a random moment of the second: the time to show then averages over the phase of
+        # the server's once-a-second look, instead of measuring one fixed phase.
+        time.sleep(random.random() * 0.9)
         event_id = f"live-bench-{partner['partner']}-{n}-{secrets.token_hex(4)}"
         body = json.dumps({"events": [{
             "id": event_id, "occurred_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

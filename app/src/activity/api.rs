@@ -125,6 +125,7 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
     use crate::integrity::checkpoint::public_key_hex;
 
     let (state, viewer, range) = period_of_viewer(&from, &to).await?;
+    let walk_started = std::time::Instant::now();
     let (chain, events_in_period, uncovered_in_period) = state
         .verified_chains
         .report_and_period(
@@ -134,6 +135,15 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
             (range.from, range.to),
         )
         .await?;
+    // The badge's walk of what is new since the last (and its period's counts).
+    let labels = crate::state::metrics::WalkLabels {
+        kind: crate::state::metrics::Walk::NewEvents,
+    };
+    state
+        .metrics
+        .walk_seconds
+        .get_or_create(&labels)
+        .observe(walk_started.elapsed().as_secs_f64());
     Ok(PeriodIntegrity {
         chain,
         events_in_period,
