@@ -69,17 +69,21 @@ impl OwnPostgres {
         self.dir.path().join("data").to_string_lossy().into_owned()
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// `program` of the server's binaries, as the data directory's owner.
+    fn command(&self, program: &str) -> Command {
         let program = self.bin.join(program);
-        let mut command = match self.as_owner.split_first() {
+        match self.as_owner.split_first() {
             Some((wrapper, rest)) => {
                 let mut command = Command::new(wrapper);
                 command.args(rest).arg(&program);
                 command
             }
             None => Command::new(&program),
-        };
-        let output = command.args(args).output().unwrap();
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self.command(program).args(args).output().unwrap();
         assert!(
             output.status.success(),
             "{program:?}: {}",
@@ -116,16 +120,8 @@ impl OwnPostgres {
 
 impl Drop for OwnPostgres {
     fn drop(&mut self) {
-        let pg_ctl = self.bin.join("pg_ctl");
-        let mut command = match self.as_owner.split_first() {
-            Some((wrapper, rest)) => {
-                let mut command = Command::new(wrapper);
-                command.args(rest).arg(&pg_ctl);
-                command
-            }
-            None => Command::new(&pg_ctl),
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .args(["-D", &self.data(), "-m", "immediate", "stop"])
             .output();
     }
