@@ -51,12 +51,6 @@ pub fn serve_wrapped(
     };
     command
         .env("RUST_LOG", "info")
-        // The site's own files straight from `public/`: these tests run before any front-end
-        // build has made `target/site` (a fresh clone has none).
-        .env(
-            "LEPTOS_SITE_ROOT",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../public"),
-        )
         .args(global)
         .arg("serve")
         .args(["--create-key", "--addr", "127.0.0.1:0"])

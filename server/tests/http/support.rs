@@ -349,7 +349,13 @@ pub fn server_command(db: impl AsRef<std::ffi::OsStr>, key: &std::path::Path) ->
         .arg("--signing-key")
         .arg(key)
         .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        // The site's own files straight from `public/`: the tests run before any front-end
+        // build has made `target/site` (a fresh clone has none).
+        .env(
+            "LEPTOS_SITE_ROOT",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../public"),
+        );
     command
 }
 
