@@ -3,7 +3,8 @@
 //! Each area keeps its model, server functions, queries and page together:
 //! `activity` (the log itself), `customers` (Subscriptions page), `auth` (sign-in, sessions),
 //! `integrity` (hash chain, checkpoints, verify), `ingest` (events from other systems),
-//! `read_api` (the log read by other systems), `api_tokens` (the tokens those systems use).
+//! `read_api` (the log read by other systems), `api_tokens` (the tokens those systems use),
+//! `sign_in_settings` (the partner's own identity provider; its sign-in is `auth::sso`).
 
 // First, so its `tr!` macro is in scope in every module after it (textually; it is not
 // exported, so nothing reaches it through the crate root).
@@ -25,6 +26,7 @@ pub mod layout;
 pub mod preferences;
 #[cfg(feature = "ssr")]
 pub mod read_api;
+pub mod sign_in_settings;
 
 #[cfg(feature = "ssr")]
 pub mod csp;
@@ -56,6 +58,7 @@ use auth::api::AFTER_SIGN_IN;
 use auth::page::SignInRoute;
 use customers::page::SubscriptionsRoute;
 use layout::{AppHeader, NotFoundPage, provide_viewer};
+use sign_in_settings::page::SignInSettingsRoute;
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -101,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()}/>
                     <Route path=path!("/account-settings/activity-log") view=ActivityLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/account-settings/api-tokens") view={Lazy::<ApiTokensRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/account-settings/sign-in") view={Lazy::<SignInSettingsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/customers/:id/subscriptions") view={Lazy::<SubscriptionsRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from '@playwright/test';
-import { baseUrl, dayIn, hydrated, loadedCounts, PASSWORD, signIn, test, recordRequests } from './helpers';
+import { baseUrl, dayIn, emailFirst, hydrated, loadedCounts, PASSWORD, signIn, test, recordRequests } from './helpers';
 
 const ZONE = 'Asia/Seoul'; // playwright.config.ts runs the browser in this zone
 
@@ -283,7 +283,7 @@ test('a period with no activity says so', async ({ page }) => {
 test('the Referrals admin is refused, by the page and by the server', async ({ page }) => {
   await page.goto(`${baseUrl()}/sign-in`);
   await hydrated(page);
-  await page.getByLabel('Email').fill('referrals.admin@contoso.example');
+  await emailFirst(page, 'referrals.admin@contoso.example');
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/account-settings\/activity-log(\?.*)?$/);
@@ -301,7 +301,7 @@ test('the Referrals admin is refused, by the page and by the server', async ({ p
 test('a wrong password is refused with a clear message', async ({ page }) => {
   await page.goto(`${baseUrl()}/sign-in`);
   await hydrated(page);
-  await page.getByLabel('Email').fill('global.admin@contoso.example');
+  await emailFirst(page, 'global.admin@contoso.example');
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toHaveText('The email or password is not right.');

@@ -28,10 +28,18 @@ export async function hydrated(page: Page): Promise<void> {
   await page.locator('body[data-hydrated="true"]').waitFor();
 }
 
+/** The sign-in page's first step: the email, then Continue; an email with no provider of its
+ * own gets the password field. */
+export async function emailFirst(page: Page, email: string): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Password').waitFor();
+}
+
 export async function signIn(page: Page, email: string): Promise<void> {
   await page.goto(`${baseUrl()}/sign-in`);
   await hydrated(page);
-  await page.getByLabel('Email').fill(email);
+  await emailFirst(page, email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/account-settings\/activity-log(\?.*)?$/);

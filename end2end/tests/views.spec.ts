@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, Page } from '@playwright/test';
-import { baseUrl, hydrated, loadedCounts, resetPreferences, signIn, test } from './helpers';
+import { baseUrl, emailFirst, hydrated, loadedCounts, resetPreferences, signIn, test } from './helpers';
 
 // These tests change users' saved choices; each puts them back, pass or fail.
 test.afterEach(async ({ page }) => {
@@ -240,7 +240,7 @@ test('Korean and English: switchable, remembered, dates and the CSV header follo
   const second = await other.newPage();
   await second.goto(`${baseUrl()}/sign-in`);
   await hydrated(second);
-  await second.getByLabel('Email').fill('billing.admin@contoso.example');
+  await emailFirst(second, 'billing.admin@contoso.example');
   await second.getByLabel('Password').fill('demo-password-1');
   await second.getByRole('button', { name: 'Sign in' }).click();
   await expect(second.getByRole('heading', { name: '활동 로그' })).toBeVisible();

@@ -21,6 +21,9 @@ const TABLES: &[&str] = &[
     "user_preferences",
     "sign_in_failures",
     "token_read_budgets",
+    "identity_providers",
+    "identity_provider_domains",
+    "provider_sign_ins",
 ];
 
 /// Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement.
@@ -98,22 +101,29 @@ pub async fn copy_sqlite_to_postgres(
         copied.push((*table, done));
     }
     // New rows continue after the copied ids.
+    continue_identities(&mut tx).await?;
+    tx.commit().await?;
+    Ok(copied)
+}
+
+/// Makes every identity column's next id follow the largest one stored: rows written with
+/// their own ids (a copy, the demo seed) leave the sequences behind.
+pub(crate) async fn continue_identities(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
     let identities: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.columns
          WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
     for table in identities {
         sqlx::query(&format!(
             "SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'),
                            (SELECT COALESCE(MAX(id), 0) + 1 FROM \"{table}\"), false)"
         ))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
-    tx.commit().await?;
-    Ok(copied)
+    Ok(())
 }
 
 /// A column's value as SQLite holds it: the schema has only INTEGER and TEXT columns.

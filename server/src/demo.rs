@@ -397,6 +397,10 @@ pub async fn seed_demo(pool: &Db, options: &DemoOptions) -> Result<DemoSummary, 
         append_new_events(&mut tx, PartnerId(partner as i64 + 1), events, options.now).await?;
     }
     partners::mark_demo(&mut tx, options.seed).await?;
+    // The seed wrote its own ids: later rows (an account made at first sign-in) follow them.
+    if let app::db::Tx::Postgres(transaction) = &mut tx {
+        crate::copy::continue_identities(transaction).await?;
+    }
     tx.commit().await?;
 
     Ok(DemoSummary {

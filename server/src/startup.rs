@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use app::activity::server::export::export_activity_log;
 use app::activity::server::live::follow_activity_log;
 use app::activity::{EXPORT_PATH, LIVE_PATH};
+use app::auth::sso::handlers;
+use app::auth::sso::model as sso;
 use app::errors::AppError;
 use app::ingest::handler::ingest_events;
 use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
@@ -279,10 +281,17 @@ async fn walk_chains_periodically(state: AppState, integrity: IntegritySettings)
 /// Each route: its path, the methods it answers (for [`handler_routes`]), its handlers.
 type HandlerRoute = (&'static str, &'static [&'static str], MethodRouter<ServerState>);
 
-fn cookie_handler_routes() -> [HandlerRoute; 2] {
+fn cookie_handler_routes() -> [HandlerRoute; 4] {
     [
         (EXPORT_PATH, &["POST"], post(export_activity_log)),
         (LIVE_PATH, &["GET"], get(follow_activity_log)),
+        // A sign-in through the partner's own provider: there and back again.
+        (sso::START_PATH, &["GET"], get(handlers::start_provider_sign_in)),
+        (
+            sso::CALLBACK_PATH,
+            &["GET"],
+            get(handlers::finish_provider_sign_in),
+        ),
     ]
 }
 

@@ -40,6 +40,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             ));
         }
     };
+    if super::sso::store::domain_requires_provider(&state.pool, &email).await? {
+        return Err(AppError::InvalidInput(tr!(l, sso.provider_required).into()));
+    }
     let address = client_address_key(&state).await;
     // Counted before the password is checked, so sign-ins sent together can't all
     // slip past the count. Emails are logged with `?` (escaped): a CR/LF in one
@@ -54,7 +57,12 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         });
     }
     let (user_id, stored_hash) = match super::store::credentials(&state.pool, &email).await? {
-        Some(user) => (Some(user.id), Some(user.password_hash)),
+        // An account made by a provider's sign-in has no password: checked like an unknown
+        // email (against the dummy hash), so it takes as long and never matches.
+        Some(user) => (
+            Some(user.id),
+            Some(user.password_hash).filter(|hash| hash != super::sso::store::NO_PASSWORD),
+        ),
         None => (None, None),
     };
     let verdict = state.password_checks.verify(password, stored_hash).await?;
@@ -71,6 +79,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             tr!(l, sign_in.the_email_or_password_is).into(),
         ));
     };
+    if super::sso::store::partner_requires_provider(&state.pool, user_id).await? {
+        tracing::warn!(email = ?email, %address, "sign-in refused: the partner requires its provider");
+        count(&state, SignIn::Wrong);
+        return Err(AppError::InvalidInput(tr!(l, sso.provider_required).into()));
+    }
     throttle::succeeded(&state.pool, &email, &address).await?;
     let request = session::request_headers();
     // A new session id on every sign-in: any session the browser brought is ended.
@@ -110,9 +123,10 @@ pub async fn sign_out() -> Result<(), AppError> {
 
     let state = app_state()?;
     let request = session::request_headers();
+    let provider_sign_out = super::sso::flow::end_session_url(&state, &request).await;
     session::end_presented_session(&state.pool, &request).await?;
     session::send_cookie(&session::clearing_cookie(&state.sessions, &request))?;
-    leptos_axum::redirect("/sign-in");
+    leptos_axum::redirect(provider_sign_out.as_deref().unwrap_or("/sign-in"));
     Ok(())
 }
 

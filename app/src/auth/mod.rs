@@ -3,6 +3,8 @@
 pub mod api;
 pub mod model;
 pub mod page;
+/// Signing in through the partner's own OpenID provider.
+pub mod sso;
 
 #[cfg(feature = "ssr")]
 pub mod client_address;

@@ -101,6 +101,13 @@ pub const MANAGE_API_TOKENS: Permission = Permission {
     who_can: |l| tr!(l, roles.who_can_manage_tokens),
 };
 
+/// How the partner's people sign in (its own OpenID provider): Global admins only.
+pub const MANAGE_SIGN_IN: Permission = Permission {
+    allows: |role| role == Role::GlobalAdmin,
+    refused: |l| tr!(l, roles.refused_manage_sign_in),
+    who_can: |l| tr!(l, roles.who_can_manage_sign_in),
+};
+
 impl Permission {
     /// What a refused server call says, in the caller's language.
     pub fn refusal_in(&self, locale: Locale) -> String {

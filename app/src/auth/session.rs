@@ -81,6 +81,22 @@ pub async fn start_session(state: &AppState, user_id: UserId) -> Result<String, 
     Ok(token)
 }
 
+/// Keeps the ID token a provider's sign-in opened this session with.
+pub async fn remember_id_token(pool: &Db, token: &str, id_token: &str) -> Result<(), AppError> {
+    Ok(store::set_id_token(pool, &token_hash(token), id_token).await?)
+}
+
+/// The ID token and partner of the presented session, if it was opened through a provider.
+pub async fn presented_id_token(
+    pool: &Db,
+    request: &HeaderMap,
+) -> Result<Option<(String, crate::ids::PartnerId)>, AppError> {
+    match session_token(request) {
+        Some(token) => Ok(store::id_token(pool, &token_hash(&token)).await?),
+        None => Ok(None),
+    }
+}
+
 pub async fn end_session(pool: &Db, token: &str) -> Result<(), AppError> {
     Ok(store::delete_session(pool, &token_hash(token)).await?)
 }

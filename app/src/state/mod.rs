@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod identity_providers;
 pub mod live_feeds;
 pub mod metrics;
 pub mod page_cache;
@@ -99,6 +100,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// One feed of new events per partner with open live logs.
     pub live_feeds: Arc<live_feeds::LiveFeeds>,
+    /// Partners' OpenID providers as last fetched (discovery, keys).
+    pub identity_providers: Arc<identity_providers::IdentityProviders>,
 }
 
 impl AppState {
@@ -130,6 +133,7 @@ impl AppState {
             )),
             limits: Arc::new(limits),
             verified_chains: Arc::default(),
+            identity_providers: Arc::default(),
             checkpoint_key,
         }
     }

@@ -183,6 +183,40 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             ..never_contoso(StatusCode::FORBIDDEN)
         },
         ("/account-settings/api-tokens", OtherPartner) => never_contoso(StatusCode::OK),
+        // Signing in through a partner's provider: how an email signs in is anyone's question
+        // (no provider here: a password), and both browser stops send the browser on.
+        ("/api/sign_in_way", _) => Expect {
+            contains: Some("Password"),
+            ..expect(StatusCode::OK)
+        },
+        ("GET /sso/start" | "GET /sso/callback", _) => expect(StatusCode::SEE_OTHER),
+        // The provider's settings: Global admins only, each partner its own.
+        ("/api/provider_settings" | "/api/save_provider" | "/api/remove_provider", Anonymous) => {
+            expect(StatusCode::UNAUTHORIZED)
+        }
+        ("/api/save_provider", Allowed("global.admin@contoso.example") | OtherPartner) => Expect {
+            contains: Some("Issuer URL"),
+            ..never_contoso(StatusCode::UNPROCESSABLE_ENTITY)
+        },
+        (
+            "/api/provider_settings" | "/api/remove_provider",
+            Allowed("global.admin@contoso.example") | OtherPartner,
+        ) => never_contoso(StatusCode::OK),
+        (
+            "/api/provider_settings" | "/api/save_provider" | "/api/remove_provider",
+            Allowed(_) | ReferralsAdmin,
+        ) => Expect {
+            contains: Some("Your role can't change how your organisation signs in."),
+            ..never_contoso(StatusCode::FORBIDDEN)
+        },
+        ("/account-settings/sign-in", Anonymous) => expect(StatusCode::FOUND),
+        ("/account-settings/sign-in", Allowed("global.admin@contoso.example") | OtherPartner) => {
+            never_contoso(StatusCode::OK)
+        }
+        ("/account-settings/sign-in", Allowed(_) | ReferralsAdmin) => Expect {
+            contains: Some("Your role can"),
+            ..never_contoso(StatusCode::FORBIDDEN)
+        },
         ("/", _) => expect(StatusCode::FOUND),
         ("/sign-in", _) => expect(StatusCode::OK),
         ("/account-settings/activity-log" | "/customers/{id}/subscriptions", Anonymous) => {
@@ -257,6 +291,21 @@ async fn probe(
             ("from_date", "2025-11-25"),
             ("to_date", "2026-11-25"),
         ]),
+        "/api/sign_in_way" => client
+            .post(app.url(endpoint))
+            .form(&[("email", "someone@contoso.example")]),
+        // Refused at its first field (an issuer must be https), after the role check.
+        "/api/save_provider" => client.post(app.url(endpoint)).form(&[
+            ("issuer", "http://idp.example"),
+            ("client_id", "probe"),
+            ("domains", "contoso.example"),
+        ]),
+        "GET /sso/start" => client
+            .get(app.url(app::auth::sso::model::START_PATH))
+            .query(&[("email", "someone@contoso.example")]),
+        "GET /sso/callback" => client
+            .get(app.url(app::auth::sso::model::CALLBACK_PATH))
+            .query(&[("code", "probe"), ("state", "probe")]),
         path if path.starts_with("/api/") => client.post(app.url(path)),
         "/customers/{id}/subscriptions" => {
             client.get(app.url(&format!("/customers/{customer}/subscriptions")))
@@ -301,7 +350,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 21, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 28, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {

@@ -27,4 +27,5 @@ mod read_api;
 mod replicas;
 mod security;
 mod shutdown;
+mod sso;
 mod support;
