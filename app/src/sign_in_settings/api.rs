@@ -47,7 +47,7 @@ pub async fn save_provider(
     issuer: String,
     client_id: String,
     #[server(default)] client_secret: String,
-    domains: String,
+    #[server(default)] domains: String,
     #[server(default)] role_claim: String,
     #[server(default)] global_admin: String,
     #[server(default)] billing_admin: String,

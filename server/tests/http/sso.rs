@@ -355,7 +355,21 @@ async fn every_bad_answer_is_refused_with_no_session() {
     let (browser, landed) = sign_in_through(&app, "unverified@contoso.example", "unverified").await;
     assert_eq!(landed, "/sign-in?sso_error=email_not_verified");
     assert_eq!(viewer(&app, &browser).await, None);
-    let (_, landed) = sign_in_through(&app, "someone@outside.example", "outsider").await;
+    // An email of no configured domain: the sign-in page sends it to the password form, and
+    // a provider's token naming one is refused.
+    let way = client()
+        .get(app.url("/sso/start?email=someone@outside.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        way.headers()["location"],
+        "/sign-in?way=password&email=someone%40outside%2Eexample"
+    );
+    provider
+        .next_answer(json!({"mode": "other_email", "email": "someone@outside.example"}))
+        .await;
+    let (_, landed) = sign_in_through(&app, "global.admin@contoso.example", "grace").await;
     assert_eq!(landed, "/sign-in?sso_error=wrong_domain");
 
     // A callback replayed in the same browser: its sign-in is used up.
