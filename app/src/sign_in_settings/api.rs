@@ -1,5 +1,8 @@
 //! Server functions of Account settings → Sign-in: the partner's own OpenID provider.
 //! Global admins only, always the caller's own partner.
+// `save_provider` takes the form's fields as its arguments, the names an ActionForm posts;
+// the `#[server]` macro's browser-side copy of it drops an allow put on the function.
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 
@@ -41,7 +44,6 @@ async fn settings_of(
 
 /// Saves the partner's provider. `client_secret` empty keeps the stored one (it is never
 /// shown again); a checked box sends its field. Every refusal names its field.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_provider", output = BrowserJson)]
 pub async fn save_provider(
     issuer: String,
