@@ -126,9 +126,17 @@ test('people sign in through their provider and land on the log with the mapped 
   await page.waitForURL(/\/sign-in$/);
   const viewer = await page.request.post(`${baseUrl()}/api/viewer`);
   expect(await viewer.json()).toBeNull();
+  // The provider's session ended too: signing in again asks there for who it is.
+  await hydrated(page);
+  await page.getByLabel('Email').fill(`pat@${DOMAIN}`);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${issuer}/interaction/**`);
+  await expect(page.locator('#login')).toBeVisible();
 });
 
 test('creation at first sign-in can be turned off, and a required provider refuses passwords', async ({ page }) => {
+  await saveProvider({});
+  // Saved again without a secret: the stored one is kept.
   await saveProvider({ create_users: '', require_provider: 'on', client_secret: '' });
   await page.goto(`${baseUrl()}/sign-in`);
   await hydrated(page);

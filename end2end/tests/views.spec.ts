@@ -285,7 +285,9 @@ test('Japanese is a file: the page, the dates, the filter, the export and the se
   await expect(second.locator('html')).toHaveAttribute('lang', 'ja');
   await expect(second.getByRole('heading', { name: 'Partner Center にサインイン' })).toBeVisible();
   await hydrated(second);
+  // Email first, in Japanese too.
   await second.getByLabel('メール アドレス').fill('global.admin@contoso.example');
+  await second.getByRole('button', { name: '続行', exact: true }).click();
   await second.getByLabel('パスワード').fill('not-the-password');
   await second.getByRole('button', { name: 'サインイン', exact: true }).click();
   await expect(second.getByRole('alert')).toHaveText('メール アドレスまたはパスワードが正しくありません。');
@@ -302,11 +304,12 @@ test('a browser asking for Korean gets Korean before signing in', async ({ brows
   await page.goto(`${baseUrl()}/sign-in`);
   await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
   await expect(page.getByRole('heading', { name: 'Partner Center에 로그인' })).toBeVisible();
-  await expect(page.getByLabel('암호')).toBeVisible();
+  await expect(page.getByRole('button', { name: '계속', exact: true })).toBeVisible();
 
   // The server's refusal comes back in Korean too.
   await hydrated(page);
   await page.getByLabel('이메일').fill('global.admin@contoso.example');
+  await page.getByRole('button', { name: '계속', exact: true }).click();
   await page.getByLabel('암호').fill('not-the-password');
   await page.getByRole('button', { name: '로그인', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('이메일 또는 비밀번호가 올바르지 않습니다.');

@@ -35,5 +35,5 @@ CREATE TABLE provider_sign_ins (
     expires_at     TEXT COLLATE "C" NOT NULL
 );
 
--- The ID token a session was opened with, as the provider's end-session endpoint wants it.
-ALTER TABLE sessions ADD COLUMN id_token TEXT;
+-- 1 when a provider's sign-in opened the session: sign-out then ends the provider's too.
+ALTER TABLE sessions ADD COLUMN opened_by_provider BIGINT NOT NULL DEFAULT 0;

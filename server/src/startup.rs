@@ -281,7 +281,7 @@ async fn walk_chains_periodically(state: AppState, integrity: IntegritySettings)
 /// Each route: its path, the methods it answers (for [`handler_routes`]), its handlers.
 type HandlerRoute = (&'static str, &'static [&'static str], MethodRouter<ServerState>);
 
-fn cookie_handler_routes() -> [HandlerRoute; 4] {
+fn cookie_handler_routes() -> [HandlerRoute; 5] {
     [
         (EXPORT_PATH, &["POST"], post(export_activity_log)),
         (LIVE_PATH, &["GET"], get(follow_activity_log)),
@@ -291,6 +291,11 @@ fn cookie_handler_routes() -> [HandlerRoute; 4] {
             sso::CALLBACK_PATH,
             &["GET"],
             get(handlers::finish_provider_sign_in),
+        ),
+        (
+            sso::SIGNED_OUT_PATH,
+            &["GET"],
+            get(handlers::go_to_provider_sign_out),
         ),
     ]
 }

@@ -123,10 +123,18 @@ pub async fn sign_out() -> Result<(), AppError> {
 
     let state = app_state()?;
     let request = session::request_headers();
-    let provider_sign_out = super::sso::flow::end_session_url(&state, &request).await;
+    let provider_partner = session::presented_provider_partner(&state.pool, &request)
+        .await
+        .ok()
+        .flatten();
     session::end_presented_session(&state.pool, &request).await?;
     session::send_cookie(&session::clearing_cookie(&state.sessions, &request))?;
-    leptos_axum::redirect(provider_sign_out.as_deref().unwrap_or("/sign-in"));
+    // The provider's end-session endpoint is another origin, which the form's CSP
+    // (`form-action 'self'`) may not be redirected to: a page of ours navigates there.
+    leptos_axum::redirect(&match provider_partner {
+        Some(partner_id) => super::sso::model::signed_out_path(partner_id),
+        None => "/sign-in".to_string(),
+    });
     Ok(())
 }
 

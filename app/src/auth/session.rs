@@ -81,18 +81,18 @@ pub async fn start_session(state: &AppState, user_id: UserId) -> Result<String, 
     Ok(token)
 }
 
-/// Keeps the ID token a provider's sign-in opened this session with.
-pub async fn remember_id_token(pool: &Db, token: &str, id_token: &str) -> Result<(), AppError> {
-    Ok(store::set_id_token(pool, &token_hash(token), id_token).await?)
+/// Marks this session as opened by a provider's sign-in.
+pub async fn mark_opened_by_provider(pool: &Db, token: &str) -> Result<(), AppError> {
+    Ok(store::mark_opened_by_provider(pool, &token_hash(token)).await?)
 }
 
-/// The ID token and partner of the presented session, if it was opened through a provider.
-pub async fn presented_id_token(
+/// The partner of the presented session, if a provider's sign-in opened it.
+pub async fn presented_provider_partner(
     pool: &Db,
     request: &HeaderMap,
-) -> Result<Option<(String, crate::ids::PartnerId)>, AppError> {
+) -> Result<Option<crate::ids::PartnerId>, AppError> {
     match session_token(request) {
-        Some(token) => Ok(store::id_token(pool, &token_hash(&token)).await?),
+        Some(token) => Ok(store::provider_session_partner(pool, &token_hash(&token)).await?),
         None => Ok(None),
     }
 }

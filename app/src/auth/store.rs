@@ -79,24 +79,23 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error
     Ok(())
 }
 
-/// Keeps the ID token a provider's sign-in opened the session with (for sign-out).
-pub async fn set_id_token(db: &Db, token_hash: &str, id_token: &str) -> Result<(), sqlx::Error> {
+/// Marks a session as opened by a provider's sign-in.
+pub async fn mark_opened_by_provider(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     crate::db::on_db!(db, |pool| sqlx::query(
-        "UPDATE sessions SET id_token = $2 WHERE token_hash = $1"
+        "UPDATE sessions SET opened_by_provider = 1 WHERE token_hash = $1"
     )
     .bind(token_hash)
-    .bind(id_token)
     .execute(pool)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
-/// The ID token and partner of a session opened through a provider.
-pub async fn id_token(db: &Db, token_hash: &str) -> Result<Option<(String, PartnerId)>, sqlx::Error> {
-    crate::db::on_db!(db, |pool| sqlx::query_as(
-        "SELECT s.id_token, u.partner_id FROM sessions s JOIN partner_users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.id_token IS NOT NULL"
+/// The partner of a session opened by a provider's sign-in.
+pub async fn provider_session_partner(db: &Db, token_hash: &str) -> Result<Option<PartnerId>, sqlx::Error> {
+    crate::db::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT u.partner_id FROM sessions s JOIN partner_users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.opened_by_provider = 1"
     )
     .bind(token_hash)
     .fetch_optional(pool)

@@ -184,12 +184,13 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
         },
         ("/account-settings/api-tokens", OtherPartner) => never_contoso(StatusCode::OK),
         // Signing in through a partner's provider: how an email signs in is anyone's question
-        // (no provider here: a password), and both browser stops send the browser on.
+        // (no provider here: a password), and the browser stops send the browser on (after
+        // sign-out, with no provider to sign out of, to the sign-in page).
         ("/api/sign_in_way", _) => Expect {
             contains: Some("Password"),
             ..expect(StatusCode::OK)
         },
-        ("GET /sso/start" | "GET /sso/callback", _) => expect(StatusCode::SEE_OTHER),
+        ("GET /sso/start" | "GET /sso/callback" | "GET /sso/signed-out", _) => expect(StatusCode::SEE_OTHER),
         // The provider's settings: Global admins only, each partner its own.
         ("/api/provider_settings" | "/api/save_provider" | "/api/remove_provider", Anonymous) => {
             expect(StatusCode::UNAUTHORIZED)
@@ -306,6 +307,9 @@ async fn probe(
         "GET /sso/callback" => client
             .get(app.url(app::auth::sso::model::CALLBACK_PATH))
             .query(&[("code", "probe"), ("state", "probe")]),
+        "GET /sso/signed-out" => client
+            .get(app.url(app::auth::sso::model::SIGNED_OUT_PATH))
+            .query(&[("partner", "1")]),
         path if path.starts_with("/api/") => client.post(app.url(path)),
         "/customers/{id}/subscriptions" => {
             client.get(app.url(&format!("/customers/{customer}/subscriptions")))
@@ -350,7 +354,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 28, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 29, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {

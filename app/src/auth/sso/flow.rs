@@ -25,7 +25,7 @@ use super::model::{CALLBACK_PATH, ProviderRefusal, email_domain};
 use super::store::{self, StoredProvider};
 use crate::auth::model::Role;
 use crate::digest::{random_hex, sha256_hex};
-use crate::ids::{Email, UserId};
+use crate::ids::{Email, PartnerId, UserId};
 use crate::state::AppState;
 use crate::state::identity_providers::KnownProvider;
 
@@ -179,11 +179,10 @@ pub struct Callback {
     pub error: Option<String>,
 }
 
-/// Who a finished sign-in is, and the ID token sign-out hands back to the provider.
+/// Who a finished sign-in is.
 pub struct SignedIn {
     pub user_id: UserId,
     pub email: Email,
-    pub id_token: String,
 }
 
 /// Finishes the sign-in the browser's cookie names, if the provider's answer passes every
@@ -293,11 +292,7 @@ pub async fn finish(
         .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
     let role_values = claim_values(claims.additional_claims(), &provider.role_claim);
     let user_id = account_for(state, &provider, &email, &display_name, &role_values).await?;
-    Ok(SignedIn {
-        user_id,
-        email,
-        id_token: id_token.to_string(),
-    })
+    Ok(SignedIn { user_id, email })
 }
 
 /// The verifier of `provider`'s ID tokens with the keys known now.
@@ -407,19 +402,14 @@ pub fn origin(headers: &http::HeaderMap) -> Option<String> {
     Some(format!("{}://{host}", if https { "https" } else { "http" }))
 }
 
-/// Where sign-out sends the browser when the presented session came through a provider that
-/// has an end-session endpoint: there, with the ID token as a hint and back to our sign-in
-/// page after. `None` otherwise (or when anything about it fails: our session ends anyway).
-pub async fn end_session_url(state: &AppState, request: &http::HeaderMap) -> Option<String> {
-    let (id_token, partner_id) = crate::auth::session::presented_id_token(&state.pool, request)
-        .await
-        .ok()??;
+/// The partner's provider's end-session endpoint, asked to send the browser back to our
+/// sign-in page after (`client_id` names us: the ID token is not kept). `None` when the
+/// provider has none, or anything about it fails: our session has ended anyway.
+pub async fn end_session_url(state: &AppState, partner_id: PartnerId, origin: &str) -> Option<String> {
     let provider = store::provider(&state.pool, partner_id).await.ok()??;
     let known = state.identity_providers.discover(&provider.issuer).await.ok()?;
-    let origin = origin(request)?;
     let mut url = openidconnect::url::Url::parse(known.end_session.as_deref()?).ok()?;
     url.query_pairs_mut()
-        .append_pair("id_token_hint", &id_token)
         .append_pair("client_id", &provider.client_id)
         .append_pair("post_logout_redirect_uri", &format!("{origin}/sign-in"));
     Some(url.to_string())

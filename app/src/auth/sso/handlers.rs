@@ -88,7 +88,7 @@ pub async fn finish_provider_sign_in(
     let opened = async {
         session::end_presented_session(&state.pool, &headers).await?;
         let token = session::start_session(&state, signed_in.user_id).await?;
-        session::remember_id_token(&state.pool, &token, &signed_in.id_token).await?;
+        session::mark_opened_by_provider(&state.pool, &token).await?;
         let language = crate::preferences::store::saved_locale(&state.pool, signed_in.user_id).await?;
         Ok::<_, crate::errors::AppError>((token, language))
     };
@@ -107,6 +107,58 @@ pub async fn finish_provider_sign_in(
         set_cookie(&mut response, &crate::preferences::language_cookie(locale));
     }
     response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignedOutQuery {
+    pub partner: i64,
+}
+
+/// After sign-out of a session a provider opened: a page that sends the browser on to the
+/// provider's end-session endpoint. A redirect can't: the sign-out form's own CSP
+/// (`form-action 'self'`) stops its redirects at our origin. Only that partner's configured
+/// provider can be the target, so the page is no open redirect.
+pub async fn go_to_provider_sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<SignedOutQuery>,
+) -> Response {
+    let target = match origin(&headers) {
+        Some(origin) => flow::end_session_url(&state, crate::ids::PartnerId(query.partner), &origin).await,
+        None => None,
+    };
+    let Some(target) = target else {
+        return see_other("/sign-in");
+    };
+    let l = locale_of_request(&headers);
+    let target = html_attribute(&target);
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0; url={target}\"><title>{title}</title></head>\
+         <body><p>{text}</p><p><a href=\"{target}\">{link}</a></p></body></html>",
+        lang = l.tag(),
+        title = tr!(l, sso.signing_out_link),
+        text = tr!(l, sso.signing_out),
+        link = tr!(l, sso.signing_out_link),
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+fn html_attribute(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Back to the sign-in page saying why, the sign-in's cookie cleared.

@@ -10,6 +10,12 @@ use crate::auth::model::Role;
 pub const CALLBACK_PATH: &str = "/sso/callback";
 /// Where the sign-in page sends an email whose domain has a provider.
 pub const START_PATH: &str = "/sso/start";
+/// Where sign-out sends a session a provider opened, to go on to the provider's sign-out.
+pub const SIGNED_OUT_PATH: &str = "/sso/signed-out";
+
+pub fn signed_out_path(partner_id: crate::ids::PartnerId) -> String {
+    format!("{SIGNED_OUT_PATH}?partner={partner_id}")
+}
 
 /// A partner's provider as its Global admins see it. Holds nothing secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
