@@ -8,7 +8,7 @@ use leptos::server_fn::ServerFn;
 use leptos_router::components::{A, Redirect};
 
 use crate::auth::api::{SignOut, get_viewer};
-use crate::auth::model::{MANAGE_SIGN_IN, Permission, Viewer};
+use crate::auth::model::{MANAGE_LOG_STREAMING, MANAGE_SIGN_IN, Permission, Viewer};
 use crate::errors::{AppError, set_response_error, set_response_status};
 use crate::i18n::{Locale, use_locale};
 
@@ -53,6 +53,11 @@ pub fn AppHeader() -> impl IntoView {
                                             {(MANAGE_SIGN_IN.allows)(viewer.role).then(|| view! {
                                                 <li>
                                                     <A href="/account-settings/sign-in">{tr!(l, sso.title)}</A>
+                                                </li>
+                                            })}
+                                            {(MANAGE_LOG_STREAMING.allows)(viewer.role).then(|| view! {
+                                                <li>
+                                                    <A href="/account-settings/log-streaming">{tr!(l, streaming.title)}</A>
                                                 </li>
                                             })}
                                         </ul>

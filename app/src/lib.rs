@@ -27,6 +27,7 @@ pub mod preferences;
 #[cfg(feature = "ssr")]
 pub mod read_api;
 pub mod sign_in_settings;
+pub mod streaming;
 
 #[cfg(feature = "ssr")]
 pub mod csp;
@@ -59,6 +60,7 @@ use auth::page::SignInRoute;
 use customers::page::SubscriptionsRoute;
 use layout::{AppHeader, NotFoundPage, provide_viewer};
 use sign_in_settings::page::SignInSettingsRoute;
+use streaming::page::LogStreamingRoute;
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -105,6 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account-settings/activity-log") view=ActivityLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/account-settings/api-tokens") view={Lazy::<ApiTokensRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/account-settings/sign-in") view={Lazy::<SignInSettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/account-settings/log-streaming") view={Lazy::<LogStreamingRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/customers/:id/subscriptions") view={Lazy::<SubscriptionsRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>

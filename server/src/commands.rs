@@ -72,6 +72,10 @@ pub enum CommandError {
     Copy(#[from] crate::copy::CopyError),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("{0}")]
+    App(String),
+    #[error("no log streaming destination {0}")]
+    NoDestination(i64),
 }
 
 /// `server keygen`: a new signing key and its public half; never replaces one.
@@ -335,6 +339,64 @@ async fn seed_new_database(database: &Database, seed: u64, events: usize) -> Res
 
 /// Opens a database that must already exist (import, verify and checkpoint never create a
 /// SQLite file; a PostgreSQL database is made by its server's administrator).
+/// What `server streams` does.
+#[derive(Debug, Clone, Copy)]
+pub enum StreamsAction {
+    List,
+    Pause(i64),
+    Resume(i64),
+}
+
+/// `server streams list|pause ID|resume ID`: the operator's view of log streaming, for
+/// every partner (the page shows each partner its own). Pausing here is what the page's
+/// Pause does; resuming also lifts a pause the destination put itself in.
+pub async fn streams(database: &Database, action: StreamsAction) -> Result<(), CommandError> {
+    use app::streaming::store;
+    let pool = open_existing(database).await?;
+    let done = async {
+        match action {
+            StreamsAction::List => {
+                let now = Utc::now().timestamp_millis();
+                println!("id\tpartner\tkind\tname\tstate\tdelivered_position\tfailures\tlast_error");
+                for destination in store::list(&pool, None).await? {
+                    let latest = app::event_table::chain::chain_position(&pool, destination.partner_id)
+                        .await
+                        .map_err(|error| CommandError::App(error.to_string()))?;
+                    let status = destination.status(latest, None, now);
+                    let state = match (&status.paused_reason, status.enabled) {
+                        (Some(_), _) => "paused (failing)",
+                        (None, false) => "paused",
+                        (None, true) => "running",
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{state}\t{} ({} behind)\t{}\t{}",
+                        status.id,
+                        destination.partner_id,
+                        status.kind.as_str(),
+                        status.name,
+                        status.delivered_position,
+                        status.lag_events,
+                        status.failures_in_row,
+                        status.last_error.as_deref().unwrap_or("-"),
+                    );
+                }
+            }
+            StreamsAction::Pause(id) | StreamsAction::Resume(id) => {
+                let enabled = matches!(action, StreamsAction::Resume(_));
+                store::get(&pool, id)
+                    .await?
+                    .ok_or(CommandError::NoDestination(id))?;
+                store::set_enabled(&pool, id, enabled).await?;
+                println!("destination {id}: {}", if enabled { "resumed" } else { "paused" });
+            }
+        }
+        Ok(())
+    }
+    .await;
+    pool.close().await;
+    done
+}
+
 async fn open_existing(database: &Database) -> Result<Db, CommandError> {
     if let Database::SqliteFile(path) = database
         && !path.exists()

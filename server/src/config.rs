@@ -16,6 +16,34 @@ pub struct Settings {
     pub limits: LimitsFileSettings,
     #[serde(default)]
     pub network: NetworkFileSettings,
+    #[serde(default)]
+    pub streaming: StreamingFileSettings,
+}
+
+/// `[streaming]`: see the comments in `Leptos.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamingFileSettings {
+    pub allow_private_networks: bool,
+    pub batch_events: usize,
+    pub retry_max_seconds: u64,
+    pub pause_after_seconds: u64,
+    pub previous_secret_grace_seconds: u64,
+    pub lease_seconds: u64,
+}
+
+impl Default for StreamingFileSettings {
+    fn default() -> Self {
+        let defaults = app::state::StreamingSettings::default();
+        StreamingFileSettings {
+            allow_private_networks: defaults.allow_private_networks,
+            batch_events: defaults.batch_events,
+            retry_max_seconds: defaults.retry_max.as_secs(),
+            pause_after_seconds: defaults.pause_after.as_secs(),
+            previous_secret_grace_seconds: defaults.previous_secret_grace.as_secs(),
+            lease_seconds: defaults.lease.as_secs(),
+        }
+    }
 }
 
 /// `[limits]`: see the comments in `Leptos.toml`.
@@ -208,6 +236,16 @@ impl Settings {
             token_reads_per_minute: file.token_reads_per_minute,
             live_streams_at_once: file.live_streams_at_once,
             live_streams_per_partner: file.live_streams_per_partner,
+            streaming: app::state::StreamingSettings {
+                allow_private_networks: self.streaming.allow_private_networks,
+                batch_events: self.streaming.batch_events.clamp(1, app::read_api::MAX_LIMIT),
+                retry_max: std::time::Duration::from_secs(self.streaming.retry_max_seconds.max(1)),
+                pause_after: std::time::Duration::from_secs(self.streaming.pause_after_seconds.max(1)),
+                previous_secret_grace: std::time::Duration::from_secs(
+                    self.streaming.previous_secret_grace_seconds,
+                ),
+                lease: std::time::Duration::from_secs(self.streaming.lease_seconds.max(2)),
+            },
         }
     }
 

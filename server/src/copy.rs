@@ -24,6 +24,7 @@ const TABLES: &[&str] = &[
     "identity_providers",
     "identity_provider_domains",
     "provider_sign_ins",
+    "stream_destinations",
 ];
 
 /// Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement.

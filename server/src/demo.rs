@@ -350,7 +350,9 @@ pub async fn seed_demo(pool: &Db, options: &DemoOptions) -> Result<DemoSummary, 
                 product: PRODUCTS.choose(&mut rng).expect("products").to_string(),
                 user_principal_name: user_principal(&mut rng),
             },
-            ActionKind::ExportedActivityLog => unreachable!("the demo plan never picks exports"),
+            ActionKind::ExportedActivityLog | ActionKind::ChangedLogStreaming => {
+                unreachable!("the demo plan never picks exports or streaming changes")
+            }
         };
         let user = pick_actor(&users[customer.partner], kind, &mut rng);
         events.push(Event {
@@ -440,6 +442,7 @@ fn pick_actor(users: &[(i64, Role)], kind: ActionKind, rng: &mut StdRng) -> i64 
             )
         }
         ActionKind::ExportedActivityLog => role.can_view_activity_log(),
+        ActionKind::ChangedLogStreaming => role == Role::GlobalAdmin,
     };
     let fitting: Vec<i64> = users
         .iter()

@@ -114,6 +114,21 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Log streaming destinations of every partner: list them, pause or resume one.
+    Streams {
+        #[command(subcommand)]
+        action: Streams,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Streams {
+    /// Each destination: partner, kind, state, delivered position and lag, last error.
+    List,
+    /// Stop sending to destination ID (its cursor stays where it is).
+    Pause { id: i64 },
+    /// Send to destination ID again, from its cursor (also after it paused itself).
+    Resume { id: i64 },
 }
 
 #[tokio::main]
@@ -172,6 +187,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Checkpoint => commands::checkpoint(&database, &signing_key).await?,
         Command::Copy { to } => commands::copy(&database, &app::db::Database::parse(&to)).await?,
+        Command::Streams { action } => {
+            let action = match action {
+                Streams::List => commands::StreamsAction::List,
+                Streams::Pause { id } => commands::StreamsAction::Pause(id),
+                Streams::Resume { id } => commands::StreamsAction::Resume(id),
+            };
+            commands::streams(&database, action).await?
+        }
         Command::SeedDemo { events, seed, force } => {
             let seed = seed.unwrap_or(settings.demo.seed);
             let events = events.unwrap_or(settings.demo.events);

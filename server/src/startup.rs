@@ -178,6 +178,7 @@ impl Application {
             self.state.clone(),
             self.integrity.clone(),
         )));
+        tasks.push(tokio::spawn(app::streaming::worker::run(self.state.clone())));
         connections::serve(
             self.listener,
             self.router,

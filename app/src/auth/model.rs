@@ -108,6 +108,13 @@ pub const MANAGE_SIGN_IN: Permission = Permission {
     who_can: |l| tr!(l, roles.who_can_manage_sign_in),
 };
 
+/// Where the partner's log is streamed (webhooks, syslog): Global admins only.
+pub const MANAGE_LOG_STREAMING: Permission = Permission {
+    allows: |role| role == Role::GlobalAdmin,
+    refused: |l| tr!(l, roles.refused_manage_log_streaming),
+    who_can: |l| tr!(l, roles.who_can_manage_log_streaming),
+};
+
 impl Permission {
     /// What a refused server call says, in the caller's language.
     pub fn refusal_in(&self, locale: Locale) -> String {

@@ -15,10 +15,11 @@ pub enum ActionKind {
     ResetUserPassword,
     AssignedLicense,
     ExportedActivityLog,
+    ChangedLogStreaming,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 9] = [
         ActionKind::OrderedSubscriptions,
         ActionKind::ChangedSubscriptionQuantity,
         ActionKind::CancelledSubscription,
@@ -27,6 +28,7 @@ impl ActionKind {
         ActionKind::ResetUserPassword,
         ActionKind::AssignedLicense,
         ActionKind::ExportedActivityLog,
+        ActionKind::ChangedLogStreaming,
     ];
 
     /// Its place in [`ActionKind::ALL`] (the chart's colours and counts use it).
@@ -46,6 +48,7 @@ impl ActionKind {
             ActionKind::ResetUserPassword => "reset_user_password",
             ActionKind::AssignedLicense => "assigned_license",
             ActionKind::ExportedActivityLog => "exported_activity_log",
+            ActionKind::ChangedLogStreaming => "changed_log_streaming",
         }
     }
 
@@ -64,6 +67,7 @@ impl ActionKind {
             ActionKind::ResetUserPassword => tr!(l, actions.reset_user_password),
             ActionKind::AssignedLicense => tr!(l, actions.assigned_license),
             ActionKind::ExportedActivityLog => tr!(l, actions.exported_activity_log),
+            ActionKind::ChangedLogStreaming => tr!(l, actions.changed_log_streaming),
         }
     }
 
@@ -78,6 +82,7 @@ impl ActionKind {
             ActionKind::ResetUserPassword => "Reset user password",
             ActionKind::AssignedLicense => "Assigned license",
             ActionKind::ExportedActivityLog => "Exported the activity log",
+            ActionKind::ChangedLogStreaming => "Changed log streaming",
         }
     }
 }
@@ -135,6 +140,12 @@ pub enum ActionDetails {
         filter: String,
         format: String,
     },
+    /// A Global admin changed where the log is streamed: the destination's name and what
+    /// happened to it (created, paused, resumed, deleted, rotated its secret).
+    LogStreaming {
+        destination: String,
+        change: String,
+    },
 }
 
 impl ActionDetails {
@@ -149,6 +160,7 @@ impl ActionDetails {
             ActionDetails::PasswordReset { .. } => ActionKind::ResetUserPassword,
             ActionDetails::LicenseAssignment { .. } => ActionKind::AssignedLicense,
             ActionDetails::Export { .. } => ActionKind::ExportedActivityLog,
+            ActionDetails::LogStreaming { .. } => ActionKind::ChangedLogStreaming,
         }
     }
 
@@ -223,6 +235,9 @@ impl ActionDetails {
                 ),
                 ("Format", format.clone()),
             ],
+            ActionDetails::LogStreaming { destination, change } => {
+                vec![("Destination", destination.clone()), ("Change", change.clone())]
+            }
         }
     }
 
@@ -243,6 +258,8 @@ impl ActionDetails {
             "Period" => tr!(l, fields.period),
             "Filter" => tr!(l, fields.filter),
             "Format" => tr!(l, fields.format),
+            "Destination" => tr!(l, fields.destination),
+            "Change" => tr!(l, fields.change),
             other => other,
         };
         self.fields()

@@ -141,6 +141,8 @@ pub struct Metrics {
     pub chain_heads: Family<PartnerLabels, Gauge>,
     pub walk_seconds: Family<WalkLabels, Histogram, fn() -> Histogram>,
     pub live_head_queries: Counter,
+    /// Events log streaming delivered (receivers acknowledged).
+    pub streamed_events: Counter,
     pub connections_open: Gauge,
     /// How many partners the last whole walk found (chain heads get series while few).
     partners: AtomicUsize,
@@ -163,6 +165,7 @@ impl Default for Metrics {
             chain_heads: Family::default(),
             walk_seconds: Family::new_with_constructor(walk_histogram),
             live_head_queries: Counter::default(),
+            streamed_events: Counter::default(),
             connections_open: Gauge::default(),
             partners: AtomicUsize::new(0),
             registry: Registry::default(),
@@ -231,6 +234,11 @@ impl Default for Metrics {
             "live_chain_head_queries",
             "Queries of a chain's head made for live logs",
             metrics.live_head_queries.clone(),
+        );
+        registry.register(
+            "streamed_events",
+            "Events log streaming delivered to destinations",
+            metrics.streamed_events.clone(),
         );
         registry.register(
             "http_connections_open",

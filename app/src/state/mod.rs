@@ -59,6 +59,8 @@ pub struct Limits {
     /// Live logs (open pages following new events) at once, over all partners and per partner.
     pub live_streams_at_once: usize,
     pub live_streams_per_partner: usize,
+    /// How log streaming delivers (`[streaming]`).
+    pub streaming: StreamingSettings,
 }
 
 impl Default for Limits {
@@ -75,6 +77,39 @@ impl Default for Limits {
             token_reads_per_minute: 600,
             live_streams_at_once: 1000,
             live_streams_per_partner: 200,
+            streaming: StreamingSettings::default(),
+        }
+    }
+}
+
+/// `[streaming]` in Leptos.toml.
+#[derive(Debug, Clone)]
+pub struct StreamingSettings {
+    /// Lets destinations point at loopback, private and link-local addresses (an
+    /// on-premises SIEM; the tests).
+    pub allow_private_networks: bool,
+    /// Most events one webhook batch or syslog write carries.
+    pub batch_events: usize,
+    /// Longest wait between retries of a failing destination.
+    pub retry_max: Duration,
+    /// A destination failing this long stops itself.
+    pub pause_after: Duration,
+    /// How long a rotated-out secret keeps signing.
+    pub previous_secret_grace: Duration,
+    /// How long a process's claim on a destination lasts unless renewed; another process
+    /// takes over a dead one's destinations after it. A send is cut off at half of it.
+    pub lease: Duration,
+}
+
+impl Default for StreamingSettings {
+    fn default() -> Self {
+        StreamingSettings {
+            allow_private_networks: false,
+            batch_events: 1000,
+            retry_max: Duration::from_secs(300),
+            pause_after: Duration::from_secs(24 * 3600),
+            previous_secret_grace: Duration::from_secs(24 * 3600),
+            lease: Duration::from_secs(20),
         }
     }
 }
@@ -102,6 +137,8 @@ pub struct AppState {
     pub live_feeds: Arc<live_feeds::LiveFeeds>,
     /// Partners' OpenID providers as last fetched (discovery, keys).
     pub identity_providers: Arc<identity_providers::IdentityProviders>,
+    /// How log streaming delivers (`[streaming]`).
+    pub streaming: Arc<StreamingSettings>,
 }
 
 impl AppState {
@@ -112,6 +149,7 @@ impl AppState {
         checkpoint_key: ed25519_dalek::VerifyingKey,
     ) -> AppState {
         let metrics = Arc::new(metrics::Metrics::default());
+        let streaming = limits.streaming.clone();
         AppState {
             live_feeds: Arc::new(live_feeds::LiveFeeds::new(pool.clone(), metrics.clone())),
             metrics,
@@ -134,6 +172,7 @@ impl AppState {
             limits: Arc::new(limits),
             verified_chains: Arc::default(),
             identity_providers: Arc::default(),
+            streaming: Arc::new(streaming),
             checkpoint_key,
         }
     }

@@ -218,6 +218,68 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             contains: Some("Your role can"),
             ..never_contoso(StatusCode::FORBIDDEN)
         },
+        // Log streaming: Global admins only, each partner its own destinations (Contoso's
+        // destination 1 is "not found" to Fabrikam's admin; 999999 is nobody's).
+        (
+            "/api/stream_destinations"
+            | "/api/create_stream_destination"
+            | "/api/set_stream_destination_enabled"
+            | "/api/delete_stream_destination"
+            | "/api/rotate_stream_destination_secret"
+            | "/api/send_stream_test_event",
+            Anonymous,
+        ) => expect(StatusCode::UNAUTHORIZED),
+        (
+            "/api/stream_destinations"
+            | "/api/create_stream_destination"
+            | "/api/set_stream_destination_enabled"
+            | "/api/delete_stream_destination"
+            | "/api/rotate_stream_destination_secret"
+            | "/api/send_stream_test_event",
+            Allowed("global.admin@contoso.example"),
+        ) => match endpoint {
+            "/api/stream_destinations"
+            | "/api/set_stream_destination_enabled"
+            | "/api/rotate_stream_destination_secret" => expect(StatusCode::OK),
+            "/api/delete_stream_destination" => expect(StatusCode::NOT_FOUND),
+            // Refused at its field: plain http; the test send: an inward address.
+            _ => expect(StatusCode::UNPROCESSABLE_ENTITY),
+        },
+        ("/api/stream_destinations", OtherPartner) => Expect {
+            contains: Some("[]"),
+            ..never_contoso(StatusCode::OK)
+        },
+        ("/api/create_stream_destination", OtherPartner) => never_contoso(StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "/api/set_stream_destination_enabled"
+            | "/api/delete_stream_destination"
+            | "/api/rotate_stream_destination_secret"
+            | "/api/send_stream_test_event",
+            OtherPartner,
+        ) => Expect {
+            never: &["Contoso SIEM", "whsec_"],
+            ..expect(StatusCode::NOT_FOUND)
+        },
+        (
+            "/api/stream_destinations"
+            | "/api/create_stream_destination"
+            | "/api/set_stream_destination_enabled"
+            | "/api/delete_stream_destination"
+            | "/api/rotate_stream_destination_secret"
+            | "/api/send_stream_test_event",
+            Allowed(_) | ReferralsAdmin,
+        ) => Expect {
+            contains: Some("Your role can't change where your organisation's log is streamed"),
+            ..never_contoso(StatusCode::FORBIDDEN)
+        },
+        ("/account-settings/log-streaming", Anonymous) => expect(StatusCode::FOUND),
+        ("/account-settings/log-streaming", Allowed("global.admin@contoso.example") | OtherPartner) => {
+            never_contoso(StatusCode::OK)
+        }
+        ("/account-settings/log-streaming", Allowed(_) | ReferralsAdmin) => Expect {
+            contains: Some("Your role can"),
+            ..never_contoso(StatusCode::FORBIDDEN)
+        },
         ("/", _) => expect(StatusCode::FOUND),
         ("/sign-in", _) => expect(StatusCode::OK),
         ("/account-settings/activity-log" | "/customers/{id}/subscriptions", Anonymous) => {
@@ -292,6 +354,18 @@ async fn probe(
             ("from_date", "2025-11-25"),
             ("to_date", "2026-11-25"),
         ]),
+        "/api/create_stream_destination" => client.post(app.url(endpoint)).form(&[
+            ("name", "Matrix probe"),
+            ("kind", "webhook"),
+            ("target", "http://siem.example.com/hook"),
+        ]),
+        "/api/set_stream_destination_enabled" => client
+            .post(app.url(endpoint))
+            .form(&[("id", "1"), ("enabled", "false")]),
+        "/api/rotate_stream_destination_secret" | "/api/send_stream_test_event" => {
+            client.post(app.url(endpoint)).form(&[("id", "1")])
+        }
+        "/api/delete_stream_destination" => client.post(app.url(endpoint)).form(&[("id", "999999")]),
         "/api/sign_in_way" => client
             .post(app.url(endpoint))
             .form(&[("email", "someone@contoso.example")]),
@@ -333,6 +407,25 @@ async fn probe(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_every_caller_as_written() {
     let app = spawn_app().await;
+    // Contoso's log streaming destination 1, pointing where no test send may go.
+    let stream = app::streaming::store::create(
+        &app.db,
+        app::ids::PartnerId(1),
+        app::ids::UserId(1),
+        &app::streaming::store::NewDestination {
+            name: "Contoso SIEM",
+            kind: app::streaming::model::DestinationKind::Webhook,
+            target: "https://192.0.2.10/hook",
+            ca_pem: "",
+            filter: "",
+            language: "en",
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            from_position: 0,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(stream, 1);
     let (contoso_token, _) = app::api_tokens::store::create(
         &app.db,
         app::ids::PartnerId(1),
@@ -354,7 +447,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 29, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 36, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {

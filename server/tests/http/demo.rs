@@ -68,9 +68,14 @@ async fn the_demo_spans_thirteen_months_with_every_kind_of_action() {
     .fetch_all(pool)
     .await)
     .unwrap();
-    // Every kind of action except exports, which only real exports record.
-    assert_eq!(kinds.len(), app::events::ActionKind::ALL.len() - 1);
-    assert!(!kinds.iter().any(|(kind,)| kind == "exported_activity_log"));
+    // Every kind of action except exports and streaming changes, which only real exports
+    // and Global admins' changes record.
+    assert_eq!(kinds.len(), app::events::ActionKind::ALL.len() - 2);
+    assert!(
+        !kinds
+            .iter()
+            .any(|(kind,)| kind == "exported_activity_log" || kind == "changed_log_streaming")
+    );
 
     let again = seed_demo(
         &pool,

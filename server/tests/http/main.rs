@@ -28,4 +28,5 @@ mod replicas;
 mod security;
 mod shutdown;
 mod sso;
+mod streaming;
 mod support;
