@@ -434,6 +434,160 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_the_test_event_is_marked(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_chat_destination_gets_a_line_per_matching_event_in_the_admins_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = certificates(dir.path());
+    let receiver = Receiver::start(dir.path());
+    let app = spawn_app_with(50, streaming_limits()).await;
+    let admin = app.signed_in("global.admin@contoso.example").await;
+    let target = format!("{}/chat", receiver.https);
+    let answer = admin
+        .post(app.url("/api/create_stream_destination"))
+        .header("accept-language", "ko-KR,ko;q=0.9")
+        .form(&[
+            ("name", "Alerts"),
+            ("kind", "chat"),
+            ("target", target.as_str()),
+            ("ca_pem", ca.as_str()),
+            ("filter", "action:reset"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let created: Value = answer.json().await.unwrap();
+    receiver
+        .steer(
+            "/secret",
+            serde_json::json!({ "path": "/chat", "secret": created["secret"] }),
+        )
+        .await;
+    let token = app.token_with(1, &[TokenScope::WriteEvents]).await;
+    ingest(&app.url(""), &token, 0, 200).await;
+
+    // Twenty resets of the 200, a line each, in Korean, in order.
+    let started = Instant::now();
+    let lines = loop {
+        let received = receiver.received().await;
+        let lines: Vec<String> = received
+            .iter()
+            .filter(|entry| entry["path"] == "/chat" && entry["ok"] == true)
+            .flat_map(|entry| {
+                let text = entry["text"].as_str().expect("a chat message").to_string();
+                text.lines().map(str::to_string).collect::<Vec<_>>()
+            })
+            .collect();
+        if lines.len() >= 20 || started.elapsed() > Duration::from_secs(30) {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(lines.len(), 20, "{lines:?}");
+    for line in &lines {
+        assert!(line.contains("사용자 암호 재설정"), "{line}");
+        assert!(line.contains("helpdesk.agent@contoso.example"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+    // The test message says it is one, in the same language.
+    let id = created["destination"]["id"].as_i64().unwrap();
+    let tested = admin
+        .post(app.url("/api/send_stream_test_event"))
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.status(), StatusCode::OK);
+    let last = receiver.received().await.pop().unwrap();
+    assert!(last["text"].as_str().unwrap().starts_with("[테스트]"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn destinations_down_for_the_whole_test_do_not_slow_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = certificates(dir.path());
+    let receiver = Receiver::start(dir.path());
+    receiver.steer("/mode", serde_json::json!({ "mode": "hang" })).await;
+    let app = spawn_app_with(50, streaming_limits()).await;
+    let admin = app.signed_in("global.admin@contoso.example").await;
+    let token = app.token_with(1, &[TokenScope::WriteEvents]).await;
+    const EACH: usize = 20_000;
+    // Warm up, then time the same ingest with no destination, with ten that are down (five
+    // hang, five refuse connections), and with those ten paused.
+    ingest(&app.url(""), &token, 0, 5000).await;
+    let timed = |first: usize| {
+        let base = app.url("");
+        let token = token.clone();
+        async move {
+            let started = Instant::now();
+            ingest(&base, &token, first, EACH).await;
+            started.elapsed()
+        }
+    };
+    let alone = timed(5000).await;
+    let refusing = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        format!("https://127.0.0.1:{port}/gone")
+    };
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        let target = if n < 5 {
+            format!("{}/hang-{n}", receiver.https)
+        } else {
+            refusing.clone()
+        };
+        let (status, created) = create(
+            &app,
+            &admin,
+            &[
+                ("name", &format!("Down {n}")),
+                ("kind", "webhook"),
+                ("target", &target),
+                ("ca_pem", &ca),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        ids.push(created["destination"]["id"].as_i64().unwrap());
+    }
+    let beside_down = timed(5000 + EACH).await;
+    for id in &ids {
+        let paused = admin
+            .post(app.url("/api/set_stream_destination_enabled"))
+            .form(&[("id", id.to_string()), ("enabled", "false".into())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(paused.status(), StatusCode::OK);
+    }
+    let paused = timed(5000 + 2 * EACH).await;
+    let list: Value = admin
+        .post(app.url("/api/stream_destinations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    println!(
+        "ingest of {EACH} events: {alone:?} alone, {beside_down:?} beside 10 destinations down, {paused:?} with them paused"
+    );
+    // Every down destination said why and delivered nothing.
+    for destination in list.as_array().unwrap() {
+        assert!(destination["last_error"].is_string(), "{destination}");
+        assert!(destination["delivered_at"].is_null(), "{destination}");
+    }
+    // Generous (the machine is shared with the receiver and ten senders' retries), yet a
+    // sender that held the ingest's connections or locks would take many times longer.
+    let quiet = alone.max(paused);
+    assert!(
+        beside_down < quiet * 2 + Duration::from_secs(1),
+        "ingest took {beside_down:?} beside down destinations, {quiet:?} without"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn destinations_into_the_servers_own_networks_are_refused() {
     let app = spawn_app_with(20, Limits::default()).await;
     let admin = app.signed_in("global.admin@contoso.example").await;
