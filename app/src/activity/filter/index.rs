@@ -17,6 +17,8 @@ use std::ops::Range;
 
 use memchr::memmem::Finder;
 
+use super::KindSet;
+
 /// How many of `SearchKey`'s columns repeat (customer, own action text, user); the last
 /// (details and event id) is each row's own.
 const SHARED: usize = 3;
@@ -103,7 +105,7 @@ impl Values {
 struct Found {
     needle: Vec<u8>,
     column: Option<usize>,
-    kinds: u8,
+    kinds: KindSet,
     scope: Option<Bits>,
     rows: Bits,
     count: usize,
@@ -126,7 +128,7 @@ impl Found {
 pub(super) struct SearchTerm<'a> {
     pub(super) finder: &'a Finder<'a>,
     pub(super) column: Option<usize>,
-    pub(super) kinds: u8,
+    pub(super) kinds: KindSet,
     pub(super) negated: bool,
 }
 
@@ -140,7 +142,7 @@ struct Prepared<'a> {
     /// The hashes of the text's byte pairs, when it has two bytes or more and no line break
     /// (which may join two rows' texts).
     pairs: Option<Vec<usize>>,
-    kinds: u8,
+    kinds: KindSet,
     /// A text with a line break may span the key's columns (they are joined by line breaks):
     /// such a term is looked for in each row's whole key.
     whole_key: bool,
@@ -210,7 +212,13 @@ impl SearchIndex {
         left.unwrap_or_else(|| Bits::new(rows, true))
     }
 
-    fn find(&self, finder: &Finder<'_>, column: Option<usize>, kinds: u8, scope: Option<&Bits>) -> Found {
+    fn find(
+        &self,
+        finder: &Finder<'_>,
+        column: Option<usize>,
+        kinds: KindSet,
+        scope: Option<&Bits>,
+    ) -> Found {
         let needle = finder.needle();
         let same = |found: &&Found| {
             found.column == column && found.kinds == kinds && found.needle == needle && found.covers(scope)
@@ -250,7 +258,7 @@ impl SearchIndex {
 
     /// Looks for the term's text in every value of the shared columns it searches (`column`:
     /// a `SearchKey` slot, or all of them when `None`); `kinds` as for `rows_with`.
-    fn prepare<'a>(&self, finder: &'a Finder<'a>, column: Option<usize>, kinds: u8) -> Prepared<'a> {
+    fn prepare<'a>(&self, finder: &'a Finder<'a>, column: Option<usize>, kinds: KindSet) -> Prepared<'a> {
         let searched = |slot: usize| column.is_none_or(|column| column == slot);
         let holding = std::array::from_fn(|slot| {
             if searched(slot) {
@@ -295,7 +303,9 @@ impl SearchIndex {
             }
         }
         if term.kinds != 0 {
-            hits.set_where(self.len(), scope, |row| term.kinds & (1 << self.kinds[row]) != 0);
+            hits.set_where(self.len(), scope, |row| {
+                term.kinds & (1 << KindSet::from(self.kinds[row])) != 0
+            });
         }
         // The rows whose own text is still to search: not found yet, in scope.
         let mut unfound = hits.clone();
@@ -368,7 +378,7 @@ impl SearchIndex {
             key.extend_from_slice(&self.values[slot].texts[*number as usize]);
         }
         key.extend_from_slice(self.own_text(row));
-        term.kinds & (1 << self.kinds[row]) != 0 || term.finder.find(&key).is_some()
+        term.kinds & (1 << KindSet::from(self.kinds[row])) != 0 || term.finder.find(&key).is_some()
     }
 
     fn finder_in_own_text(&self, finder: &Finder<'_>, row: usize) -> bool {

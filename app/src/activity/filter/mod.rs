@@ -14,6 +14,13 @@ mod index;
 pub use index::SearchIndex;
 use index::SearchTerm;
 
+/// A set of action kinds: bit `i` for `ActionKind::ALL[i]`.
+type KindSet = u16;
+const _: () = assert!(
+    ActionKind::ALL.len() <= KindSet::BITS as usize,
+    "KindSet holds every action kind"
+);
+
 /// Longest filter text accepted (the input's `maxlength` and the export's check).
 pub const MAX_FILTER_CHARS: usize = 200;
 
@@ -112,7 +119,7 @@ pub struct Filter {
     finders: Vec<memchr::memmem::Finder<'static>>,
     /// Per term, the action kinds (bit `i` for `ActionKind::ALL[i]`) whose names contain it:
     /// checked once per keystroke rather than stored and searched in every row.
-    kind_hits: Vec<u8>,
+    kind_hits: Vec<KindSet>,
 }
 
 impl PartialEq for Filter {
@@ -168,7 +175,7 @@ impl Filter {
                     .iter()
                     .enumerate()
                     .filter(|(_, kind)| action_words(**kind).contains(term.value.as_str()))
-                    .fold(0u8, |hits, (index, _)| hits | 1 << index)
+                    .fold(0, |hits: KindSet, (index, _)| hits | 1 << index)
             })
             .collect();
         filter
@@ -191,7 +198,7 @@ impl Filter {
 
     /// The action kinds term `index` names (bit `i` for `ActionKind::ALL[i]`): only a term
     /// for the whole key or the action column finds rows by their kind.
-    fn kinds_named(&self, index: usize) -> u8 {
+    fn kinds_named(&self, index: usize) -> KindSet {
         match self.terms[index].field {
             None | Some(Field::Action) => self.kind_hits[index],
             Some(_) => 0,

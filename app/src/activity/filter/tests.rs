@@ -349,3 +349,26 @@ fn an_index_of_no_rows_matches_none_and_clears() {
     index.clear();
     assert!(index.is_empty());
 }
+
+#[test]
+fn every_action_kind_is_found_by_its_name_in_the_index_and_by_row() {
+    // One row of each kind: the kinds a term names are a bit set, which must hold them all.
+    let entries: Vec<ActivityEntry> = ActionKind::ALL
+        .iter()
+        .map(|kind| {
+            let mut entry = sample_order("Adatum Corporation");
+            entry.action = *kind;
+            entry.action_text = kind.label().into();
+            entry
+        })
+        .collect();
+    let mut index = SearchIndex::default();
+    for entry in &entries {
+        SearchKey::of(entry).add_to(&mut index);
+    }
+    for (row, kind) in ActionKind::ALL.iter().enumerate() {
+        let filter = Filter::parse(&format!("action:{}", kind.as_str()));
+        assert!(filter.matches(&entries[row]), "{kind:?}");
+        assert_eq!(filter.matching_rows(&mut index), vec![row as u32], "{kind:?}");
+    }
+}
