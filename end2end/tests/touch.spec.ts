@@ -25,7 +25,7 @@ async function smallTargets(page: Page): Promise<string[]> {
 test.describe('on a touch screen', () => {
   test.use({ hasTouch: true, isMobile: true, viewport: { width: 412, height: 915 } });
 
-  test('every control of the sign-in, log and tokens pages is at least 44 × 44 px', async ({ page }) => {
+  test('every control of the sign-in, log and account settings pages is at least 44 × 44 px', async ({ page }) => {
     await page.goto(`${baseUrl()}/sign-in`);
     await hydrated(page);
     expect(await page.evaluate(() => matchMedia('(pointer: coarse)').matches)).toBe(true);
@@ -37,9 +37,11 @@ test.describe('on a touch screen', () => {
     await page.getByText('Columns', { exact: true }).click();
     expect(await smallTargets(page)).toEqual([]);
 
-    await page.goto(`${baseUrl()}/account-settings/api-tokens`);
-    await hydrated(page);
-    expect(await smallTargets(page)).toEqual([]);
+    for (const settings of ['api-tokens', 'sign-in', 'log-streaming']) {
+      await page.goto(`${baseUrl()}/account-settings/${settings}`);
+      await hydrated(page);
+      expect(await smallTargets(page), settings).toEqual([]);
+    }
   });
 });
 
