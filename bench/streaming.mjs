@@ -26,6 +26,7 @@ const [https, control] = await new Promise((done) => {
 });
 const steer = (path, body) => fetch(`${control}${path}`, { method: 'POST', body: JSON.stringify(body) });
 const received = () => fetch(`${control}/received`).then((answer) => answer.json());
+const counts = () => fetch(`${control}/counts`).then((answer) => answer.json());
 
 const signIn = await fetch(`${url}/api/sign_in`, {
   method: 'POST', redirect: 'manual',
@@ -81,9 +82,10 @@ const resumed = Date.now();
 let delivered = 0;
 while (delivered < EVENTS && Date.now() - resumed < 600000) {
   await sleep(100);
-  delivered = countOn(await received(), '/throughput');
+  delivered = (await counts())['/throughput'] ?? 0;
 }
 const throughputSeconds = (Date.now() - resumed) / 1000;
+const throughputArrived = countOn(await received(), '/throughput');
 await call('set_stream_destination_enabled', { id: made.destination.id, enabled: 'false' });
 await steer('/clear', {});
 
@@ -137,6 +139,7 @@ receiver.kill();
 console.log(JSON.stringify({
   throughput_events: EVENTS,
   throughput_seconds: throughputSeconds,
+  throughput_arrived: throughputArrived,
   throughput_events_per_second: Math.round(EVENTS / throughputSeconds),
   lag_events: storedAt.size,
   lag_arrived: arrivals.length,

@@ -6,7 +6,8 @@
 //
 // Control (HTTP): POST /mode {"mode": "ok" | "500" | "hang" | "close"},
 // POST /secret {"path": "/hook", "secret": "whsec_…"} (path "*": every path without one),
-// POST /clear, GET /received (what arrived, in order, each with its arrival time `at`).
+// POST /clear, GET /received (what arrived, in order, each with its arrival time `at`),
+// GET /counts (events taken per path: cheap enough to poll while a benchmark runs).
 import { readFileSync } from 'node:fs';
 import { createServer as createHttps } from 'node:https';
 import { createServer as createHttp } from 'node:http';
@@ -20,6 +21,7 @@ const secrets = {};
 const NO_SECRET = 'no secret for this path yet';
 // Each delivery the receiver took or refused: {path, ok, error, id, type, test, events, text}.
 const received = [];
+const counts = {};
 
 function body(request) {
   return new Promise((done) => {
@@ -53,6 +55,7 @@ const deliveries = createHttps({ cert: readFileSync(cert), key: readFileSync(key
     entry.events = json.data.events.map((event) => ({ id: event.id, position: event.chain_position, action: event.action }));
   }
   received.push(entry);
+  if (entry.ok) counts[request.url] = (counts[request.url] ?? 0) + (entry.events ?? [entry.text]).length;
   response.writeHead(entry.ok ? 204 : 401).end();
 });
 
@@ -61,10 +64,17 @@ const control = createHttp(async (request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(received));
     return;
   }
+  if (request.method === 'GET' && request.url === '/counts') {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(counts));
+    return;
+  }
   const asked = JSON.parse((await body(request)) || '{}');
   if (request.url === '/mode') mode = asked.mode;
   else if (request.url === '/secret') secrets[asked.path] = asked.secret;
-  else if (request.url === '/clear') received.length = 0;
+  else if (request.url === '/clear') {
+    received.length = 0;
+    for (const path of Object.keys(counts)) delete counts[path];
+  }
   response.writeHead(204).end();
 });
 
