@@ -17,7 +17,14 @@ use std::ops::Range;
 
 use memchr::memmem::Finder;
 
-use super::KindSet;
+use crate::events::ActionKind;
+
+/// A set of action kinds: bit `i` for `ActionKind::ALL[i]`.
+pub(super) type KindSet = u16;
+const _: () = assert!(
+    ActionKind::ALL.len() <= KindSet::BITS as usize,
+    "KindSet holds every action kind"
+);
 
 /// How many of `SearchKey`'s columns repeat (customer, own action text, user); the last
 /// (details and event id) is each row's own.

@@ -12,14 +12,7 @@ use crate::events::{ActionKind, ActivityEntry};
 
 mod index;
 pub use index::SearchIndex;
-use index::SearchTerm;
-
-/// A set of action kinds: bit `i` for `ActionKind::ALL[i]`.
-type KindSet = u16;
-const _: () = assert!(
-    ActionKind::ALL.len() <= KindSet::BITS as usize,
-    "KindSet holds every action kind"
-);
+use index::{KindSet, SearchTerm};
 
 /// Longest filter text accepted (the input's `maxlength` and the export's check).
 pub const MAX_FILTER_CHARS: usize = 200;
