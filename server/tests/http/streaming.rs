@@ -980,4 +980,43 @@ async fn a_killed_sender_is_taken_over_from_its_cursor_and_nothing_is_lost() {
         .unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no log streaming destination 999999"));
+
+    // Checked again on every connection, not only when saved: the same destination (a
+    // loopback address, saved while allowed) gets nothing from a server that does not allow
+    // private networks, as if its name had come to resolve inward after it was saved.
+    let guarded_settings = crate::operations::settings_with(
+        dir.path(),
+        &[("retry_max_seconds = 300", "retry_max_seconds = 1")],
+    );
+    let mut guarded =
+        crate::support::start_server_with(&database, &key, &["--config", guarded_settings.as_str()]);
+    let deliveries_before = receiver.received().await.len();
+    ingest(&guarded.url, &token, 30_000, 100).await;
+    let started = Instant::now();
+    loop {
+        let last_error: Option<String> = app::db::on_db!(&db, |pool| sqlx::query_scalar(
+            "SELECT last_error FROM stream_destinations"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        if last_error
+            .as_deref()
+            .is_some_and(|error| error.contains("allow_private_networks"))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the inward destination was not refused at connect time: {last_error:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        receiver.received().await.len(),
+        deliveries_before,
+        "nothing reached the inward receiver"
+    );
+    guarded.child.kill().unwrap();
+    let _ = guarded.child.wait();
 }
