@@ -5,8 +5,8 @@
 //      until the receiver holds them all (batches of 1,000);
 //   2. lag: 1,000 events/s stored for 30 s; stored (the ingest request answered) -> received;
 //   3. memory: 100 destinations, 50 of them down (a closed port), while 2 goes on: the
-//      server's resident memory before and after; and ingest's pace (20,000 events) before
-//      and with them.
+//      server's resident memory before and after; and ingest's pace (20,000 events) alone,
+//      beside all 100, beside the 50 down only (the others paused), and alone again.
 // Usage: node bench/streaming.mjs SERVER_URL SERVER_PID DB CERT KEY CA [EVENTS]
 // Prints one JSON object.
 import { spawn, execFileSync } from 'node:child_process';
@@ -68,6 +68,11 @@ const memory = () => {
   const kib = (field) => Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
   return { rss_mib: Math.round(kib('VmRSS') / 1024), peak_mib: Math.round(kib('VmHWM') / 1024) };
 };
+// CPU seconds a process has used (user + system; the kernel counts in 1/100 s).
+const cpuSeconds = (processId) => {
+  const fields = readFileSync(`/proc/${processId}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const countOn = (entries, path) => entries
   .filter((entry) => entry.path === path && entry.events)
   .reduce((sum, entry) => sum + entry.events.filter((event) => event.id.startsWith('bench-')).length, 0);
@@ -77,6 +82,7 @@ const made = await call('create_stream_destination', { name: 'Throughput', kind:
 await steer('/secret', { path: '/throughput', secret: made.secret });
 await call('set_stream_destination_enabled', { id: made.destination.id, enabled: 'false' });
 for (let stored = 0; stored < EVENTS; stored += 1000) await store(Math.min(1000, EVENTS - stored));
+const cpuBefore = [cpuSeconds(pid), cpuSeconds(receiver.pid)];
 await call('set_stream_destination_enabled', { id: made.destination.id, enabled: 'true' });
 const resumed = Date.now();
 let delivered = 0;
@@ -85,6 +91,7 @@ while (delivered < EVENTS && Date.now() - resumed < 600000) {
   delivered = (await counts())['/throughput'] ?? 0;
 }
 const throughputSeconds = (Date.now() - resumed) / 1000;
+const [serverCpu, receiverCpu] = [cpuSeconds(pid) - cpuBefore[0], cpuSeconds(receiver.pid) - cpuBefore[1]];
 const throughputArrived = countOn(await received(), '/throughput');
 await call('set_stream_destination_enabled', { id: made.destination.id, enabled: 'false' });
 await steer('/clear', {});
@@ -108,7 +115,11 @@ for (let n = 0; n < 99; n++) {
   const target = n < 50 ? 'https://127.0.0.1:1/down' : `${https}/up-${n}`;
   rows.push(`(1, 'Bench ${n}', 'webhook', '${target}', '${ca.replaceAll("'", "''")}', 'en', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', (SELECT COALESCE(MAX(chain_seq), 0) FROM activity_events WHERE partner_id = 1), '2026-12-05T00:00:00Z', 1)`);
 }
-execFileSync('sqlite3', [db, `INSERT INTO stream_destinations (partner_id, name, kind, target, ca_pem, language, secret, delivered_position, created_at, created_by) VALUES ${rows.join(',')}`]);
+// On standard input: 99 rows with a certificate each are longer than one argument may be.
+execFileSync('sqlite3', [db], {
+  input: `.timeout 10000
+INSERT INTO stream_destinations (partner_id, name, kind, target, ca_pem, language, secret, delivered_position, created_at, created_by) VALUES ${rows.join(',')};`,
+});
 const storedAt = new Map();
 const started = Date.now();
 const SECONDS = 30;
@@ -132,7 +143,21 @@ for (const entry of await received()) {
 }
 arrivals.sort((a, b) => a - b);
 const quantile = (q) => arrivals[Math.min(arrivals.length - 1, Math.floor(q * arrivals.length))];
+const ingestBesideAll = await timeStoring();
+// Ingest beside the 50 down only, the others paused: a receiver that works costs CPU that
+// this machine's two cores share with ingest, which is not what is asked here.
+execFileSync('sqlite3', [db], {
+  input: `.timeout 10000
+UPDATE stream_destinations SET enabled = 0 WHERE name = 'Lag' OR (name LIKE 'Bench %' AND target NOT LIKE '%/down');`,
+});
+await sleep(3000);
 const ingestBesideDown = await timeStoring();
+const ingestAloneAgain = await (async () => {
+  execFileSync('sqlite3', [db], { input: `.timeout 10000
+UPDATE stream_destinations SET enabled = 0;` });
+  await sleep(3000);
+  return timeStoring();
+})();
 const after = memory();
 const upDelivered = countOn(await received(), '/up-50');
 receiver.kill();
@@ -141,6 +166,8 @@ console.log(JSON.stringify({
   throughput_seconds: throughputSeconds,
   throughput_arrived: throughputArrived,
   throughput_events_per_second: Math.round(EVENTS / throughputSeconds),
+  throughput_server_cpu_s: serverCpu,
+  throughput_receiver_cpu_s: receiverCpu,
   lag_events: storedAt.size,
   lag_arrived: arrivals.length,
   lag_median_s: quantile(0.5),
@@ -151,6 +178,8 @@ console.log(JSON.stringify({
   an_up_destination_received: upDelivered,
   ingest_20k_seconds_alone: ingestAlone,
   ingest_20k_seconds_with_50_down: ingestBesideDown,
+  ingest_20k_seconds_with_all_100: ingestBesideAll,
+  ingest_20k_seconds_alone_after: ingestAloneAgain,
   memory_before: before,
   memory_after: after,
 }));

@@ -7,7 +7,8 @@
 // Control (HTTP): POST /mode {"mode": "ok" | "500" | "hang" | "close"},
 // POST /secret {"path": "/hook", "secret": "whsec_…"} (path "*": every path without one),
 // POST /clear, GET /received (what arrived, in order, each with its arrival time `at`),
-// GET /counts (events taken per path: cheap enough to poll while a benchmark runs).
+// GET /counts (events taken per path, without the log's own streaming records: cheap
+// enough to poll while a benchmark runs).
 import { readFileSync } from 'node:fs';
 import { createServer as createHttps } from 'node:https';
 import { createServer as createHttp } from 'node:http';
@@ -55,7 +56,9 @@ const deliveries = createHttps({ cert: readFileSync(cert), key: readFileSync(key
     entry.events = json.data.events.map((event) => ({ id: event.id, position: event.chain_position, action: event.action }));
   }
   received.push(entry);
-  if (entry.ok) counts[request.url] = (counts[request.url] ?? 0) + (entry.events ?? [entry.text]).length;
+  // The log's own records of streaming changes are not what a benchmark stored.
+  const taken = entry.events?.filter((event) => event.action !== 'changed_log_streaming').length ?? 1;
+  if (entry.ok) counts[request.url] = (counts[request.url] ?? 0) + taken;
   response.writeHead(entry.ok ? 204 : 401).end();
 });
 
