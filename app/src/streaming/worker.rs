@@ -73,6 +73,9 @@ async fn deliver(state: AppState, id: i64, holder: String) {
     let settings = state.streaming.clone();
     let db = &state.pool;
     let mut sender: Option<(String, Sender)> = None;
+    // The batch after the one in flight, read while the receiver takes that one: (the
+    // cursor it follows, the filter it was read with, the batch).
+    let mut read_ahead: Option<(i64, String, Next)> = None;
     loop {
         let now = now_ms();
         // Renewed before every batch: a send lasts less than a lease.
@@ -113,7 +116,17 @@ async fn deliver(state: AppState, id: i64, holder: String) {
             }
         }
         let Some((_, out)) = sender.as_mut() else { return };
-        match next_batch(db, &destination, settings.batch_events).await {
+        let next = match read_ahead.take() {
+            Some((after, filter, next))
+                if after == destination.delivered_position
+                    && destination.sending_until.is_none()
+                    && filter == destination.filter =>
+            {
+                Ok(next)
+            }
+            _ => next_batch(db, &destination, settings.batch_events).await,
+        };
+        match next {
             Err(error) => {
                 tracing::warn!(?error, destination = id, "log streaming: events not read");
                 tokio::time::sleep(TICK).await;
@@ -137,7 +150,22 @@ async fn deliver(state: AppState, id: i64, holder: String) {
                     test: false,
                 };
                 let started = std::time::Instant::now();
-                match out.send(&destination, &batch, now_ms()).await {
+                // The receiver's work and the next batch's reading overlap.
+                let after_this = StoredDestination {
+                    delivered_position: until,
+                    sending_until: None,
+                    ..destination.clone()
+                };
+                let (sent, ahead) = tokio::join!(
+                    out.send(&destination, &batch, now_ms()),
+                    next_batch(db, &after_this, settings.batch_events)
+                );
+                // Only a batch to send is kept: an empty read would hide events stored while
+                // this one was on the wire until the next tick.
+                if let Ok(ahead @ Next::Send { .. }) = ahead {
+                    read_ahead = Some((until, destination.filter.clone(), ahead));
+                }
+                match sent {
                     Ok(()) => {
                         state.metrics.streamed_events.inc_by(events.len() as u64);
                         tracing::debug!(destination = id, events = events.len(), took = ?started.elapsed(), "log streaming: delivered");
