@@ -7,7 +7,7 @@
 //! `webhook-id`). A failing receiver is retried with exponential backoff and jitter, and
 //! after `pause_after` of failures the destination stops itself, saying why.
 //!
-//! Each task holds one batch at most, and only reads the database: a slow or dead receiver
+//! Each task holds two batches at most (the one on the wire and the next, read meanwhile), and only reads the database: a slow or dead receiver
 //! costs its own task's time, never ingest's, the page's or another destination's.
 
 use std::collections::HashMap;
