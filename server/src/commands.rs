@@ -76,6 +76,8 @@ pub enum CommandError {
     App(String),
     #[error("no log streaming destination {0}")]
     NoDestination(i64),
+    #[error(transparent)]
+    Tree(#[from] app::integrity::tree::TreeError),
 }
 
 /// `server keygen`: a new signing key and its public half; never replaces one.
@@ -146,6 +148,35 @@ pub async fn verify(
         0 => Ok(()),
         broken => Err(CommandError::Broken(broken)),
     }
+}
+
+/// `server build-trees`: each partner's Merkle tree, from where it stopped up to its chain's
+/// head (a database from before the trees). Safe to stop and run again, beside a server.
+pub async fn build_trees(database: &Database, partner: Option<&str>) -> Result<(), CommandError> {
+    let pool = open_existing(database).await?;
+    let partners = match partner {
+        Some(partner) => vec![find_partner(&pool, partner).await?.0],
+        None => partners_to_verify(&pool).await?,
+    };
+    let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    for partner_id in partners {
+        let mut last_shown = std::time::Instant::now();
+        let started = std::time::Instant::now();
+        let built = app::integrity::tree::build(&pool, partner_id, |done, total| {
+            if done == total || last_shown.elapsed() >= Duration::from_secs(1) {
+                last_shown = std::time::Instant::now();
+                let end = if show_progress && done < total { '\r' } else { '\n' };
+                eprint!("partner {partner_id}: {done} of {total} events in its tree{end}");
+            }
+        })
+        .await?;
+        println!(
+            "partner {partner_id}: tree of {built} events ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    pool.close().await;
+    Ok(())
 }
 
 /// `server checkpoint`: signs every chain that grew, now.

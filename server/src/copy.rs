@@ -25,6 +25,8 @@ const TABLES: &[&str] = &[
     "identity_provider_domains",
     "provider_sign_ins",
     "stream_destinations",
+    "merkle_trees",
+    "merkle_tiles",
 ];
 
 /// Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement.
@@ -127,11 +129,12 @@ pub(crate) async fn continue_identities(conn: &mut sqlx::PgConnection) -> Result
     Ok(())
 }
 
-/// A column's value as SQLite holds it: the schema has only INTEGER and TEXT columns.
+/// A column's value as SQLite holds it: the schema has INTEGER, TEXT and BLOB columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Integer,
     Text,
+    Blob,
 }
 
 async fn columns_of(source: &SqlitePool, table: &str) -> Result<Vec<(String, Kind)>, CopyError> {
@@ -145,6 +148,7 @@ async fn columns_of(source: &SqlitePool, table: &str) -> Result<Vec<(String, Kin
         .map(|(name, kind)| match kind.as_str() {
             "INTEGER" => Ok((name, Kind::Integer)),
             "TEXT" => Ok((name, Kind::Text)),
+            "BLOB" => Ok((name, Kind::Blob)),
             _ => Err(CopyError::UnknownType {
                 table: table.to_string(),
                 column: name,
@@ -170,6 +174,7 @@ async fn insert_rows(
             match kind {
                 Kind::Integer => arguments.add(row.try_get::<Option<i64>, _>(at)?),
                 Kind::Text => arguments.add(row.try_get::<Option<String>, _>(at)?),
+                Kind::Blob => arguments.add(row.try_get::<Option<Vec<u8>>, _>(at)?),
             }
             .map_err(sqlx::Error::Encode)?;
             index += 1;

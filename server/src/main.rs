@@ -107,6 +107,13 @@ enum Command {
     },
     /// Sign a checkpoint of every chain that grew since its last one.
     Checkpoint,
+    /// Build each partner's Merkle tree up to its chain's head (for a database from before
+    /// the trees); restartable, and safe beside a running server.
+    BuildTrees {
+        /// Only this partner (domain or id).
+        #[arg(long)]
+        partner: Option<String>,
+    },
     /// Copy this (SQLite) database whole into an empty PostgreSQL database: ids, chains,
     /// checkpoints, accounts and sessions. Refuses a target that holds data.
     Copy {
@@ -186,6 +193,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             commands::verify(&database, &signing_key, public_key.as_deref(), partner.as_deref()).await?
         }
         Command::Checkpoint => commands::checkpoint(&database, &signing_key).await?,
+        Command::BuildTrees { partner } => commands::build_trees(&database, partner.as_deref()).await?,
         Command::Copy { to } => commands::copy(&database, &app::db::Database::parse(&to)).await?,
         Command::Streams { action } => {
             let action = match action {

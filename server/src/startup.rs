@@ -14,6 +14,7 @@ use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
 use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
 use app::integrity::verify::partners_to_verify;
 use app::read_api::handler::read_events;
+use app::read_api::proofs;
 use app::state::metrics::{Walk, WalkLabels};
 use app::state::{AppState, Limits, SessionSettings};
 use app::{App, shell};
@@ -304,17 +305,21 @@ fn cookie_handler_routes() -> [HandlerRoute; 5] {
 /// Routes authenticated by an API token, never a cookie (so cross-site checks have nothing
 /// to guard), with their own body limit: a batch of events is bigger. The read API
 /// (`GET`) shares the ingest path.
-fn token_handler_routes() -> [HandlerRoute; 1] {
-    [(
-        INGEST_PATH,
-        &["GET", "POST"],
-        get(read_events)
-            .post(ingest_events)
-            .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(INGEST_BODY_LIMIT_BYTES))
-            // The `Bytes` extractor has its own 2 MiB default; without this a documented
-            // 4 MiB batch would be refused with a 413 that senders treat as final.
-            .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT_BYTES)),
-    )]
+fn token_handler_routes() -> [HandlerRoute; 3] {
+    [
+        (
+            INGEST_PATH,
+            &["GET", "POST"],
+            get(read_events)
+                .post(ingest_events)
+                .layer::<_, std::convert::Infallible>(RequestBodyLimitLayer::new(INGEST_BODY_LIMIT_BYTES))
+                // The `Bytes` extractor has its own 2 MiB default; without this a documented
+                // 4 MiB batch would be refused with a 413 that senders treat as final.
+                .layer(DefaultBodyLimit::max(INGEST_BODY_LIMIT_BYTES)),
+        ),
+        (proofs::INCLUSION_PATH, &["GET"], get(proofs::inclusion)),
+        (proofs::CONSISTENCY_PATH, &["GET"], get(proofs::consistency)),
+    ]
 }
 
 /// Every plain handler as `METHOD path`, read from the lists the router is built from (the

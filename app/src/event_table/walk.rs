@@ -4,7 +4,7 @@
 
 use futures::stream::BoxStream;
 
-use crate::db::{Db, on_db};
+use crate::db::{Db, Tx, on_db, on_tx};
 use crate::ids::PartnerId;
 
 /// A stored event as the walk reads it: where it sits in the chain, then what is hashed.
@@ -42,6 +42,7 @@ macro_rules! walk_sql {
 }
 const WHOLE_WALK_SQL: &str = walk_sql!("chain_seq IS NOT NULL");
 const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
+const WALK_STEP_SQL: &str = concat!(walk_sql!("chain_seq > $2"), " LIMIT $3");
 
 /// The partner's events in chain order: every row with a position (`after` = `None`, a
 /// whole walk reads whatever was written there), or those after position `after`.
@@ -54,6 +55,22 @@ pub fn walk(
         None => sqlx::query_as(WHOLE_WALK_SQL).bind(partner_id).fetch(pool),
         Some(seq) => sqlx::query_as(WALK_ON_SQL).bind(partner_id).bind(seq).fetch(pool),
     })
+}
+
+/// At most `limit` of the partner's events after position `after`, in chain order, read
+/// inside the caller's transaction (building a Merkle tree under the chain's lock).
+pub async fn walk_step(
+    tx: &mut Tx,
+    partner_id: PartnerId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<WalkedRow>, sqlx::Error> {
+    on_tx!(tx, |conn| sqlx::query_as(WALK_STEP_SQL)
+        .bind(partner_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await)
 }
 
 /// Every partner that owns events or a checkpoint, so a row moved to a made-up partner is

@@ -51,12 +51,17 @@ impl EventContent<'_> {
 
     /// This event's hash when it follows an event whose hash is `prev_hash`.
     pub fn chained_hash(&self, prev_hash: &str) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(prev_hash.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(self.canonical_bytes());
-        to_hex(&hasher.finalize())
+        chained_hash_of(prev_hash, &self.canonical_bytes())
     }
+}
+
+/// The chain's hash of an event whose canonical bytes are `canonical`, after `prev_hash`.
+pub fn chained_hash_of(prev_hash: &str, canonical: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical);
+    to_hex(&hasher.finalize())
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 use crate::db::{Db, Tx};
 use chrono::{DateTime, Utc};
 
-use super::canonical::{EventContent, GENESIS_HASH};
+use super::canonical::{EventContent, GENESIS_HASH, chained_hash_of};
+use super::{merkle, tree};
 use crate::db::to_db_time;
 use crate::event_table::append::{self, ChainedEvent, StoredContent};
 use crate::event_table::chain as chain_table;
@@ -92,6 +93,8 @@ async fn append(
             known.extend(append::stored_contents(conn, partner_id, &ids).await?);
         }
         let mut rows = Vec::with_capacity(events.len());
+        let mut leaves = Vec::with_capacity(events.len());
+        let round_starts_after = seq;
         for (offset, (event, (occurred_at, details))) in events.iter().zip(&texts).enumerate() {
             // Built only to compare with or to remember: a seed looks nothing up.
             let content = || StoredContent {
@@ -123,7 +126,9 @@ async fn append(
                 details,
                 recorded_at: &recorded_at,
             };
-            let event_hash = chained.chained_hash(&prev_hash);
+            let canonical = chained.canonical_bytes();
+            let event_hash = chained_hash_of(&prev_hash, &canonical);
+            leaves.push(merkle::leaf_hash(&canonical));
             seq += 1;
             rows.push(ChainedEvent {
                 content: chained,
@@ -137,6 +142,7 @@ async fn append(
             summary.stored += 1;
         }
         append::insert_events(conn, &rows).await?;
+        tree::append(conn, partner_id, round_starts_after, &leaves).await?;
     }
     Ok(summary)
 }

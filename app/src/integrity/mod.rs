@@ -1,7 +1,8 @@
 //! Tamper evidence: every partner's events form a SHA-256 hash chain, and signed
 //! checkpoints pin its head. `canonical` defines what is hashed, `chain` appends,
 //! `checkpoint` signs, `verify` walks, `verified_chains` remembers the last walk; the
-//! activity page shows the result as a badge (`activity::badge`).
+//! activity page shows the result as a badge (`activity::badge`). Beside the chain, `merkle`
+//! keeps each partner's RFC 9162 tree as tiles (`tree` stores them) for proofs.
 
 pub mod model;
 
@@ -12,7 +13,11 @@ pub mod chain;
 #[cfg(feature = "ssr")]
 pub mod checkpoint;
 #[cfg(feature = "ssr")]
+pub mod merkle;
+#[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod tree;
 #[cfg(feature = "ssr")]
 pub mod verified_chains;
 #[cfg(feature = "ssr")]

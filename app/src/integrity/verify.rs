@@ -409,7 +409,9 @@ fn parse_integer(text: &str) -> Option<i64> {
         .filter(|number| number.to_string() == text)
 }
 
-fn content_of(row: &WalkedRow) -> Option<EventContent<'_>> {
+/// What a walked row's hash covers, or `None` when a column no longer reads as the server
+/// wrote it (an edit the walk reports).
+pub(super) fn content_of(row: &WalkedRow) -> Option<EventContent<'_>> {
     let WalkedRow {
         partner_id: partner,
         external_id,

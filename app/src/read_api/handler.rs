@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::request::FeedRequest;
 use super::store::{FeedPage, feed_page};
 use crate::api_tokens::model::TokenScope;
-use crate::api_tokens::store::require_token;
+use crate::api_tokens::store::{LiveToken, require_token};
 use crate::errors::AppError;
 use crate::state::AppState;
 
@@ -21,6 +21,13 @@ pub async fn read_events(State(state): State<AppState>, headers: HeaderMap, uri:
 }
 
 async fn read(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<FeedPage, AppError> {
+    let token = reader(state, headers).await?;
+    let request = FeedRequest::from_uri(uri)?;
+    feed_page(&state.pool, token.partner_id, &request).await
+}
+
+/// The `events:read` token a read comes with, once one of its reads of the minute is spent.
+pub(super) async fn reader(state: &AppState, headers: &HeaderMap) -> Result<LiveToken, AppError> {
     let token = require_token(&state.pool, headers, TokenScope::ReadEvents).await?;
     state
         .read_budgets
@@ -33,6 +40,5 @@ async fn read(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<FeedPa
             ),
             wait_seconds,
         })?;
-    let request = FeedRequest::from_uri(uri)?;
-    feed_page(&state.pool, token.partner_id, &request).await
+    Ok(token)
 }

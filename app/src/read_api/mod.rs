@@ -8,6 +8,7 @@
 //! in order, so no event can appear later behind a cursor already handed out.
 
 pub mod handler;
+pub mod proofs;
 pub mod request;
 pub mod store;
 

@@ -169,7 +169,13 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
         ("/api/revoke_api_token", OtherPartner) => never_contoso(StatusCode::NOT_FOUND),
         // The events API (ingest and read) takes API tokens only: a session cookie is not
         // enough (the token matrix is `the_events_api_does_only_what_a_tokens_scopes_allow`).
-        ("POST /api/v1/events" | "GET /api/v1/events", _) => Expect {
+        (
+            "POST /api/v1/events"
+            | "GET /api/v1/events"
+            | "GET /api/v1/proofs/inclusion"
+            | "GET /api/v1/proofs/consistency",
+            _,
+        ) => Expect {
             contains: Some("Send a live API token"),
             ..never_contoso(StatusCode::UNAUTHORIZED)
         },
@@ -342,6 +348,12 @@ async fn probe(
             .header("content-type", "application/json")
             .body(r#"{"events":[]}"#),
         "GET /api/v1/events" => client.get(app.url("/api/v1/events")),
+        "GET /api/v1/proofs/inclusion" => client
+            .get(app.url("/api/v1/proofs/inclusion"))
+            .query(&[("position", "1")]),
+        "GET /api/v1/proofs/consistency" => client
+            .get(app.url("/api/v1/proofs/consistency"))
+            .query(&[("from", "1")]),
         "GET /account-settings/activity-log/live" => client.get(app.url(app::activity::LIVE_PATH)).query(&[
             ("from", from.as_str()),
             ("to", to.as_str()),
@@ -447,7 +459,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 36, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 38, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {

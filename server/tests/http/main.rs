@@ -22,6 +22,7 @@ mod outage;
 mod postgres_commands;
 mod postgres_schema;
 mod preferences;
+mod proofs;
 mod query_plans;
 mod read_api;
 mod replicas;

@@ -259,7 +259,7 @@ async fn each_tokens_reads_are_limited_per_minute_with_retry_after() {
 }
 
 /// A validator for one of docs/openapi.json's schemas (JSON Schema 2020-12, as OpenAPI 3.1).
-fn documented(schema: &str) -> jsonschema::Validator {
+pub(crate) fn documented(schema: &str) -> jsonschema::Validator {
     let doc: Value = serde_json::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../docs/openapi.json"

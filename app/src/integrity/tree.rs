@@ -1,0 +1,147 @@
+//! A partner's Merkle tree in the database (`merkle_tiles`, `merkle_trees`): grown inside
+//! each append's transaction, under the chain's lock, so the tree and the chain never
+//! disagree about what was stored; read to answer roots and proofs (`merkle::Question`).
+
+use super::merkle::{self, Answer, Hash, Question, TileId, Tiles};
+use crate::db::{Db, Tx, WriteLock, on_tx};
+use crate::event_table::walk;
+use crate::ids::PartnerId;
+
+/// How many of the partner's events its tree holds.
+pub async fn size(tx: &mut Tx, partner_id: PartnerId) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, |conn| sqlx::query_scalar(
+        "SELECT COALESCE((SELECT size FROM merkle_trees WHERE partner_id = $1), 0)"
+    )
+    .bind(partner_id)
+    .fetch_one(&mut *conn)
+    .await)
+}
+
+async fn read_tiles(
+    tx: &mut Tx,
+    partner_id: PartnerId,
+    ids: impl IntoIterator<Item = TileId>,
+) -> Result<Tiles, sqlx::Error> {
+    let mut tiles = Tiles::default();
+    for (level, index) in ids {
+        let hashes: Option<Vec<u8>> = on_tx!(tx, |conn| sqlx::query_scalar(
+            "SELECT hashes FROM merkle_tiles WHERE partner_id = $1 AND level = $2 AND tile_index = $3"
+        )
+        .bind(partner_id)
+        .bind(i64::from(level))
+        .bind(index as i64)
+        .fetch_optional(&mut *conn)
+        .await)?;
+        if let Some(hashes) = hashes {
+            tiles.0.insert((level, index), hashes);
+        }
+    }
+    Ok(tiles)
+}
+
+/// Adds the leaf hashes of events just stored at positions `chain_size + 1 …` to the
+/// partner's tree, inside the append's transaction. A tree that does not hold exactly
+/// `chain_size` events (a database from before the trees) is left for `build-trees`.
+pub async fn append(
+    tx: &mut Tx,
+    partner_id: PartnerId,
+    chain_size: i64,
+    leaves: &[Hash],
+) -> Result<(), sqlx::Error> {
+    let size = size(tx, partner_id).await?;
+    if size != chain_size || leaves.is_empty() {
+        return Ok(());
+    }
+    let edge = read_tiles(tx, partner_id, merkle::edge_tiles(size as u64)).await?;
+    let written = merkle::append(size as u64, leaves, &edge).map_err(sqlx::Error::Protocol)?;
+    for ((level, index), hashes) in written {
+        on_tx!(tx, |conn| sqlx::query(
+            "INSERT INTO merkle_tiles (partner_id, level, tile_index, hashes) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (partner_id, level, tile_index) DO UPDATE SET hashes = excluded.hashes"
+        )
+        .bind(partner_id)
+        .bind(i64::from(level))
+        .bind(index as i64)
+        .bind(hashes)
+        .execute(&mut *conn)
+        .await)?;
+    }
+    on_tx!(tx, |conn| sqlx::query(
+        "INSERT INTO merkle_trees (partner_id, size) VALUES ($1, $2)
+         ON CONFLICT (partner_id) DO UPDATE SET size = excluded.size"
+    )
+    .bind(partner_id)
+    .bind(size + leaves.len() as i64)
+    .execute(&mut *conn)
+    .await)?;
+    Ok(())
+}
+
+/// Why a question about a tree got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    /// Asked of a part of the tree that is not there: the asker's mistake.
+    #[error("{0}")]
+    OutOfRange(String),
+    #[error("the stored tree cannot answer: {0}")]
+    Broken(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A root or a proof of the partner's tree, from the few tiles it needs.
+pub async fn answer(db: &Db, partner_id: PartnerId, question: Question) -> Result<Answer, TreeError> {
+    let mut tx = db.begin().await?;
+    let tree_size = size(&mut tx, partner_id).await?;
+    question.check(tree_size as u64).map_err(TreeError::OutOfRange)?;
+    let tiles = read_tiles(&mut tx, partner_id, question.tiles()).await?;
+    tx.rollback().await?;
+    question
+        .answer(&tiles)
+        .map_err(|error| TreeError::Broken(error.to_string()))
+}
+
+/// Events hashed into the tree per step of [`build`], each step one transaction.
+const BUILD_STEP: i64 = 10_000;
+
+/// Grows the partner's tree to its chain's head from where it stopped: for a database from
+/// before the trees. Restartable (each step commits); `progress(done, total)` after each.
+/// Steps hold the chain's lock, so ingest goes on between them and its appends join the
+/// tree once it has caught up.
+pub async fn build(
+    db: &Db,
+    partner_id: PartnerId,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<i64, TreeError> {
+    loop {
+        let mut tx = db.begin_locked(WriteLock::Chain(partner_id)).await?;
+        let size = size(&mut tx, partner_id).await?;
+        let (head, _) = super::chain::chain_head(&mut tx, partner_id).await?;
+        if size >= head {
+            tx.rollback().await?;
+            progress(size, head);
+            return Ok(size);
+        }
+        let rows = walk::walk_step(&mut tx, partner_id, size, BUILD_STEP).await?;
+        if rows.is_empty() {
+            return Err(TreeError::Broken(format!(
+                "no event after #{size} though the chain's head is #{head} (run `server verify`)"
+            )));
+        }
+        let mut leaves = Vec::with_capacity(rows.len());
+        for (offset, row) in rows.iter().enumerate() {
+            let position = size + 1 + offset as i64;
+            let content = super::verify::content_of(row)
+                .filter(|_| row.chain_seq.as_deref() == Some(position.to_string().as_str()))
+                .ok_or_else(|| {
+                    TreeError::Broken(format!(
+                        "event #{position} does not read as stored (run `server verify`)"
+                    ))
+                })?;
+            leaves.push(merkle::leaf_hash(&content.canonical_bytes()));
+        }
+        append(&mut tx, partner_id, size, &leaves).await?;
+        tx.commit().await?;
+        progress(size + leaves.len() as i64, head);
+    }
+}
