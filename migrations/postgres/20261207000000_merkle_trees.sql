@@ -16,3 +16,11 @@ CREATE TABLE merkle_trees (
     partner_id  BIGINT PRIMARY KEY REFERENCES partners (id) ON DELETE CASCADE,
     size        BIGINT NOT NULL
 );
+
+-- Each checkpoint made once the partner's tree held its events also carries the tree's size
+-- and root (base64) and the C2SP signed note of it (tlog-checkpoint: origin, size, root;
+-- signed with the checkpoint key as an Ed25519 signed note), as GET /api/v1/checkpoint
+-- serves it.
+ALTER TABLE chain_checkpoints ADD COLUMN tree_size BIGINT;
+ALTER TABLE chain_checkpoints ADD COLUMN root_hash TEXT;
+ALTER TABLE chain_checkpoints ADD COLUMN note TEXT;

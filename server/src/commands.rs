@@ -180,8 +180,8 @@ pub async fn build_trees(database: &Database, partner: Option<&str>) -> Result<(
 }
 
 /// `server checkpoint`: signs every chain that grew, now.
-pub async fn checkpoint(database: &Database, signing_key: &Path) -> Result<(), CommandError> {
-    let signer = CheckpointSigner::load(signing_key)?;
+pub async fn checkpoint(database: &Database, signing_key: &Path, origin: &str) -> Result<(), CommandError> {
+    let signer = CheckpointSigner::load(signing_key)?.with_origin(origin);
     let pool = open_existing(database).await?;
     let made = sign_checkpoints(&pool, &signer, Utc::now()).await;
     pool.close().await;
@@ -296,14 +296,17 @@ pub async fn serve(
         Database::Postgres(_) if options.demo => return Err(CommandError::NoDemoOnPostgres),
         Database::Postgres(_) => {}
     }
+    let origin = &settings.integrity.origin;
     // A signing server checks signatures with its own key's public half.
     let signing = |signer: CheckpointSigner| {
         let public_key = signer.verifying_key();
         (Some(Arc::new(signer)), public_key)
     };
     let (signer, public_key) = match options.signing {
-        Signing::WithKey => signing(CheckpointSigner::load(signing_key)?),
-        Signing::CreateKeyIfMissing => signing(CheckpointSigner::load_or_create(signing_key)?),
+        Signing::WithKey => signing(CheckpointSigner::load(signing_key)?.with_origin(origin)),
+        Signing::CreateKeyIfMissing => {
+            signing(CheckpointSigner::load_or_create(signing_key)?.with_origin(origin))
+        }
         Signing::Off { public_key } => {
             let path = public_key.unwrap_or_else(|| public_key_path(signing_key));
             (None, load_public_key(&path)?)

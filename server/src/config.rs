@@ -102,10 +102,18 @@ pub struct IntegrityFileSettings {
     pub checkpoint_minutes: u32,
     #[serde(default = "an_hour")]
     pub whole_walk_seconds: u64,
+    /// This server's name in its checkpoints (C2SP signed notes): the key's name, and the
+    /// start of each partner's origin line.
+    #[serde(default = "default_origin")]
+    pub origin: String,
 }
 
 fn an_hour() -> u64 {
     3600
+}
+
+fn default_origin() -> String {
+    app::integrity::checkpoint::DEFAULT_ORIGIN.into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +199,13 @@ impl Settings {
         if self.integrity.whole_walk_seconds == 0 {
             return Err(ConfigError::Invalid(
                 "integrity.whole_walk_seconds must be at least 1".into(),
+            ));
+        }
+        // A signed note's key name: no spaces or plus signs (C2SP signed-note).
+        let origin = &self.integrity.origin;
+        if origin.is_empty() || origin.chars().any(|c| c.is_whitespace() || c.is_control() || c == '+') {
+            return Err(ConfigError::Invalid(
+                "integrity.origin must be a host name such as activity-log.example.com (no spaces or +)".into(),
             ));
         }
         let limits = &self.limits;

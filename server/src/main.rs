@@ -192,7 +192,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Verify { partner, public_key } => {
             commands::verify(&database, &signing_key, public_key.as_deref(), partner.as_deref()).await?
         }
-        Command::Checkpoint => commands::checkpoint(&database, &signing_key).await?,
+        Command::Checkpoint => {
+            commands::checkpoint(&database, &signing_key, &settings.integrity.origin).await?
+        }
         Command::BuildTrees { partner } => commands::build_trees(&database, partner.as_deref()).await?,
         Command::Copy { to } => commands::copy(&database, &app::db::Database::parse(&to)).await?,
         Command::Streams { action } => {

@@ -305,7 +305,7 @@ fn cookie_handler_routes() -> [HandlerRoute; 5] {
 /// Routes authenticated by an API token, never a cookie (so cross-site checks have nothing
 /// to guard), with their own body limit: a batch of events is bigger. The read API
 /// (`GET`) shares the ingest path.
-fn token_handler_routes() -> [HandlerRoute; 3] {
+fn token_handler_routes() -> [HandlerRoute; 4] {
     [
         (
             INGEST_PATH,
@@ -319,6 +319,7 @@ fn token_handler_routes() -> [HandlerRoute; 3] {
         ),
         (proofs::INCLUSION_PATH, &["GET"], get(proofs::inclusion)),
         (proofs::CONSISTENCY_PATH, &["GET"], get(proofs::consistency)),
+        (proofs::CHECKPOINT_PATH, &["GET"], get(proofs::checkpoint)),
     ]
 }
 

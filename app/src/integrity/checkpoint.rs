@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 use super::chain::chain_head;
+use super::merkle::Question;
 use super::store;
+use super::tree::{self, TreeError};
 use crate::db::to_db_time;
 use crate::digest::{from_hex, to_hex};
 use crate::ids::PartnerId;
@@ -93,9 +95,15 @@ pub fn load_public_key(path: &Path) -> Result<VerifyingKey, KeyError> {
     })
 }
 
+/// The name checkpoints carry when `integrity.origin` names none.
+pub const DEFAULT_ORIGIN: &str = "activity-log.localhost";
+
 /// The server's checkpoint key. Deliberately not `Serialize` and not `Debug`-printable.
 pub struct CheckpointSigner {
     key: SigningKey,
+    /// This server's name in its checkpoints' C2SP notes: the key's name, and the start of
+    /// each partner's origin line (`ORIGIN/PARTNER-DOMAIN`).
+    origin: String,
 }
 
 impl std::fmt::Debug for CheckpointSigner {
@@ -111,6 +119,7 @@ impl CheckpointSigner {
         let seed = read_key_bytes(path, "signing key")?;
         Ok(CheckpointSigner {
             key: SigningKey::from_bytes(&seed),
+            origin: DEFAULT_ORIGIN.into(),
         })
     }
 
@@ -129,7 +138,10 @@ impl CheckpointSigner {
                 source,
             },
         })?;
-        let signer = CheckpointSigner { key };
+        let signer = CheckpointSigner {
+            key,
+            origin: DEFAULT_ORIGIN.into(),
+        };
         let public = public_key_path(path);
         std::fs::write(&public, format!("{}\n", public_key_hex(&signer.verifying_key()))).map_err(
             |source| KeyError::Create {
@@ -154,8 +166,50 @@ impl CheckpointSigner {
         self.key.verifying_key()
     }
 
+    /// The same key, naming its checkpoints `origin` (`integrity.origin`).
+    pub fn with_origin(mut self, origin: &str) -> CheckpointSigner {
+        self.origin = origin.to_string();
+        self
+    }
+
+    /// The C2SP verifier key of the checkpoint notes (`NAME+KEYID+BASE64`): what a
+    /// transparency-log tool or witness is given to check them.
+    pub fn note_verifier_key(&self) -> String {
+        signed_note::new_ed25519_verifier_key(&self.origin, &self.verifying_key())
+    }
+
+    /// The partner's checkpoint as a C2SP signed note: `ORIGIN/DOMAIN`, the tree's size and
+    /// base64 root, then the signature line.
+    pub fn checkpoint_note(&self, partner_domain: &str, tree_size: u64, root: &str) -> String {
+        let text = format!("{}/{partner_domain}\n{tree_size}\n{root}\n", self.origin);
+        let mut note = signed_note::Note::new(text.as_bytes(), &[]).expect("a checkpoint's text is a valid note");
+        note.add_sigs(&[&NoteSigner(self)])
+            .expect("an Ed25519 signature never fails");
+        String::from_utf8(note.to_bytes()).expect("a note of text is text")
+    }
+
     fn sign(&self, statement: &str) -> String {
         to_hex(&self.key.sign(statement.as_bytes()).to_bytes())
+    }
+}
+
+/// The checkpoint key as a signed note's signer (C2SP signed-note, Ed25519: key id from
+/// the name, 0x01 and the public key).
+struct NoteSigner<'a>(&'a CheckpointSigner);
+
+impl signed_note::Signer for NoteSigner<'_> {
+    fn name(&self) -> &str {
+        &self.0.origin
+    }
+
+    fn key_id(&self) -> u32 {
+        let mut key = vec![0x01];
+        key.extend_from_slice(self.0.verifying_key().as_bytes());
+        signed_note::key_id(&self.0.origin, &key)
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ed25519_dalek::SignatureError> {
+        Ok(self.0.key.sign(message).to_bytes().to_vec())
     }
 }
 
@@ -190,16 +244,31 @@ pub async fn sign_checkpoints(
     signer: &CheckpointSigner,
     now: DateTime<Utc>,
 ) -> Result<Vec<(PartnerId, i64)>, sqlx::Error> {
-    let partners = store::partner_ids(pool).await?;
+    let partners = store::partners(pool).await?;
     let signed_at = to_db_time(now);
     let mut made = Vec::new();
-    for partner_id in partners {
+    for (partner_id, domain) in partners {
         let mut tx = pool.begin_locked(crate::db::WriteLock::Chain(partner_id)).await?;
         let (seq, head_hash) = chain_head(&mut tx, partner_id).await?;
         let last = store::last_checkpointed(&mut tx, partner_id).await?;
         if seq == 0 || last.is_some_and(|last| last >= seq) {
             continue;
         }
+        // The tree's root beside the chain's head, once the tree holds the same events.
+        let tree = if tree::size(&mut tx, partner_id).await? == seq {
+            let size = seq as u64;
+            let root = match tree::answer_in(&mut tx, partner_id, Question::Root { size }).await {
+                Ok(root) => root[0].to_string(),
+                Err(TreeError::Database(error)) => return Err(error),
+                Err(error) => {
+                    tracing::error!(%partner_id, "no tree root for the checkpoint: {error}");
+                    String::new()
+                }
+            };
+            (!root.is_empty()).then(|| (seq, root.clone(), signer.checkpoint_note(&domain, size, &root)))
+        } else {
+            None
+        };
         let signature = signer.sign(&checkpoint_statement(
             partner_id,
             &seq.to_string(),
@@ -213,6 +282,7 @@ pub async fn sign_checkpoints(
             signed_at: &signed_at,
             signature: &signature,
             key_id: &key_id(&signer.verifying_key()),
+            tree,
         };
         let stored = store::insert_checkpoint(&mut tx, &checkpoint).await?;
         tx.commit().await?;

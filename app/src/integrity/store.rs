@@ -31,11 +31,23 @@ pub async fn checkpoints_after(
     .await)
 }
 
-pub async fn partner_ids(db: &Db) -> Result<Vec<PartnerId>, sqlx::Error> {
-    on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT id FROM partners ORDER BY id"
+/// Every partner: its id and domain.
+pub async fn partners(db: &Db) -> Result<Vec<(PartnerId, String)>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, domain FROM partners ORDER BY id"
     )
     .fetch_all(pool)
+    .await)
+}
+
+/// The partner's newest checkpoint as a C2SP signed note, if one was made as a note.
+pub async fn newest_note(db: &Db, partner_id: PartnerId) -> Result<Option<String>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT note FROM chain_checkpoints WHERE partner_id = $1 AND note IS NOT NULL
+         ORDER BY chain_seq DESC LIMIT 1"
+    )
+    .bind(partner_id)
+    .fetch_optional(pool)
     .await)
 }
 
@@ -57,14 +69,17 @@ pub struct NewCheckpoint<'a> {
     pub signed_at: &'a str,
     pub signature: &'a str,
     pub key_id: &'a str,
+    /// The tree's (size, base64 root, signed note), when it held the checkpoint's events.
+    pub tree: Option<(i64, String, String)>,
 }
 
 /// Stores a checkpoint unless its position already has one (another signer was first);
 /// says whether it was stored.
 pub async fn insert_checkpoint(tx: &mut Tx, checkpoint: &NewCheckpoint<'_>) -> Result<bool, sqlx::Error> {
     let result = on_tx!(tx, |conn| sqlx::query(
-        "INSERT INTO chain_checkpoints (partner_id, chain_seq, head_hash, signed_at, signature, key_id)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO chain_checkpoints
+            (partner_id, chain_seq, head_hash, signed_at, signature, key_id, tree_size, root_hash, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (partner_id, chain_seq) DO NOTHING",
     )
     .bind(checkpoint.partner_id)
@@ -73,6 +88,9 @@ pub async fn insert_checkpoint(tx: &mut Tx, checkpoint: &NewCheckpoint<'_>) -> R
     .bind(checkpoint.signed_at)
     .bind(checkpoint.signature)
     .bind(checkpoint.key_id)
+    .bind(checkpoint.tree.as_ref().map(|tree| tree.0))
+    .bind(checkpoint.tree.as_ref().map(|tree| tree.1.as_str()))
+    .bind(checkpoint.tree.as_ref().map(|tree| tree.2.as_str()))
     .execute(&mut *conn)
     .await
     .map(|done| done.rows_affected()))?;

@@ -92,10 +92,16 @@ pub enum TreeError {
 /// A root or a proof of the partner's tree, from the few tiles it needs.
 pub async fn answer(db: &Db, partner_id: PartnerId, question: Question) -> Result<Answer, TreeError> {
     let mut tx = db.begin().await?;
-    let tree_size = size(&mut tx, partner_id).await?;
-    question.check(tree_size as u64).map_err(TreeError::OutOfRange)?;
-    let tiles = read_tiles(&mut tx, partner_id, question.tiles()).await?;
+    let answer = answer_in(&mut tx, partner_id, question).await;
     tx.rollback().await?;
+    answer
+}
+
+/// [`answer`] inside the caller's transaction (a checkpoint signs the root it reads there).
+pub async fn answer_in(tx: &mut Tx, partner_id: PartnerId, question: Question) -> Result<Answer, TreeError> {
+    let tree_size = size(tx, partner_id).await?;
+    question.check(tree_size as u64).map_err(TreeError::OutOfRange)?;
+    let tiles = read_tiles(tx, partner_id, question.tiles()).await?;
     question
         .answer(&tiles)
         .map_err(|error| TreeError::Broken(error.to_string()))

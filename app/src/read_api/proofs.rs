@@ -3,7 +3,8 @@
 //! - `GET /api/v1/proofs/inclusion?position=N[&size=M]`: the event at chain position N is
 //!   leaf N−1 of the tree of M leaves (default: the whole tree);
 //! - `GET /api/v1/proofs/consistency?from=M[&to=N]`: the tree of N leaves extends the tree
-//!   of M without changing it.
+//!   of M without changing it;
+//! - `GET /api/v1/checkpoint`: the newest signed checkpoint, a C2SP signed note (text).
 //!
 //! Each answer names the tree size and root it is against; hashes are base64, as C2SP
 //! checkpoints write them. A root is to be trusted only as far as a signed checkpoint
@@ -25,6 +26,7 @@ use crate::state::AppState;
 
 pub const INCLUSION_PATH: &str = "/api/v1/proofs/inclusion";
 pub const CONSISTENCY_PATH: &str = "/api/v1/proofs/consistency";
+pub const CHECKPOINT_PATH: &str = "/api/v1/checkpoint";
 
 #[derive(Debug, Serialize)]
 pub struct InclusionProof {
@@ -92,6 +94,21 @@ pub async fn consistency(State(state): State<AppState>, headers: HeaderMap, uri:
     };
     match answer.await {
         Ok(proof) => axum::Json(proof).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+pub async fn checkpoint(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let answer = async {
+        let token = reader(&state, &headers).await?;
+        crate::integrity::store::newest_note(&state.pool, token.partner_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound("No checkpoint of this partner's tree has been signed yet.".into())
+            })
+    };
+    match answer.await {
+        Ok(note) => ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response(),
         Err(error) => error.into_response(),
     }
 }

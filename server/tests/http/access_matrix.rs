@@ -173,7 +173,8 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             "POST /api/v1/events"
             | "GET /api/v1/events"
             | "GET /api/v1/proofs/inclusion"
-            | "GET /api/v1/proofs/consistency",
+            | "GET /api/v1/proofs/consistency"
+            | "GET /api/v1/checkpoint",
             _,
         ) => Expect {
             contains: Some("Send a live API token"),
@@ -354,6 +355,7 @@ async fn probe(
         "GET /api/v1/proofs/consistency" => client
             .get(app.url("/api/v1/proofs/consistency"))
             .query(&[("from", "1")]),
+        "GET /api/v1/checkpoint" => client.get(app.url("/api/v1/checkpoint")),
         "GET /account-settings/activity-log/live" => client.get(app.url(app::activity::LIVE_PATH)).query(&[
             ("from", from.as_str()),
             ("to", to.as_str()),
@@ -459,7 +461,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 38, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 39, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {

@@ -231,3 +231,65 @@ async fn build_trees_builds_the_same_tree_for_a_database_from_before_the_trees()
     let (_, grown) = get(&app, &reader, "/api/v1/proofs/consistency", &[("from", "1")]).await;
     assert_eq!(grown["to_size"].as_u64().unwrap() as usize, size + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_checkpoint_is_a_c2sp_signed_note_of_the_trees_root() {
+    let app = spawn_app_with(500, Limits::default()).await;
+    let reader = app.token_with(1, &[TokenScope::ReadEvents]).await;
+    let answer = client()
+        .get(app.url("/api/v1/checkpoint"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["content-type"], "text/plain; charset=utf-8");
+    let note = answer.text().await.unwrap();
+    // C2SP tlog-checkpoint: origin, size, base64 root; a blank line; the signature lines.
+    let (body, signatures) = note.split_once("\n\n").expect("a signed note");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 3, "{note}");
+    assert_eq!(lines[0], "activity-log.localhost/contoso.example");
+    let size: u64 = lines[1].parse().unwrap();
+    assert_eq!(size as usize, canonical_events(&app, 1).await.len());
+    let (_, proof) = get(
+        &app,
+        &reader,
+        "/api/v1/proofs/consistency",
+        &[("from", "1"), ("to", &size.to_string())],
+    )
+    .await;
+    assert_eq!(proof["to_root_hash"], lines[2], "the note signs the tree's root");
+    // The signature line, checked here with ed25519-dalek as C2SP signed-note defines it:
+    // "— NAME BASE64(key id ‖ signature)", key id = SHA-256(NAME ‖ \n ‖ 0x01 ‖ key)[..4].
+    let line = signatures.lines().next().unwrap();
+    let signed = line
+        .strip_prefix("\u{2014} activity-log.localhost ")
+        .expect("signed by this server's name");
+    let bytes = base64::engine::general_purpose::STANDARD.decode(signed).unwrap();
+    assert_eq!(bytes.len(), 4 + 64);
+    let public = app.signer.verifying_key();
+    let mut key_name = b"activity-log.localhost\n\x01".to_vec();
+    key_name.extend_from_slice(public.as_bytes());
+    let key_id = <Sha256 as sha2::Digest>::digest(&key_name);
+    assert_eq!(&bytes[..4], &key_id[..4]);
+    let signature = ed25519_dalek::Signature::from_slice(&bytes[4..]).unwrap();
+    public
+        .verify_strict(format!("{body}\n").as_bytes(), &signature)
+        .expect("the note's signature verifies");
+    let mut forged = format!("{body}\n").into_bytes();
+    forged[forged.len() - 2] ^= 1;
+    assert!(public.verify_strict(&forged, &signature).is_err());
+    // Each partner gets its own.
+    let fabrikam = app.token_with(2, &[TokenScope::ReadEvents]).await;
+    let theirs = client()
+        .get(app.url("/api/v1/checkpoint"))
+        .bearer_auth(&fabrikam)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(theirs.starts_with("activity-log.localhost/fabrikam.example\n"), "{theirs}");
+}
