@@ -11,6 +11,7 @@ pub mod files;
 pub mod health;
 pub mod import;
 pub mod metrics;
+pub mod monitor;
 pub mod request_id;
 pub mod security;
 pub mod startup;

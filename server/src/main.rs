@@ -107,6 +107,21 @@ enum Command {
     },
     /// Sign a checkpoint of every chain that grew since its last one.
     Checkpoint,
+    /// Fetch a server's newest signed checkpoint, check its signature and that it extends
+    /// the one the last run kept in --state; exit 1 naming both if history was rewritten.
+    Monitor {
+        /// The server, e.g. https://activity-log.example.com
+        url: String,
+        /// An events:read API token of the partner to watch (better: the environment).
+        #[arg(long, env = "ALOG_MONITOR_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The server's checkpoint public key (64 hex digits, as KEY.pub holds it).
+        #[arg(long)]
+        public_key: PathBuf,
+        /// Where the last checkpoint seen is kept between runs.
+        #[arg(long)]
+        state: PathBuf,
+    },
     /// Build each partner's Merkle tree up to its chain's head (for a database from before
     /// the trees); restartable, and safe beside a running server.
     BuildTrees {
@@ -195,6 +210,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Checkpoint => {
             commands::checkpoint(&database, &signing_key, &settings.integrity.origin).await?
         }
+        Command::Monitor {
+            url,
+            token,
+            public_key,
+            state,
+        } => println!("{}", server::monitor::monitor(&url, &token, &public_key, &state).await?),
         Command::BuildTrees { partner } => commands::build_trees(&database, partner.as_deref()).await?,
         Command::Copy { to } => commands::copy(&database, &app::db::Database::parse(&to)).await?,
         Command::Streams { action } => {

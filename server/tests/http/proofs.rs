@@ -293,3 +293,87 @@ async fn the_checkpoint_is_a_c2sp_signed_note_of_the_trees_root() {
         .unwrap();
     assert!(theirs.starts_with("activity-log.localhost/fabrikam.example\n"), "{theirs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_monitor_catches_history_rewritten_and_re_signed_with_the_key() {
+    let app = spawn_app_with(600, Limits::default()).await;
+    let reader = app.token_with(1, &[TokenScope::ReadEvents]).await;
+    let writer = app.contoso_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("monitor.state");
+    let public = app::integrity::checkpoint::public_key_path(&app.key_path);
+    let server = |args: &[&str]| {
+        let output = crate::support::server_command(database_arg(&app), &app.key_path)
+            .args(args)
+            .env("ALOG_MONITOR_TOKEN", &reader)
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), said)
+    };
+    let base = app.url("");
+    let monitor = [
+        "monitor",
+        base.as_str(),
+        "--public-key",
+        public.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let (ok, said) = server(&monitor);
+    assert!(ok && said.contains("first checkpoint seen"), "{said}");
+
+    // The log grows honestly and is signed again: the monitor follows.
+    app.store_password_resets(&writer, [("honest-1".into(), "2026-11-20T10:00:00Z".into())])
+        .await;
+    assert!(server(&["checkpoint"]).0);
+    let (ok, said) = server(&monitor);
+    assert!(ok && said.contains(" extends "), "{said}");
+    let kept = std::fs::read_to_string(&state).unwrap();
+
+    // Someone holding the database and the key edits event #10, rebuilds the tree over the
+    // edit, stores another event and signs a checkpoint of the rewritten log.
+    on_db!(&app.db, |pool| async {
+        sqlx::query(
+            "UPDATE activity_events SET details = '{\"type\":\"rewritten\"}' WHERE partner_id = 1 AND chain_seq = 10",
+        )
+        .execute(pool)
+        .await?;
+        sqlx::query("DELETE FROM merkle_tiles").execute(pool).await?;
+        sqlx::query("DELETE FROM merkle_trees").execute(pool).await
+    }
+    .await)
+    .unwrap();
+    assert!(server(&["build-trees"]).0);
+    app.store_password_resets(&writer, [("after-rewrite-1".into(), "2026-11-20T10:00:01Z".into())])
+        .await;
+    let (signed, said) = server(&["checkpoint"]);
+    assert!(signed, "{said}");
+    // Its signature is good; its history is not the one the monitor saw.
+    let (ok, said) = server(&monitor);
+    assert!(!ok, "{said}");
+    assert!(said.contains("history was rewritten"), "{said}");
+    let size_before = kept.lines().nth(1).unwrap();
+    assert!(said.contains(&format!("size {size_before} root")), "names the checkpoint seen: {said}");
+    assert!(said.contains("consistency proof fails"), "{said}");
+    // The state still holds the honest checkpoint: every later run fails too.
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), kept);
+    assert!(!server(&monitor).0);
+    // A wrong public key is a bad signature, not a rewrite.
+    let other = dir.path().join("other.key");
+    app::integrity::checkpoint::CheckpointSigner::create(&other).unwrap();
+    let other_public = app::integrity::checkpoint::public_key_path(&other);
+    let (ok, said) = server(&[
+        "monitor",
+        base.as_str(),
+        "--public-key",
+        other_public.to_str().unwrap(),
+        "--state",
+        dir.path().join("fresh.state").to_str().unwrap(),
+    ]);
+    assert!(!ok && said.contains("not signed by the key given"), "{said}");
+}
