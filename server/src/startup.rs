@@ -14,7 +14,7 @@ use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
 use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
 use app::integrity::verify::partners_to_verify;
 use app::read_api::handler::read_events;
-use app::read_api::proofs;
+use app::read_api::{proofs, tiles};
 use app::state::metrics::{Walk, WalkLabels};
 use app::state::{AppState, Limits, SessionSettings};
 use app::{App, shell};
@@ -305,7 +305,7 @@ fn cookie_handler_routes() -> [HandlerRoute; 5] {
 /// Routes authenticated by an API token, never a cookie (so cross-site checks have nothing
 /// to guard), with their own body limit: a batch of events is bigger. The read API
 /// (`GET`) shares the ingest path.
-fn token_handler_routes() -> [HandlerRoute; 4] {
+fn token_handler_routes() -> [HandlerRoute; 5] {
     [
         (
             INGEST_PATH,
@@ -320,6 +320,7 @@ fn token_handler_routes() -> [HandlerRoute; 4] {
         (proofs::INCLUSION_PATH, &["GET"], get(proofs::inclusion)),
         (proofs::CONSISTENCY_PATH, &["GET"], get(proofs::consistency)),
         (proofs::CHECKPOINT_PATH, &["GET"], get(proofs::checkpoint)),
+        (tiles::TILE_ROUTE, &["GET"], get(tiles::tile)),
     ]
 }
 

@@ -39,6 +39,11 @@ async fn read_tiles(
     Ok(tiles)
 }
 
+/// One stored tile's hashes (the rightmost of a level may hold fewer than 256).
+pub async fn tile(tx: &mut Tx, partner_id: PartnerId, level: u8, index: u64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    Ok(read_tiles(tx, partner_id, [(level, index)]).await?.0.remove(&(level, index)))
+}
+
 /// Adds the leaf hashes of events just stored at positions `chain_size + 1 …` to the
 /// partner's tree, inside the append's transaction. A tree that does not hold exactly
 /// `chain_size` events (a database from before the trees) is left for `build-trees`.

@@ -11,6 +11,7 @@ pub mod handler;
 pub mod proofs;
 pub mod request;
 pub mod store;
+pub mod tiles;
 
 /// Where the read API is served (the same path as ingest, with GET).
 pub use crate::ingest::INGEST_PATH as EVENTS_PATH;

@@ -174,7 +174,8 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
             | "GET /api/v1/events"
             | "GET /api/v1/proofs/inclusion"
             | "GET /api/v1/proofs/consistency"
-            | "GET /api/v1/checkpoint",
+            | "GET /api/v1/checkpoint"
+            | "GET /api/v1/tile/{*path}",
             _,
         ) => Expect {
             contains: Some("Send a live API token"),
@@ -356,6 +357,7 @@ async fn probe(
             .get(app.url("/api/v1/proofs/consistency"))
             .query(&[("from", "1")]),
         "GET /api/v1/checkpoint" => client.get(app.url("/api/v1/checkpoint")),
+        "GET /api/v1/tile/{*path}" => client.get(app.url("/api/v1/tile/0/000.p/1")),
         "GET /account-settings/activity-log/live" => client.get(app.url(app::activity::LIVE_PATH)).query(&[
             ("from", from.as_str()),
             ("to", to.as_str()),
@@ -461,7 +463,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 39, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 40, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {

@@ -377,3 +377,93 @@ async fn a_monitor_catches_history_rewritten_and_re_signed_with_the_key() {
     ]);
     assert!(!ok && said.contains("not signed by the key given"), "{said}");
 }
+
+/// A C2SP tile path: `tile/<L>/<N>[.p/<W>]`, N in 3-digit elements, all but the last `x…`.
+fn c2sp_tile_path(tile: &tlog_tiles::Tile) -> String {
+    let mut n = tile.level_index();
+    let mut elements = vec![format!("{:03}", n % 1000)];
+    n /= 1000;
+    while n > 0 {
+        elements.push(format!("x{:03}", n % 1000));
+        n /= 1000;
+    }
+    elements.reverse();
+    let partial = if tile.width() < 256 { format!(".p/{}", tile.width()) } else { String::new() };
+    format!("tile/{}/{}{partial}", tile.level(), elements.join("/"))
+}
+
+/// Reads tiles over HTTP as a generic tile client does (tlog_tiles checks each against the
+/// signed tree hash before using it).
+struct HttpTiles {
+    base: String,
+    token: String,
+}
+
+impl tlog_tiles::TileReader for HttpTiles {
+    fn height(&self) -> u8 {
+        8
+    }
+
+    fn read_tiles(&self, tiles: &[tlog_tiles::Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let mut read = Vec::new();
+                for tile in tiles {
+                    let answer = client()
+                        .get(format!("{}/api/v1/{}", self.base, c2sp_tile_path(tile)))
+                        .bearer_auth(&self.token)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(answer.status(), StatusCode::OK, "{}", c2sp_tile_path(tile));
+                    read.push(answer.bytes().await.unwrap().to_vec());
+                }
+                Ok(read)
+            })
+        })
+    }
+
+    fn save_tiles(&self, _: &[tlog_tiles::Tile], _: &[Vec<u8>]) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_generic_tile_client_reads_the_tree_and_checks_it_against_the_checkpoint() {
+    let app = spawn_app_with(3000, Limits::default()).await;
+    let reader = app.token_with(1, &[TokenScope::ReadEvents]).await;
+    let note = client()
+        .get(app.url("/api/v1/checkpoint"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = note.lines().collect();
+    let size: u64 = lines[1].parse().unwrap();
+    let root = tlog_tiles::Hash::parse_hash(lines[2]).unwrap();
+    let events = canonical_events(&app, 1).await;
+    assert!(size > 2 * 256, "{size}");
+    let tiles = HttpTiles {
+        base: app.url(""),
+        token: reader.clone(),
+    };
+    let hashes = tlog_tiles::TileHashReader::new(size, root, &tiles);
+    for index in [0, 255, 256, size / 2, size - 1] {
+        let leaf = tlog_tiles::record_hash(&events[index as usize]);
+        let stored = tlog_tiles::HashReader::read_hashes(&hashes, &[tlog_tiles::stored_hash_index(0, index)]).unwrap();
+        assert_eq!(stored[0], leaf, "leaf {index} as the tiles hold it");
+        let proof = tlog_tiles::prove_record(size, index, &hashes).unwrap();
+        tlog_tiles::check_record(&proof, size, root, index, leaf).unwrap();
+    }
+    // A tile that is not there, or not a tile path, is a 404 that says so.
+    for path in ["tile/0/999", "tile/0/1", "tile/entries/000"] {
+        let answer = client()
+            .get(app.url(&format!("/api/v1/{path}")))
+            .bearer_auth(&reader)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
