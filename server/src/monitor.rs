@@ -52,13 +52,13 @@ fn read_checkpoint(note: &str, key: &ed25519_dalek::VerifyingKey) -> Result<Seen
     let verifier = StandardVerifier::new(&signed_note::new_ed25519_verifier_key(name, key))
         .map_err(|error| MonitorError::BadSignature(error.to_string()))?;
     parsed
-        .verify(&VerifierList::new(vec![Box::new(verifier)]))
+        .verify(&VerifierList::new(vec![Box::new(verifier) as Box<dyn signed_note::Verifier>]))
         .map_err(|error| MonitorError::BadSignature(error.to_string()))?;
     Ok(Seen {
         note: note.to_string(),
         origin: checkpoint.origin().to_string(),
         size: checkpoint.size(),
-        root: checkpoint.hash(),
+        root: *checkpoint.hash(),
     })
 }
 

@@ -183,7 +183,8 @@ impl CheckpointSigner {
     pub fn checkpoint_note(&self, partner_domain: &str, tree_size: u64, root: &str) -> String {
         let text = format!("{}/{partner_domain}\n{tree_size}\n{root}\n", self.origin);
         let mut note = signed_note::Note::new(text.as_bytes(), &[]).expect("a checkpoint's text is a valid note");
-        note.add_sigs(&[&NoteSigner(self)])
+        let signer: &dyn signed_note::Signer = &NoteSigner(self);
+        note.add_sigs(&[signer])
             .expect("an Ed25519 signature never fails");
         String::from_utf8(note.to_bytes()).expect("a note of text is text")
     }
