@@ -39,6 +39,7 @@ async fn postgres_migrations_make_the_same_schema_as_sqlite() {
             let kind = match kind.as_str() {
                 "INTEGER" => "integer",
                 "TEXT" => "text",
+                "BLOB" => "bytes",
                 other => panic!("{table}.{column}: unexpected SQLite type {other}"),
             };
             sqlite_columns.insert((table.clone(), column, kind.into(), not_null));
@@ -58,6 +59,7 @@ async fn postgres_migrations_make_the_same_schema_as_sqlite() {
         let kind = match kind.as_str() {
             "bigint" => "integer",
             "text" => "text",
+            "bytea" => "bytes",
             other => panic!("{table}.{column}: unexpected PostgreSQL type {other}"),
         };
         // Every stored time is compared byte by byte, as in SQLite.
