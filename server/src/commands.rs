@@ -162,7 +162,7 @@ pub async fn build_trees(database: &Database, partner: Option<&str>) -> Result<(
     for partner_id in partners {
         let mut last_shown = std::time::Instant::now();
         let started = std::time::Instant::now();
-        let built = app::integrity::tree::build(&pool, partner_id, |done, total| {
+        let built = app::integrity::build_trees::build(&pool, partner_id, |done, total| {
             if done == total || last_shown.elapsed() >= Duration::from_secs(1) {
                 last_shown = std::time::Instant::now();
                 let end = if show_progress && done < total { '\r' } else { '\n' };

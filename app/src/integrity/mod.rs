@@ -7,6 +7,8 @@
 pub mod model;
 
 #[cfg(feature = "ssr")]
+pub mod build_trees;
+#[cfg(feature = "ssr")]
 pub mod canonical;
 #[cfg(feature = "ssr")]
 pub mod chain;

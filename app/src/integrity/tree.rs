@@ -3,8 +3,7 @@
 //! disagree about what was stored; read to answer roots and proofs (`merkle::Question`).
 
 use super::merkle::{self, Answer, Hash, Question, TileId, Tiles};
-use crate::db::{Db, Tx, WriteLock, on_tx};
-use crate::event_table::walk;
+use crate::db::{Db, Tx, on_tx};
 use crate::ids::PartnerId;
 
 /// How many of the partner's events its tree holds.
@@ -110,49 +109,4 @@ pub async fn answer_in(tx: &mut Tx, partner_id: PartnerId, question: Question) -
     question
         .answer(&tiles)
         .map_err(|error| TreeError::Broken(error.to_string()))
-}
-
-/// Events hashed into the tree per step of [`build`], each step one transaction.
-const BUILD_STEP: i64 = 10_000;
-
-/// Grows the partner's tree to its chain's head from where it stopped: for a database from
-/// before the trees. Restartable (each step commits); `progress(done, total)` after each.
-/// Steps hold the chain's lock, so ingest goes on between them and its appends join the
-/// tree once it has caught up.
-pub async fn build(
-    db: &Db,
-    partner_id: PartnerId,
-    mut progress: impl FnMut(i64, i64),
-) -> Result<i64, TreeError> {
-    loop {
-        let mut tx = db.begin_locked(WriteLock::Chain(partner_id)).await?;
-        let size = size(&mut tx, partner_id).await?;
-        let (head, _) = super::chain::chain_head(&mut tx, partner_id).await?;
-        if size >= head {
-            tx.rollback().await?;
-            progress(size, head);
-            return Ok(size);
-        }
-        let rows = walk::walk_step(&mut tx, partner_id, size, BUILD_STEP).await?;
-        if rows.is_empty() {
-            return Err(TreeError::Broken(format!(
-                "no event after #{size} though the chain's head is #{head} (run `server verify`)"
-            )));
-        }
-        let mut leaves = Vec::with_capacity(rows.len());
-        for (offset, row) in rows.iter().enumerate() {
-            let position = size + 1 + offset as i64;
-            let content = super::verify::content_of(row)
-                .filter(|_| row.chain_seq.as_deref() == Some(position.to_string().as_str()))
-                .ok_or_else(|| {
-                    TreeError::Broken(format!(
-                        "event #{position} does not read as stored (run `server verify`)"
-                    ))
-                })?;
-            leaves.push(merkle::leaf_hash(&content.canonical_bytes()));
-        }
-        append(&mut tx, partner_id, size, &leaves).await?;
-        tx.commit().await?;
-        progress(size + leaves.len() as i64, head);
-    }
 }
