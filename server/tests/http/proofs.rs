@@ -139,7 +139,8 @@ async fn every_event_is_proved_in_the_tree_and_later_trees_extend_earlier_ones()
         "UPDATE activity_events SET details = '{\"type\":\"edited\"}' WHERE partner_id = 1 AND chain_seq = 42"
     )
     .execute(pool)
-    .await)
+    .await
+    .map(|done| done.rows_affected()))
     .unwrap();
     let edited = canonical_events(&app, 1).await;
     let root = RootHash::<Sha256>::new(hash(&kept["root_hash"]).into(), size);
@@ -189,7 +190,10 @@ async fn build_trees_builds_the_same_tree_for_a_database_from_before_the_trees()
     // As a database from before the trees: none.
     on_db!(&app.db, |pool| async {
         sqlx::query("DELETE FROM merkle_tiles").execute(pool).await?;
-        sqlx::query("DELETE FROM merkle_trees").execute(pool).await
+        sqlx::query("DELETE FROM merkle_trees")
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
     }
     .await)
     .unwrap();
@@ -344,7 +348,10 @@ async fn a_monitor_catches_history_rewritten_and_re_signed_with_the_key() {
         .execute(pool)
         .await?;
         sqlx::query("DELETE FROM merkle_tiles").execute(pool).await?;
-        sqlx::query("DELETE FROM merkle_trees").execute(pool).await
+        sqlx::query("DELETE FROM merkle_trees")
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
     }
     .await)
     .unwrap();
