@@ -203,9 +203,14 @@ impl Settings {
         }
         // A signed note's key name: no spaces or plus signs (C2SP signed-note).
         let origin = &self.integrity.origin;
-        if origin.is_empty() || origin.chars().any(|c| c.is_whitespace() || c.is_control() || c == '+') {
+        if origin.is_empty()
+            || origin
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+        {
             return Err(ConfigError::Invalid(
-                "integrity.origin must be a host name such as activity-log.example.com (no spaces or +)".into(),
+                "integrity.origin must be a host name such as activity-log.example.com (no spaces or +)"
+                    .into(),
             ));
         }
         let limits = &self.limits;

@@ -215,7 +215,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             token,
             public_key,
             state,
-        } => println!("{}", server::monitor::monitor(&url, &token, &public_key, &state).await?),
+        } => println!(
+            "{}",
+            server::monitor::monitor(&url, &token, &public_key, &state).await?
+        ),
         Command::BuildTrees { partner } => commands::build_trees(&database, partner.as_deref()).await?,
         Command::Copy { to } => commands::copy(&database, &app::db::Database::parse(&to)).await?,
         Command::Streams { action } => {

@@ -16,7 +16,11 @@ pub enum MonitorError {
     #[error(
         "history was rewritten: the checkpoint seen before ({before}) is not part of the one served now ({now}): {why}"
     )]
-    Rewritten { before: String, now: String, why: String },
+    Rewritten {
+        before: String,
+        now: String,
+        why: String,
+    },
     #[error("the checkpoint served is not signed by the key given: {0}")]
     BadSignature(String),
     #[error("the checkpoint served is not a C2SP checkpoint: {0}")]
@@ -46,13 +50,17 @@ impl std::fmt::Display for Seen {
 /// Checks `note`'s signature with `key` (the key's name is the origin's host part, as this
 /// server signs) and reads the checkpoint in it.
 fn read_checkpoint(note: &str, key: &ed25519_dalek::VerifyingKey) -> Result<Seen, MonitorError> {
-    let parsed = Note::from_bytes(note.as_bytes()).map_err(|error| MonitorError::Malformed(error.to_string()))?;
-    let checkpoint = Checkpoint::from_bytes(parsed.text()).map_err(|error| MonitorError::Malformed(error.to_string()))?;
+    let parsed =
+        Note::from_bytes(note.as_bytes()).map_err(|error| MonitorError::Malformed(error.to_string()))?;
+    let checkpoint =
+        Checkpoint::from_bytes(parsed.text()).map_err(|error| MonitorError::Malformed(error.to_string()))?;
     let name = checkpoint.origin().split('/').next().unwrap_or_default();
     let verifier = StandardVerifier::new(&signed_note::new_ed25519_verifier_key(name, key))
         .map_err(|error| MonitorError::BadSignature(error.to_string()))?;
     parsed
-        .verify(&VerifierList::new(vec![Box::new(verifier) as Box<dyn signed_note::Verifier>]))
+        .verify(&VerifierList::new(vec![
+            Box::new(verifier) as Box<dyn signed_note::Verifier>
+        ]))
         .map_err(|error| MonitorError::BadSignature(error.to_string()))?;
     Ok(Seen {
         note: note.to_string(),
@@ -83,7 +91,12 @@ async fn get(url: &str, token: &str) -> Result<String, MonitorError> {
 }
 
 /// One run: what it found, in a line; the checkpoint is kept in `state` for the next run.
-pub async fn monitor(server: &str, token: &str, public_key: &Path, state: &Path) -> Result<String, MonitorError> {
+pub async fn monitor(
+    server: &str,
+    token: &str,
+    public_key: &Path,
+    state: &Path,
+) -> Result<String, MonitorError> {
     let key = app::integrity::checkpoint::load_public_key(public_key)?;
     let server = server.trim_end_matches('/');
     let now = read_checkpoint(&get(&format!("{server}/api/v1/checkpoint"), token).await?, &key)?;
@@ -119,12 +132,11 @@ pub async fn monitor(server: &str, token: &str, public_key: &Path, state: &Path)
                     "{server}/api/v1/proofs/consistency?from={}&to={}",
                     before.size, now.size
                 );
-                let answer: serde_json::Value = serde_json::from_str(&get(&url, token).await?).map_err(|error| {
-                    MonitorError::Server {
+                let answer: serde_json::Value =
+                    serde_json::from_str(&get(&url, token).await?).map_err(|error| MonitorError::Server {
                         url: url.clone(),
                         why: error.to_string(),
-                    }
-                })?;
+                    })?;
                 let proof = answer["proof"]
                     .as_array()
                     .into_iter()

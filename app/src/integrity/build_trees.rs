@@ -29,7 +29,7 @@ pub async fn build(
             .await?
             .map_or(0, |head| head.chain_seq);
         if size >= head {
-            tx.rollback().await?;
+            drop(tx); // read only: dropping it ends it
             progress(size, head);
             return Ok(size);
         }

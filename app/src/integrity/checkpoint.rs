@@ -182,7 +182,8 @@ impl CheckpointSigner {
     /// base64 root, then the signature line.
     pub fn checkpoint_note(&self, partner_domain: &str, tree_size: u64, root: &str) -> String {
         let text = format!("{}/{partner_domain}\n{tree_size}\n{root}\n", self.origin);
-        let mut note = signed_note::Note::new(text.as_bytes(), &[]).expect("a checkpoint's text is a valid note");
+        let mut note =
+            signed_note::Note::new(text.as_bytes(), &[]).expect("a checkpoint's text is a valid note");
         let signer: &dyn signed_note::Signer = &NoteSigner(self);
         note.add_sigs(&[signer])
             .expect("an Ed25519 signature never fails");

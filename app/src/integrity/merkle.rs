@@ -32,7 +32,10 @@ fn locate(level: u8, n: u64) -> (TileId, Range<usize>) {
     let below = level % TILE_HEIGHT;
     let first = n << below;
     let start = (first % TILE_WIDTH) as usize;
-    ((level / TILE_HEIGHT, first / TILE_WIDTH), start..start + (1 << below))
+    (
+        (level / TILE_HEIGHT, first / TILE_WIDTH),
+        start..start + (1 << below),
+    )
 }
 
 /// Tiles as stored: each its hashes, 32 bytes apiece, concatenated.
@@ -116,7 +119,9 @@ impl Question {
     /// Whether the question makes sense for a tree of `size` leaves; else why not.
     pub fn check(self, tree_size: u64) -> Result<(), String> {
         match self {
-            Question::Root { size } if size > tree_size => Err(format!("the tree has {tree_size} leaves, not {size}")),
+            Question::Root { size } if size > tree_size => {
+                Err(format!("the tree has {tree_size} leaves, not {size}"))
+            }
             Question::Inclusion { index, size } if index >= size => {
                 Err(format!("leaf {index} is not in a tree of {size}"))
             }
@@ -133,7 +138,10 @@ impl Question {
         }
     }
 
-    fn ask(self, read: &dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>) -> Result<Answer, tlog_tiles::Error> {
+    fn ask(
+        self,
+        read: &dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>,
+    ) -> Result<Answer, tlog_tiles::Error> {
         let reader = Through(read);
         match self {
             Question::Root { size } => tlog_tiles::tree_hash(size, &reader).map(|root| vec![root]),
@@ -181,9 +189,10 @@ pub fn append(size: u64, leaves: &[Hash], edge: &Tiles) -> Result<Vec<(TileId, V
         let mut hashes = if filled == 0 {
             Vec::with_capacity(added.len())
         } else {
-            let stored = edge.0.get(&(level, first_tile)).ok_or_else(|| {
-                format!("tile {first_tile} of level {level} (the tree's edge) is missing")
-            })?;
+            let stored = edge
+                .0
+                .get(&(level, first_tile))
+                .ok_or_else(|| format!("tile {first_tile} of level {level} (the tree's edge) is missing"))?;
             if stored.len() != filled {
                 return Err(format!(
                     "tile {first_tile} of level {level} holds {} hashes, the tree's size says {}",

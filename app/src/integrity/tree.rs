@@ -39,8 +39,16 @@ async fn read_tiles(
 }
 
 /// One stored tile's hashes (the rightmost of a level may hold fewer than 256).
-pub async fn tile(tx: &mut Tx, partner_id: PartnerId, level: u8, index: u64) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    Ok(read_tiles(tx, partner_id, [(level, index)]).await?.0.remove(&(level, index)))
+pub async fn tile(
+    tx: &mut Tx,
+    partner_id: PartnerId,
+    level: u8,
+    index: u64,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    Ok(read_tiles(tx, partner_id, [(level, index)])
+        .await?
+        .0
+        .remove(&(level, index)))
 }
 
 /// Adds the leaf hashes of events just stored at positions `chain_size + 1 …` to the
@@ -68,7 +76,8 @@ pub async fn append(
         .bind(index as i64)
         .bind(hashes)
         .execute(&mut *conn)
-        .await)?;
+        .await
+        .map(|done| done.rows_affected()))?;
     }
     on_tx!(tx, |conn| sqlx::query(
         "INSERT INTO merkle_trees (partner_id, size) VALUES ($1, $2)
@@ -77,7 +86,8 @@ pub async fn append(
     .bind(partner_id)
     .bind(size + leaves.len() as i64)
     .execute(&mut *conn)
-    .await)?;
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -97,7 +107,7 @@ pub enum TreeError {
 pub async fn answer(db: &Db, partner_id: PartnerId, question: Question) -> Result<Answer, TreeError> {
     let mut tx = db.begin().await?;
     let answer = answer_in(&mut tx, partner_id, question).await;
-    tx.rollback().await?;
+    drop(tx); // read only: dropping it ends it
     answer
 }
 

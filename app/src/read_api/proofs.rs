@@ -108,7 +108,11 @@ pub async fn checkpoint(State(state): State<AppState>, headers: HeaderMap) -> Re
             })
     };
     match answer.await {
-        Ok(note) => ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response(),
+        Ok(note) => (
+            [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            note,
+        )
+            .into_response(),
         Err(error) => error.into_response(),
     }
 }
@@ -148,7 +152,7 @@ async fn tree_size_or(state: &AppState, partner_id: PartnerId, size: Option<u64>
     }
     let mut tx = state.pool.begin().await?;
     let size = tree::size(&mut tx, partner_id).await?;
-    tx.rollback().await?;
+    drop(tx); // read only: dropping it ends it
     Ok(size as u64)
 }
 

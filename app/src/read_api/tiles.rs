@@ -22,7 +22,10 @@ pub const TILE_ROUTE: &str = "/api/v1/tile/{*path}";
 pub fn parse_tile_path(path: &str) -> Option<(u8, u64, u64)> {
     let (path, width) = match path.split_once(".p/") {
         Some((path, width)) => {
-            let width: u64 = width.parse().ok().filter(|width| (1..TILE_WIDTH).contains(width))?;
+            let width: u64 = width
+                .parse()
+                .ok()
+                .filter(|width| (1..TILE_WIDTH).contains(width))?;
             (path, width)
         }
         None => (path, TILE_WIDTH),
@@ -33,7 +36,9 @@ pub fn parse_tile_path(path: &str) -> Option<(u8, u64, u64)> {
     let (last, leading) = elements.split_last()?;
     let mut index: u64 = 0;
     for element in leading {
-        index = index.checked_mul(1000)?.checked_add(three_digits(element.strip_prefix('x')?)?)?;
+        index = index
+            .checked_mul(1000)?
+            .checked_add(three_digits(element.strip_prefix('x')?)?)?;
     }
     index = index.checked_mul(1000)?.checked_add(three_digits(last)?)?;
     Some((level, index, width))
@@ -55,7 +60,7 @@ pub async fn tile(State(state): State<AppState>, headers: HeaderMap, Path(path):
         })?;
         let mut tx = state.pool.begin().await?;
         let hashes = tree::tile(&mut tx, token.partner_id, level, index).await?;
-        tx.rollback().await?;
+        drop(tx); // read only: dropping it ends it
         let wanted = width as usize * 32;
         // A tile holds its hashes from the start: a narrower one is a prefix of it.
         hashes
@@ -71,7 +76,10 @@ pub async fn tile(State(state): State<AppState>, headers: HeaderMap, Path(path):
             [
                 (axum::http::header::CONTENT_TYPE, "application/octet-stream"),
                 // A full tile never changes; a partial one is a snapshot of its size.
-                (axum::http::header::CACHE_CONTROL, "private, max-age=86400, immutable"),
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    "private, max-age=86400, immutable",
+                ),
             ],
             hashes,
         )
@@ -89,7 +97,19 @@ mod tests {
         assert_eq!(parse_tile_path("0/000"), Some((0, 0, 256)));
         assert_eq!(parse_tile_path("0/x001/x234/067"), Some((0, 1_234_067, 256)));
         assert_eq!(parse_tile_path("1/x001/234.p/5"), Some((1, 1234, 5)));
-        for bad in ["", "0", "0/1", "0/0001", "0/x1/000", "0/001/x002", "9/000", "0/000.p/0", "0/000.p/256", "0/000.p/x", "entries/000"] {
+        for bad in [
+            "",
+            "0",
+            "0/1",
+            "0/0001",
+            "0/x1/000",
+            "0/001/x002",
+            "9/000",
+            "0/000.p/0",
+            "0/000.p/256",
+            "0/000.p/x",
+            "entries/000",
+        ] {
             assert_eq!(parse_tile_path(bad), None, "{bad}");
         }
     }

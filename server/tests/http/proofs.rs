@@ -36,7 +36,10 @@ async fn get(app: &TestApp, token: &str, path: &str, query: &[(&str, &str)]) -> 
         .unwrap();
     let status = answer.status();
     let body = answer.text().await.unwrap();
-    (status, serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body:.300}")))
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body:.300}")),
+    )
 }
 
 fn hash(value: &Value) -> [u8; 32] {
@@ -54,10 +57,11 @@ fn hashes(value: &Value) -> Vec<sha2::digest::Output<Sha256>> {
 /// Each stored event's canonical bytes (what its leaf hashes), in chain order, written here
 /// from the rows as `integrity::canonical` specifies.
 async fn canonical_events(app: &TestApp, partner: i64) -> Vec<Vec<u8>> {
-    let rows: Vec<app::event_table::walk::WalkedRow> = app::event_table::walk::walk(&app.db, PartnerId(partner), None)
-        .try_collect()
-        .await
-        .unwrap();
+    let rows: Vec<app::event_table::walk::WalkedRow> =
+        app::event_table::walk::walk(&app.db, PartnerId(partner), None)
+            .try_collect()
+            .await
+            .unwrap();
     rows.iter()
         .map(|row| {
             let mut out = String::from("activity-log event v1\n");
@@ -91,7 +95,10 @@ async fn every_event_is_proved_in_the_tree_and_later_trees_extend_earlier_ones()
     assert!(size > 1000, "{size} events");
 
     // Inclusion, against the whole tree and against an older one.
-    for (tree_size, positions) in [(None, vec![1, 2, 257, size / 2, size]), (Some(700), vec![1, 300, 700])] {
+    for (tree_size, positions) in [
+        (None, vec![1, 2, 257, size / 2, size]),
+        (Some(700), vec![1, 300, 700]),
+    ] {
         for position in positions {
             let mut query = vec![("position", position.to_string())];
             if let Some(tree_size) = tree_size {
@@ -155,9 +162,17 @@ async fn proofs_need_a_read_token_and_say_what_is_wrong() {
     let reader = app.token_with(1, &[TokenScope::ReadEvents]).await;
     let writer = app.token_with(1, &[TokenScope::WriteEvents]).await;
     let path = "/api/v1/proofs/inclusion";
-    let anonymous = client().get(app.url(path)).query(&[("position", "1")]).send().await.unwrap();
+    let anonymous = client()
+        .get(app.url(path))
+        .query(&[("position", "1")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(get(&app, &writer, path, &[("position", "1")]).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&app, &writer, path, &[("position", "1")]).await.0,
+        StatusCode::FORBIDDEN
+    );
     let size = canonical_events(&app, 1).await.len().to_string();
     let beyond = (size.parse::<u64>().unwrap() + 1).to_string();
     for (path, query, says) in [
@@ -167,9 +182,21 @@ async fn proofs_need_a_read_token_and_say_what_is_wrong() {
         (path, vec![("position", beyond.as_str())], "not in a tree"),
         (path, vec![("position", "1"), ("size", beyond.as_str())], "leaves"),
         (path, vec![("position", "1"), ("sort", "x")], "unknown parameter"),
-        ("/api/v1/proofs/consistency", vec![("from", "0")], "no consistency proof"),
-        ("/api/v1/proofs/consistency", vec![("from", "5"), ("to", "4")], "no consistency proof"),
-        ("/api/v1/proofs/consistency", vec![("from", beyond.as_str())], "no consistency proof"),
+        (
+            "/api/v1/proofs/consistency",
+            vec![("from", "0")],
+            "no consistency proof",
+        ),
+        (
+            "/api/v1/proofs/consistency",
+            vec![("from", "5"), ("to", "4")],
+            "no consistency proof",
+        ),
+        (
+            "/api/v1/proofs/consistency",
+            vec![("from", beyond.as_str())],
+            "no consistency proof",
+        ),
     ] {
         let (status, answer) = get(&app, &reader, path, &query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query:?}: {answer}");
@@ -201,16 +228,26 @@ async fn build_trees_builds_the_same_tree_for_a_database_from_before_the_trees()
     assert_eq!(status, StatusCode::BAD_REQUEST, "no tree yet");
     // New events wait for the build rather than starting a tree at the wrong place.
     let writer = app.contoso_token().await;
-    app.store_password_resets(&writer, [("before-build-1".into(), "2026-11-20T10:00:00Z".into())])
-        .await;
+    app.store_password_resets(
+        &writer,
+        [("before-build-1".into(), "2026-11-20T10:00:00Z".into())],
+    )
+    .await;
     let built = crate::support::server_command(database_arg(&app), &app.key_path)
         .args(["build-trees"])
         .output()
         .unwrap();
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let stdout = String::from_utf8_lossy(&built.stdout);
     let size = canonical_events(&app, 1).await.len();
-    assert!(stdout.contains(&format!("partner 1: tree of {size} events")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("partner 1: tree of {size} events")),
+        "{stdout}"
+    );
     // Run again: nothing to do, same answer.
     let again = crate::support::server_command(database_arg(&app), &app.key_path)
         .args(["build-trees", "--partner", "contoso.example"])
@@ -295,7 +332,10 @@ async fn the_checkpoint_is_a_c2sp_signed_note_of_the_trees_root() {
         .text()
         .await
         .unwrap();
-    assert!(theirs.starts_with("activity-log.localhost/fabrikam.example\n"), "{theirs}");
+    assert!(
+        theirs.starts_with("activity-log.localhost/fabrikam.example\n"),
+        "{theirs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -356,8 +396,11 @@ async fn a_monitor_catches_history_rewritten_and_re_signed_with_the_key() {
     .await)
     .unwrap();
     assert!(server(&["build-trees"]).0);
-    app.store_password_resets(&writer, [("after-rewrite-1".into(), "2026-11-20T10:00:01Z".into())])
-        .await;
+    app.store_password_resets(
+        &writer,
+        [("after-rewrite-1".into(), "2026-11-20T10:00:01Z".into())],
+    )
+    .await;
     let (signed, said) = server(&["checkpoint"]);
     assert!(signed, "{said}");
     // Its signature is good; its history is not the one the monitor saw.
@@ -365,7 +408,10 @@ async fn a_monitor_catches_history_rewritten_and_re_signed_with_the_key() {
     assert!(!ok, "{said}");
     assert!(said.contains("history was rewritten"), "{said}");
     let size_before = kept.lines().nth(1).unwrap();
-    assert!(said.contains(&format!("size {size_before} root")), "names the checkpoint seen: {said}");
+    assert!(
+        said.contains(&format!("size {size_before} root")),
+        "names the checkpoint seen: {said}"
+    );
     assert!(said.contains("consistency proof fails"), "{said}");
     // The state still holds the honest checkpoint: every later run fails too.
     assert_eq!(std::fs::read_to_string(&state).unwrap(), kept);
@@ -395,7 +441,11 @@ fn c2sp_tile_path(tile: &tlog_tiles::Tile) -> String {
         n /= 1000;
     }
     elements.reverse();
-    let partial = if tile.width() < 256 { format!(".p/{}", tile.width()) } else { String::new() };
+    let partial = if tile.width() < 256 {
+        format!(".p/{}", tile.width())
+    } else {
+        String::new()
+    };
     format!("tile/{}/{}{partial}", tile.level(), elements.join("/"))
 }
 
@@ -458,7 +508,8 @@ async fn a_generic_tile_client_reads_the_tree_and_checks_it_against_the_checkpoi
     let hashes = tlog_tiles::TileHashReader::new(size, root, &tiles);
     for index in [0, 255, 256, size / 2, size - 1] {
         let leaf = tlog_tiles::record_hash(&events[index as usize]);
-        let stored = tlog_tiles::HashReader::read_hashes(&hashes, &[tlog_tiles::stored_hash_index(0, index)]).unwrap();
+        let stored =
+            tlog_tiles::HashReader::read_hashes(&hashes, &[tlog_tiles::stored_hash_index(0, index)]).unwrap();
         assert_eq!(stored[0], leaf, "leaf {index} as the tiles hold it");
         let proof = tlog_tiles::prove_record(size, index, &hashes).unwrap();
         tlog_tiles::check_record(&proof, size, root, index, leaf).unwrap();

@@ -59,7 +59,11 @@ fn roots_match_another_implementation_whatever_the_batches() {
     for batch in [1, 3, 255, 256, 257, 1000] {
         let tiles = grown(70_000, batch);
         let tree = reference(70_000);
-        assert_eq!(root(&tiles, 70_000).0, tree.root().as_bytes().as_slice(), "batch {batch}");
+        assert_eq!(
+            root(&tiles, 70_000).0,
+            tree.root().as_bytes().as_slice(),
+            "batch {batch}"
+        );
         // The tiles are C2SP's: the level-0 ones hold the leaf hashes, 256 to a full tile.
         assert_eq!(tiles.0[&(0, 0)].len(), 256 * 32);
         assert_eq!(tiles.0[&(0, 273)].len(), (70_000 - 273 * 256) * 32);
@@ -69,7 +73,11 @@ fn roots_match_another_implementation_whatever_the_batches() {
     }
     for size in [1, 2, 255, 256, 257, 65_535, 65_536, 65_537] {
         let tiles = grown(size, 100);
-        assert_eq!(root(&tiles, size).0, reference(size).root().as_bytes().as_slice(), "size {size}");
+        assert_eq!(
+            root(&tiles, size).0,
+            reference(size).root().as_bytes().as_slice(),
+            "size {size}"
+        );
     }
 }
 
@@ -81,7 +89,10 @@ fn inclusion_and_consistency_proofs_verify_elsewhere() {
     for tree_size in sizes {
         let signed = ct_root(root(&tiles, tree_size), tree_size);
         for index in [0, tree_size / 2, tree_size - 1] {
-            let question = Question::Inclusion { index, size: tree_size };
+            let question = Question::Inclusion {
+                index,
+                size: tree_size,
+            };
             let proof = question.answer(&tiles).unwrap();
             let proof = InclusionProof::<Sha256>::from_digests(digests(&proof).iter());
             signed.verify_inclusion(&data(index), index, &proof).unwrap();
@@ -94,10 +105,16 @@ fn inclusion_and_consistency_proofs_verify_elsewhere() {
         let proof = Question::Consistency { from, to }.answer(&tiles).unwrap();
         let proof = ConsistencyProof::<Sha256>::from_digests(digests(&proof).iter());
         let old = ct_root(root(&tiles, from), from);
-        ct_root(root(&tiles, to), to).verify_consistency(&old, &proof).unwrap();
+        ct_root(root(&tiles, to), to)
+            .verify_consistency(&old, &proof)
+            .unwrap();
         // A history rewritten before `from` is not consistent with it.
         let rewritten = ct_root(leaf_hash(b"rewritten"), from);
-        assert!(ct_root(root(&tiles, to), to).verify_consistency(&rewritten, &proof).is_err());
+        assert!(
+            ct_root(root(&tiles, to), to)
+                .verify_consistency(&rewritten, &proof)
+                .is_err()
+        );
     }
 }
 
@@ -112,7 +129,12 @@ fn questions_outside_the_tree_are_refused_in_words() {
     assert!(Question::Consistency { from: 5, to: 10 }.check(10).is_ok());
     // An edge tile that disagrees with the size is an error, not a wrong tree.
     let tiles = grown(300, 300);
-    let mut edge = Tiles(edge_tiles(300).into_iter().map(|id| (id, tiles.0[&id].clone())).collect());
+    let mut edge = Tiles(
+        edge_tiles(300)
+            .into_iter()
+            .map(|id| (id, tiles.0[&id].clone()))
+            .collect(),
+    );
     edge.0.get_mut(&(0, 1)).unwrap().truncate(32);
     assert!(append(300, &[leaf_hash(b"x")], &edge).is_err());
 }
