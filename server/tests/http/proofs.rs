@@ -319,7 +319,8 @@ async fn the_checkpoint_is_a_c2sp_signed_note_of_the_trees_root() {
         .verify_strict(format!("{body}\n").as_bytes(), &signature)
         .expect("the note's signature verifies");
     let mut forged = format!("{body}\n").into_bytes();
-    forged[forged.len() - 2] ^= 1;
+    let flipped = forged.len() - 2;
+    forged[flipped] ^= 1;
     assert!(public.verify_strict(&forged, &signature).is_err());
     // Each partner gets its own.
     let fabrikam = app.token_with(2, &[TokenScope::ReadEvents]).await;
