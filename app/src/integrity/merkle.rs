@@ -64,6 +64,9 @@ impl HashReader for Tiles {
     }
 }
 
+/// Reads the hashes of these stored-hash indexes (`tlog_tiles`' numbering).
+type ReadHashes = dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>;
+
 /// A reader that only notes what it is asked for (answering zeros): a proof's first pass,
 /// so the tiles it needs can be read from the database before the real pass.
 #[derive(Default)]
@@ -77,9 +80,7 @@ impl HashReader for Noted {
 }
 
 /// The tiles `compute` reads (it is run once on zeros to find out).
-pub fn tiles_read_by<T>(
-    compute: impl Fn(&dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>) -> T,
-) -> BTreeSet<TileId> {
+pub fn tiles_read_by<T>(compute: impl Fn(&ReadHashes) -> T) -> BTreeSet<TileId> {
     let noted = Noted::default();
     compute(&|indexes| noted.read_hashes(indexes));
     let indexes = noted.0.into_inner();
@@ -93,7 +94,7 @@ pub fn tiles_read_by<T>(
 }
 
 /// `tlog_tiles`' algorithms take a reader type; this one forwards to a closure.
-struct Through<'a>(&'a dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>);
+struct Through<'a>(&'a ReadHashes);
 
 impl HashReader for Through<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
@@ -138,10 +139,7 @@ impl Question {
         }
     }
 
-    fn ask(
-        self,
-        read: &dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>,
-    ) -> Result<Answer, tlog_tiles::Error> {
+    fn ask(self, read: &ReadHashes) -> Result<Answer, tlog_tiles::Error> {
         let reader = Through(read);
         match self {
             Question::Root { size } => tlog_tiles::tree_hash(size, &reader).map(|root| vec![root]),
