@@ -65,7 +65,7 @@ impl HashReader for Tiles {
 }
 
 /// Reads the hashes of these stored-hash indexes (`tlog_tiles`' numbering).
-type ReadHashes = dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>;
+type ReadHashes<'a> = dyn Fn(&[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> + 'a;
 
 /// A reader that only notes what it is asked for (answering zeros): a proof's first pass,
 /// so the tiles it needs can be read from the database before the real pass.
@@ -94,7 +94,7 @@ pub fn tiles_read_by<T>(compute: impl Fn(&ReadHashes) -> T) -> BTreeSet<TileId> 
 }
 
 /// `tlog_tiles`' algorithms take a reader type; this one forwards to a closure.
-struct Through<'a>(&'a ReadHashes);
+struct Through<'a>(&'a ReadHashes<'a>);
 
 impl HashReader for Through<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
