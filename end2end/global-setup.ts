@@ -10,13 +10,13 @@ import { join, resolve } from 'node:path';
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = resolve(__dirname, '..');
   const dataDir = mkdtempSync(join(tmpdir(), 'activity-log-e2e-'));
-  // The committed settings, but the whole hash chain is walked every 2 s (not hourly), so the
-  // integrity test sees the badge notice an edit to an old event without waiting an hour;
+  // The committed settings, but the rolling audit walks the whole hash chain every 2 s (not
+  // daily), so the integrity test sees the badge notice an edit to an old event at once;
   // and log streaming may send to this machine, where the streaming test's receiver runs.
   const settings = readFileSync(join(root, 'Leptos.toml'), 'utf8')
-    .replace(/whole_walk_seconds = \d+/, 'whole_walk_seconds = 2')
+    .replace(/audit_period_seconds = \d+/, 'audit_period_seconds = 2')
     .replace('allow_private_networks = false', 'allow_private_networks = true');
-  if (!settings.includes('whole_walk_seconds = 2')) throw new Error('Leptos.toml has no whole_walk_seconds');
+  if (!settings.includes('audit_period_seconds = 2')) throw new Error('Leptos.toml has no audit_period_seconds');
   if (!settings.includes('allow_private_networks = true')) throw new Error('Leptos.toml has no allow_private_networks');
   const config = join(dataDir, 'settings.toml');
   writeFileSync(config, settings);

@@ -320,7 +320,7 @@ pub async fn serve(
         signer,
         public_key,
         checkpoint_every: Duration::from_secs(u64::from(settings.integrity.checkpoint_minutes) * 60),
-        whole_walk_every: Duration::from_secs(settings.integrity.whole_walk_seconds),
+        audit_period: Duration::from_secs(settings.integrity.audit_period_seconds),
     };
     let app = Application::build(
         database,

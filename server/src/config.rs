@@ -100,16 +100,17 @@ pub struct NetworkFileSettings {
 pub struct IntegrityFileSettings {
     pub signing_key: PathBuf,
     pub checkpoint_minutes: u32,
-    #[serde(default = "an_hour")]
-    pub whole_walk_seconds: u64,
+    /// How long the rolling audit takes to walk every chain once.
+    #[serde(default = "a_day")]
+    pub audit_period_seconds: u64,
     /// This server's name in its checkpoints (C2SP signed notes): the key's name, and the
     /// start of each partner's origin line.
     #[serde(default = "default_origin")]
     pub origin: String,
 }
 
-fn an_hour() -> u64 {
-    3600
+fn a_day() -> u64 {
+    86_400
 }
 
 fn default_origin() -> String {
@@ -196,9 +197,9 @@ impl Settings {
                 "integrity.checkpoint_minutes must be between 1 and 1440".into(),
             ));
         }
-        if self.integrity.whole_walk_seconds == 0 {
+        if self.integrity.audit_period_seconds == 0 {
             return Err(ConfigError::Invalid(
-                "integrity.whole_walk_seconds must be at least 1".into(),
+                "integrity.audit_period_seconds must be at least 1".into(),
             ));
         }
         // A signed note's key name: no spaces or plus signs (C2SP signed-note).

@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "stream_destinations",
     "merkle_trees",
     "merkle_tiles",
+    "integrity_audits",
 ];
 
 /// Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement.

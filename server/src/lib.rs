@@ -2,6 +2,7 @@
 //! only parses the command line and calls into here, so the tests start exactly what
 //! `server serve` starts.
 
+pub mod check_evidence;
 pub mod commands;
 pub mod config;
 pub mod connections;

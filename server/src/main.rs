@@ -122,6 +122,14 @@ enum Command {
         #[arg(long)]
         state: PathBuf,
     },
+    /// Check a downloaded evidence file (an event, its inclusion proof and a signed
+    /// checkpoint) with the server's public key alone; exit 1 saying what does not hold.
+    CheckEvidence {
+        file: PathBuf,
+        /// The server's checkpoint public key (64 hex digits, as KEY.pub holds it).
+        #[arg(long)]
+        public_key: PathBuf,
+    },
     /// Build each partner's Merkle tree up to its chain's head (for a database from before
     /// the trees); restartable, and safe beside a running server.
     BuildTrees {
@@ -184,6 +192,27 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    // The checks from outside need no settings, database or key: an auditor runs them
+    // anywhere.
+    match cli.command {
+        Some(Command::CheckEvidence { file, public_key }) => {
+            println!("{}", server::check_evidence::check_evidence(&file, &public_key)?);
+            return Ok(());
+        }
+        Some(Command::Monitor {
+            url,
+            token,
+            public_key,
+            state,
+        }) => {
+            println!(
+                "{}",
+                server::monitor::monitor(&url, &token, &public_key, &state).await?
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let settings = Settings::load(&cli.config)?;
     let database = settings.database.choose(cli.database_url.as_deref());
     let signing_key = cli
@@ -210,15 +239,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Checkpoint => {
             commands::checkpoint(&database, &signing_key, &settings.integrity.origin).await?
         }
-        Command::Monitor {
-            url,
-            token,
-            public_key,
-            state,
-        } => println!(
-            "{}",
-            server::monitor::monitor(&url, &token, &public_key, &state).await?
-        ),
+        Command::Monitor { .. } | Command::CheckEvidence { .. } => unreachable!("answered above"),
         Command::BuildTrees { partner } => commands::build_trees(&database, partner.as_deref()).await?,
         Command::Copy { to } => commands::copy(&database, &app::db::Database::parse(&to)).await?,
         Command::Streams { action } => {

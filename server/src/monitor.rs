@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use signed_note::{Note, StandardVerifier, VerifierList};
-use tlog_tiles::{Checkpoint, Hash};
+use app::integrity::signed_checkpoint::{self, NoteError, SignedCheckpoint};
+use tlog_tiles::Hash;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MonitorError {
@@ -33,40 +33,11 @@ pub enum MonitorError {
     Key(#[from] app::integrity::checkpoint::KeyError),
 }
 
-/// A checkpoint, its signature checked: its note as served, and what it says.
-struct Seen {
-    note: String,
-    origin: String,
-    size: u64,
-    root: Hash,
-}
-
-impl std::fmt::Display for Seen {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} size {} root {}", self.origin, self.size, self.root)
-    }
-}
-
-/// Checks `note`'s signature with `key` (the key's name is the origin's host part, as this
-/// server signs) and reads the checkpoint in it.
-fn read_checkpoint(note: &str, key: &ed25519_dalek::VerifyingKey) -> Result<Seen, MonitorError> {
-    let parsed =
-        Note::from_bytes(note.as_bytes()).map_err(|error| MonitorError::Malformed(error.to_string()))?;
-    let checkpoint =
-        Checkpoint::from_bytes(parsed.text()).map_err(|error| MonitorError::Malformed(error.to_string()))?;
-    let name = checkpoint.origin().split('/').next().unwrap_or_default();
-    let verifier = StandardVerifier::new(&signed_note::new_ed25519_verifier_key(name, key))
-        .map_err(|error| MonitorError::BadSignature(error.to_string()))?;
-    parsed
-        .verify(&VerifierList::new(vec![
-            Box::new(verifier) as Box<dyn signed_note::Verifier>
-        ]))
-        .map_err(|error| MonitorError::BadSignature(error.to_string()))?;
-    Ok(Seen {
-        note: note.to_string(),
-        origin: checkpoint.origin().to_string(),
-        size: checkpoint.size(),
-        root: *checkpoint.hash(),
+/// [`signed_checkpoint::read`], its errors as the monitor reports them.
+fn read_checkpoint(note: &str, key: &ed25519_dalek::VerifyingKey) -> Result<SignedCheckpoint, MonitorError> {
+    signed_checkpoint::read(note, key).map_err(|error| match error {
+        NoteError::Malformed(why) => MonitorError::Malformed(why),
+        NoteError::BadSignature(why) => MonitorError::BadSignature(why),
     })
 }
 

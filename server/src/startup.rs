@@ -11,8 +11,8 @@ use app::auth::sso::model as sso;
 use app::errors::AppError;
 use app::ingest::handler::ingest_events;
 use app::ingest::{INGEST_BODY_LIMIT_BYTES, INGEST_PATH};
+use app::integrity::audit;
 use app::integrity::checkpoint::{CheckpointSigner, sign_checkpoints};
-use app::integrity::verify::partners_to_verify;
 use app::read_api::handler::read_events;
 use app::read_api::{proofs, tiles};
 use app::state::metrics::{Walk, WalkLabels};
@@ -62,8 +62,9 @@ pub struct IntegritySettings {
     /// Checks checkpoint signatures: the signer's public half, or the one given.
     pub public_key: ed25519_dalek::VerifyingKey,
     pub checkpoint_every: std::time::Duration,
-    /// How often every chain is walked whole (the badge walks only new events in between).
-    pub whole_walk_every: std::time::Duration,
+    /// How long the rolling audit takes to walk every chain once (the badge walks only new
+    /// events).
+    pub audit_period: std::time::Duration,
 }
 
 pub struct Application {
@@ -175,7 +176,7 @@ impl Application {
             }
         };
         tasks.extend(checkpoints);
-        tasks.push(tokio::spawn(walk_chains_periodically(
+        tasks.push(tokio::spawn(audit_chains(
             self.state.clone(),
             self.integrity.clone(),
         )));
@@ -240,41 +241,37 @@ async fn sign_checkpoints_periodically(
     }
 }
 
-/// Walks every chain whole, at start and then every `whole_walk_every`, so the badge (which
-/// walks only new events) also learns of edits to old ones within one interval.
-async fn walk_chains_periodically(state: AppState, integrity: IntegritySettings) {
-    let (pool, verified_chains, metrics) = (&state.pool, &state.verified_chains, &state.metrics);
-    let mut ticks = tokio::time::interval(integrity.whole_walk_every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let key = integrity.public_key;
+/// The rolling audit (`integrity::audit`): every chain walked again from its first event,
+/// a slice a round, once per `audit_period`, resting so it takes at most 5 % of a core.
+async fn audit_chains(state: AppState, integrity: IntegritySettings) {
+    let (pool, metrics, key) = (&state.pool, &state.metrics, integrity.public_key);
+    let period = integrity.audit_period;
     loop {
-        ticks.tick().await;
-        let partners = match partners_to_verify(pool).await {
-            Ok(partners) => partners,
-            Err(error) => {
-                tracing::error!(%error, "listing chains to walk failed; will retry");
-                continue;
-            }
-        };
-        let started = std::time::Instant::now();
-        metrics.set_partner_count(partners.len());
-        for &partner_id in &partners {
-            let walk_started = std::time::Instant::now();
-            let walked = verified_chains.walk_whole(pool, partner_id, &key).await;
-            metrics
-                .walk_seconds
-                .get_or_create(&WalkLabels { kind: Walk::Whole })
-                .observe(walk_started.elapsed().as_secs_f64());
-            match walked {
-                Ok(report) if report.broken.is_some() => {
-                    tracing::error!(%partner_id, %report, "a hash chain is broken")
+        let (busy, round) = audit::timed_round(pool, &key, period).await;
+        metrics
+            .walk_seconds
+            .get_or_create(&WalkLabels {
+                kind: Walk::AuditRound,
+            })
+            .observe(busy.as_secs_f64());
+        match round {
+            Ok(round) => {
+                metrics.set_partner_count(round.partners);
+                for (partner_id, report) in round.finished {
+                    match &report.broken {
+                        Some(_) => {
+                            tracing::error!(%partner_id, %report, "the audit found a hash chain broken")
+                        }
+                        None => {
+                            metrics.chain_head(partner_id, report.events as i64);
+                            tracing::info!(%partner_id, %report, "the audit re-checked a whole chain")
+                        }
+                    }
                 }
-                Ok(report) => metrics.chain_head(partner_id, report.events as i64),
-                Err(error) => tracing::error!(%error, %partner_id, "walking a hash chain failed; will retry"),
             }
+            Err(error) => tracing::error!(%error, "a round of the integrity audit failed; will retry"),
         }
-        // bench/run waits for this line: it measures a server done with its start-up walk.
-        tracing::info!(chains = partners.len(), took = ?started.elapsed(), "walked every chain whole");
+        tokio::time::sleep(audit::rest_after(busy, period)).await;
     }
 }
 

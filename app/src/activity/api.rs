@@ -10,7 +10,7 @@ use leptos::server_fn::codec::Post;
 use super::wire::{EncodedPage, EncodedPageCodec};
 use crate::browser_json::BrowserJson;
 use crate::errors::AppError;
-use crate::integrity::model::PeriodIntegrity;
+use crate::integrity::model::{Evidence, PeriodIntegrity};
 
 /// Most events one page carries.
 pub const EVENTS_PER_PAGE: usize = 5_000;
@@ -144,12 +144,49 @@ pub async fn check_period_integrity(from: String, to: String) -> Result<PeriodIn
         .walk_seconds
         .get_or_create(&labels)
         .observe(walk_started.elapsed().as_secs_f64());
+    // What the rolling audit last found of the whole chain (an edit to an event the
+    // badge's walk had already passed shows here).
+    let audit = crate::integrity::audit::load(&state.pool, viewer.partner_id)
+        .await?
+        .1
+        .summary();
+    let mut chain = chain;
+    if chain.broken.is_none() {
+        chain.broken = audit.last_broken.clone();
+    }
     Ok(PeriodIntegrity {
+        audit,
         chain,
         events_in_period,
         covered_in_period: events_in_period.saturating_sub(uncovered_in_period),
         public_key: public_key_hex(&state.checkpoint_key),
     })
+}
+
+/// Evidence of one of the signed-in partner's events (`model::Evidence`): its canonical
+/// bytes and its inclusion proof against the newest signed checkpoint; `None` while no
+/// signed checkpoint covers it yet. Another partner's event is not found.
+#[server(endpoint = "event_evidence", output = BrowserJson)]
+pub async fn event_evidence(event: crate::ids::EventId) -> Result<Option<Evidence>, AppError> {
+    use crate::auth::session;
+    use crate::event_table::chain::position_of_event;
+    use crate::integrity::evidence::gather;
+    use crate::integrity::tree::TreeError;
+
+    let state = crate::state::app_state()?;
+    let viewer = session::require_activity_log_role(session::current_viewer(&state).await?)?;
+    let position = position_of_event(&state.pool, viewer.partner_id, event)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("No event {event} in your log.")))?;
+    gather(&state.pool, &state.checkpoint_key, viewer.partner_id, position)
+        .await
+        .map_err(|error| match error {
+            TreeError::Database(error) => error.into(),
+            error => {
+                tracing::error!(partner_id = %viewer.partner_id, position, "no evidence: {error}");
+                AppError::Internal
+            }
+        })
 }
 
 /// Remembers the activity log's columns (`time,customer,…`) and time zone (`local` or `utc`)

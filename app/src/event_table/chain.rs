@@ -21,6 +21,23 @@ pub async fn chain_position(db: &Db, partner_id: PartnerId) -> Result<i64, AppEr
     Ok(position)
 }
 
+/// The chain position of the partner's event with row id `event_id`, if the partner has
+/// that event (another partner's id finds nothing).
+pub async fn position_of_event(
+    db: &Db,
+    partner_id: PartnerId,
+    event_id: crate::ids::EventId,
+) -> Result<Option<i64>, AppError> {
+    let position: Option<Option<i64>> = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT chain_seq FROM activity_events WHERE id = $1 AND partner_id = $2"
+    )
+    .bind(event_id.0)
+    .bind(partner_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(position.flatten())
+}
+
 /// The log's columns ([`EventRow`]) plus the chain's, in the order events were stored:
 /// after position $2 (oldest first) or before it (newest first), occurred_at within $3..$4
 /// when given, at most $5 rows. Both read the (partner_id, chain_seq) index in its order.

@@ -108,4 +108,70 @@ pub struct PeriodIntegrity {
     pub covered_in_period: u64,
     /// The Ed25519 key checkpoints are signed with, hex.
     pub public_key: String,
+    /// The rolling audit's last word.
+    pub audit: AuditSummary,
+}
+
+/// What `server check-evidence`, the README's Python and an auditor expect in `format`.
+pub const EVIDENCE_FORMAT: &str = "activity-log evidence v1";
+
+/// Evidence a customer can keep: one event, the exact bytes its leaf hashes, the proof that
+/// the leaf is in a signed checkpoint's tree, and the key that signed it. Checking it needs
+/// none of this server (`integrity::evidence::check`; the README's Python).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub format: String,
+    pub event: EvidenceEvent,
+    /// The event's canonical form (`integrity::canonical`): its leaf is
+    /// SHA-256(0x00 ‖ these bytes as UTF-8).
+    pub canonical_event: String,
+    pub chain_position: i64,
+    /// The leaf's index in the tree: the chain position less one.
+    pub leaf_index: u64,
+    /// Base64 sibling hashes from the leaf up (RFC 9162 §2.1.3) to `checkpoint.root_hash`.
+    pub inclusion_proof: Vec<String>,
+    pub checkpoint: EvidenceCheckpoint,
+    /// The Ed25519 key the checkpoint is signed with (hex), as the server names it; a
+    /// checker uses its own copy, got elsewhere.
+    pub public_key: String,
+}
+
+/// The event's stored fields, as its canonical form writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceEvent {
+    pub partner_id: i64,
+    pub external_id: String,
+    pub occurred_at: String,
+    pub customer_id: Option<i64>,
+    pub partner_user_id: i64,
+    pub action_kind: String,
+    pub action_text: String,
+    /// The details as stored: JSON text, hashed as these exact characters.
+    pub details: String,
+    pub recorded_at: String,
+}
+
+/// The signed checkpoint a proof leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceCheckpoint {
+    /// Its number among the partner's checkpoints (1 for the first).
+    pub number: i64,
+    pub tree_size: u64,
+    /// Base64, as the note writes it.
+    pub root_hash: String,
+    pub signed_at: String,
+    /// The C2SP signed note: origin, size and root, then the signature line.
+    pub note: String,
+}
+
+/// What the rolling audit (which walks the whole chain again once per audit period) last
+/// found, for the badge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditSummary {
+    /// When its last pass over the whole chain finished, if one has.
+    pub last_finished_at: Option<String>,
+    /// What that pass found broken, if anything.
+    pub last_broken: Option<ChainBreak>,
+    /// The position the pass under way has reached, if one is under way.
+    pub under_way_at: Option<i64>,
 }

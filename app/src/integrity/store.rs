@@ -51,6 +51,35 @@ pub async fn newest_note(db: &Db, partner_id: PartnerId) -> Result<Option<String
     .await)
 }
 
+/// A signed checkpoint of the partner's Merkle tree.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TreeCheckpointRow {
+    /// Its number among the partner's checkpoints, from 1.
+    pub number: i64,
+    pub tree_size: i64,
+    pub root_hash: String,
+    pub signed_at: String,
+    pub note: String,
+}
+
+/// The partner's newest checkpoint signed as a C2SP note.
+pub async fn newest_tree_checkpoint(
+    db: &Db,
+    partner_id: PartnerId,
+) -> Result<Option<TreeCheckpointRow>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM chain_checkpoints earlier
+                 WHERE earlier.partner_id = c.partner_id AND earlier.chain_seq <= c.chain_seq) AS number,
+                c.tree_size, c.root_hash, c.signed_at, c.note
+         FROM chain_checkpoints c
+         WHERE c.partner_id = $1 AND c.note IS NOT NULL
+         ORDER BY c.chain_seq DESC LIMIT 1"
+    )
+    .bind(partner_id)
+    .fetch_optional(pool)
+    .await)
+}
+
 /// The newest checkpointed position of the partner's chain.
 pub async fn last_checkpointed(tx: &mut Tx, partner_id: PartnerId) -> Result<Option<i64>, sqlx::Error> {
     on_tx!(tx, |conn| sqlx::query_scalar(

@@ -120,3 +120,29 @@ pub async fn answer_in(tx: &mut Tx, partner_id: PartnerId, question: Question) -
         .answer(&tiles)
         .map_err(|error| TreeError::Broken(error.to_string()))
 }
+
+/// Several questions of one tree at once (the proofs of a page of events): the tiles they
+/// share are read once.
+pub async fn answer_many(
+    db: &Db,
+    partner_id: PartnerId,
+    questions: &[Question],
+) -> Result<Vec<Answer>, TreeError> {
+    let mut tx = db.begin().await?;
+    let tree_size = size(&mut tx, partner_id).await?;
+    let mut needed = std::collections::BTreeSet::new();
+    for question in questions {
+        question.check(tree_size as u64).map_err(TreeError::OutOfRange)?;
+        needed.extend(question.tiles());
+    }
+    let tiles = read_tiles(&mut tx, partner_id, needed).await?;
+    drop(tx); // read only: dropping it ends it
+    questions
+        .iter()
+        .map(|question| {
+            question
+                .answer(&tiles)
+                .map_err(|error| TreeError::Broken(error.to_string()))
+        })
+        .collect()
+}

@@ -1,9 +1,10 @@
 //! What the integrity badge knows of each partner's chain without walking it again. A page
 //! view reads the chain's head and the newest checkpoint row (two index lookups); if either
 //! moved since the last walk, only the events and checkpoints after the last verified
-//! position are walked. The whole chain is walked by `server verify` and on the server's
-//! whole-walk schedule ([`VerifiedChains::walk_whole`], every `integrity.whole_walk_seconds`),
-//! which also catches edits to events an earlier walk had already passed.
+//! position are walked. Where the walk reached is kept in the database (`audit`), so a
+//! restarted server goes on from there. The whole chain is walked by `server verify`, and
+//! again slice by slice by the rolling audit (`audit`), which catches edits to events an
+//! earlier walk had already passed.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -117,12 +118,22 @@ impl VerifiedChains {
         if let Some(report) = self.unchanged(partner_id, &seen) {
             return Ok((report, seen));
         }
-        // Go on from the last (intact) walk.
-        let start = self
+        // Go on from the last walk: this process's, else the one kept in the database (a
+        // server just started answers at once, whatever the log's size).
+        let known = self
             .known()
             .get(&partner_id)
             .map(|(_, verified)| verified.clone());
-        let verified = verify_partner_from(pool, partner_id, key, start).await?;
+        let start = match known {
+            Some(verified) => Some(verified),
+            None => super::audit::load(pool, partner_id).await?.0,
+        };
+        let verified = if start.as_ref().is_some_and(|start| start.report.broken.is_some()) {
+            start.expect("checked above")
+        } else {
+            verify_partner_from(pool, partner_id, key, start).await?
+        };
+        super::audit::save_badge_walk(pool, partner_id, &verified).await?;
         let report = verified.report.clone();
         self.known().insert(partner_id, (seen.clone(), verified));
         Ok((report, seen))

@@ -13,6 +13,7 @@ use crate::event_table::walk::{self, RowAt, WalkedRow};
 use crate::ids::{EventId, PartnerId};
 
 struct Checkpoint {
+    row_id: i64,
     chain_seq: i64,
     head_hash: String,
     signed_at: String,
@@ -20,7 +21,7 @@ struct Checkpoint {
 
 /// Where an intact walk ended: enough to go on from there later without walking the
 /// events before it again (the integrity badge does; `server verify` always starts over).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VerifiedUpTo {
     /// The last event walked: its position, hash and row id (0, the genesis hash and
     /// `i64::MIN` before the first).
@@ -69,6 +70,19 @@ pub async fn verify_partner_from(
     partner_id: PartnerId,
     key: &VerifyingKey,
     start: Option<VerifiedUpTo>,
+) -> Result<VerifiedUpTo, sqlx::Error> {
+    verify_partner_until(pool, partner_id, key, start, None).await
+}
+
+/// [`verify_partner_from`], stopping after position `until` when given (a slice of the
+/// rolling audit: the next slice goes on from the position returned). Checkpoints past the
+/// slice are left for the slices that reach them.
+pub async fn verify_partner_until(
+    pool: &Db,
+    partner_id: PartnerId,
+    key: &VerifyingKey,
+    start: Option<VerifiedUpTo>,
+    until: Option<i64>,
 ) -> Result<VerifiedUpTo, sqlx::Error> {
     let whole_walk = start.is_none();
     let start = start.unwrap_or_else(|| VerifiedUpTo::genesis(partner_id));
@@ -124,7 +138,11 @@ pub async fn verify_partner_from(
     }
 
     // A whole walk reads every row with a position, whatever was written there.
-    let mut rows = walk::walk(pool, partner_id, (!whole_walk).then_some(start.chain_seq));
+    let after = (!whole_walk).then_some(start.chain_seq);
+    let mut rows = match until {
+        None => walk::walk(pool, partner_id, after),
+        Some(until) => walk::walk_until(pool, partner_id, after, until),
+    };
 
     let mut prev_hash = start.event_hash.clone();
     let mut prev_id = start.row_id;
@@ -232,10 +250,20 @@ pub async fn verify_partner_from(
         broken.detail = detail;
         report.broken = Some(broken);
     }
+    let last = expected_seq - 1;
+    // A slice has not seen the chain's end (a short one may have stopped at a gap): the
+    // checkpoints past it are loaded again by the next walk (checkpoint rows are made in
+    // chain order), and only an unbounded walk judges the end.
+    let stopped_at_bound = until.is_some();
+    let unmatched: Vec<&Checkpoint> = next_checkpoint.collect();
+    let checkpoint_row_id = match unmatched.iter().map(|checkpoint| checkpoint.row_id).min() {
+        Some(first_unmatched) if stopped_at_bound => first_unmatched - 1,
+        _ => checkpoint_row_id,
+    };
     if report.broken.is_none()
-        && let Some(checkpoint) = next_checkpoint.next()
+        && !stopped_at_bound
+        && let Some(checkpoint) = unmatched.first()
     {
-        let last = expected_seq - 1;
         report.broken = Some(ChainBreak {
             kind: TamperKind::Truncated,
             chain_seq: Some(last + 1),
@@ -366,6 +394,7 @@ async fn load_checkpoints(
                 if signature_is_valid(key, &statement, signature.as_deref().unwrap_or_default()) =>
             {
                 checkpoints.push(Checkpoint {
+                    row_id: id,
                     chain_seq,
                     head_hash,
                     signed_at,
@@ -411,7 +440,7 @@ fn parse_integer(text: &str) -> Option<i64> {
 
 /// What a walked row's hash covers, or `None` when a column no longer reads as the server
 /// wrote it (an edit the walk reports).
-pub(super) fn content_of(row: &WalkedRow) -> Option<EventContent<'_>> {
+pub(crate) fn content_of(row: &WalkedRow) -> Option<EventContent<'_>> {
     let WalkedRow {
         partner_id: partner,
         external_id,

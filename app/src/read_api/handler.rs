@@ -23,7 +23,11 @@ pub async fn read_events(State(state): State<AppState>, headers: HeaderMap, uri:
 async fn read(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<FeedPage, AppError> {
     let token = reader(state, headers).await?;
     let request = FeedRequest::from_uri(uri)?;
-    feed_page(&state.pool, token.partner_id, &request).await
+    let mut page = feed_page(&state.pool, token.partner_id, &request).await?;
+    if request.proof {
+        super::with_proofs::add_proofs(&state.pool, token.partner_id, &mut page).await?;
+    }
+    Ok(page)
 }
 
 /// The `events:read` token a read comes with, once one of its reads of the minute is spent.

@@ -12,6 +12,7 @@ pub mod proofs;
 pub mod request;
 pub mod store;
 pub mod tiles;
+pub mod with_proofs;
 
 /// Where the read API is served (the same path as ingest, with GET).
 pub use crate::ingest::INGEST_PATH as EVENTS_PATH;

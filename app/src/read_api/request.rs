@@ -49,6 +49,7 @@ struct Params {
     q: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    proof: Option<String>,
 }
 
 /// A read, checked: every problem is a 400 naming the parameter.
@@ -62,6 +63,8 @@ pub struct FeedRequest {
     /// are stored.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// `proof=true`: each event with its canonical bytes and inclusion proof.
+    pub proof: bool,
 }
 
 fn bad(message: String) -> AppError {
@@ -72,7 +75,7 @@ impl FeedRequest {
     pub fn from_uri(uri: &Uri) -> Result<FeedRequest, AppError> {
         let Query(params) = Query::<Params>::try_from_uri(uri).map_err(|error| {
             bad(format!(
-                "{}. The parameters are after, limit, order, q, from and to.",
+                "{}. The parameters are after, limit, order, q, from, to and proof.",
                 error.body_text()
             ))
         })?;
@@ -136,6 +139,11 @@ impl FeedRequest {
         {
             return Err(bad("from: must be before to".into()));
         }
+        let proof = match params.proof.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => return Err(bad(format!("proof: true or false, not {other:?}"))),
+        };
         let filter = Filter::parse(params.q.as_deref().unwrap_or(""));
         if let Some(hint) = filter.hints().first() {
             return Err(bad(format!("q: {}", hint.message_in(Locale::En))));
@@ -147,6 +155,7 @@ impl FeedRequest {
             // Stored times are whole seconds: a bound inside a second rounds to cover it.
             from: from.map(ceil_second),
             to: to.map(ceil_second),
+            proof,
         })
     }
 }
@@ -201,6 +210,7 @@ mod tests {
             ("from=yesterday", "from:"),
             ("from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", "from:"),
             ("q=colour:red", "q:"),
+            ("proof=yes", "proof:"),
             ("page=2", "page"),
         ] {
             let error = request(query).unwrap_err();

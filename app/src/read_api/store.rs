@@ -31,6 +31,12 @@ pub struct FeedEvent {
     pub chain_position: i64,
     pub event_hash: Option<String>,
     pub cursor: String,
+    /// With `proof=true`, for an event the page's checkpoint covers: the exact bytes its
+    /// leaf hashes, and its inclusion proof (base64, RFC 9162) up to the checkpoint's root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canonical_event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inclusion_proof: Option<Vec<String>>,
 }
 
 /// One page: `next` is absent when the log had no more events to look at.
@@ -39,6 +45,9 @@ pub struct FeedPage {
     pub events: Vec<FeedEvent>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// With `proof=true`: the signed checkpoint the events' proofs lead to (none yet: absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<super::with_proofs::PageCheckpoint>,
 }
 
 async fn rows_after(
@@ -82,17 +91,23 @@ pub async fn feed_page(db: &Db, partner_id: PartnerId, request: &FeedRequest) ->
                     return Ok(FeedPage {
                         events,
                         next: Some(after.to_text()),
+                        checkpoint: None,
                     });
                 }
             }
         }
         if exhausted {
-            return Ok(FeedPage { events, next: None });
+            return Ok(FeedPage {
+                events,
+                next: None,
+                checkpoint: None,
+            });
         }
         if scanned >= MAX_SCANNED {
             return Ok(FeedPage {
                 events,
                 next: Some(after.to_text()),
+                checkpoint: None,
             });
         }
     }
@@ -133,5 +148,7 @@ fn matching_event(
         chain_position: chain_seq,
         event_hash,
         cursor: cursor.to_text(),
+        canonical_event: None,
+        inclusion_proof: None,
     }))
 }

@@ -102,7 +102,7 @@ pub struct PoolLabels {
     pub state: PoolState,
 }
 
-label_values!(Walk { Whole => "whole", NewEvents => "new_events" });
+label_values!(Walk { AuditRound => "audit_round", NewEvents => "new_events" });
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WalkLabels {
@@ -227,7 +227,7 @@ impl Default for Metrics {
         );
         registry.register(
             "integrity_walk_duration_seconds",
-            "Walks of a hash chain, whole or only new events",
+            "Walks of the hash chains: a round of the rolling audit, or the badge's walk of new events",
             metrics.walk_seconds.clone(),
         );
         registry.register(

@@ -59,5 +59,7 @@ pub fn test_event(viewer: &Viewer) -> FeedEvent {
         chain_position: 0,
         event_hash: None,
         cursor: String::new(),
+        canonical_event: None,
+        inclusion_proof: None,
     }
 }

@@ -214,6 +214,7 @@ async fn next_batch(
         filter: crate::activity::filter::Filter::parse(&destination.filter),
         from: None,
         to: None,
+        proof: false,
     };
     let page = feed_page(db, destination.partner_id, &request).await?;
     let mut events = page.events;

@@ -97,6 +97,14 @@ fn expectation(endpoint: &str, caller: Caller) -> Expect {
         ("/api/sign_out", _) => expect(StatusCode::OK),
         // Anyone may pick a language (a cookie; saved for the signed-in).
         ("/api/choose_language", _) => expect(StatusCode::OK),
+        // Evidence of one of Contoso's events: the event, its proof and the signed note.
+        ("/api/event_evidence", Anonymous) => expect(StatusCode::UNAUTHORIZED),
+        ("/api/event_evidence", ReferralsAdmin) => expect(StatusCode::FORBIDDEN),
+        ("/api/event_evidence", Allowed(_)) => Expect {
+            contains: Some("\"canonical_event\""),
+            ..expect(StatusCode::OK)
+        },
+        ("/api/event_evidence", OtherPartner) => never_contoso(StatusCode::NOT_FOUND),
         ("/api/save_view_preferences", Anonymous) => expect(StatusCode::UNAUTHORIZED),
         ("/api/save_view_preferences", ReferralsAdmin) => expect(StatusCode::FORBIDDEN),
         ("/api/save_view_preferences", Allowed(_) | OtherPartner) => never_contoso(StatusCode::OK),
@@ -334,6 +342,17 @@ async fn probe(
         "/api/list_activity" | "/api/period_integrity" => client
             .post(app.url(endpoint))
             .form(&[("from", &from), ("to", &to)]),
+        "/api/event_evidence" => {
+            let event: i64 = app::db::on_db!(&app.db, |pool| sqlx::query_scalar(
+                "SELECT MIN(id) FROM activity_events WHERE partner_id = 1"
+            )
+            .fetch_one(pool)
+            .await)
+            .unwrap();
+            client
+                .post(app.url(endpoint))
+                .form(&[("event", event.to_string())])
+        }
         "/api/create_api_token" => client
             .post(app.url(endpoint))
             .form(&[("name", "Matrix probe"), ("send_events", "on")]),
@@ -463,7 +482,7 @@ async fn every_endpoint_answers_every_caller_as_written() {
     // Signing out ends the caller's session, so it is probed last.
     endpoints.sort_by_key(|endpoint| endpoint == "/api/sign_out");
     // Exactly the endpoints the README's Security table counts: a new one changes both.
-    assert_eq!(endpoints.len(), 40, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 41, "{endpoints:?}");
 
     let mut cells = 0;
     for caller in CALLERS {

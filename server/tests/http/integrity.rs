@@ -272,6 +272,23 @@ async fn a_thousand_random_tamperings_are_all_detected() {
             }
         }
         let found = found.unwrap_or_else(|| panic!("round {round} (seed {seed}): not detected: {what}"));
+        // The rolling audit, walking the chain in slices of any size, finds the same.
+        let mut audit = app::integrity::audit::AuditState::default();
+        let slice = rng.gen_range(1..=120);
+        while !audit
+            .step(&pool, app::ids::PartnerId(partner), &key, slice)
+            .await
+            .unwrap()
+        {}
+        let audited = audit.last.unwrap().report.broken;
+        assert_eq!(
+            audited.as_ref().map(|b| (b.kind, b.chain_seq)),
+            Some((found.kind, found.chain_seq)),
+            "round {round} (seed {seed}), slices of {slice}: {what}"
+        );
+        proofs_catch(&pool, partner, kind, &what, &key)
+            .await
+            .unwrap_or_else(|why| panic!("round {round} (seed {seed}): {what}: {why}"));
         let counts = named_as_expected.entry(kind).or_default();
         counts.1 += 1;
         if expected_kinds(kind).contains(&found.kind) {
@@ -295,6 +312,159 @@ async fn a_thousand_random_tamperings_are_all_detected() {
         TAMPERS.len(),
         "every kind of tampering was tried"
     );
+}
+
+/// A restarted server's badge goes on from the walk kept in the database instead of walking
+/// the whole chain again (so it answers at once at any size): an old event edited while it
+/// was down is not seen by the badge's walk but by the rolling audit, and events stored
+/// since are walked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_badge_goes_on_from_the_kept_walk_and_the_audit_checks_the_rest() {
+    use app::integrity::verified_chains::VerifiedChains;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, signer) = template(dir.path(), 13, 300).await;
+    let pool = app::db::connect(&path).await.unwrap();
+    let key = signer.verifying_key();
+    let partner = app::ids::PartnerId(1);
+    let first = VerifiedChains::default()
+        .report(&pool, partner, &key)
+        .await
+        .unwrap();
+    assert_eq!(first.broken, None);
+
+    tamper_at(&pool, 5).await;
+    app::integrity::chain::append_batch(&pool, partner, &new_events("after-restart", 3))
+        .await
+        .unwrap();
+    let restarted = VerifiedChains::default()
+        .report(&pool, partner, &key)
+        .await
+        .unwrap();
+    assert_eq!(
+        (restarted.events, restarted.broken),
+        (first.events + 3, None),
+        "only the new events were walked"
+    );
+    let mut audit = app::integrity::audit::AuditState::default();
+    while !audit.step(&pool, partner, &key, 7).await.unwrap() {}
+    let summary = audit.summary();
+    assert_eq!(summary.last_broken.as_ref().and_then(|b| b.chain_seq), Some(5));
+    assert!(summary.last_finished_at.is_some() && summary.under_way_at.is_none());
+}
+
+/// Each stored event's canonical bytes as the attacker left them, in chain order (the
+/// test's own writing of `integrity::canonical`: raw stored text, whatever it now holds).
+async fn stored_leaves(pool: &app::db::Db, partner: i64) -> std::collections::HashMap<i64, Vec<u8>> {
+    use futures::TryStreamExt;
+    let rows: Vec<app::event_table::walk::WalkedRow> =
+        app::event_table::walk::walk(pool, app::ids::PartnerId(partner), None)
+            .try_collect()
+            .await
+            .unwrap();
+    rows.iter()
+        .map(|row| {
+            let mut out = String::from("activity-log event v1\n");
+            for (name, value) in [
+                ("partner_id", &row.partner_id),
+                ("external_id", &row.external_id),
+                ("occurred_at", &row.occurred_at),
+                ("customer_id", &row.customer_id),
+                ("partner_user_id", &row.partner_user_id),
+                ("action_kind", &row.action_kind),
+                ("action_text", &row.action_text),
+                ("details", &row.details),
+                ("recorded_at", &row.recorded_at),
+            ] {
+                match value {
+                    Some(value) => out.push_str(&format!("{name}={}:{value}\n", value.len())),
+                    None => out.push_str(&format!("{name}=-\n")),
+                }
+            }
+            let position = row.chain_seq.as_deref().and_then(|seq| seq.parse().ok()).unwrap_or(-1);
+            (position, out.into_bytes())
+        })
+        .collect()
+}
+
+/// Checks a tampering against the signed tree, with `ct-merkle` (not the server's code):
+/// events deleted, moved or cut off give another root than the signed note's, and an edited
+/// event's own inclusion proof (from the stored tree) fails against the signed root. Edits
+/// to the chain's own columns (hashes) and to checkpoints leave the events' content alone:
+/// the chain and the signatures catch those.
+async fn proofs_catch(
+    pool: &app::db::Db,
+    partner: i64,
+    kind: Tamper,
+    what: &str,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<(), String> {
+    use app::integrity::merkle::Question;
+    use ct_merkle::{InclusionProof, RootHash, mem_backed_tree::MemoryBackedTree};
+    use sha2::Sha256;
+    let content_untouched = matches!(kind, Tamper::InsertForgedRow | Tamper::EditCheckpoint)
+        || what.contains("SET prev_hash")
+        || what.contains("SET event_hash");
+    if content_untouched {
+        return Ok(());
+    }
+    let note: String = app::db::on_db!(pool, |pool| sqlx::query_scalar(
+        "SELECT note FROM chain_checkpoints WHERE partner_id = $1 AND note IS NOT NULL ORDER BY chain_seq DESC LIMIT 1"
+    )
+    .bind(partner)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let signed = app::integrity::signed_checkpoint::read(&note, key).map_err(|e| e.to_string())?;
+    let root = RootHash::<Sha256>::new(signed.root.0.into(), signed.size);
+    // The event stored at each position the signed tree covers; a position with none has
+    // no leaf to prove there: caught.
+    let leaves = stored_leaves(pool, partner).await;
+    let mut tree = MemoryBackedTree::<Sha256, Vec<u8>>::new();
+    for position in 1..=signed.size as i64 {
+        match leaves.get(&position) {
+            Some(leaf) => tree.push(leaf.clone()),
+            None => return Ok(()),
+        }
+    }
+    if tree.root() == root {
+        return Err("the stored events still give the signed root".into());
+    }
+    // An edited event: the proof of its place no longer leads from it to the signed root.
+    if let Some(id) = what
+        .split("WHERE id = ")
+        .nth(1)
+        .filter(|_| kind == Tamper::EditField)
+    {
+        let position: Option<i64> = app::db::on_db!(pool, |pool| sqlx::query_scalar(&format!(
+            "SELECT chain_seq FROM activity_events WHERE id = {}",
+            id.trim()
+        ))
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        let position = position.unwrap();
+        if (1..=signed.size as i64).contains(&position) {
+            let proof = app::integrity::tree::answer(
+                pool,
+                app::ids::PartnerId(partner),
+                Question::Inclusion {
+                    index: position as u64 - 1,
+                    size: signed.size,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let digests: Vec<_> = proof.iter().map(|hash| hash.0.into()).collect();
+            let proof = InclusionProof::<Sha256>::from_digests(digests.iter());
+            let edited = &leaves[&position];
+            if root.verify_inclusion(edited, position as u64 - 1, &proof).is_ok() {
+                return Err(format!(
+                    "the edited event #{position} still proves against the signed root"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn new_events(prefix: &str, count: usize) -> Vec<app::events::NewEvent> {
@@ -327,10 +497,9 @@ async fn tamper_at(db: &app::db::Db, seq: i64) {
 
 /// The badge's walk goes on from where the last one ended: it sees new events, new
 /// checkpoints and tampering among the new events at once, and tampering with events it had
-/// already walked at the next whole walk (the server's schedule), never reporting intact
-/// after that.
+/// already walked when the rolling audit passes them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_badge_walks_only_what_is_new_and_the_schedule_walks_it_all() {
+async fn the_badge_walks_only_what_is_new_and_the_rolling_audit_walks_it_all() {
     use app::integrity::verified_chains::VerifiedChains;
     let dir = tempfile::tempdir().unwrap();
     let (path, signer) = template(dir.path(), 11, 400).await;
@@ -374,14 +543,11 @@ async fn the_badge_walks_only_what_is_new_and_the_schedule_walks_it_all() {
         None,
         "not walked again yet"
     );
-    let whole = chains
-        .walk_whole(&pool, app::ids::PartnerId(1), &key)
-        .await
-        .unwrap();
-    assert_eq!(whole.broken.as_ref().and_then(|b| b.chain_seq), Some(5));
-    let after = chains.report(&pool, app::ids::PartnerId(1), &key).await.unwrap();
+    let mut audit = app::integrity::audit::AuditState::default();
+    while !audit.step(&pool, app::ids::PartnerId(1), &key, 50).await.unwrap() {}
+    let whole = audit.last.unwrap().report;
     assert_eq!(
-        after.broken.as_ref().map(|b| (b.kind, b.chain_seq)),
+        whole.broken.as_ref().map(|b| (b.kind, b.chain_seq)),
         Some((TamperKind::Edited, Some(5)))
     );
 

@@ -11,6 +11,7 @@ mod connections;
 mod customers;
 mod demo;
 mod durability;
+mod evidence;
 mod excel;
 mod export;
 mod import;

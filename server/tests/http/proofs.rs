@@ -19,7 +19,7 @@ use crate::read_api::documented;
 use crate::support::{TestApp, client, spawn_app_with};
 
 /// The database as `--database-url` takes it.
-fn database_arg(app: &TestApp) -> std::ffi::OsString {
+pub(crate) fn database_arg(app: &TestApp) -> std::ffi::OsString {
     match &app.database {
         app::db::Database::SqliteFile(path) => path.clone().into_os_string(),
         app::db::Database::Postgres(url) => url.into(),

@@ -141,7 +141,7 @@ async fn serve(
         signer: Some(signer.clone()),
         public_key: signer.verifying_key(),
         checkpoint_every: std::time::Duration::from_secs(3600),
-        whole_walk_every: std::time::Duration::from_secs(3600),
+        audit_period: std::time::Duration::from_secs(86_400),
     };
     let application = Application::build(
         database,

@@ -13,7 +13,7 @@ use crate::integrity::model::PeriodIntegrity;
 enum Check {
     Idle,
     Checking,
-    Done(PeriodIntegrity),
+    Done(Box<PeriodIntegrity>),
     Failed(String),
 }
 
@@ -35,7 +35,7 @@ pub fn IntegrityBadge(bounds: Signal<Option<UtcRange>>) -> impl IntoView {
             let result = check_period_integrity(from, to).await;
             if latest.get_value() == request {
                 check.set(match result {
-                    Ok(integrity) => Check::Done(integrity),
+                    Ok(integrity) => Check::Done(Box::new(integrity)),
                     Err(error) => Check::Failed(error.message_in(l)),
                 });
             }
@@ -56,7 +56,7 @@ pub fn IntegrityBadge(bounds: Signal<Option<UtcRange>>) -> impl IntoView {
             </p>
         }
         .into_any(),
-        Check::Done(integrity) => view! { <IntegrityResult integrity/> }.into_any(),
+        Check::Done(integrity) => view! { <IntegrityResult integrity=*integrity/> }.into_any(),
     }
 }
 
@@ -67,8 +67,14 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
         events_in_period,
         covered_in_period,
         public_key,
+        audit,
     } = integrity;
     let l = use_locale();
+    let audited = match (&audit.last_finished_at, audit.under_way_at) {
+        (Some(at), _) => tr!(l, badge.audited, at = at),
+        (None, Some(position)) => tr!(l, badge.audit_under_way, position = position),
+        (None, None) => tr!(l, badge.audit_not_yet).to_string(),
+    };
     let (state, title, text) = match (&chain.broken, &chain.checkpoint) {
         (Some(broken), _) => {
             let place = match (broken.chain_seq, &broken.occurred_at) {
@@ -127,6 +133,8 @@ fn IntegrityResult(integrity: PeriodIntegrity) -> impl IntoView {
             <strong class="integrity-title">{title}</strong>
             " "
             <span>{text}</span>
+            " "
+            <span class="audited">{audited}</span>
             <details>
                 <summary>{tr!(l, badge.how_is_this_checked)}</summary>
                 <p>{tr!(l, badge.how_it_works)}</p>

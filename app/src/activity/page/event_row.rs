@@ -16,6 +16,7 @@ use crate::events::ActionDetails;
 use crate::i18n::{Locale, use_locale};
 use crate::ids::EventId;
 
+use super::evidence::EventEvidence;
 use super::rows::{LoadedRow, Positions, Rows};
 
 /// The event shown at `position` of the shown rows, if there is one; it changes only when
@@ -162,7 +163,17 @@ pub(super) fn EventTableRow(
                 {move || {
                     is_open
                         .get()
-                        .then(|| row.with(|row| row.as_ref().map(|row| event_details(&row.entry.details, l))))
+                        .then(|| {
+                            row.with(|row| {
+                                row.as_ref().map(|row| {
+                                    let event = row.entry.id;
+                                    view! {
+                                        {event_details(&row.entry.details, l)}
+                                        <EventEvidence event/>
+                                    }
+                                })
+                            })
+                        })
                         .flatten()
                 }}
             </td>

@@ -24,6 +24,7 @@ mod client_code;
 mod controls;
 pub mod download;
 mod event_row;
+mod evidence;
 mod export_form;
 mod facets;
 mod live;
