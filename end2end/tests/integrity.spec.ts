@@ -37,6 +37,31 @@ test('the integrity badge says how much of the period a signed checkpoint covers
   await expect(badge(page).locator('.public-key')).toHaveText(/^[0-9a-f]{64}$/);
 });
 
+test('an expanded event names its checkpoint and downloads evidence that checks without the server', async ({ page }) => {
+  serverCommand('checkpoint');
+  await signIn(page, 'sales.agent@contoso.example');
+  await loadedCounts(page);
+  const row = page.locator('tr.event').first();
+  await row.getByRole('button').click();
+  const evidence = page.locator('.event-details .evidence').first();
+  await expect(evidence).toHaveAttribute('data-evidence', 'found');
+  await expect(evidence).toContainText(/In checkpoint #\d+ \(size [\d,]+, root [A-Za-z0-9+/]{43}=, signed at /);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    evidence.getByRole('link', { name: 'Download evidence' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^activity-log-evidence-\d+\.json$/);
+  const file = (await download.path())!;
+  expect(JSON.parse(readFileSync(file, 'utf8')).format).toBe('activity-log evidence v1');
+  // Checked with the public key alone: no database, no server.
+  const key = join(dirname(database()), 'signing.key.pub');
+  const root = resolve(__dirname, '..', '..');
+  const checked = execFileSync(join(root, 'target', 'debug', 'server'), ['check-evidence', file, '--public-key', key], {
+    encoding: 'utf8',
+  });
+  expect(checked).toMatch(/is leaf \d+ of the tree in activity-log\.localhost\/contoso\.example size \d+/);
+});
+
 test('an export is itself recorded in the log, by the user who made it', async ({ page }) => {
   await signIn(page, 'billing.admin@contoso.example');
   await loadedCounts(page);
