@@ -47,7 +47,17 @@ pub struct FeedPage {
     pub next: Option<String>,
     /// With `proof=true`: the signed checkpoint the events' proofs lead to (none yet: absent).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub checkpoint: Option<super::with_proofs::PageCheckpoint>,
+    pub checkpoint: Option<PageCheckpoint>,
+}
+
+/// The signed checkpoint a page's proofs lead to.
+#[derive(Debug, Serialize)]
+pub struct PageCheckpoint {
+    pub tree_size: i64,
+    pub root_hash: String,
+    pub signed_at: String,
+    /// The C2SP signed note (`GET /api/v1/checkpoint` serves the newest the same way).
+    pub note: String,
 }
 
 async fn rows_after(

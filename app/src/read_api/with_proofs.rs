@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-
-use super::store::FeedPage;
+use super::store::{FeedPage, PageCheckpoint};
 use crate::db::Db;
 use crate::errors::AppError;
 use crate::event_table::walk::walk_between;
@@ -16,16 +14,6 @@ use crate::integrity::merkle::{Hash, Question};
 use crate::integrity::store::newest_tree_checkpoint;
 use crate::integrity::tree::{self, TreeError};
 use crate::integrity::verify::content_of;
-
-/// The signed checkpoint a page's proofs lead to.
-#[derive(Debug, Serialize)]
-pub struct PageCheckpoint {
-    pub tree_size: i64,
-    pub root_hash: String,
-    pub signed_at: String,
-    /// The C2SP signed note (`GET /api/v1/checkpoint` serves the newest the same way).
-    pub note: String,
-}
 
 /// Adds the proofs to `page`'s events (read for `partner_id`).
 pub async fn add_proofs(db: &Db, partner_id: PartnerId, page: &mut FeedPage) -> Result<(), AppError> {

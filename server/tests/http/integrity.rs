@@ -380,7 +380,11 @@ async fn stored_leaves(pool: &app::db::Db, partner: i64) -> std::collections::Ha
                     None => out.push_str(&format!("{name}=-\n")),
                 }
             }
-            let position = row.chain_seq.as_deref().and_then(|seq| seq.parse().ok()).unwrap_or(-1);
+            let position = row
+                .chain_seq
+                .as_deref()
+                .and_then(|seq| seq.parse().ok())
+                .unwrap_or(-1);
             (position, out.into_bytes())
         })
         .collect()
