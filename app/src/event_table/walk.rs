@@ -43,7 +43,6 @@ macro_rules! walk_sql {
 const WHOLE_WALK_SQL: &str = walk_sql!("chain_seq IS NOT NULL");
 const WALK_ON_SQL: &str = walk_sql!("chain_seq > $2");
 const WALK_STEP_SQL: &str = concat!(walk_sql!("chain_seq > $2"), " LIMIT $3");
-const WALK_BETWEEN_SQL: &str = walk_sql!("chain_seq BETWEEN $2 AND $3");
 const WALK_UNTIL_SQL: &str = walk_sql!("chain_seq <= $2");
 const WALK_ON_UNTIL_SQL: &str = walk_sql!("chain_seq > $2 AND chain_seq <= $3");
 
@@ -60,7 +59,8 @@ pub fn walk(
     })
 }
 
-/// [`walk`] no further than position `until`: a slice of the rolling audit.
+/// [`walk`] no further than position `until`: a slice of the rolling audit, or the span of
+/// a read API page that carries proofs.
 pub fn walk_until(
     db: &Db,
     partner_id: PartnerId,
@@ -93,22 +93,6 @@ pub async fn walk_step(
         .bind(after)
         .bind(limit)
         .fetch_all(&mut *conn)
-        .await)
-}
-
-/// The partner's events from position `first` to `last` (both included), in chain order:
-/// what a page of the read API hashes for its proofs.
-pub async fn walk_between(
-    db: &Db,
-    partner_id: PartnerId,
-    first: i64,
-    last: i64,
-) -> Result<Vec<WalkedRow>, sqlx::Error> {
-    on_db!(db, |pool| sqlx::query_as(WALK_BETWEEN_SQL)
-        .bind(partner_id)
-        .bind(first)
-        .bind(last)
-        .fetch_all(pool)
         .await)
 }
 

@@ -113,12 +113,8 @@ pub async fn answer(db: &Db, partner_id: PartnerId, question: Question) -> Resul
 
 /// [`answer`] inside the caller's transaction (a checkpoint signs the root it reads there).
 pub async fn answer_in(tx: &mut Tx, partner_id: PartnerId, question: Question) -> Result<Answer, TreeError> {
-    let tree_size = size(tx, partner_id).await?;
-    question.check(tree_size as u64).map_err(TreeError::OutOfRange)?;
-    let tiles = read_tiles(tx, partner_id, question.tiles()).await?;
-    question
-        .answer(&tiles)
-        .map_err(|error| TreeError::Broken(error.to_string()))
+    let mut answers = answer_many_in(tx, partner_id, &[question]).await?;
+    Ok(answers.pop().expect("one answer to one question"))
 }
 
 /// Several questions of one tree at once (the proofs of a page of events): the tiles they
@@ -129,14 +125,23 @@ pub async fn answer_many(
     questions: &[Question],
 ) -> Result<Vec<Answer>, TreeError> {
     let mut tx = db.begin().await?;
-    let tree_size = size(&mut tx, partner_id).await?;
+    let answers = answer_many_in(&mut tx, partner_id, questions).await;
+    drop(tx); // read only: dropping it ends it
+    answers
+}
+
+async fn answer_many_in(
+    tx: &mut Tx,
+    partner_id: PartnerId,
+    questions: &[Question],
+) -> Result<Vec<Answer>, TreeError> {
+    let tree_size = size(tx, partner_id).await?;
     let mut needed = std::collections::BTreeSet::new();
     for question in questions {
         question.check(tree_size as u64).map_err(TreeError::OutOfRange)?;
         needed.extend(question.tiles());
     }
-    let tiles = read_tiles(&mut tx, partner_id, needed).await?;
-    drop(tx); // read only: dropping it ends it
+    let tiles = read_tiles(tx, partner_id, needed).await?;
     questions
         .iter()
         .map(|question| {

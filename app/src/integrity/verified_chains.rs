@@ -139,24 +139,9 @@ impl VerifiedChains {
         Ok((report, seen))
     }
 
-    /// Walks the partner's whole chain and remembers the result.
-    pub async fn walk_whole(
-        &self,
-        pool: &Db,
-        partner_id: PartnerId,
-        key: &VerifyingKey,
-    ) -> Result<ChainReport, sqlx::Error> {
-        let _walk = self.walking.lock().await;
-        let seen = seen_now(pool, partner_id).await?;
-        let verified = verify_partner_from(pool, partner_id, key, None).await?;
-        let report = verified.report.clone();
-        self.known().insert(partner_id, (seen, verified));
-        Ok(report)
-    }
-
     /// The last report, if it still holds: the chain has not moved, or it was broken (new
     /// events can't mend a break, and walking a broken chain whole on every page view would
-    /// be the cost this type exists to avoid; the next whole walk looks again).
+    /// be the cost this type exists to avoid; the rolling audit looks again).
     fn unchanged(&self, partner_id: PartnerId, seen: &Seen) -> Option<ChainReport> {
         let known = self.known();
         let (last_seen, verified) = known.get(&partner_id)?;

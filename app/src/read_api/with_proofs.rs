@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use super::store::{FeedPage, PageCheckpoint};
 use crate::db::Db;
 use crate::errors::AppError;
-use crate::event_table::walk::walk_between;
+use futures::TryStreamExt;
+
+use crate::event_table::walk::walk_until;
 use crate::ids::PartnerId;
 use crate::integrity::merkle::{Hash, Question};
 use crate::integrity::store::newest_tree_checkpoint;
@@ -29,7 +31,9 @@ pub async fn add_proofs(db: &Db, partner_id: PartnerId, page: &mut FeedPage) -> 
         .collect();
     if let (Some(&first), Some(&last)) = (covered.iter().min(), covered.iter().max()) {
         // The page's span of the chain: at most `MAX_SCANNED` rows, as the page read.
-        let rows = walk_between(db, partner_id, first, last).await?;
+        let rows: Vec<_> = walk_until(db, partner_id, Some(first - 1), last)
+            .try_collect()
+            .await?;
         let canonical: HashMap<i64, String> = rows
             .iter()
             .filter_map(|row| {
