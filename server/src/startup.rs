@@ -164,6 +164,9 @@ impl Application {
         let checkpoints = match self.integrity.signer.clone() {
             Some(signer) => {
                 tracing::info!(every = ?self.integrity.checkpoint_every, "checkpoints: signed here");
+                // The start's checkpoint before the first request is taken, so whatever a
+                // request stores comes after it (and waits for the next one).
+                sign_now(&pool, &signer).await;
                 Some(tokio::spawn(sign_checkpoints_periodically(
                     pool.clone(),
                     signer,
@@ -223,21 +226,26 @@ fn raise_open_file_limit() -> u64 {
     }
 }
 
-/// Signs a checkpoint of every chain that grew, at start and then every `checkpoint_every`.
+/// Signs a checkpoint of every chain that grew, every `checkpoint_every` after the start's.
 async fn sign_checkpoints_periodically(
     pool: app::db::Db,
     signer: Arc<CheckpointSigner>,
     every: std::time::Duration,
 ) {
-    let mut ticks = tokio::time::interval(every);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match sign_checkpoints(&pool, &signer, chrono::Utc::now()).await {
-            Ok(made) if made.is_empty() => {}
-            Ok(made) => tracing::info!(?made, "signed checkpoints (partner, chain position)"),
-            Err(error) => tracing::error!(%error, "signing checkpoints failed; will retry"),
-        }
+        sign_now(&pool, &signer).await;
+    }
+}
+
+/// Signs a checkpoint of every chain that grew since its last.
+async fn sign_now(pool: &app::db::Db, signer: &CheckpointSigner) {
+    match sign_checkpoints(pool, signer, chrono::Utc::now()).await {
+        Ok(made) if made.is_empty() => {}
+        Ok(made) => tracing::info!(?made, "signed checkpoints (partner, chain position)"),
+        Err(error) => tracing::error!(%error, "signing checkpoints failed; will retry"),
     }
 }
 

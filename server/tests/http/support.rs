@@ -107,8 +107,8 @@ pub async fn spawn_app_with(events: usize, limits: Limits) -> TestApp {
     .unwrap();
     let key_path = dir.path().join("signing.key");
     let signer = Arc::new(CheckpointSigner::create(&key_path).unwrap());
-    // The server signs at start in the background; sign here first, so a test never races
-    // that first checkpoint (its first tick then finds nothing new to sign).
+    // The server signs at start, before it takes a request; sign here first too, so the
+    // seeded events are covered whatever the server is given.
     app::integrity::checkpoint::sign_checkpoints(&db, &signer, Utc::now())
         .await
         .unwrap();
