@@ -58,8 +58,12 @@ pub async fn inclusion(State(state): State<AppState>, headers: HeaderMap, uri: U
         let index = position
             .checked_sub(1)
             .ok_or_else(|| AppError::BadRequest("position: chain positions start at 1".into()))?;
-        let proof = ask(&state, token.partner_id, Question::Inclusion { index, size }).await?;
-        let root = ask(&state, token.partner_id, Question::Root { size }).await?;
+        let [proof, root] = ask(
+            &state,
+            token.partner_id,
+            [Question::Inclusion { index, size }, Question::Root { size }],
+        )
+        .await?;
         Ok::<_, AppError>(InclusionProof {
             position: position as i64,
             leaf_index: index,
@@ -80,10 +84,16 @@ pub async fn consistency(State(state): State<AppState>, headers: HeaderMap, uri:
         let params = params(&uri, &["from", "to"])?;
         let from = number(&params, "from")?.ok_or_else(|| missing("from"))?;
         let to = tree_size_or(&state, token.partner_id, number(&params, "to")?).await?;
-        let partner = token.partner_id;
-        let proof = ask(&state, partner, Question::Consistency { from, to }).await?;
-        let from_root = ask(&state, partner, Question::Root { size: from }).await?;
-        let to_root = ask(&state, partner, Question::Root { size: to }).await?;
+        let [proof, from_root, to_root] = ask(
+            &state,
+            token.partner_id,
+            [
+                Question::Consistency { from, to },
+                Question::Root { size: from },
+                Question::Root { size: to },
+            ],
+        )
+        .await?;
         Ok::<_, AppError>(ConsistencyProof {
             from_size: from,
             from_root_hash: from_root[0].to_string(),
@@ -147,17 +157,19 @@ fn missing(name: &str) -> AppError {
 
 /// `size` as given, else the whole tree's.
 async fn tree_size_or(state: &AppState, partner_id: PartnerId, size: Option<u64>) -> Result<u64, AppError> {
-    if let Some(size) = size {
-        return Ok(size);
+    match size {
+        Some(size) => Ok(size),
+        None => Ok(tree::current_size(&state.pool, partner_id).await? as u64),
     }
-    let mut tx = state.pool.begin().await?;
-    let size = tree::size(&mut tx, partner_id).await?;
-    drop(tx); // read only: dropping it ends it
-    Ok(size as u64)
 }
 
-async fn ask(state: &AppState, partner_id: PartnerId, question: Question) -> Result<Vec<Hash>, AppError> {
-    tree::answer(&state.pool, partner_id, question)
+/// The answers to `questions`, from one read of the tiles they need.
+async fn ask<const N: usize>(
+    state: &AppState,
+    partner_id: PartnerId,
+    questions: [Question; N],
+) -> Result<[Vec<Hash>; N], AppError> {
+    let answers = tree::answer_many(&state.pool, partner_id, &questions)
         .await
         .map_err(|error| match error {
             TreeError::OutOfRange(message) => AppError::BadRequest(message),
@@ -166,5 +178,6 @@ async fn ask(state: &AppState, partner_id: PartnerId, question: Question) -> Res
                 tracing::error!(%partner_id, "a proof failed: {message}");
                 AppError::Internal
             }
-        })
+        })?;
+    Ok(answers.try_into().expect("an answer to each question"))
 }
