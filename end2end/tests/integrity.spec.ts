@@ -62,6 +62,40 @@ test('an expanded event names its checkpoint and downloads evidence that checks 
   expect(checked).toMatch(/is leaf \d+ of the tree in activity-log\.localhost\/contoso\.example size \d+/);
 });
 
+test('a JSON-lines export with proofs: a checkpoint line, then every row with its proof', async ({ page }) => {
+  serverCommand('checkpoint');
+  await signIn(page, 'sales.agent@contoso.example');
+  await page.getByLabel('Filter').fill('한빛');
+  const { shown } = await loadedCounts(page);
+  // Offered with JSON lines only.
+  await expect(page.getByLabel("With each event's proof")).toHaveCount(0);
+  await page.getByLabel('Format').selectOption('ndjson');
+  await page.getByLabel("With each event's proof").check();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export log' }).click(),
+  ]);
+  const file = (await download.path())!;
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  expect(lines[0].format).toBe('activity-log evidence lines v1');
+  expect(lines).toHaveLength(shown + 1);
+  // (Rows other tests store after the checkpoint would come without a proof.)
+  const proved = lines.slice(1).filter((line) => line.proof);
+  expect(proved.length).toBeGreaterThan(0);
+  for (const line of proved) {
+    expect(line.proof.canonical_event).toContain(`external_id=${line.id.length}:${line.id}\n`);
+  }
+  // The rows counted leave out the checkpoint's line.
+  await expect(page.getByText(`Exported ${shown.toLocaleString('en-US')} rows`)).toBeVisible();
+  const key = join(dirname(database()), 'signing.key.pub');
+  const root = resolve(__dirname, '..', '..');
+  const checked = execFileSync(join(root, 'target', 'debug', 'server'), ['check-evidence', file, '--public-key', key], {
+    encoding: 'utf8',
+  });
+  expect(checked).toContain(`${proved.length} events are leaves of the tree in checkpoint #`);
+  expect(checked).toContain(`; ${shown - proved.length} newer events carry no proof yet`);
+});
+
 test('an export is itself recorded in the log, by the user who made it', async ({ page }) => {
   await signIn(page, 'billing.admin@contoso.example');
   await loadedCounts(page);

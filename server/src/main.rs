@@ -123,7 +123,8 @@ enum Command {
         state: PathBuf,
     },
     /// Check a downloaded evidence file (an event, its inclusion proof and a signed
-    /// checkpoint) with the server's public key alone; exit 1 saying what does not hold.
+    /// checkpoint), or a JSON-lines export with proofs, with the server's public key alone;
+    /// exit 1 saying what does not hold.
     CheckEvidence {
         file: PathBuf,
         /// The server's checkpoint public key (64 hex digits, as KEY.pub holds it).

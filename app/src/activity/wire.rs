@@ -189,6 +189,10 @@ pub struct ExportForm {
     /// for UTC. CSV and JSON lines are always in UTC.
     #[serde(default)]
     pub zone: String,
+    /// `true` (or a checkbox's `on`): each JSON line carries its event's inclusion proof,
+    /// after a first line naming the signed checkpoint they lead to. JSON lines only.
+    #[serde(default)]
+    pub proofs: String,
 }
 
 impl ExportForm {
@@ -196,6 +200,7 @@ impl ExportForm {
     /// typing), named as serde names them (the test below holds them to it).
     pub const FORMAT_FIELD: &'static str = "format";
     pub const FILTER_FIELD: &'static str = "filter";
+    pub const PROOFS_FIELD: &'static str = "proofs";
 }
 
 /// The file types the export writes.
@@ -332,6 +337,7 @@ mod tests {
             lang: "ko".into(),
             format: "xlsx".into(),
             zone: "Asia/Seoul".into(),
+            proofs: "true".into(),
         };
         let fields = form_fields(&form);
         let mut names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
@@ -345,13 +351,20 @@ mod tests {
                 "from",
                 "from_date",
                 "lang",
+                "proofs",
                 "sort",
                 "to",
                 "to_date",
                 "zone"
             ]
         );
-        assert!(names.contains(&ExportForm::FORMAT_FIELD) && names.contains(&ExportForm::FILTER_FIELD));
+        for name in [
+            ExportForm::FORMAT_FIELD,
+            ExportForm::FILTER_FIELD,
+            ExportForm::PROOFS_FIELD,
+        ] {
+            assert!(names.contains(&name), "{name}");
+        }
         let posted = serde_urlencoded::to_string(&fields).unwrap();
         assert_eq!(serde_urlencoded::from_str::<ExportForm>(&posted).unwrap(), form);
 

@@ -174,3 +174,24 @@ pub async fn position_of_hash(
     })?;
     Ok(row.map(Option::unwrap_or_default))
 }
+
+/// Rows asked for by id per statement: far below either backend's parameter limit.
+const IDS_PER_STATEMENT: usize = 500;
+
+/// The partner's events with these row ids, as the walk reads them (in chain order within
+/// each statement's share): the rows of a JSON-lines export's slice, for their proofs.
+pub async fn walk_ids(db: &Db, partner_id: PartnerId, ids: &[i64]) -> Result<Vec<WalkedRow>, sqlx::Error> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = walk_sql!("id IN (IDS)").replace("IDS", &placeholders.join(", "));
+        rows.extend(on_db!(db, |pool| {
+            let mut query = sqlx::query_as(&sql).bind(partner_id);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.fetch_all(pool).await
+        })?);
+    }
+    Ok(rows)
+}

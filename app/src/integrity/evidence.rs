@@ -2,19 +2,24 @@
 //! database for one event; [`check`] verifies it with nothing but the public key, for
 //! `server check-evidence` and the tests (the README shows the same check in Python).
 
+use std::collections::HashMap;
+
 use ed25519_dalek::VerifyingKey;
 use tlog_tiles::Hash;
 
 use super::canonical::EventContent;
 use super::checkpoint::public_key_hex;
 use super::merkle::{self, Question};
-use super::model::{EVIDENCE_FORMAT, Evidence, EvidenceCheckpoint, EvidenceEvent};
+use super::model::{
+    EVIDENCE_FORMAT, EVIDENCE_LINES_FORMAT, Evidence, EvidenceCheckpoint, EvidenceEvent, EvidenceLinesHeader,
+    LineProof,
+};
 use super::signed_checkpoint;
 use super::store;
 use super::tree::{self, TreeError};
 use super::verify::content_of;
 use crate::db::Db;
-use crate::event_table::walk;
+use crate::event_table::walk::{self, WalkedRow};
 use crate::ids::PartnerId;
 
 impl EvidenceEvent {
@@ -47,6 +52,28 @@ impl EvidenceEvent {
     }
 }
 
+/// The partner's newest checkpoint of its tree, as evidence against it names it; `None`
+/// before the first.
+pub async fn newest_header(
+    db: &Db,
+    key: &VerifyingKey,
+    partner_id: PartnerId,
+) -> Result<Option<EvidenceLinesHeader>, sqlx::Error> {
+    Ok(store::newest_tree_checkpoint(db, partner_id)
+        .await?
+        .map(|checkpoint| EvidenceLinesHeader {
+            format: EVIDENCE_LINES_FORMAT.into(),
+            checkpoint: EvidenceCheckpoint {
+                number: checkpoint.number,
+                tree_size: checkpoint.tree_size as u64,
+                root_hash: checkpoint.root_hash,
+                signed_at: checkpoint.signed_at,
+                note: checkpoint.note,
+            },
+            public_key: public_key_hex(key),
+        }))
+}
+
 /// The evidence for the partner's event at chain `position`, against the newest signed
 /// checkpoint of its tree; `None` while no signed checkpoint covers that position.
 pub async fn gather(
@@ -55,51 +82,75 @@ pub async fn gather(
     partner_id: PartnerId,
     position: i64,
 ) -> Result<Option<Evidence>, TreeError> {
-    let Some(checkpoint) = store::newest_tree_checkpoint(db, partner_id).await? else {
+    let Some(header) = newest_header(db, key, partner_id).await? else {
         return Ok(None);
     };
-    if position < 1 || position > checkpoint.tree_size {
+    let size = header.checkpoint.tree_size;
+    if position < 1 || position as u64 > size {
         return Ok(None);
     }
     let mut tx = db.begin().await?;
     let rows = walk::walk_step(&mut tx, partner_id, position - 1, 1).await?;
-    let proof = tree::answer_in(
-        &mut tx,
-        partner_id,
-        Question::Inclusion {
-            index: position as u64 - 1,
-            size: checkpoint.tree_size as u64,
-        },
-    )
-    .await;
+    let index = position as u64 - 1;
+    let proof = tree::answer_in(&mut tx, partner_id, Question::Inclusion { index, size }).await;
     drop(tx); // read only: dropping it ends it
-    let content = rows
-        .first()
-        .filter(|row| row.chain_seq.as_deref() == Some(position.to_string().as_str()))
-        .and_then(content_of)
-        .ok_or_else(|| {
-            TreeError::Broken(format!(
-                "event #{position} does not read as stored (run `server verify`)"
-            ))
-        })?;
-    let canonical = content.canonical_bytes();
-    Ok(Some(Evidence {
-        format: EVIDENCE_FORMAT.into(),
+    let row = rows.first().ok_or_else(|| unreadable(position))?;
+    Ok(Some(Evidence::of_line(
+        &header,
+        line_proof(row, position, &proof?)?,
+    )))
+}
+
+/// The proofs, against the tree of `size` leaves, of the partner's events with these row
+/// ids (a JSON-lines export's slice), by row id. Events after that tree get none, and so
+/// does a row that no longer reads as an event (its line then fails a check, as `server
+/// verify` does).
+pub async fn line_proofs(
+    db: &Db,
+    partner_id: PartnerId,
+    size: u64,
+    ids: &[i64],
+) -> Result<HashMap<i64, LineProof>, TreeError> {
+    let rows = walk::walk_ids(db, partner_id, ids).await?;
+    let covered: Vec<(&WalkedRow, i64)> = rows
+        .iter()
+        .filter_map(|row| Some((row, row.chain_seq.as_deref()?.parse::<i64>().ok()?)))
+        .filter(|(_, position)| (1..=size as i64).contains(position))
+        .collect();
+    let questions: Vec<Question> = covered
+        .iter()
+        .map(|(_, position)| Question::Inclusion {
+            index: *position as u64 - 1,
+            size,
+        })
+        .collect();
+    let proofs = tree::answer_many(db, partner_id, &questions).await?;
+    Ok(covered
+        .into_iter()
+        .zip(proofs)
+        .filter_map(|((row, position), proof)| Some((row.id, line_proof(row, position, &proof).ok()?)))
+        .collect())
+}
+
+/// What evidence says of the stored `row` at chain `position`, whose proof is `proof`.
+fn line_proof(row: &WalkedRow, position: i64, proof: &[Hash]) -> Result<LineProof, TreeError> {
+    let content = content_of(row)
+        .filter(|_| row.chain_seq.as_deref() == Some(position.to_string().as_str()))
+        .ok_or_else(|| unreadable(position))?;
+    Ok(LineProof {
         event: EvidenceEvent::of(&content),
-        canonical_event: String::from_utf8(canonical)
+        canonical_event: String::from_utf8(content.canonical_bytes())
             .map_err(|_| TreeError::Broken(format!("event #{position} is not text")))?,
         chain_position: position,
         leaf_index: position as u64 - 1,
-        inclusion_proof: proof?.iter().map(Hash::to_string).collect(),
-        checkpoint: EvidenceCheckpoint {
-            number: checkpoint.number,
-            tree_size: checkpoint.tree_size as u64,
-            root_hash: checkpoint.root_hash,
-            signed_at: checkpoint.signed_at,
-            note: checkpoint.note,
-        },
-        public_key: public_key_hex(key),
-    }))
+        inclusion_proof: proof.iter().map(Hash::to_string).collect(),
+    })
+}
+
+fn unreadable(position: i64) -> TreeError {
+    TreeError::Broken(format!(
+        "event #{position} does not read as stored (run `server verify`)"
+    ))
 }
 
 /// Why a piece of evidence does not hold.
@@ -119,6 +170,8 @@ pub enum EvidenceError {
     MalformedProof,
     #[error("the inclusion proof does not lead from this event to the signed root: {0}")]
     NotIncluded(String),
+    #[error("line {line}: {problem}")]
+    Line { line: usize, problem: String },
 }
 
 /// Checks `evidence` with `key` (the checker's own copy of the server's public key): the
@@ -160,6 +213,70 @@ pub fn check(evidence: &Evidence, key: &VerifyingKey) -> Result<String, Evidence
         evidence.event.external_id,
         evidence.chain_position,
         evidence.leaf_index,
+        public_key_hex(key)
+    ))
+}
+
+/// A line of a JSON-lines export as [`check_lines`] reads it: the fields it holds to the
+/// proved event (the export writes them: `activity::server::export::file`).
+#[derive(serde::Deserialize)]
+struct ExportedLine {
+    id: String,
+    occurred_at: String,
+    customer_id: Option<i64>,
+    action: String,
+    action_text: String,
+    details: serde_json::Value,
+    proof: Option<LineProof>,
+}
+
+/// Checks a JSON-lines export with proofs with `key`: each line's proof with the first
+/// line's checkpoint is evidence ([`check`]), and the line's fields must be the proved
+/// event's. Lines newer than the checkpoint carry no proof and are counted, not failed.
+pub fn check_lines(text: &str, key: &VerifyingKey) -> Result<String, EvidenceError> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty());
+    let header: EvidenceLinesHeader = lines
+        .next()
+        .and_then(|(_, line)| serde_json::from_str(line).ok())
+        .filter(|header: &EvidenceLinesHeader| header.format == EVIDENCE_LINES_FORMAT)
+        .ok_or_else(|| EvidenceError::Format("not a JSON-lines export with proofs".into()))?;
+    let (mut proved, mut newer) = (0u64, 0u64);
+    for (index, text) in lines {
+        let fails = |problem: String| EvidenceError::Line {
+            line: index + 1,
+            problem,
+        };
+        let line: ExportedLine = serde_json::from_str(text).map_err(|error| fails(error.to_string()))?;
+        let Some(proof) = line.proof else {
+            newer += 1;
+            continue;
+        };
+        let event = &proof.event;
+        let stored_details: Option<serde_json::Value> = serde_json::from_str(&event.details).ok();
+        if line.id != event.external_id
+            || line.occurred_at != event.occurred_at
+            || line.customer_id != event.customer_id
+            || line.action != event.action_kind
+            || line.action_text != event.action_text
+            || stored_details.as_ref() != Some(&line.details)
+        {
+            return Err(fails(format!(
+                "event {:?}: the line's fields are not the proved event's",
+                line.id
+            )));
+        }
+        check(&Evidence::of_line(&header, proof), key).map_err(|error| fails(error.to_string()))?;
+        proved += 1;
+    }
+    let checkpoint = &header.checkpoint;
+    Ok(format!(
+        "{proved} events are leaves of the tree in checkpoint #{} (size {}, root {}), signed by key {}; {newer} newer events carry no proof yet",
+        checkpoint.number,
+        checkpoint.tree_size,
+        checkpoint.root_hash,
         public_key_hex(key)
     ))
 }

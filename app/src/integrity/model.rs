@@ -164,6 +164,46 @@ pub struct EvidenceCheckpoint {
     pub note: String,
 }
 
+/// What the first line of a JSON-lines export with proofs says in `format`.
+pub const EVIDENCE_LINES_FORMAT: &str = "activity-log evidence lines v1";
+
+/// The first line of a JSON-lines export with proofs: the checkpoint every line's proof
+/// leads to, once. With one line of the file it makes an [`Evidence`] ([`Evidence::of_line`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceLinesHeader {
+    pub format: String,
+    pub checkpoint: EvidenceCheckpoint,
+    /// The key's hex, as the server names it; a checker uses its own copy.
+    pub public_key: String,
+}
+
+/// A JSON-lines export line's `proof`: [`Evidence`] less the checkpoint, which the file's
+/// first line holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineProof {
+    pub event: EvidenceEvent,
+    pub canonical_event: String,
+    pub chain_position: i64,
+    pub leaf_index: u64,
+    pub inclusion_proof: Vec<String>,
+}
+
+impl Evidence {
+    /// The evidence a line of an export with proofs and the file's first line make together.
+    pub fn of_line(header: &EvidenceLinesHeader, proof: LineProof) -> Evidence {
+        Evidence {
+            format: EVIDENCE_FORMAT.into(),
+            event: proof.event,
+            canonical_event: proof.canonical_event,
+            chain_position: proof.chain_position,
+            leaf_index: proof.leaf_index,
+            inclusion_proof: proof.inclusion_proof,
+            checkpoint: header.checkpoint.clone(),
+            public_key: header.public_key.clone(),
+        }
+    }
+}
+
 /// What the rolling audit (which walks the whole chain again once per audit period) last
 /// found, for the badge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::support::{TestApp, spawn_app_with};
 
 /// The README's Python check, as a newcomer would copy it.
-fn readme_python() -> String {
+pub(crate) fn readme_python() -> String {
     let readme = include_str!("../../../README.md");
     let start = readme
         .find("```python\n# check_evidence.py")

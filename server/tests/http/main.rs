@@ -14,6 +14,7 @@ mod durability;
 mod evidence;
 mod excel;
 mod export;
+mod export_proofs;
 mod import;
 mod ingest;
 mod integrity;

@@ -189,9 +189,10 @@ mod browser {
         file_name: &str,
         progress: &mut impl FnMut(ExportProgress),
     ) -> Result<ExportProgress, Failure> {
-        // A CSV's first line is its header; a JSON-lines file has none; an Excel file's rows
-        // can't be counted from its bytes.
-        let header_lines = u64::from(!file_name.ends_with(".ndjson"));
+        // A CSV's first line is its header; a JSON-lines file has none, unless it carries
+        // proofs (its first line names their checkpoint); an Excel file's rows can't be
+        // counted from its bytes.
+        let header_lines = u64::from(!file_name.ends_with(".ndjson") || !form.proofs.is_empty());
         let counts_rows = !file_name.ends_with(".xlsx");
         let window = web_sys::window().ok_or(JsValue::NULL)?;
         let body = UrlSearchParams::new()?;

@@ -21,6 +21,7 @@ pub(super) fn ExportLogForm(
 ) -> impl IntoView {
     let l = use_locale();
     let format = RwSignal::new(ExportFormat::Csv);
+    let proofs = RwSignal::new(false);
     // The form with `filter` as the filter text, and the file's name; `None` without a period.
     let form_with = move |filter: String| -> Option<(ExportForm, String)> {
         let (days, range) = view.export_period()?;
@@ -37,17 +38,23 @@ pub(super) fn ExportLogForm(
             lang: l.tag().to_string(),
             format: format.name().to_string(),
             zone: local_time::zone_name(view.zone.get()),
+            proofs: if format == ExportFormat::Ndjson && proofs.get() {
+                "true"
+            } else {
+                ""
+            }
+            .to_string(),
         };
         Some((form, days.export_file_name(format.name())))
     };
     let filter_text = view.filter_text();
     // For the native post before hydration. The filter's field follows typing by itself, so
-    // a keystroke doesn't remake every field; the format is the select's own.
+    // a keystroke doesn't remake every field; the format and proofs are their inputs' own.
     let hidden_fields = move || {
         form_with(filter_text.get_untracked()).map(|(form, _)| {
             form_fields(&form)
                 .into_iter()
-                .filter(|(name, _)| name != ExportForm::FORMAT_FIELD)
+                .filter(|(name, _)| name != ExportForm::FORMAT_FIELD && name != ExportForm::PROOFS_FIELD)
                 .map(|(name, value)| {
                     if name == ExportForm::FILTER_FIELD {
                         view! { <input type="hidden" name=name value=move || filter_text.get()/> }.into_any()
@@ -91,6 +98,18 @@ pub(super) fn ExportLogForm(
                     </option>
                 </select>
             </div>
+            <Show when=move || format.get() == ExportFormat::Ndjson>
+                <label class="field proofs">
+                    <input
+                        type="checkbox"
+                        name=ExportForm::PROOFS_FIELD
+                        value="true"
+                        prop:checked=move || proofs.get()
+                        on:change=move |ev| proofs.set(event_target_checked(&ev))
+                    />
+                    {tr!(l, log.with_proofs)}
+                </label>
+            </Show>
             <button type="submit" class="primary" disabled=move || !loaded.get() || running()>
                 {tr!(l, log.export_log)}
             </button>

@@ -8,6 +8,7 @@ use crate::activity::view::Column;
 use crate::errors::AppError;
 use crate::event_table::EventRowRef;
 use crate::events::ActionDetails;
+use crate::integrity::model::LineProof;
 
 use super::request::ExportRequest;
 use crate::activity::wire::ExportFormat;
@@ -33,6 +34,9 @@ struct JsonLine<'a> {
     action: &'a str,
     action_text: &'a str,
     details: &'a ActionDetails,
+    /// In an export with proofs, the event's inclusion proof (`export::proofs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proof: Option<&'a LineProof>,
 }
 
 impl FileWriter {
@@ -68,14 +72,31 @@ impl FileWriter {
         row: &EventRowRef,
         details: Option<&ActionDetails>,
     ) -> Result<(), AppError> {
+        self.write_proved(row, details, None)
+    }
+
+    /// [`FileWriter::write`], the JSON line carrying `proof` (a CSV row has no room for it).
+    pub(super) fn write_proved(
+        &mut self,
+        row: &EventRowRef,
+        details: Option<&ActionDetails>,
+        proof: Option<&LineProof>,
+    ) -> Result<(), AppError> {
         let written = match self {
             FileWriter::Csv(csv) => csv.write(row, details).map_err(|error| error.to_string()),
-            FileWriter::Ndjson(buffer) => write_json_line(buffer, row, details),
+            FileWriter::Ndjson(buffer) => write_json_line(buffer, row, details, proof),
         };
         written.map_err(|error| {
             tracing::error!(event_id = row.id, %error, "writing the export failed");
             AppError::Internal
         })
+    }
+
+    /// A line written whole (the first line of an export with proofs).
+    pub(super) fn push_line(&mut self, line: &[u8]) {
+        if let FileWriter::Ndjson(buffer) = self {
+            buffer.extend_from_slice(line);
+        }
     }
 
     pub(super) fn buffered(&self) -> usize {
@@ -100,6 +121,7 @@ fn write_json_line(
     buffer: &mut Vec<u8>,
     row: &EventRowRef,
     details: Option<&ActionDetails>,
+    proof: Option<&LineProof>,
 ) -> Result<(), String> {
     if csv_time(row.occurred_at).is_none() {
         return Err("a stored time is not in the stored format".into());
@@ -113,6 +135,7 @@ fn write_json_line(
         action: row.action_kind,
         action_text: row.action_text,
         details: details.ok_or("the JSON lines need the decoded details")?,
+        proof,
     };
     serde_json::to_writer(&mut *buffer, &line).map_err(|error| error.to_string())?;
     buffer.push(b'\n');

@@ -4,7 +4,7 @@
 //!
 //! The file holds the rows on screen: the same period, filter (the shared parser), sort and
 //! columns, as CSV (headers in the viewer's language) or NDJSON (every field, one event per
-//! line). It is streamed: keyset slices of rows are read, filtered and written into the file's
+//! line; with `proofs`, each line's inclusion proof too: `proofs`). It is streamed: keyset slices of rows are read, filtered and written into the file's
 //! format on blocking threads, three slices at once and handed on in order (`slices`), then
 //! to the response in chunks over a small bounded channel (`writer`), so the server's memory
 //! stays the same whatever the period holds, and there is no row limit. A sort by a
@@ -35,11 +35,13 @@ use crate::state::AppState;
 
 pub mod csv;
 mod file;
+mod proofs;
 mod request;
 mod slices;
 mod writer;
 mod xlsx;
 
+use proofs::LineProofs;
 use request::{ExportRequest, content_type};
 use slices::{Pages, Slices, sorted_entries};
 use writer::{CHUNKS_IN_FLIGHT, Piece, Rows, Stop, write_file};
@@ -91,9 +93,22 @@ async fn start_export(
         AppError::Busy(tr!(locale, export.too_many_exports_are_running).into())
     })?;
     let newest_id = newest_event_id(&state.pool).await?;
+    let proofs = if request.proofs {
+        let proofs = LineProofs::newest(&state.pool, &state.checkpoint_key, viewer.partner_id).await?;
+        Some(proofs.ok_or_else(|| AppError::InvalidInput(tr!(locale, export.no_checkpoint_yet).into()))?)
+    } else {
+        None
+    };
     // A sort by another column needs every row before the first byte; bounded, so a few of
     // these at once can't take the server's memory.
     let rows = match request.sort.column {
+        // Proofs are read a page at a time, beside the page's rows.
+        Column::Time if proofs.is_some() => Rows::Pages(Pages::new(
+            state.pool.clone(),
+            viewer.partner_id,
+            &request,
+            newest_id,
+        )),
         Column::Time if request.format == ExportFormat::Xlsx => {
             let pages = Pages::new(state.pool.clone(), viewer.partner_id, &request, newest_id);
             let events = pages.events_in_range().await?;
@@ -134,7 +149,7 @@ async fn start_export(
     let send_timeout = state.limits.export_send_timeout;
     // In the request's span, so the writer's log lines carry the request's id.
     tokio::spawn(tracing::Instrument::in_current_span(async move {
-        let outcome = write_file(rows, &request, &pieces, send_timeout).await;
+        let outcome = write_file(rows, &request, proofs, &pieces, send_timeout).await;
         match outcome {
             Ok(()) => {}
             Err(Stop::ClientGone) => {}

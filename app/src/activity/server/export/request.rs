@@ -29,6 +29,8 @@ pub(super) struct ExportRequest {
     pub(super) format: ExportFormat,
     /// The viewer's zone, for the Excel file's times.
     pub(super) zone: chrono_tz::Tz,
+    /// Each JSON line with its event's inclusion proof (`export::proofs`).
+    pub(super) proofs: bool,
 }
 
 impl ExportRequest {
@@ -67,6 +69,12 @@ impl ExportRequest {
                 .parse::<chrono_tz::Tz>()
                 .map_err(|_| invalid(tr!(locale, export.unknown_zone, zone = format!("{name:?}"))))?,
         };
+        let proofs = match form.proofs.as_str() {
+            "" | "false" => false,
+            "true" | "on" if format == ExportFormat::Ndjson => true,
+            "true" | "on" => return Err(invalid(tr!(locale, export.proofs_need_json_lines).into())),
+            text => return Err(invalid(format!("proofs: true or false, not {text:?}"))),
+        };
         Ok(ExportRequest {
             range,
             period,
@@ -77,6 +85,7 @@ impl ExportRequest {
             locale,
             format,
             zone,
+            proofs,
         })
     }
 

@@ -8,7 +8,12 @@ use crate::db::to_db_time;
 use crate::errors::AppError;
 use crate::event_table::StoredEntry;
 
+use std::collections::HashMap;
+
+use crate::integrity::model::LineProof;
+
 use super::file::FileWriter;
+use super::proofs::LineProofs;
 use super::request::ExportRequest;
 use super::slices::{Pages, Slices};
 use super::xlsx;
@@ -44,13 +49,25 @@ struct Outgoing<'a> {
 }
 
 impl Outgoing<'_> {
-    async fn write(&mut self, stored: &StoredEntry) -> Result<(), Stop> {
+    async fn write(&mut self, stored: &StoredEntry, proof: Option<&LineProof>) -> Result<(), Stop> {
         let time = to_db_time(stored.entry.occurred_at);
         self.file
-            .write(&stored.as_row(&time), Some(&stored.entry.details))
+            .write_proved(&stored.as_row(&time), Some(&stored.entry.details), proof)
             .map_err(Stop::Failed)?;
         if self.file.buffered() >= CHUNK_BYTES {
             self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// `entries` in order, each with its proof when `proofs` are asked for.
+    async fn write_all(&mut self, entries: &[StoredEntry], proofs: Option<&LineProofs>) -> Result<(), Stop> {
+        let proved = match proofs {
+            Some(proofs) => proofs.of(entries).await.map_err(Stop::Failed)?,
+            None => HashMap::new(),
+        };
+        for entry in entries {
+            self.write(entry, proved.get(&entry.entry.id.0)).await?;
         }
         Ok(())
     }
@@ -97,10 +114,16 @@ pub(super) enum Rows {
     Pages(Pages),
 }
 
-/// Writes the file's start, then its rows, and sends them in chunks.
+/// Entries proved per statement group in an export with proofs (a sorted export's rows in
+/// memory are proved this many at a time, as a page is).
+const PROVED_AT_ONCE: usize = 2_000;
+
+/// Writes the file's start, then its rows, and sends them in chunks; with `proofs`, the
+/// checkpoint's line first and each event's proof on its line (`Pages` or `Sorted` rows).
 pub(super) async fn write_file(
     rows: Rows,
     request: &ExportRequest,
+    proofs: Option<LineProofs>,
     pieces: &mpsc::Sender<Piece>,
     send_timeout: std::time::Duration,
 ) -> Result<(), Stop> {
@@ -112,17 +135,18 @@ pub(super) async fn write_file(
         pieces,
         send_timeout,
     };
+    if let Some(proofs) = &proofs {
+        out.file.push_line(&proofs.header_line());
+    }
     match rows {
         Rows::Pages(mut pages) => {
             while let Some(page) = pages.next_page().await.map_err(Stop::Failed)? {
-                for entry in &page {
-                    out.write(entry).await?;
-                }
+                out.write_all(&page, proofs.as_ref()).await?;
             }
         }
         Rows::Sorted(entries) => {
-            for entry in &entries {
-                out.write(entry).await?;
+            for some in entries.chunks(PROVED_AT_ONCE) {
+                out.write_all(some, proofs.as_ref()).await?;
             }
         }
         Rows::Slices(mut slices) => {
