@@ -85,53 +85,65 @@ impl AuditState {
     }
 }
 
-/// The partner's kept walks: the badge's (to go on from) and the audit's.
-pub async fn load(db: &Db, partner_id: PartnerId) -> Result<(Option<VerifiedUpTo>, AuditState), sqlx::Error> {
-    let row: Option<(Option<String>, Option<String>)> = on_db!(db, |pool| sqlx::query_as(
-        "SELECT badge_walk, rolling_audit FROM integrity_audits WHERE partner_id = $1"
-    )
-    .bind(partner_id)
-    .fetch_optional(pool)
-    .await)?;
-    let (badge, audit) = row.unwrap_or_default();
-    // Unreadable JSON (edited, or from another version) is as good as none: walk again.
-    let badge = badge.and_then(|json| serde_json::from_str(&json).ok());
-    let audit = audit
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default();
-    Ok((badge, audit))
+/// A walk kept in `integrity_audits`, one column each.
+#[derive(Debug, Clone, Copy)]
+pub enum Kept {
+    /// Where the badge's walk reached (`VerifiedUpTo`): it goes on from there.
+    BadgeWalk,
+    /// The rolling audit's progress and last pass (`AuditState`).
+    RollingAudit,
 }
 
-/// Keeps where the badge's walk reached.
-pub async fn save_badge_walk(
+impl Kept {
+    fn load_sql(self) -> &'static str {
+        match self {
+            Kept::BadgeWalk => "SELECT badge_walk FROM integrity_audits WHERE partner_id = $1",
+            Kept::RollingAudit => "SELECT rolling_audit FROM integrity_audits WHERE partner_id = $1",
+        }
+    }
+
+    fn save_sql(self) -> &'static str {
+        match self {
+            Kept::BadgeWalk => {
+                "INSERT INTO integrity_audits (partner_id, badge_walk) VALUES ($1, $2)
+                 ON CONFLICT (partner_id) DO UPDATE SET badge_walk = excluded.badge_walk"
+            }
+            Kept::RollingAudit => {
+                "INSERT INTO integrity_audits (partner_id, rolling_audit) VALUES ($1, $2)
+                 ON CONFLICT (partner_id) DO UPDATE SET rolling_audit = excluded.rolling_audit"
+            }
+        }
+    }
+}
+
+/// The partner's kept walk of this kind; `None` if none is kept, or it no longer reads
+/// (edited, or from another version): as good as none, so it is walked again.
+pub async fn load<T: serde::de::DeserializeOwned>(
     db: &Db,
     partner_id: PartnerId,
-    walked: &VerifiedUpTo,
-) -> Result<(), sqlx::Error> {
-    let json = serde_json::to_string(walked).expect("a walk serialises");
-    on_db!(db, |pool| sqlx::query(
-        "INSERT INTO integrity_audits (partner_id, badge_walk) VALUES ($1, $2)
-         ON CONFLICT (partner_id) DO UPDATE SET badge_walk = excluded.badge_walk"
-    )
-    .bind(partner_id)
-    .bind(json)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected()))?;
-    Ok(())
+    kept: Kept,
+) -> Result<Option<T>, sqlx::Error> {
+    let json: Option<Option<String>> = on_db!(db, |pool| sqlx::query_scalar(kept.load_sql())
+        .bind(partner_id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(json.flatten().and_then(|json| serde_json::from_str(&json).ok()))
 }
 
-async fn save_audit(db: &Db, partner_id: PartnerId, audit: &AuditState) -> Result<(), sqlx::Error> {
-    let json = serde_json::to_string(audit).expect("an audit serialises");
-    on_db!(db, |pool| sqlx::query(
-        "INSERT INTO integrity_audits (partner_id, rolling_audit) VALUES ($1, $2)
-         ON CONFLICT (partner_id) DO UPDATE SET rolling_audit = excluded.rolling_audit"
-    )
-    .bind(partner_id)
-    .bind(json)
-    .execute(pool)
-    .await
-    .map(|done| done.rows_affected()))?;
+/// Keeps the partner's walk of this kind.
+pub async fn save<T: Serialize>(
+    db: &Db,
+    partner_id: PartnerId,
+    kept: Kept,
+    walk: &T,
+) -> Result<(), sqlx::Error> {
+    let json = serde_json::to_string(walk).expect("a kept walk serialises");
+    on_db!(db, |pool| sqlx::query(kept.save_sql())
+        .bind(partner_id)
+        .bind(json)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -160,7 +172,9 @@ pub async fn round(db: &Db, key: &VerifyingKey, period: Duration) -> Result<Roun
     let mut finished = Vec::new();
     let partners = partners_to_verify(db).await?;
     for &partner_id in &partners {
-        let (_, mut audit) = load(db, partner_id).await?;
+        let mut audit: AuditState = load(db, partner_id, Kept::RollingAudit)
+            .await?
+            .unwrap_or_default();
         let head = crate::event_table::chain::chain_position(db, partner_id)
             .await
             .map_err(|error| sqlx::Error::Protocol(error.to_string()))?;
@@ -170,7 +184,7 @@ pub async fn round(db: &Db, key: &VerifyingKey, period: Duration) -> Result<Roun
         {
             finished.push((partner_id, last.report.clone()));
         }
-        save_audit(db, partner_id, &audit).await?;
+        save(db, partner_id, Kept::RollingAudit, &audit).await?;
     }
     Ok(Round {
         partners: partners.len(),

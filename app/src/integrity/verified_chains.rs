@@ -13,6 +13,7 @@ use crate::db::Db;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 
+use super::audit::Kept;
 use super::model::ChainReport;
 use super::verify::{VerifiedUpTo, verify_partner_from};
 use crate::event_table::chain as chain_table;
@@ -126,14 +127,14 @@ impl VerifiedChains {
             .map(|(_, verified)| verified.clone());
         let start = match known {
             Some(verified) => Some(verified),
-            None => super::audit::load(pool, partner_id).await?.0,
+            None => super::audit::load(pool, partner_id, Kept::BadgeWalk).await?,
         };
         let verified = if start.as_ref().is_some_and(|start| start.report.broken.is_some()) {
             start.expect("checked above")
         } else {
             verify_partner_from(pool, partner_id, key, start).await?
         };
-        super::audit::save_badge_walk(pool, partner_id, &verified).await?;
+        super::audit::save(pool, partner_id, Kept::BadgeWalk, &verified).await?;
         let report = verified.report.clone();
         self.known().insert(partner_id, (seen.clone(), verified));
         Ok((report, seen))

@@ -73,13 +73,8 @@ pub(super) fn EventEvidence(event: EventId) -> impl IntoView {
 /// The evidence as a `data:` URL to save: a few kilobytes, so no Blob to manage.
 fn json_data_url(evidence: &Evidence) -> String {
     let json = serde_json::to_string_pretty(evidence).unwrap_or_default();
-    let mut url = String::from("data:application/json;charset=utf-8,");
-    for byte in json.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            url.push(byte as char);
-        } else {
-            url.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    url
+    format!(
+        "data:application/json;charset=utf-8,{}",
+        percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC)
+    )
 }
