@@ -355,38 +355,9 @@ async fn a_restarted_badge_goes_on_from_the_kept_walk_and_the_audit_checks_the_r
 /// Each stored event's canonical bytes as the attacker left them, in chain order (the
 /// test's own writing of `integrity::canonical`: raw stored text, whatever it now holds).
 async fn stored_leaves(pool: &app::db::Db, partner: i64) -> std::collections::HashMap<i64, Vec<u8>> {
-    use futures::TryStreamExt;
-    let rows: Vec<app::event_table::walk::WalkedRow> =
-        app::event_table::walk::walk(pool, app::ids::PartnerId(partner), None)
-            .try_collect()
-            .await
-            .unwrap();
-    rows.iter()
-        .map(|row| {
-            let mut out = String::from("activity-log event v1\n");
-            for (name, value) in [
-                ("partner_id", &row.partner_id),
-                ("external_id", &row.external_id),
-                ("occurred_at", &row.occurred_at),
-                ("customer_id", &row.customer_id),
-                ("partner_user_id", &row.partner_user_id),
-                ("action_kind", &row.action_kind),
-                ("action_text", &row.action_text),
-                ("details", &row.details),
-                ("recorded_at", &row.recorded_at),
-            ] {
-                match value {
-                    Some(value) => out.push_str(&format!("{name}={}:{value}\n", value.len())),
-                    None => out.push_str(&format!("{name}=-\n")),
-                }
-            }
-            let position = row
-                .chain_seq
-                .as_deref()
-                .and_then(|seq| seq.parse().ok())
-                .unwrap_or(-1);
-            (position, out.into_bytes())
-        })
+    crate::proofs::stored_canonical(pool, partner)
+        .await
+        .into_iter()
         .collect()
 }
 

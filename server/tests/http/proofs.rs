@@ -57,8 +57,19 @@ fn hashes(value: &Value) -> Vec<sha2::digest::Output<Sha256>> {
 /// Each stored event's canonical bytes (what its leaf hashes), in chain order, written here
 /// from the rows as `integrity::canonical` specifies.
 async fn canonical_events(app: &TestApp, partner: i64) -> Vec<Vec<u8>> {
+    stored_canonical(&app.db, partner)
+        .await
+        .into_iter()
+        .map(|(_, bytes)| bytes)
+        .collect()
+}
+
+/// Each stored event of the partner in chain order, with its position (-1 where it does not
+/// read as one) and its canonical form written here from the README's description, not by
+/// the server's code.
+pub(crate) async fn stored_canonical(db: &app::db::Db, partner: i64) -> Vec<(i64, Vec<u8>)> {
     let rows: Vec<app::event_table::walk::WalkedRow> =
-        app::event_table::walk::walk(&app.db, PartnerId(partner), None)
+        app::event_table::walk::walk(db, PartnerId(partner), None)
             .try_collect()
             .await
             .unwrap();
@@ -81,7 +92,12 @@ async fn canonical_events(app: &TestApp, partner: i64) -> Vec<Vec<u8>> {
                     None => out.push_str(&format!("{name}=-\n")),
                 }
             }
-            out.into_bytes()
+            let position = row
+                .chain_seq
+                .as_deref()
+                .and_then(|seq| seq.parse().ok())
+                .unwrap_or(-1);
+            (position, out.into_bytes())
         })
         .collect()
 }
