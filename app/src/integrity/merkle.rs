@@ -38,9 +38,43 @@ fn locate(level: u8, n: u64) -> (TileId, Range<usize>) {
     )
 }
 
-/// Tiles as stored: each its hashes, 32 bytes apiece, concatenated.
+/// Tiles as stored: each its hashes, 32 bytes apiece, concatenated; and the nodes between a
+/// tile's levels hashed so far, so the proofs of a page of neighbouring events hash each node
+/// they share once (a proof alone hashes up to 255 nodes a tile level).
 #[derive(Debug, Default, Clone)]
-pub struct Tiles(pub HashMap<TileId, Vec<u8>>);
+pub struct Tiles(pub HashMap<TileId, Vec<u8>>, RefCell<HashMap<(u8, u64), Hash>>);
+
+impl From<HashMap<TileId, Vec<u8>>> for Tiles {
+    fn from(tiles: HashMap<TileId, Vec<u8>>) -> Tiles {
+        Tiles(tiles, RefCell::default())
+    }
+}
+
+impl Tiles {
+    /// The tree's node (`level`, `n`): stored when `level` is a multiple of 8, else hashed
+    /// from its two children (and remembered).
+    fn node(&self, level: u8, n: u64) -> Result<Hash, tlog_tiles::Error> {
+        if level.is_multiple_of(TILE_HEIGHT) {
+            let (tile, span) = locate(level, n);
+            return self
+                .0
+                .get(&tile)
+                .and_then(|data| data.get(span.start * HASH_SIZE..span.end * HASH_SIZE))
+                .map(Tile::subtree_hash)
+                .ok_or_else(|| {
+                    tlog_tiles::Error::InvalidInput(format!(
+                        "node {n} of level {level} is not in the stored tiles"
+                    ))
+                });
+        }
+        if let Some(hash) = self.1.borrow().get(&(level, n)) {
+            return Ok(*hash);
+        }
+        let hash = tlog_tiles::node_hash(self.node(level - 1, 2 * n)?, self.node(level - 1, 2 * n + 1)?);
+        self.1.borrow_mut().insert((level, n), hash);
+        Ok(hash)
+    }
+}
 
 impl HashReader for Tiles {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
@@ -48,17 +82,7 @@ impl HashReader for Tiles {
             .iter()
             .map(|&index| {
                 let (level, n) = split_stored_hash_index(index);
-                let (tile, span) = locate(level, n);
-                let hashes = self
-                    .0
-                    .get(&tile)
-                    .and_then(|data| data.get(span.start * HASH_SIZE..span.end * HASH_SIZE))
-                    .ok_or_else(|| {
-                        tlog_tiles::Error::InvalidInput(format!(
-                            "node {n} of level {level} is not in the stored tiles"
-                        ))
-                    })?;
-                Ok(Tile::subtree_hash(hashes))
+                self.node(level, n)
             })
             .collect()
     }

@@ -17,11 +17,11 @@ fn grown(size: u64, batch: u64) -> Tiles {
     while grown < size {
         let add = batch.min(size - grown);
         let leaves: Vec<Hash> = (grown..grown + add).map(|n| leaf_hash(&data(n))).collect();
-        let edge = Tiles(
+        let edge = Tiles::from(
             edge_tiles(grown)
                 .into_iter()
                 .map(|id| (id, tiles.0[&id].clone()))
-                .collect(),
+                .collect::<HashMap<_, _>>(),
         );
         for (id, hashes) in append(grown, &leaves, &edge).unwrap() {
             tiles.0.insert(id, hashes);
@@ -129,11 +129,11 @@ fn questions_outside_the_tree_are_refused_in_words() {
     assert!(Question::Consistency { from: 5, to: 10 }.check(10).is_ok());
     // An edge tile that disagrees with the size is an error, not a wrong tree.
     let tiles = grown(300, 300);
-    let mut edge = Tiles(
+    let mut edge = Tiles::from(
         edge_tiles(300)
             .into_iter()
             .map(|id| (id, tiles.0[&id].clone()))
-            .collect(),
+            .collect::<HashMap<_, _>>(),
     );
     edge.0.get_mut(&(0, 1)).unwrap().truncate(32);
     assert!(append(300, &[leaf_hash(b"x")], &edge).is_err());
