@@ -72,6 +72,7 @@ async function signedInContext() {
 
 /** Collects Event Timing entries of the page's key presses (and the count's changes). */
 const observeEvents = () => {
+  performance.setResourceTimingBufferSize(10_000);
   window.benchEvents = [];
   window.benchCountChanges = [];
   new PerformanceObserver((list) => {
@@ -115,6 +116,25 @@ async function pressKeys(page, selector) {
   };
 }
 
+/** Where a load's time went, page by page (Resource Timing of its `list_activity` requests):
+ * each request's time (network and server), and the browser's time between one answer and
+ * the next request (decoding the page, and the view's work on all rows so far). */
+async function pageTimes(page, since) {
+  const last = await page.evaluate((since) => performance.getEntriesByType('resource')
+    .filter((entry) => entry.name.includes('/api/list_activity') && entry.startTime >= since)
+    .map((entry) => ({ start: entry.startTime, end: entry.responseEnd })), since);
+  const fetchMs = last.map((request) => request.end - request.start);
+  const gapMs = last.slice(1).map((request, index) => request.start - last[index].end);
+  const sum = (list) => Math.round(list.reduce((total, ms) => total + ms, 0));
+  return {
+    requests: last.length,
+    fetch_ms: sum(fetchMs),
+    between_ms: sum(gapMs),
+    between_first_5: gapMs.slice(0, 5).map(Math.round),
+    between_last_5: gapMs.slice(-5).map(Math.round),
+  };
+}
+
 async function choosePeriod(page, from, to) {
   const started = await page.evaluate(() => performance.now());
   await page.getByLabel('From', { exact: true }).fill(from);
@@ -123,7 +143,7 @@ async function choosePeriod(page, from, to) {
   await count.filter({ hasText: / of [\d,]+ events$/ }).waitFor({ timeout: 600_000 });
   const loadedAt = await page.evaluate(() => performance.now());
   const rows = Number((await count.textContent()).match(/of ([\d,]+) events/)[1].replaceAll(',', ''));
-  return { rows, ms: Math.round(loadedAt - started) };
+  return { rows, ms: Math.round(loadedAt - started), started };
 }
 
 const result = {};
@@ -143,7 +163,7 @@ const context = await signedInContext();
     const loaded = await choosePeriod(page, process.env.YEAR_FROM, process.env.YEAR_TO);
     await page.waitForTimeout(2000);
     const after = browserMemory();
-    loads.push({ ...loaded, before, after });
+    loads.push({ ...loaded, before, after, pages: await pageTimes(page, loaded.started) });
     if (run === runs - 1) {
       result.year_keys = await pressKeys(page, '#activity-filter');
       result.short_period = await choosePeriod(page, process.env.SHORT_FROM, process.env.YEAR_TO);
@@ -155,6 +175,7 @@ const context = await signedInContext();
     rows: loads[0].rows,
     load_ms: loads.map((load) => load.ms),
     load_median_ms: median(loads.map((load) => load.ms)),
+    pages: loads.map((load) => load.pages),
     memory_before: loads.map((load) => load.before),
     memory_after: loads.map((load) => load.after),
     rss_growth_mib: loads.map((load) => load.after.rss_mib - load.before.rss_mib),

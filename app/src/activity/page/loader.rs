@@ -1,5 +1,6 @@
 //! Loading the period: whenever its instants change, its events arrive page by page
-//! (`list_activity`, keyset-paged, newest first) into [`Load`], shown as they come; a newer
+//! (`list_activity`, keyset-paged, newest first) into [`Load`], shown as they come (less
+//! often as they grow); a newer
 //! period drops the answers of an older one. Once the last page is in, a period that includes
 //! now is followed live (`live`).
 
@@ -50,6 +51,11 @@ async fn load_pages(
     let l = use_locale();
     let (from, to) = range.to_texts();
     let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
+    // Each showing runs the whole view (filter, days, chart and facet counts, order) over
+    // every row so far: after every page, a year's 150 pages would cost the square of its
+    // rows. Shown after the first page, then each time the rows have grown by half (a dozen
+    // showings for a year, every row counted about three times), and at the end.
+    let mut shown = 0;
     let mut slots = Slots::default();
     let mut after = String::new();
     loop {
@@ -83,7 +89,10 @@ async fn load_pages(
             follow_if_it_includes_now(view, live, load, range, code.decode);
             return;
         };
-        load.set(Load::Loading(Arc::new(rows.clone())));
+        if rows.len() >= shown + shown / 2 {
+            shown = rows.len();
+            load.set(Load::Loading(Arc::new(rows.clone())));
+        }
         after = cursor;
     }
 }
