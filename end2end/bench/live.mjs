@@ -3,6 +3,7 @@
 // stored through the ingest API; the time from the API's answer (the event committed) to
 // the row count on the page going up by one. Ten rounds; prints one JSON object.
 import { chromium } from '@playwright/test';
+import { signInAsAdmin } from './sign-in.mjs';
 
 const base = process.env.LIVE_URL;
 const browser = await chromium.launch({
@@ -12,14 +13,7 @@ const browser = await chromium.launch({
 });
 const context = await browser.newContext({ timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
 const page = await context.newPage();
-await page.goto(`${base}/sign-in`);
-await page.locator('body[data-hydrated="true"]').waitFor();
-await page.getByLabel('Email').fill('global.admin@contoso.example');
-// Email first (it may belong to a single sign-on domain), then the password.
-await page.getByRole('button', { name: 'Continue' }).click();
-await page.getByLabel('Password').fill('demo-password-1');
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.waitForURL(/\/account-settings\/activity-log(\?.*)?$/);
+await signInAsAdmin(page, base);
 const count = page.locator('p.count');
 await count.filter({ hasText: /^[\d,]+ of [\d,]+ events$/ }).waitFor({ timeout: 120_000 });
 const total = async () => Number((await count.textContent()).match(/of ([\d,]+) events/)[1].replaceAll(',', ''));

@@ -7,6 +7,7 @@
 // Filter times are from the input event to the last DOM change it causes, for both.
 // Prints one JSON object.
 import { chromium } from '@playwright/test';
+import { signInAsAdmin } from './sign-in.mjs';
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -17,14 +18,7 @@ const browser = await chromium.launch({
 async function signedInPage(base) {
   const context = await browser.newContext({ timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  await page.goto(`${base}/sign-in`);
-  await page.locator('body[data-hydrated="true"]').waitFor();
-  await page.getByLabel('Email').fill('global.admin@contoso.example');
-  // Email first (it may belong to a single sign-on domain), then the password.
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel('Password').fill('demo-password-1');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/account-settings\/activity-log(\?.*)?$/);
+  await signInAsAdmin(page, base);
   return page;
 }
 

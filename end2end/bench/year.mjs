@@ -12,6 +12,7 @@
 // Env: YEAR_URL; YEAR_FROM/YEAR_TO (the year, local days); SHORT_FROM (the 85-day period's
 // first day); RUNS (loads timed, default 3). Prints one JSON object.
 import { chromium } from '@playwright/test';
+import { signInAsAdmin } from './sign-in.mjs';
 import { readFileSync, readdirSync } from 'node:fs';
 
 const tag = `--bench-year-${process.pid}`;
@@ -58,14 +59,7 @@ function browserMemory() {
 async function signedInContext() {
   const context = await browser.newContext({ timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  await page.goto(`${base}/sign-in`);
-  await page.locator('body[data-hydrated="true"]').waitFor();
-  await page.getByLabel('Email').fill('global.admin@contoso.example');
-  // Email first (it may belong to a single sign-on domain), then the password.
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel('Password').fill('demo-password-1');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/account-settings\/activity-log(\?.*)?$/);
+  await signInAsAdmin(page, base);
   await page.close();
   return context;
 }

@@ -225,7 +225,6 @@ async fn an_event_newer_than_the_last_checkpoint_has_evidence_once_one_is_signed
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_read_api_with_proof_true_proves_each_event_against_the_signed_checkpoint() {
-    use base64::Engine;
     use ct_merkle::{InclusionProof, RootHash};
     use sha2::Sha256;
 
@@ -236,13 +235,6 @@ async fn the_read_api_with_proof_true_proves_each_event_against_the_signed_check
     let writer = app.contoso_token().await;
     app.store_password_resets(&writer, [("unsigned-yet".into(), "2026-11-20T10:00:00Z".into())])
         .await;
-    let base64 = |value: &Value| -> [u8; 32] {
-        base64::engine::general_purpose::STANDARD
-            .decode(value.as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap()
-    };
     let mut after = String::new();
     let (mut proved, mut unproved) = (0, Vec::new());
     loop {
@@ -276,7 +268,7 @@ async fn the_read_api_with_proof_true_proves_each_event_against_the_signed_check
             (signed.size, signed.root.to_string()),
             (size, checkpoint["root_hash"].as_str().unwrap().to_string())
         );
-        let root = RootHash::<Sha256>::new(base64(&checkpoint["root_hash"]).into(), size);
+        let root = RootHash::<Sha256>::new(crate::proofs::hash(&checkpoint["root_hash"]).into(), size);
         for event in page["events"].as_array().unwrap() {
             let position = event["chain_position"].as_u64().unwrap();
             let Some(proof) = event["inclusion_proof"].as_array() else {
@@ -289,7 +281,10 @@ async fn the_read_api_with_proof_true_proves_each_event_against_the_signed_check
                 event["id"].as_str().unwrap().len(),
                 event["id"].as_str().unwrap()
             )));
-            let digests: Vec<_> = proof.iter().map(|hash| base64(hash).into()).collect();
+            let digests: Vec<_> = proof
+                .iter()
+                .map(|digest| crate::proofs::hash(digest).into())
+                .collect();
             root.verify_inclusion(
                 &canonical.as_bytes().to_vec(),
                 position - 1,

@@ -3,12 +3,12 @@
 //! code), the whole file by `server check-evidence`, sample lines by the README's Python; an
 //! edited line fails, naming its line.
 
-use base64::Engine;
 use ct_merkle::{InclusionProof, RootHash};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::Sha256;
 
+use crate::proofs::hash;
 use crate::support::{TestApp, assert_status, error_message, rfc3339, spawn_app_with};
 
 /// An export of the whole log, newest first unless `sort`, as lines of JSON.
@@ -24,14 +24,6 @@ async fn exported(app: &TestApp, client: &reqwest::Client, extra: &[(&str, &str)
     ];
     fields.extend_from_slice(extra);
     assert_status(app.export(client, &fields).await, StatusCode::OK).await
-}
-
-fn hash(value: &Value) -> [u8; 32] {
-    base64::engine::general_purpose::STANDARD
-        .decode(value.as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap()
 }
 
 /// Checks every proof of `text` with ct-merkle against its first line's checkpoint (whose

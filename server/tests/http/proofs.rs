@@ -42,7 +42,8 @@ async fn get(app: &TestApp, token: &str, path: &str, query: &[(&str, &str)]) -> 
     )
 }
 
-fn hash(value: &Value) -> [u8; 32] {
+/// A hash as the API writes it (standard base64) as its 32 bytes.
+pub(crate) fn hash(value: &Value) -> [u8; 32] {
     base64::engine::general_purpose::STANDARD
         .decode(value.as_str().unwrap())
         .unwrap()
