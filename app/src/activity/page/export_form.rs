@@ -99,7 +99,7 @@ pub(super) fn ExportLogForm(
                 </select>
             </div>
             <Show when=move || format.get() == ExportFormat::Ndjson>
-                <label class="field proofs">
+                <label class="proofs">
                     <input
                         type="checkbox"
                         name=ExportForm::PROOFS_FIELD
