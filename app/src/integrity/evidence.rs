@@ -102,9 +102,7 @@ pub async fn gather(
 }
 
 /// The proofs, against the tree of `size` leaves, of the partner's events with these row
-/// ids (a JSON-lines export's slice), by row id. Events after that tree get none, and so
-/// does a row that no longer reads as an event (its line then fails a check, as `server
-/// verify` does).
+/// ids (a JSON-lines export's slice), by row id (see [`prove_rows`]).
 pub async fn line_proofs(
     db: &Db,
     partner_id: PartnerId,
@@ -112,6 +110,22 @@ pub async fn line_proofs(
     ids: &[i64],
 ) -> Result<HashMap<i64, LineProof>, TreeError> {
     let rows = walk::walk_ids(db, partner_id, ids).await?;
+    Ok(prove_rows(db, partner_id, size, &rows)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Each of these stored rows of the partner with its proof against the tree of `size`
+/// leaves, with the row's id: read API pages and export slices. Rows after that tree get
+/// none, and so does a row that no longer reads as an event (a consumer's check then fails
+/// there, as `server verify` does). The tiles the proofs share are read and hashed once.
+pub async fn prove_rows(
+    db: &Db,
+    partner_id: PartnerId,
+    size: u64,
+    rows: &[WalkedRow],
+) -> Result<Vec<(i64, LineProof)>, TreeError> {
     let covered: Vec<(&WalkedRow, i64)> = rows
         .iter()
         .filter_map(|row| Some((row, row.chain_seq.as_deref()?.parse::<i64>().ok()?)))

@@ -1,8 +1,7 @@
 //! Loading the period: whenever its instants change, its events arrive page by page
 //! (`list_activity`, keyset-paged, newest first) into [`Load`], shown as they come (less
-//! often as they grow); a newer
-//! period drops the answers of an older one. Once the last page is in, a period that includes
-//! now is followed live (`live`).
+//! often as they grow); a newer period drops the answers of an older one. Once the last page
+//! is in, a period that includes now is followed live (`live`).
 
 use std::sync::Arc;
 

@@ -4,13 +4,14 @@
 //!
 //! The file holds the rows on screen: the same period, filter (the shared parser), sort and
 //! columns, as CSV (headers in the viewer's language) or NDJSON (every field, one event per
-//! line; with `proofs`, each line's inclusion proof too: `proofs`). It is streamed: keyset slices of rows are read, filtered and written into the file's
-//! format on blocking threads, three slices at once and handed on in order (`slices`), then
-//! to the response in chunks over a small bounded channel (`writer`), so the server's memory
-//! stays the same whatever the period holds, and there is no row limit. A sort by a
-//! column other than Date-Time is done in memory before the first byte, up to
-//! `sorted_export_max_rows`. Exports running at once are capped (`stream_slots`), and one
-//! whose client stops reading is ended after `export_send_timeout`.
+//! line; with `proofs`, each line's inclusion proof too: `proofs`). It is streamed: keyset
+//! slices of rows are read, filtered and written into the file's format on blocking threads,
+//! three slices at once and handed on in order (`slices`), then to the response in chunks
+//! over a small bounded channel (`writer`), so the server's memory stays the same whatever
+//! the period holds, and there is no row limit. A sort by a column other than Date-Time is
+//! done in memory before the first byte, up to `sorted_export_max_rows`. Exports running at
+//! once are capped (`stream_slots`), and one whose client stops reading is ended after
+//! `export_send_timeout`.
 
 use axum::Form;
 use axum::body::Body;
