@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use server::demo::{DemoOptions, seed_demo};
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::support::demo_now;
 
@@ -42,12 +42,15 @@ async fn template(dir: &Path, seed: u64, events: usize) -> (PathBuf, CheckpointS
     (path, signer)
 }
 
-/// The attacker's connection: no migrations, no foreign keys, nothing of the app's.
+/// The attacker's connection: no migrations, no foreign keys, nothing of the app's. Nor
+/// fsync: the files are thrown away, and a thousand rounds of flushes would each wait behind
+/// the other suites' disk writes.
 async fn open_raw(path: &Path) -> SqlitePool {
     let options = SqliteConnectOptions::from_str("sqlite://")
         .unwrap()
         .filename(path)
-        .foreign_keys(false);
+        .foreign_keys(false)
+        .synchronous(SqliteSynchronous::Off);
     SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(options)
