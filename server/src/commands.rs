@@ -316,6 +316,10 @@ pub async fn serve(
         .map_err(|error| CommandError::Leptos(error.to_string()))?
         .leptos_options;
     let addr = options.addr.unwrap_or(leptos_options.site_addr);
+    let stale = crate::files::remove_stale_precompressed(Path::new(&*leptos_options.site_root));
+    if stale > 0 {
+        println!("removed {stale} precompressed files older than the site's files they were made from");
+    }
     let integrity = IntegritySettings {
         signer,
         public_key,

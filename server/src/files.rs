@@ -9,6 +9,7 @@
 //! page, under a root owner of its own.
 
 use std::convert::Infallible;
+use std::path::Path;
 
 use app::state::AppState;
 use axum::extract::Request;
@@ -37,6 +38,50 @@ pub fn file_or_not_found(
         .precompressed_gzip()
         .call_fallback_on_method_not_allowed(true)
         .not_found_service(not_found)
+}
+
+/// Removes each precompressed sibling (`X.br`, `X.gz`, written by `scripts/precompress.mjs`)
+/// whose file `X` is gone or newer than it. cargo-leptos starts the site afresh on each
+/// build, but a site updated by other means (files copied over an older release) would keep
+/// siblings of the old files, and a browser taking br or gzip would be sent the old code:
+/// its wasm no longer matches the new JS, and the page never hydrates. Returns how many
+/// went; a site root the server may not write to is left as it is, with a warning.
+pub fn remove_stale_precompressed(site_root: &Path) -> usize {
+    let mut removed = 0;
+    let mut folders = vec![site_root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                folders.push(path);
+                continue;
+            }
+            let is_sibling = matches!(path.extension().and_then(|e| e.to_str()), Some("br" | "gz"));
+            if !is_sibling {
+                continue;
+            }
+            let modified = |path: &Path| std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
+            let stale = match (modified(&path.with_extension("")), modified(&path)) {
+                (Some(file), Some(sibling)) => file > sibling,
+                (None, _) => true,
+                (Some(_), None) => false,
+            };
+            if !stale {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(error) => eprintln!(
+                    "warning: {} is older than its file and stays: {error}",
+                    path.display()
+                ),
+            }
+        }
+    }
+    removed
 }
 
 async fn not_found_page(options: LeptosOptions, app_state: AppState, request: Request) -> Response {
@@ -75,6 +120,61 @@ mod tests {
             leptos_options,
             app: app::state::AppState::new(pool, sessions, app::state::Limits::default(), key),
         })
+    }
+
+    /// A sibling older than its file (a debug build after a release one) or without one is
+    /// removed; a fresh one stays, and the file is then sent compressed.
+    #[tokio::test(flavor = "current_thread")]
+    async fn stale_precompressed_siblings_are_removed_and_fresh_ones_sent() {
+        use std::time::{Duration, SystemTime};
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir(&pkg).unwrap();
+        let write = |name: &str, bytes: &[u8], age_seconds: u64| {
+            let path = pkg.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let when = SystemTime::now() - Duration::from_secs(age_seconds);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        };
+        write("fresh.js", b"fresh();", 60);
+        write("fresh.js.gz", b"fresh gzip", 30);
+        write("rebuilt.wasm", b"new wasm", 10);
+        write("rebuilt.wasm.br", b"old brotli", 60);
+        write("rebuilt.wasm.gz", b"old gzip", 60);
+        write("gone.js.gz", b"orphan", 60);
+
+        assert_eq!(super::remove_stale_precompressed(site.path()), 3);
+        let mut left: Vec<_> = std::fs::read_dir(&pkg)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["fresh.js", "fresh.js.gz", "rebuilt.wasm"]);
+
+        let router = router_serving(site.path()).await;
+        for (path, encoding, body) in [
+            ("/pkg/fresh.js", Some("gzip"), "fresh gzip"),
+            ("/pkg/rebuilt.wasm", None, "new wasm"),
+        ] {
+            let request = Request::get(path)
+                .header("accept-encoding", "gzip, br")
+                .body(Body::empty())
+                .unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let sent = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(sent.as_deref(), encoding, "{path}");
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+            assert_eq!(bytes, body.as_bytes(), "{path}");
+        }
     }
 
     /// Leptos keeps the owner of the code it runs in a thread-local. A page being rendered on
