@@ -21,11 +21,12 @@ use crate::ids::{CustomerId, EventId};
 /// short arrays that point at them. Several times smaller than a list of [`ActivityEntry`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventPage {
+    /// Pass as `after` for the next page; `None` on the last page. First, so the browser can
+    /// read it and ask for the next page before decoding this one ([`EncodedPage::next_cursor`]).
+    pub next: Option<String>,
     pub customers: Vec<CustomerRef>,
     pub users: Vec<String>,
     pub rows: Vec<CompactEvent>,
-    /// Pass as `after` for the next page; `None` on the last page.
-    pub next: Option<String>,
     /// The partner's chain position when the page was read: every event stored after it is
     /// the live log's to bring (`activity::live`), so nothing falls between the two.
     #[serde(default)]
@@ -129,6 +130,15 @@ impl EncodedPage {
     /// Reads what `encode` wrote (also the live stream's pages, the same JSON).
     pub fn decode(bytes: &[u8]) -> Result<EventPage, serde_json::Error> {
         serde_json::from_slice(bytes)
+    }
+
+    /// The page's `next` cursor, read from the start of the bytes without decoding the rows
+    /// after it (a page of 5,000 takes milliseconds to decode; this, microseconds). `None` if
+    /// the bytes do not start as `encode` starts them.
+    pub fn next_cursor(bytes: &[u8]) -> Option<Option<String>> {
+        let rest = bytes.strip_prefix(br#"{"next":"#)?;
+        // One value, and nothing checked after it: the rows are left unread.
+        Deserialize::deserialize(&mut serde_json::Deserializer::from_slice(rest)).ok()
     }
 }
 
@@ -320,6 +330,21 @@ mod tests {
             long.len()
         );
         assert_eq!(EncodedPage::decode(&encoded.0).unwrap(), page);
+    }
+
+    #[test]
+    fn the_next_cursor_is_read_from_the_start_of_a_page() {
+        for next in [
+            Some("1764115200:42".to_string()),
+            Some("quote \" and ✓".into()),
+            None,
+        ] {
+            let page = EventPage::pack(vec![sample_order("Adatum")], next.clone());
+            let encoded = EncodedPage::encode(&page).unwrap();
+            assert_eq!(EncodedPage::next_cursor(&encoded.0), Some(next));
+        }
+        assert_eq!(EncodedPage::next_cursor(br#"{"rows":[],"next":null}"#), None);
+        assert_eq!(EncodedPage::next_cursor(b"not a page"), None);
     }
 
     /// Other clients (a bookmarked form, scripts, the HTTP tests) post these names: a rename

@@ -29,6 +29,8 @@ pub(super) struct ClientCode {
     /// A page of events as `list_activity` or the live stream sends it (JSON); `None` if it
     /// is not one.
     pub(super) decode: fn(&[u8]) -> Option<EventPage>,
+    /// A page's `next` cursor, read before the page is decoded; `None` if it is not a page.
+    pub(super) next_cursor: fn(&[u8]) -> Option<Option<String>>,
     /// The memos over the loaded rows; called once, under the page's owner.
     pub(super) loaded_log: fn(LogInputs) -> LoadedLog,
     /// Above the count: the chart, the chosen day and the facet counts.
@@ -46,6 +48,7 @@ pub(super) struct ClientCode {
 pub(super) fn client_code() -> ClientCode {
     ClientCode {
         decode: |bytes| EncodedPage::decode(bytes).ok(),
+        next_cursor: EncodedPage::next_cursor,
         loaded_log: LoadedLog::new,
         summary,
         table,

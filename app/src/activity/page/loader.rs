@@ -1,10 +1,12 @@
 //! Loading the period: whenever its instants change, its events arrive page by page
-//! (`list_activity`, keyset-paged, newest first) into [`Load`], shown as they come (less
-//! often as they grow); a newer period drops the answers of an older one. Once the last page
-//! is in, a period that includes now is followed live (`live`).
+//! (`list_activity`, keyset-paged, newest first; the next page asked for while the last is
+//! decoded) into [`Load`], shown as they come (less often as they grow); a newer period drops
+//! the answers of an older one. Once the last page is in, a period that includes now is
+//! followed live (`live`).
 
 use std::sync::Arc;
 
+use futures::channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -14,6 +16,7 @@ use super::log_view::LogView;
 use super::rows::{Load, LoadedRow, Slots};
 use crate::activity::api::list_activity;
 use crate::activity::period::UtcRange;
+use crate::activity::wire::EncodedPage;
 use crate::errors::AppError;
 use crate::i18n::use_locale;
 
@@ -38,8 +41,9 @@ pub(super) fn load_each_period(view: LogView, live: Live, load: RwSignal<Load>) 
     });
 }
 
-/// The period's pages one after another; `current` says whether this load is still the
-/// one wanted.
+/// The period's pages one after another, each asked for as soon as the page before it names
+/// its cursor (before that page is decoded), so the server reads a page while the browser
+/// decodes the last; `current` says whether this load is still the one wanted.
 async fn load_pages(
     view: LogView,
     live: Live,
@@ -49,6 +53,7 @@ async fn load_pages(
 ) {
     let l = use_locale();
     let (from, to) = range.to_texts();
+    let ask = move |after: String| ask_for_page(from.clone(), to.clone(), after);
     let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
     // Each showing runs the whole view (filter, days, chart and facet counts, order) over
     // every row so far: after every page, a year's 150 pages would cost the square of its
@@ -56,25 +61,39 @@ async fn load_pages(
     // showings for a year, every row counted about three times), and at the end.
     let mut shown = 0;
     let mut slots = Slots::default();
-    let mut after = String::new();
+    let mut asked = ask(String::new());
+    let mut first = true;
     loop {
-        let first = after.is_empty();
-        let result = list_activity(from.clone(), to.clone(), after).await;
-        // A newer period was picked while this one loaded: drop the stale answer.
+        let result = asked.await.unwrap_or(Err(AppError::Internal));
+        // A newer period was picked while this one loaded: drop the stale answer (after each
+        // wait).
         if !current() {
             return;
         }
         // Decoded by the chunk: waits for it only if it is still on its way.
         let code = client_code().await;
-        let page = match result.and_then(|page| (code.decode)(&page.0).ok_or(AppError::Internal)) {
-            Ok(page) => page,
+        let read = result.and_then(|bytes| {
+            let next = (code.next_cursor)(&bytes.0).ok_or(AppError::Internal)?;
+            Ok((bytes, next.map(&ask)))
+        });
+        let (bytes, next_asked) = match read {
+            Ok(read) => read,
             Err(error) => {
                 load.set(Load::Failed(error.message_in(l)));
                 return;
             }
         };
-        let next = page.next.clone();
-        if first {
+        // Lets the next page's task run up to its request before this page's decoding
+        // holds the thread.
+        leptos::task::tick().await;
+        if !current() {
+            return;
+        }
+        let Some(page) = (code.decode)(&bytes.0) else {
+            load.set(Load::Failed(AppError::Internal.message_in(l)));
+            return;
+        };
+        if std::mem::take(&mut first) {
             live.head.set_value(page.head);
         }
         rows.extend(
@@ -82,7 +101,7 @@ async fn load_pages(
                 .into_iter()
                 .map(|entry| LoadedRow::new(entry, &mut slots)),
         );
-        let Some(cursor) = next else {
+        let Some(next_asked) = next_asked else {
             live.loaded(rows.len(), std::mem::take(&mut slots));
             load.set(Load::Loaded(Arc::new(rows)));
             follow_if_it_includes_now(view, live, load, range, code.decode);
@@ -92,8 +111,19 @@ async fn load_pages(
             shown = rows.len();
             load.set(Load::Loading(Arc::new(rows.clone())));
         }
-        after = cursor;
+        asked = next_asked;
     }
+}
+
+/// Sends a page's request at once, in a task of its own (a future nobody polls yet would not
+/// send it), and hands back where its answer will arrive.
+fn ask_for_page(from: String, to: String, after: String) -> oneshot::Receiver<Result<EncodedPage, AppError>> {
+    let (answer, answered) = oneshot::channel();
+    spawn_local(async move {
+        // Nobody waits any more when a newer period was picked: the answer is dropped.
+        let _ = answer.send(list_activity(from, to, after).await);
+    });
+    answered
 }
 
 /// Opens the live stream when the period includes now. At the top of the unfiltered table
