@@ -10,7 +10,8 @@
 //   bytes:  every wasm and JS file (and the data) a fresh browser fetches until the log
 //           page's filter answers a key (Resource Timing, bytes on the wire).
 // Env: YEAR_URL; YEAR_FROM/YEAR_TO (the year, local days); SHORT_FROM (the 85-day period's
-// first day); RUNS (loads timed, default 3). Prints one JSON object.
+// first day); RUNS (loads timed, default 3); LATENCY_MS (the round trip of one more load,
+// default 40). Prints one JSON object.
 import { chromium } from '@playwright/test';
 import { signInAsAdmin } from './sign-in.mjs';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -75,7 +76,16 @@ const observeEvents = () => {
         processing: entry.processingEnd - entry.processingStart, target: entry.target?.id ?? '' });
     }
   }).observe({ type: 'event', durationThreshold: 16, buffered: true });
-  document.addEventListener('keydown', () => { window.benchLastKey = performance.now(); }, true);
+  // A key's start: its keydown, or for text inserted without keys (the Korean syllables,
+  // page.keyboard.insertText) its beforeinput. One start per press, 100 ms apart at least.
+  window.benchKeyStarts = [];
+  const keyStart = (event) => {
+    if (window.benchLastKey !== undefined && event.timeStamp - window.benchLastKey < 100) return;
+    window.benchLastKey = event.timeStamp;
+    window.benchKeyStarts.push(event.timeStamp);
+  };
+  document.addEventListener('keydown', keyStart, true);
+  document.addEventListener('beforeinput', keyStart, true);
   const watch = () => {
     const count = document.querySelector('p.count');
     if (!count) return setTimeout(watch, 50);
@@ -92,27 +102,41 @@ const typed = ['a', 'd', 'a', 't', 'u', 'm', ' ', 'l', 'i', 'Backspace', 'Backsp
 /** Presses `typed` into `selector`, a key every 300 ms; what Event Timing and the count saw. */
 async function pressKeys(page, selector) {
   await page.locator(selector).focus();
-  await page.evaluate(() => { window.benchEvents.length = 0; window.benchCountChanges.length = 0; });
+  await page.evaluate(() => {
+    window.benchEvents.length = 0; window.benchCountChanges.length = 0; window.benchKeyStarts.length = 0;
+  });
   for (const key of typed) {
     if (key.length === 1 && key.charCodeAt(0) > 127) await page.keyboard.insertText(key);
     else await page.keyboard.press(key);
     await page.waitForTimeout(300);
   }
   await page.waitForTimeout(500);
-  const { events, counts } = await page.evaluate(() => ({ events: window.benchEvents, counts: window.benchCountChanges }));
+  const { events, counts, starts } = await page.evaluate(() => ({
+    events: window.benchEvents, counts: window.benchCountChanges, starts: window.benchKeyStarts,
+  }));
   const keyEvents = events.filter((entry) => ['keydown', 'keypress', 'keyup', 'input', 'beforeinput'].includes(entry.name));
+  // Which press each slow entry belongs to: "key: entry duration, …" for the presses that had any.
+  const pressOf = (entry) => starts.filter((start) => start <= entry.start + 1).length - 1;
+  const slow = typed.map((key, index) => {
+    const mine = keyEvents.filter((entry) => pressOf(entry) === index);
+    return mine.length ? `${index} ${key}: ${mine.map((entry) => `${entry.name} ${entry.duration}`).join(', ')}` : null;
+  }).filter(Boolean);
   return {
     keys: typed.length,
     events_16ms_or_more: keyEvents.length,
     worst_event_ms: keyEvents.length ? Math.max(...keyEvents.map((entry) => entry.duration)) : 0,
     worst_processing_ms: keyEvents.length ? round(Math.max(...keyEvents.map((entry) => entry.processing))) : 0,
     key_to_count_ms: counts.length ? { median: round(median(counts)), worst: round(Math.max(...counts)) } : null,
+    slow_presses: slow,
   };
 }
 
 /** Where a load's time went, page by page (Resource Timing of its `list_activity` requests):
  * each request's time (network and server), and the browser's time between one answer and
- * the next request (decoding the page, and the view's work on all rows so far). */
+ * the next request. The page asks for the next page as soon as an answer names its cursor,
+ * then decodes that answer (and runs the view's work on all rows so far) while the next
+ * request is under way: that work is inside the next request's time, unless it takes
+ * longer. */
 async function pageTimes(page, since) {
   const last = await page.evaluate((since) => performance.getEntriesByType('resource')
     .filter((entry) => entry.name.includes('/api/list_activity') && entry.startTime >= since)
@@ -122,6 +146,7 @@ async function pageTimes(page, since) {
   const sum = (list) => Math.round(list.reduce((total, ms) => total + ms, 0));
   return {
     requests: last.length,
+    first_request_to_last_answer_ms: last.length ? Math.round(last[last.length - 1].end - last[0].start) : 0,
     fetch_ms: sum(fetchMs),
     between_ms: sum(gapMs),
     between_first_5: gapMs.slice(0, 5).map(Math.round),
@@ -163,6 +188,23 @@ const context = await signedInContext();
       result.short_period = await choosePeriod(page, process.env.SHORT_FROM, process.env.YEAR_TO);
       result.short_keys = await pressKeys(page, '#activity-filter');
     }
+    await page.close();
+  }
+  // The same year once more, every request held LATENCY_MS (default 40) as a browser far
+  // from the server would see it (Chromium's own network emulation): the page's requests one
+  // after another would each pay the round trip.
+  {
+    const latency = Number(process.env.LATENCY_MS ?? 40);
+    const page = await context.newPage();
+    await page.addInitScript(observeEvents);
+    await page.goto(`${base}/account-settings/activity-log`);
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    await page.locator('p.count').filter({ hasText: / of [\d,]+ events$/ }).waitFor({ timeout: 120_000 });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency, downloadThroughput: -1, uploadThroughput: -1 });
+    const loaded = await choosePeriod(page, process.env.YEAR_FROM, process.env.YEAR_TO);
+    result.year_far = { latency_ms: latency, load_ms: loaded.ms, pages: await pageTimes(page, loaded.started) };
     await page.close();
   }
   result.year = {

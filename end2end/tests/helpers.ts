@@ -54,6 +54,8 @@ export function dayIn(timeZone: string, date: Date): string {
 /** The activity log rows once loaded, and the "N of M events" numbers. */
 export async function loadedCounts(page: Page): Promise<{ shown: number; total: number }> {
   const count = page.locator('p.count');
+  // The rows follow the filter box a frame after each key (aria-busy until then).
+  await expect(count).toHaveAttribute('aria-busy', 'false');
   await expect(count).toHaveText(/^[\d,]+ of [\d,]+ events$/);
   const [, shown, total] = (await count.textContent())!.match(/^([\d,]+) of ([\d,]+) events$/)!;
   return { shown: Number(shown.replaceAll(',', '')), total: Number(total.replaceAll(',', '')) };

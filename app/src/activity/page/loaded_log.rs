@@ -50,7 +50,7 @@ impl LoadedLog {
         // The loaded rows' search keys in one buffer, brought up to date with the rows by
         // the first memo that reads it after they change.
         let search = StoredValue::new(RowIndex::default());
-        let filter = Memo::new(move |_| Filter::parse(&view.filter_text().get()));
+        let filter = Memo::new(move |_| view.applied_filter.with(|text| Filter::parse(text)));
         let matched = matched_rows(search, rows, filter);
         let calendar = Memo::new(move |_| {
             let period = view.period.get().ok()?;

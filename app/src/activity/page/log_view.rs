@@ -36,6 +36,11 @@ pub(super) struct LogView {
     pub(super) zone: Memo<ZoneChoice>,
     /// The zone's name once in the browser (`None` on the server, which doesn't know it).
     pub(super) zone_label: Memo<Option<String>>,
+    /// The filter text the rows are filtered by: the box's text, taken once the frame that
+    /// shows the key pressed is painted. Filtering a year's rows takes longer than a frame;
+    /// the box answers every key at once, and the rows follow in a task of their own (many
+    /// keys pressed before it runs are filtered for once, by the latest text).
+    pub(super) applied_filter: ReadSignal<String>,
     /// The URL write waiting for typing to rest.
     pending_url: StoredValue<Option<TimeoutHandle>>,
 }
@@ -64,6 +69,7 @@ impl LogView {
             (period.from <= day && day <= period.to).then_some(day)
         });
         let view = LogView {
+            applied_filter: applied_after_paint(url.filter_text),
             url,
             hydrated,
             from_day,
@@ -100,7 +106,7 @@ impl LogView {
         });
     }
 
-    /// The filter box's text, as typed (the URL follows it).
+    /// The filter box's text, as typed (the URL follows it; the rows, `applied_filter`).
     pub(super) fn filter_text(self) -> RwSignal<String> {
         self.url.filter_text
     }
@@ -148,4 +154,25 @@ impl LogView {
             None => Some((self.period.get().ok()?, self.bounds.get()?)),
         }
     }
+}
+
+/// `text` as it is once the browser has painted the frame after its change (in a task queued
+/// from that frame's animation callback, so it runs after the paint).
+fn applied_after_paint(text: RwSignal<String>) -> ReadSignal<String> {
+    let (applied, set_applied) = signal(text.get_untracked());
+    Effect::new(move |_| {
+        text.track();
+        request_animation_frame(move || {
+            set_timeout(
+                move || {
+                    let latest = text.get_untracked();
+                    if applied.with_untracked(|applied| *applied != latest) {
+                        set_applied.set(latest);
+                    }
+                },
+                Duration::ZERO,
+            );
+        });
+    });
+    applied
 }

@@ -149,7 +149,14 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
             <Show when=move || matches!(shown.get(), Shown::Table)>
                 {loaded_view(|code| code.summary)}
             </Show>
-            <p class="count" aria-live="polite">{move || load.with(|load| count_text(load, log.get(), l))}</p>
+            // Busy from a key in the filter until the rows follow it, a frame later.
+            <p
+                class="count"
+                aria-live="polite"
+                aria-busy=move || (view.filter_text().with(|typed| view.applied_filter.with(|applied| typed != applied))).to_string()
+            >
+                {move || load.with(|load| count_text(load, log.get(), l))}
+            </p>
             {live_notice(live, load, l)}
             {move || match shown.get() {
                 Shown::Waiting => view! { <p class="status" role="status">{tr!(l, log.loading_activity)}</p> }.into_any(),
