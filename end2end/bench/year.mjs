@@ -57,6 +57,55 @@ function browserMemory() {
   return { processes: ours.size, rss_mib: Math.round(rss / 1024), pss_mib: Math.round(pss / 1024) };
 }
 
+/** Where the page's memory is, once its rows are loaded: the wasm module's linear memory
+ * (what the app's own data costs, never given back) and the JS heap (V8's used and total). */
+async function pageMemory(context, page) {
+  const wasmBytes = await page.evaluate(async () => {
+    // The hydration script imported the module it preloads; importing it again gets the same
+    // instance, whose init returns the already-made exports rather than loading anew.
+    const path = document.querySelector('link[rel="modulepreload"][href$=".js"]')?.getAttribute('href');
+    if (!path) return null;
+    const exports = await (await import(path)).default();
+    return exports?.memory?.buffer?.byteLength ?? null;
+  });
+  const cdp = await context.newCDPSession(page);
+  const heap = await cdp.send('Runtime.getHeapUsage');
+  await cdp.detach();
+  const mib = (bytes) => (bytes == null ? null : Math.round(bytes / 1048576));
+  return { wasm_memory_mib: mib(wasmBytes), js_heap_used_mib: mib(heap.usedSize), js_heap_total_mib: mib(heap.totalSize) };
+}
+
+/** The renderer's CPU time while `work` runs, by where it went (CDP's sampling profiler):
+ * wasm, the page's JS, garbage collection, the browser's own (program), idle; and the
+ * functions that took the most. Run with PROFILE=1 (it slows what it watches). */
+async function cpuProfile(context, page, work) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  const result = await work();
+  const { profile } = await cdp.send('Profiler.stop');
+  await cdp.detach();
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  profile.samples.forEach((id, index) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
+  });
+  const byKind = {}, byFunction = {};
+  for (const [id, ms] of self) {
+    const frame = nodes.get(id).callFrame;
+    const name = frame.functionName || '(anonymous)';
+    const kind = name.startsWith('(') ? name
+      : frame.url.endsWith('.wasm') || /^(wasm-function|\$)/.test(name) || frame.url.startsWith('wasm://') ? 'wasm' : 'js';
+    byKind[kind] = (byKind[kind] ?? 0) + ms;
+    const key = `${kind}: ${name}`;
+    byFunction[key] = (byFunction[key] ?? 0) + ms;
+  }
+  const top = Object.entries(byFunction).sort((a, b) => b[1] - a[1]).slice(0, 15)
+    .map(([name, ms]) => `${name} ${Math.round(ms)}`);
+  return { result, profile: { ms_by_kind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, Math.round(v)])), top } };
+}
+
 async function signedInContext() {
   const context = await browser.newContext({ timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -182,8 +231,16 @@ const context = await signedInContext();
     const loaded = await choosePeriod(page, process.env.YEAR_FROM, process.env.YEAR_TO);
     await page.waitForTimeout(2000);
     const after = browserMemory();
+    after.in_page = await pageMemory(context, page);
     loads.push({ ...loaded, before, after, pages: await pageTimes(page, loaded.started) });
     if (run === runs - 1) {
+      if (process.env.PROFILE) {
+        // One more load of the year, profiled: another period first, so the year loads anew.
+        await choosePeriod(page, process.env.SHORT_FROM, process.env.YEAR_TO);
+        const { profile } = await cpuProfile(context, page,
+          () => choosePeriod(page, process.env.YEAR_FROM, process.env.YEAR_TO));
+        result.year_load_profile = profile;
+      }
       result.year_keys = await pressKeys(page, '#activity-filter');
       result.short_period = await choosePeriod(page, process.env.SHORT_FROM, process.env.YEAR_TO);
       result.short_keys = await pressKeys(page, '#activity-filter');
