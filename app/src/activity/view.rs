@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 
 use crate::activity::period::parse_iso_day;
-use crate::events::ActivityEntry;
+use crate::events::EventTexts;
 use crate::i18n::Locale;
 use crate::ids::EventId;
 // The columns and the time zone are what a viewer can save for next time, so they are
@@ -65,11 +65,11 @@ impl Sort {
 
     /// Orders `positions` of `entries`, which arrive newest first (as the query reads them);
     /// rows that tie stay newest first.
-    pub fn apply<T>(
+    pub fn apply<T, R: EventTexts + ?Sized>(
         self,
         positions: &mut Vec<u32>,
         entries: &[T],
-        entry: impl Fn(&T) -> &ActivityEntry,
+        entry: impl Fn(&T) -> &R,
         locale: Locale,
     ) {
         if self.column == Column::Time {
@@ -97,14 +97,14 @@ impl Sort {
 }
 
 /// What a column sorts by: its text as shown, in lowercase.
-fn sort_key(entry: &ActivityEntry, column: Column, locale: Locale) -> String {
+fn sort_key(entry: &(impl EventTexts + ?Sized), column: Column, locale: Locale) -> String {
     match column {
         Column::Time => String::new(),
         Column::Customer => entry.customer_name().to_lowercase(),
         Column::Action => entry.action_text_in(locale).to_lowercase(),
-        Column::User => entry.partner_user.to_lowercase(),
-        Column::Details => entry.details.summary().to_lowercase(),
-        Column::EventId => entry.event_id.to_lowercase(),
+        Column::User => entry.partner_user().to_lowercase(),
+        Column::Details => entry.details().summary().to_lowercase(),
+        Column::EventId => entry.event_id().to_lowercase(),
     }
     .trim()
     .to_string()

@@ -58,6 +58,46 @@ impl ActivityEntry {
     }
 }
 
+/// The texts a row of the log shows, however the row is held: an [`ActivityEntry`], or the
+/// log page's loaded row, which shares the texts that repeat from row to row. Sorting and the
+/// filter's search keys read rows through this.
+pub trait EventTexts {
+    fn action(&self) -> ActionKind;
+    /// The action as the acting system described it, when that is not the action's label.
+    fn own_action_text(&self) -> Option<&str>;
+    fn customer_name(&self) -> &str;
+    fn partner_user(&self) -> &str;
+    fn details(&self) -> &ActionDetails;
+    fn event_id(&self) -> &str;
+
+    /// The Action column: the stored text, or the action's label in `locale`.
+    fn action_text_in(&self, locale: crate::i18n::Locale) -> &str {
+        self.own_action_text()
+            .unwrap_or_else(|| self.action().label_in(locale))
+    }
+}
+
+impl EventTexts for ActivityEntry {
+    fn action(&self) -> ActionKind {
+        self.action
+    }
+    fn own_action_text(&self) -> Option<&str> {
+        (self.action_text != self.action.label()).then_some(self.action_text.as_str())
+    }
+    fn customer_name(&self) -> &str {
+        ActivityEntry::customer_name(self)
+    }
+    fn partner_user(&self) -> &str {
+        &self.partner_user
+    }
+    fn details(&self) -> &ActionDetails {
+        &self.details
+    }
+    fn event_id(&self) -> &str {
+        &self.event_id
+    }
+}
+
 /// An event ready to store: its customer and user already checked to belong to the partner.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {

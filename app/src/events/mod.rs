@@ -9,4 +9,4 @@ mod entry;
 pub use action::{ActionDetails, ActionKind, OrderLine};
 #[cfg(test)]
 pub(crate) use entry::sample_order;
-pub use entry::{ActivityEntry, CustomerRef, NewEvent};
+pub use entry::{ActivityEntry, CustomerRef, EventTexts, NewEvent};

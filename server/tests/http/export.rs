@@ -216,7 +216,7 @@ async fn the_export_follows_the_sort_columns_and_language_on_screen() {
         let mut order: Vec<u32> = (0..matching.len() as u32).collect();
         Sort::parse(sort_text)
             .unwrap()
-            .apply(&mut order, &matching, |entry| entry, locale);
+            .apply(&mut order, &matching, |entry| *entry, locale);
         let expected: Vec<String> = order
             .iter()
             .map(|&i| matching[i as usize].event_id.clone())

@@ -8,7 +8,7 @@
 //! The page filters loaded rows with it as you type and the export filters with the very same
 //! code, so a file always holds the rows on screen.
 
-use crate::events::{ActionKind, ActivityEntry};
+use crate::events::{ActionKind, ActivityEntry, EventTexts};
 
 mod index;
 pub use index::SearchIndex;
@@ -327,20 +327,15 @@ pub struct SearchKey {
 }
 
 impl SearchKey {
-    pub fn of(entry: &ActivityEntry) -> SearchKey {
+    pub fn of(entry: &(impl EventTexts + ?Sized)) -> SearchKey {
         let mut text = String::new();
         let mut ends = [0; 4];
         // The action's own text only when it is not its label (labels match by kind).
-        let own_text = if entry.action_text == entry.action.label() {
-            ""
-        } else {
-            entry.action_text.as_str()
-        };
         let parts: [[&str; 2]; 4] = [
             [entry.customer_name(), ""],
-            [own_text, ""],
-            [entry.partner_user.as_str(), ""],
-            [&entry.details.summary(), entry.event_id.as_str()],
+            [entry.own_action_text().unwrap_or(""), ""],
+            [entry.partner_user(), ""],
+            [&entry.details().summary(), entry.event_id()],
         ];
         for (slot, part) in parts.iter().enumerate() {
             for piece in part {
@@ -352,7 +347,7 @@ impl SearchKey {
         SearchKey {
             text,
             ends,
-            kind: entry.action.index() as u8,
+            kind: entry.action().index() as u8,
         }
     }
 

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use crate::activity::page::local_time::{self, utc_text};
 use crate::activity::view::{Column, ZoneChoice};
-use crate::events::ActionDetails;
+use crate::events::{ActionDetails, EventTexts};
 use crate::i18n::{Locale, use_locale};
 use crate::ids::EventId;
 
@@ -56,7 +56,7 @@ pub(super) fn EventTableRow(
     on_toggle: Callback<EventId>,
 ) -> impl IntoView {
     let l = use_locale();
-    let id = Memo::new(move |_| row.with(|row| row.as_ref().map(|row| row.entry.id)));
+    let id = Memo::new(move |_| row.with(|row| row.as_ref().map(|row| row.id)));
     let is_open = Memo::new(move |_| id.get().is_some_and(|id| open.with(|open| open.contains(&id))));
     let details_row = NodeRef::<leptos::html::Tr>::new();
     let event_row = NodeRef::<leptos::html::Tr>::new();
@@ -166,9 +166,9 @@ pub(super) fn EventTableRow(
                         .then(|| {
                             row.with(|row| {
                                 row.as_ref().map(|row| {
-                                    let event = row.entry.id;
+                                    let event = row.id;
                                     view! {
-                                        {event_details(&row.entry.details, l)}
+                                        {event_details(row.details(), l)}
                                         <EventEvidence event/>
                                     }
                                 })
@@ -271,10 +271,10 @@ struct RowTexts {
 
 impl RowTexts {
     fn of(row: &LoadedRow, l: Locale, zone: ZoneChoice) -> RowTexts {
-        let entry = &row.entry;
-        let time = local_time::format_time(entry.occurred_at, l, zone);
-        let customer = entry.customer_name().to_string();
-        let action = entry.action_text_in(l).to_string();
+        let occurred_at = row.occurred_at();
+        let time = local_time::format_time(occurred_at, l, zone);
+        let customer = row.customer_name().to_string();
+        let action = row.action_text_in(l).to_string();
         let toggle_label = tr!(
             l,
             table.details_label,
@@ -287,20 +287,17 @@ impl RowTexts {
             time = time.clone()
         );
         RowTexts {
-            event_id_number: entry.id.0.to_string(),
+            event_id_number: row.id.0.to_string(),
             toggle_label,
-            utc_time: utc_text(entry.occurred_at),
+            utc_time: utc_text(occurred_at),
             time,
-            customer_href: entry
-                .customer
-                .as_ref()
-                .map(|customer| customer.subscriptions_href()),
-            no_customer_mark: if entry.customer.is_some() { "" } else { "—" },
+            customer_href: row.customer().map(|customer| customer.subscriptions_href()),
+            no_customer_mark: if row.customer.is_some() { "" } else { "—" },
             customer,
             action,
-            user: entry.partner_user.clone(),
-            summary: entry.details.summary(),
-            event_id: entry.event_id.clone(),
+            user: row.partner_user().to_string(),
+            summary: row.details().summary(),
+            event_id: row.event_id().to_string(),
         }
     }
 }

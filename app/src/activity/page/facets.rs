@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::events::EventTexts;
 use crate::i18n::{Locale, use_locale};
 
 use super::rows::{LoadedRow, RowFacts};
@@ -90,21 +91,21 @@ impl Tallies {
 
     /// The facets, their values named from `rows`.
     pub(super) fn named(&self, rows: &[Arc<LoadedRow>], locale: Locale) -> Facets {
-        let entry = |index: u32| &rows[index as usize].entry;
+        let row = |index: u32| &rows[index as usize];
         Facets {
             actions: self.actions.top(|index| {
-                let kind = entry(index).action;
+                let kind = row(index).action;
                 (
                     kind.label_in(locale).to_string(),
                     query_term("action", kind.as_str()),
                 )
             }),
             users: self.users.top(|index| {
-                let user = &entry(index).partner_user;
-                (user.clone(), query_term("user", user))
+                let user = row(index).partner_user();
+                (user.to_string(), query_term("user", user))
             }),
             customers: self.customers.top(|index| {
-                let name = entry(index).customer_name();
+                let name = row(index).customer_name();
                 (name.to_string(), query_term("customer", name))
             }),
         }

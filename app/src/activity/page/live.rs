@@ -67,7 +67,7 @@ impl Live {
                 .known
                 .try_update_value(Option::take)
                 .flatten()
-                .unwrap_or_else(|| rows.iter().map(|row| row.entry.id).collect());
+                .unwrap_or_else(|| rows.iter().map(|row| row.id).collect());
             let mut added: Vec<Arc<LoadedRow>> = rows.as_ref().clone();
             let before = added.len();
             self.slots.update_value(|slots| {
@@ -101,8 +101,8 @@ pub(super) fn newest_first(positions: &mut Vec<u32>, rows: &[Arc<LoadedRow>], fr
         return;
     }
     let key = |position: &u32| {
-        let entry = &rows[*position as usize].entry;
-        (entry.occurred_at, entry.id.0)
+        let row = &rows[*position as usize];
+        (row.at, row.id.0)
     };
     let mut live = positions.split_off(split);
     live.sort_by_key(|position| std::cmp::Reverse(key(position)));
@@ -243,7 +243,7 @@ mod tests {
             .collect();
         let mut positions: Vec<u32> = (0..7).collect();
         newest_first(&mut positions, &rows, 3);
-        let ids: Vec<i64> = positions.iter().map(|p| rows[*p as usize].entry.id.0).collect();
+        let ids: Vec<i64> = positions.iter().map(|p| rows[*p as usize].id.0).collect();
         assert_eq!(ids, [7, 4, 1, 2, 5, 3, 6]);
         // Filtered: only some of each.
         let mut some = vec![1, 2, 4, 5];

@@ -161,7 +161,7 @@ fn row_days(rows: Signal<Rows>, calendar: Memo<Calendar>) -> Memo<Arc<Vec<u16>>>
             Arc::new(
                 rows.iter()
                     .map(|row| {
-                        let at = row.entry.occurred_at.timestamp();
+                        let at = row.at;
                         starts.partition_point(|start| *start <= at).saturating_sub(1) as u16
                     })
                     .collect(),
@@ -222,7 +222,7 @@ fn in_order(rows: Signal<Rows>, shown: Memo<Positions>, sort: Memo<Sort>, live: 
             if sort.column == Column::Time {
                 newest_first(&mut positions, rows, live_from);
             }
-            sort.apply(&mut positions, rows, |row| &row.entry, l)
+            sort.apply(&mut positions, rows, |row| row.as_ref(), l)
         });
         Arc::new(positions)
     })

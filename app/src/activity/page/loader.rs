@@ -96,11 +96,7 @@ async fn load_pages(
         if std::mem::take(&mut first) {
             live.head.set_value(page.head);
         }
-        rows.extend(
-            page.unpack()
-                .into_iter()
-                .map(|entry| LoadedRow::new(entry, &mut slots)),
-        );
+        rows.extend(LoadedRow::from_page(page, &mut slots));
         let Some(next_asked) = next_asked else {
             live.loaded(rows.len(), std::mem::take(&mut slots));
             load.set(Load::Loaded(Arc::new(rows)));

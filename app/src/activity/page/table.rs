@@ -142,7 +142,7 @@ fn open_positions(
                     .iter()
                     .enumerate()
                     .filter_map(|(position, index)| {
-                        let id = rows[*index as usize].entry.id;
+                        let id = rows[*index as usize].id;
                         open.contains(&id)
                             .then(|| (position, heights.get(&id).copied().unwrap_or(0.0)))
                     })
