@@ -47,6 +47,12 @@ pub struct SearchIndex {
     /// its pairs' bits: a few ANDs of bitsets pass over most rows without searching their text.
     pair_rows: Vec<Bits>,
     kinds: Vec<u8>,
+    /// Per shared column, the value number of each id a caller of `add_row` gave for it
+    /// (`u32::MAX`: not seen yet), so a value repeated by many rows is lowercased and looked
+    /// up once rather than once per row.
+    by_id: [Vec<u32>; SHARED],
+    /// The row being added's text, kept to reuse its allocation.
+    scratch: String,
     /// The rows each term of the last search found. A keystroke mostly keeps the terms
     /// before it and lengthens the last: a kept term is not searched again, and a longer
     /// one is looked for only in the rows the shorter one found.
@@ -165,15 +171,55 @@ impl SearchIndex {
             *number = self.values[slot].number(&text[from..ends[slot]]);
             from = ends[slot];
         }
+        self.push_numbered(numbers, &text[from..ends[SHARED]], kind);
+    }
+
+    /// The number of a shared column's value: by the caller's `id` for it when it gave one
+    /// before, else from its text as `write` writes it (lowercase, with the key's separator).
+    pub(super) fn shared_number(
+        &mut self,
+        slot: usize,
+        id: Option<u32>,
+        write: impl FnOnce(&mut String),
+    ) -> u32 {
+        let known = id.and_then(|id| self.by_id[slot].get(id as usize).copied());
+        if let Some(number) = known.filter(|number| *number != u32::MAX) {
+            return number;
+        }
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        write(&mut text);
+        let number = self.values[slot].number(text.as_bytes());
+        self.scratch = text;
+        if let Some(id) = id {
+            let ids = &mut self.by_id[slot];
+            if ids.len() <= id as usize {
+                ids.resize(id as usize + 1, u32::MAX);
+            }
+            ids[id as usize] = number;
+        }
+        number
+    }
+
+    /// Adds a row by its shared values' numbers and its own text as `write` writes it.
+    pub(super) fn push_with(&mut self, numbers: [u32; SHARED], kind: u8, write: impl FnOnce(&mut String)) {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        write(&mut text);
+        self.push_numbered(numbers, text.as_bytes(), kind);
+        self.scratch = text;
+    }
+
+    fn push_numbered(&mut self, numbers: [u32; SHARED], own: &[u8], kind: u8) {
         self.row_values.push(numbers);
         self.starts.push(self.text.len() as u32);
-        self.text.extend_from_slice(&text[from..ends[SHARED]]);
+        self.text.extend_from_slice(own);
         let row = self.starts.len() - 1;
         if row.is_multiple_of(64) {
             self.pair_rows.resize_with(PAIR_HASHES, || Bits(Vec::new()));
             self.pair_rows.iter_mut().for_each(|rows| rows.0.push(0));
         }
-        for hash in pair_hashes(&text[from..ends[SHARED]]) {
+        for hash in pair_hashes(own) {
             self.pair_rows[hash].set(row);
         }
         self.kinds.push(kind);

@@ -239,6 +239,19 @@ fn assert_index_matches_rows(entries: &[ActivityEntry]) {
     for entry in entries {
         SearchKey::of(entry).add_to(&mut index);
     }
+    // The same rows added as the page adds them, their customers and users numbered by the
+    // caller (one number per customer, 0 for none, and per user).
+    let mut by_ids = SearchIndex::default();
+    let (mut customers, mut users) = (std::collections::HashMap::new(), std::collections::HashMap::new());
+    for entry in entries {
+        let next = customers.len() as u32 + 1;
+        let customer = entry.customer.as_ref().map_or(0, |customer| {
+            *customers.entry(customer.company_name.clone()).or_insert(next)
+        });
+        let next = users.len() as u32;
+        let user = *users.entry(entry.partner_user.clone()).or_insert(next);
+        SearchKey::add_row(entry, customer, user, &mut by_ids);
+    }
     let filters = [
         "",
         "a",
@@ -331,6 +344,11 @@ fn assert_index_matches_rows(entries: &[ActivityEntry]) {
             .filter(|row| filter.matches(&entries[*row as usize]))
             .collect();
         assert_eq!(filter.matching_rows(&mut index), by_row, "filter {text:?}");
+        assert_eq!(
+            filter.matching_rows(&mut by_ids),
+            by_row,
+            "filter {text:?}, rows added by ids"
+        );
     }
 }
 

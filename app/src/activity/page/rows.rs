@@ -220,7 +220,9 @@ impl RowIndex {
             self.first = rows.first().cloned();
         }
         for row in &rows[self.index.len()..] {
-            SearchKey::of(row.as_ref()).add_to(&mut self.index);
+            // Customer 0 is none; the others are numbered from 1.
+            let customer = row.customer.map_or(0, |customer| customer + 1);
+            SearchKey::add_row(row.as_ref(), customer, row.user, &mut self.index);
             self.facts.push(RowFacts {
                 kind: row.action.index() as u8,
                 user: row.user,
