@@ -77,7 +77,7 @@ async function pageMemory(context, page) {
 
 /** The renderer's CPU time while `work` runs, by where it went (CDP's sampling profiler):
  * wasm, the page's JS, garbage collection, the browser's own (program), idle; and the
- * functions that took the most. Run with PROFILE=1 (it slows what it watches). */
+ * functions that took the most. Run with YEAR_PROFILE=1 (it slows what it watches). */
 async function cpuProfile(context, page, work) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Profiler.enable');
@@ -234,7 +234,7 @@ const context = await signedInContext();
     after.in_page = await pageMemory(context, page);
     loads.push({ ...loaded, before, after, pages: await pageTimes(page, loaded.started) });
     if (run === runs - 1) {
-      if (process.env.PROFILE) {
+      if (process.env.YEAR_PROFILE) {
         // One more load of the year, profiled: another period first, so the year loads anew.
         await choosePeriod(page, process.env.SHORT_FROM, process.env.YEAR_TO);
         const { profile } = await cpuProfile(context, page,
