@@ -345,7 +345,8 @@ impl SearchKey {
     /// Adds `entry`'s key to the end of `index`, as `SearchKey::of(entry).add_to(index)`
     /// does, faster for rows that repeat a customer or user: `customer` and `user` are the
     /// caller's ids for them (rows with the same id have the same text), so each is
-    /// lowercased and looked up once, not once per row.
+    /// lowercased and looked up once, not once per row. Ids index a table: number them
+    /// densely from 0 (as the page numbers a load's users and customers).
     pub fn add_row(entry: &(impl EventTexts + ?Sized), customer: u32, user: u32, index: &mut SearchIndex) {
         let summary = entry.details().summary();
         let [customer_part, action_part, user_part, own_part] = key_parts(entry, &summary);
