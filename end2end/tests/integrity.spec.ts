@@ -12,7 +12,9 @@ function database(): string {
 
 /** Runs SQL on the server's database file directly, as someone with disk access could. */
 function sql(statement: string): string {
-  return execFileSync('sqlite3', [database(), statement], { encoding: 'utf8' }).trim();
+  // Waits for the server's write lock (its audit's progress, a checkpoint) rather than
+  // failing at once, as the sqlite3 shell does by default.
+  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', database(), statement], { encoding: 'utf8' }).trim();
 }
 
 function serverCommand(...args: string[]): string {

@@ -11,7 +11,9 @@ test('a period of 20,000 events loads in pages and scrolls as a window', async (
   // A token for this test, written straight into the database.
   const secret = `alog_${randomBytes(32).toString('hex')}`;
   const hash = createHash('sha256').update(secret).digest('hex');
-  execFileSync('sqlite3', [process.env.E2E_DATABASE!,
+  // The server may be writing (its audit's progress, a checkpoint): wait for its lock
+  // rather than fail at once, as the sqlite3 shell does by default.
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', process.env.E2E_DATABASE!,
     `INSERT INTO api_tokens (partner_id, name, token_hash, token_prefix, created_by, created_at)
      VALUES (1, 'Scale test', '${hash}', '${secret.slice(0, 12)}', 1, '2026-11-25T00:00:00Z')`]);
   const now = Date.now();
