@@ -40,16 +40,6 @@ pub struct ActivityEntry {
 }
 
 impl ActivityEntry {
-    /// The Action column: the stored text, or the action's label in `locale` when the
-    /// sender used the standard (English) label.
-    pub fn action_text_in(&self, locale: crate::i18n::Locale) -> &str {
-        if self.action_text == self.action.label() {
-            self.action.label_in(locale)
-        } else {
-            &self.action_text
-        }
-    }
-
     pub fn customer_name(&self) -> &str {
         self.customer
             .as_ref()
@@ -70,7 +60,8 @@ pub trait EventTexts {
     fn details(&self) -> &ActionDetails;
     fn event_id(&self) -> &str;
 
-    /// The Action column: the stored text, or the action's label in `locale`.
+    /// The Action column: the stored text, or the action's label in `locale` when the
+    /// sender used the standard (English) label.
     fn action_text_in(&self, locale: crate::i18n::Locale) -> &str {
         self.own_action_text()
             .unwrap_or_else(|| self.action().label_in(locale))

@@ -19,6 +19,7 @@ use super::csv::csv_header;
 use crate::activity::view::Column;
 use crate::errors::AppError;
 use crate::event_table::StoredEntry;
+use crate::events::EventTexts;
 use crate::i18n::Locale;
 
 /// Data rows one sheet holds (Excel's 1,048,576 rows, less the header).
