@@ -10,6 +10,7 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(bitcode::Encode, bitcode::Decode)]
         #[serde(transparent)]
         #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
         pub struct $name(pub i64);

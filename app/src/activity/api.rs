@@ -17,9 +17,9 @@ pub const EVENTS_PER_PAGE: usize = 5_000;
 
 /// Events from `from` (included) to `to` (excluded), RFC 3339 instants, newest first,
 /// starting after `after` (the previous page's `next`; empty for the first page), as an
-/// encoded [`EventPage`](super::model::EventPage). The browser computes the instants from
-/// the viewer's local From/To days. A page sent before is sent again from memory while no
-/// event was stored into its period (`state::page_cache`).
+/// [`EncodedPage`] (binary to the log page, JSON to other clients). The browser computes
+/// the instants from the viewer's local From/To days. A page sent before is sent again from
+/// memory while no event was stored into its period (`state::page_cache`).
 #[server(endpoint = "list_activity", output = Post<EncodedPageCodec>)]
 pub async fn list_activity(
     from: String,
@@ -55,7 +55,7 @@ pub async fn list_activity(
     let reading = match state.pages.lookup(&key).await {
         Lookup::Kept(kept) if kept.read_at >= position => {
             counted(PageLookup::Kept);
-            return Ok(send(&kept));
+            return send(&kept);
         }
         Lookup::Kept(kept) => {
             let period = (range.from, range.to);
@@ -67,7 +67,7 @@ pub async fn list_activity(
                 let sent = send(&confirmed);
                 state.pages.keep(key, confirmed);
                 counted(PageLookup::Confirmed);
-                return Ok(sent);
+                return sent;
             }
             None
         }
@@ -76,10 +76,7 @@ pub async fn list_activity(
     counted(PageLookup::Read);
     let mut page = store::events_page(&state.pool, partner_id, range, after, EVENTS_PER_PAGE).await?;
     page.head = position;
-    let encoded = EncodedPage::encode(&page).map_err(|error| {
-        tracing::error!(%error, "could not encode a page of the log");
-        AppError::Internal
-    })?;
+    let encoded = EncodedPage::encode(&page);
     let kept = KeptPage::new(position, encoded.0).map_err(|error| {
         tracing::error!(%error, "could not compress a page of the log");
         AppError::Internal
@@ -89,32 +86,55 @@ pub async fn list_activity(
         Some(guard) => guard.keep(kept),
         None => state.pages.keep(key, kept),
     }
-    Ok(sent)
+    sent
 }
 
-/// A kept page as this request takes it: gzip-compressed when the client accepts gzip (as
-/// every browser does; 5,000 events are about 1.2 MB of JSON, a fifth of that compressed),
-/// else as it is.
+/// A kept page as this request takes it: in binary to a client that asks for it (the log
+/// page), else as JSON; gzip-compressed when the client accepts gzip (as every browser does).
 #[cfg(feature = "ssr")]
-fn send(page: &crate::state::page_cache::KeptPage) -> EncodedPage {
-    use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HeaderValue, VARY};
+fn send(page: &crate::state::page_cache::KeptPage) -> Result<EncodedPage, AppError> {
+    use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY};
     let headers = crate::auth::session::request_headers();
-    let gzip = headers
-        .get_all(ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(crate::state::page_cache::accepts_gzip);
+    let asks = |name, what: fn(&str) -> bool| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(what)
+    };
+    let gzip = asks(ACCEPT_ENCODING, crate::state::page_cache::accepts_gzip);
+    let binary = asks(ACCEPT, |accept| accept.contains(super::wire::PAGE_CONTENT_TYPE));
     let response = use_context::<leptos_axum::ResponseOptions>();
     if let Some(response) = &response {
-        response.insert_header(VARY, HeaderValue::from_static("accept-encoding"));
+        response.insert_header(VARY, HeaderValue::from_static("accept, accept-encoding"));
     }
-    match response {
+    // JSON is made from the kept binary each time: only scripts and tests ask for it.
+    let as_json;
+    let page = if binary {
+        page
+    } else {
+        let json = EncodedPage::decode(&page.bytes)
+            .and_then(|page| EncodedPage::encode_json(&page).ok())
+            .ok_or_else(|| {
+                tracing::error!("a kept page of the log could not be read back");
+                AppError::Internal
+            })?;
+        as_json = crate::state::page_cache::KeptPage::new(page.read_at, json.into()).map_err(|error| {
+            tracing::error!(%error, "could not compress a page of the log");
+            AppError::Internal
+        })?;
+        if let Some(response) = &response {
+            response.insert_header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        &as_json
+    };
+    Ok(match response {
         Some(response) if gzip => {
             response.insert_header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             EncodedPage(page.gzip.clone())
         }
         _ => EncodedPage(page.bytes.clone()),
-    }
+    })
 }
 
 /// The integrity badge's answer: whether the signed-in partner's chain is intact (walking

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// What a partner user did. Stored as `kind` text in the database (see [`ActionKind::as_str`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, bitcode::Encode, bitcode::Decode,
+)]
 pub enum ActionKind {
     OrderedSubscriptions,
     ChangedSubscriptionQuantity,
@@ -88,15 +90,16 @@ impl ActionKind {
 }
 
 /// One product of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 pub struct OrderLine {
     pub product: String,
     pub quantity: u32,
     pub subscription_id: String,
 }
 
-/// What an action changed, stored as JSON in `activity_events.details`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What an action changed, stored as JSON in `activity_events.details` (and sent to the log
+/// page in the binary of `activity::wire`, hence `bitcode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ActionDetails {
     Order {

@@ -10,7 +10,7 @@ use super::action::{ActionDetails, ActionKind};
 use crate::ids::{CustomerId, EventId, UserId};
 
 /// The customer an action affected, with the id its Subscriptions page is found by.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 pub struct CustomerRef {
     pub id: CustomerId,
     pub company_name: String,

@@ -30,8 +30,8 @@ pub struct KeptPage {
 }
 
 impl KeptPage {
-    /// Compresses once, at gzip's fastest level (a page of 5,000 events: about 1.2 MB to a
-    /// fifth of that, in milliseconds), for every request after that takes gzip.
+    /// Compresses once, at gzip's fastest level (a page of 5,000 events: some hundreds of KB,
+    /// in milliseconds), for every request after that takes gzip.
     pub fn new(read_at: i64, bytes: Bytes) -> std::io::Result<KeptPage> {
         use std::io::Write;
         let mut encoder =

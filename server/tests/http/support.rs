@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use app::activity::wire::EventPage;
+use app::activity::wire::{EncodedPage, EventPage, PAGE_CONTENT_TYPE};
 use app::db::{Database, Db};
 use app::events::ActivityEntry;
 use app::integrity::checkpoint::CheckpointSigner;
@@ -277,13 +277,28 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Every page of the period, as the page loads it: (entries, requests made).
+    /// A page of the list server function in the binary the log page asks for.
+    pub async fn list_page_binary(&self, client: &Client, from: &str, to: &str, after: &str) -> EventPage {
+        let response = client
+            .post(self.url("/api/list_activity"))
+            .header("accept", PAGE_CONTENT_TYPE)
+            .form(&[("from", from), ("to", to), ("after", after)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], PAGE_CONTENT_TYPE);
+        let bytes = response.bytes().await.unwrap();
+        let page = EncodedPage::decode(&bytes).expect("a page in binary");
+        assert_eq!(EncodedPage::next_cursor(&bytes), Some(page.next.clone()));
+        page
+    }
+
+    /// Every page of the period, as the page loads it (in binary): (entries, requests made).
     pub async fn list_all(&self, client: &Client, from: &str, to: &str) -> (Vec<ActivityEntry>, usize) {
         let (mut entries, mut after, mut requests) = (Vec::new(), String::new(), 0);
         loop {
-            let response = self.list_page(client, from, to, &after).await;
-            let body = assert_status(response, StatusCode::OK).await;
-            let page: EventPage = serde_json::from_str(&body).unwrap();
+            let page = self.list_page_binary(client, from, to, &after).await;
             requests += 1;
             let next = page.next.clone();
             entries.extend(page.unpack());

@@ -26,9 +26,10 @@ use crate::i18n::use_locale;
 /// The chunk's entry points.
 #[derive(Clone, Copy)]
 pub(super) struct ClientCode {
-    /// A page of events as `list_activity` or the live stream sends it (JSON); `None` if it
-    /// is not one.
+    /// A page of events as `list_activity` sends it (binary); `None` if it is not one.
     pub(super) decode: fn(&[u8]) -> Option<EventPage>,
+    /// A page of events as the live stream sends it (JSON); `None` if it is not one.
+    pub(super) decode_live: fn(&[u8]) -> Option<EventPage>,
     /// A page's `next` cursor, read before the page is decoded; `None` if it is not a page.
     pub(super) next_cursor: fn(&[u8]) -> Option<Option<String>>,
     /// The memos over the loaded rows; called once, under the page's owner.
@@ -47,7 +48,8 @@ pub(super) struct ClientCode {
 #[leptos::lazy]
 pub(super) fn client_code() -> ClientCode {
     ClientCode {
-        decode: |bytes| EncodedPage::decode(bytes).ok(),
+        decode: EncodedPage::decode,
+        decode_live: |bytes| EncodedPage::decode_json(bytes).ok(),
         next_cursor: EncodedPage::next_cursor,
         loaded_log: LoadedLog::new,
         summary,

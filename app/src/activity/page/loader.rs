@@ -100,7 +100,7 @@ async fn load_pages(
         let Some(next_asked) = next_asked else {
             live.loaded(rows.len(), std::mem::take(&mut slots));
             load.set(Load::Loaded(Arc::new(rows)));
-            follow_if_it_includes_now(view, live, load, range, code.decode);
+            follow_if_it_includes_now(view, live, load, range, code.decode_live);
             return;
         };
         if rows.len() >= shown + shown / 2 {
