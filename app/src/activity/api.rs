@@ -77,7 +77,7 @@ pub async fn list_activity(
     let mut page = store::events_page(&state.pool, partner_id, range, after, EVENTS_PER_PAGE).await?;
     page.head = position;
     let encoded = EncodedPage::encode(&page);
-    let kept = KeptPage::new(position, encoded.0).map_err(|error| {
+    let kept = KeptPage::new(position, &encoded.0).map_err(|error| {
         tracing::error!(%error, "could not compress a page of the log");
         AppError::Internal
     })?;
@@ -108,33 +108,36 @@ fn send(page: &crate::state::page_cache::KeptPage) -> Result<EncodedPage, AppErr
     if let Some(response) = &response {
         response.insert_header(VARY, HeaderValue::from_static("accept, accept-encoding"));
     }
-    // JSON is made from the kept binary each time: only scripts and tests ask for it.
-    let as_json;
-    let page = if binary {
-        page
-    } else {
-        let json = EncodedPage::decode(&page.bytes)
-            .and_then(|page| EncodedPage::encode_json(&page).ok())
-            .ok_or_else(|| {
-                tracing::error!("a kept page of the log could not be read back");
-                AppError::Internal
-            })?;
-        as_json = crate::state::page_cache::KeptPage::new(page.read_at, json.into()).map_err(|error| {
-            tracing::error!(%error, "could not compress a page of the log");
-            AppError::Internal
-        })?;
+    // Compressed only where the answer can say so.
+    let gzip = gzip && response.is_some();
+    if binary && gzip {
         if let Some(response) = &response {
-            response.insert_header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        &as_json
-    };
-    Ok(match response {
-        Some(response) if gzip => {
             response.insert_header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            EncodedPage(page.gzip.clone())
         }
-        _ => EncodedPage(page.bytes.clone()),
-    })
+        return Ok(EncodedPage(page.gzip.clone()));
+    }
+    let failed = |error: std::io::Error| {
+        tracing::error!(%error, "a kept page of the log could not be read back");
+        AppError::Internal
+    };
+    let plain = page.plain().map_err(failed)?;
+    if binary {
+        return Ok(EncodedPage(plain.into()));
+    }
+    // JSON is made from the kept binary each time: only scripts and tests ask for it.
+    let json = EncodedPage::decode(&plain)
+        .and_then(|page| EncodedPage::encode_json(&page).ok())
+        .ok_or_else(|| failed(std::io::Error::other("not a page")))?;
+    if let Some(response) = &response {
+        response.insert_header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if gzip {
+            response.insert_header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            return crate::state::page_cache::gzip(&json)
+                .map(EncodedPage)
+                .map_err(failed);
+        }
+    }
+    Ok(EncodedPage(json.into()))
 }
 
 /// The integrity badge's answer: whether the signed-in partner's chain is intact (walking
