@@ -57,7 +57,8 @@ pub trait EventTexts {
     fn own_action_text(&self) -> Option<&str>;
     fn customer_name(&self) -> &str;
     fn partner_user(&self) -> &str;
-    fn details(&self) -> &ActionDetails;
+    /// Borrowed from a stored entry; unpacked from a loaded row, which keeps them packed.
+    fn details(&self) -> std::borrow::Cow<'_, ActionDetails>;
     fn event_id(&self) -> &str;
 
     /// The Action column: the stored text, or the action's label in `locale` when the
@@ -81,8 +82,8 @@ impl EventTexts for ActivityEntry {
     fn partner_user(&self) -> &str {
         &self.partner_user
     }
-    fn details(&self) -> &ActionDetails {
-        &self.details
+    fn details(&self) -> std::borrow::Cow<'_, ActionDetails> {
+        std::borrow::Cow::Borrowed(&self.details)
     }
     fn event_id(&self) -> &str {
         &self.event_id

@@ -10,6 +10,8 @@
 //! through these pointers only; naming one of them directly would link it (and all it
 //! reaches) into the main module again.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use super::badge::IntegrityBadge;
@@ -18,6 +20,7 @@ use super::controls::filter_hints;
 use super::facets::FacetCounts;
 use super::loaded_log::{LoadedLog, LogInputs};
 use super::local_time;
+use super::rows::{LoadedRow, RowIndex, Slots};
 use super::table::EventTable;
 use crate::activity::period::UtcRange;
 use crate::activity::wire::{EncodedPage, EventPage};
@@ -30,6 +33,9 @@ pub(super) struct ClientCode {
     pub(super) decode: fn(&[u8]) -> Option<EventPage>,
     /// A page of events as the live stream sends it (JSON); `None` if it is not one.
     pub(super) decode_live: fn(&[u8]) -> Option<EventPage>,
+    /// Adds a decoded page's rows to the load's rows and their keys to its index
+    /// (`LoadedRow::add_page`).
+    pub(super) add_page: fn(EventPage, &mut Slots, &mut RowIndex, &mut Vec<Arc<LoadedRow>>),
     /// A page's `next` cursor, read before the page is decoded; `None` if it is not a page.
     pub(super) next_cursor: fn(&[u8]) -> Option<Option<String>>,
     /// The memos over the loaded rows; called once, under the page's owner.
@@ -50,6 +56,7 @@ pub(super) fn client_code() -> ClientCode {
     ClientCode {
         decode: EncodedPage::decode,
         decode_live: |bytes| EncodedPage::decode_json(bytes).ok(),
+        add_page: LoadedRow::add_page,
         next_cursor: EncodedPage::next_cursor,
         loaded_log: LoadedLog::new,
         summary,

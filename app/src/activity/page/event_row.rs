@@ -168,7 +168,7 @@ pub(super) fn EventTableRow(
                                 row.as_ref().map(|row| {
                                     let event = row.id;
                                     view! {
-                                        {event_details(row.details(), l)}
+                                        {event_details(&row.details(), l)}
                                         <EventEvidence event/>
                                     }
                                 })

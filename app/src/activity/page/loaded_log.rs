@@ -20,12 +20,15 @@ use crate::activity::view::{Column, Sort, ZoneChoice};
 use crate::events::ActionKind;
 use crate::i18n::use_locale;
 
-/// What the chunk's memos are made from: the loaded rows, the view, the live log.
+/// What the chunk's memos are made from: the loaded rows, the view, the live log, and the
+/// rows' search keys in one buffer (written by the loader as pages arrive, brought up to
+/// date with the rows shown by the first memo that reads it after they change).
 #[derive(Clone, Copy)]
 pub(super) struct LogInputs {
     pub(super) rows: Signal<Rows>,
     pub(super) view: LogView,
     pub(super) live: Live,
+    pub(super) search: StoredValue<RowIndex>,
 }
 
 /// The memos over the loaded rows, with what they were made from.
@@ -46,10 +49,9 @@ type Calendar = Option<Arc<(Vec<NaiveDate>, Vec<i64>)>>;
 impl LoadedLog {
     /// Made once, under the page's owner.
     pub(super) fn new(inputs: LogInputs) -> LoadedLog {
-        let LogInputs { rows, view, .. } = inputs;
-        // The loaded rows' search keys in one buffer, brought up to date with the rows by
-        // the first memo that reads it after they change.
-        let search = StoredValue::new(RowIndex::default());
+        let LogInputs {
+            rows, view, search, ..
+        } = inputs;
         let filter = Memo::new(move |_| view.applied_filter.with(|text| Filter::parse(text)));
         let matched = matched_rows(search, rows, filter);
         let calendar = Memo::new(move |_| {
@@ -139,12 +141,15 @@ fn matched_rows(search: StoredValue<RowIndex>, rows: Signal<Rows>, filter: Memo<
             (0..rows.len() as u32).collect()
         } else {
             // Adds the rows the index lacks (or starts it anew for a new load).
-            search
+            let mut found = search
                 .try_update_value(|search| {
                     search.follow(&rows);
                     filter.matching_rows(&mut search.index)
                 })
-                .unwrap_or_default()
+                .unwrap_or_default();
+            // The index may hold rows of the load not shown yet (in order, after these).
+            found.truncate(found.partition_point(|position| (*position as usize) < rows.len()));
+            found
         });
         result
     })

@@ -13,7 +13,7 @@ use leptos::task::spawn_local;
 use super::client_code::client_code;
 use super::live::Live;
 use super::log_view::LogView;
-use super::rows::{Load, LoadedRow, Slots};
+use super::rows::{Load, LoadedRow, RowIndex, Slots};
 use crate::activity::api::list_activity;
 use crate::activity::period::UtcRange;
 use crate::activity::wire::EncodedPage;
@@ -21,7 +21,12 @@ use crate::errors::AppError;
 use crate::i18n::use_locale;
 
 /// Loads the view's period into `load` whenever its instants change (in the browser only).
-pub(super) fn load_each_period(view: LogView, live: Live, load: RwSignal<Load>) {
+pub(super) fn load_each_period(
+    view: LogView,
+    live: Live,
+    load: RwSignal<Load>,
+    search: StoredValue<RowIndex>,
+) {
     let latest_request = StoredValue::new(0u64);
     Effect::new(move |_| {
         if !view.hydrated.get() {
@@ -37,7 +42,7 @@ pub(super) fn load_each_period(view: LogView, live: Live, load: RwSignal<Load>) 
         load.set(Load::Loading(Arc::default()));
         live.restart();
         let current = move || latest_request.get_value() == request;
-        spawn_local(load_pages(view, live, load, range, current));
+        spawn_local(load_pages(view, live, load, search, range, current));
     });
 }
 
@@ -48,6 +53,7 @@ async fn load_pages(
     view: LogView,
     live: Live,
     load: RwSignal<Load>,
+    search: StoredValue<RowIndex>,
     range: UtcRange,
     current: impl Fn() -> bool + 'static,
 ) {
@@ -96,7 +102,13 @@ async fn load_pages(
         if std::mem::take(&mut first) {
             live.head.set_value(page.head);
         }
-        rows.extend(LoadedRow::from_page(page, &mut slots));
+        // The page is gone when nothing holds the index any more.
+        if search
+            .try_update_value(|index| (code.add_page)(page, &mut slots, index, &mut rows))
+            .is_none()
+        {
+            return;
+        }
         let Some(next_asked) = next_asked else {
             live.loaded(rows.len(), std::mem::take(&mut slots));
             load.set(Load::Loaded(Arc::new(rows)));

@@ -43,7 +43,7 @@ use export_form::ExportLogForm;
 use live::Live;
 use loaded_log::{LoadedLog, LogInputs};
 use log_view::LogView;
-use rows::Load;
+use rows::{Load, RowIndex};
 use saved_choices::SavedChoices;
 
 #[component]
@@ -69,7 +69,8 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
     let load = RwSignal::new(Load::Idle);
     let live = Live::new();
     on_cleanup(live::close_stream);
-    loader::load_each_period(view, live, load);
+    let search = StoredValue::new(RowIndex::default());
+    loader::load_each_period(view, live, load, search);
     let rows = Signal::derive(move || load.with(|load| load.rows().cloned().unwrap_or_default()));
     // The chunk, fetched as the page hydrates (beside the first page of events), then its
     // memos over the loaded rows, under this page's owner.
@@ -81,7 +82,14 @@ fn ActivityLog(viewer: Viewer) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let fetched = client_code().await;
             code.set(Some(fetched));
-            let make = || (fetched.loaded_log)(LogInputs { rows, view, live });
+            let make = || {
+                (fetched.loaded_log)(LogInputs {
+                    rows,
+                    view,
+                    live,
+                    search,
+                })
+            };
             log.set(Some(owner.map_or_else(make, |owner| owner.with(make))));
         });
     });

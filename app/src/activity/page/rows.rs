@@ -1,6 +1,7 @@
 //! The rows a load brings: each event with what the page computes from it once (search key,
 //! user and customer numbers), the load's state, and the URL as the page's state.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -36,7 +37,9 @@ pub(super) struct LoadedRow {
     /// `None` when the sender used the action's label.
     action_text: Option<Arc<str>>,
     event_id: Box<str>,
-    details: ActionDetails,
+    /// In `bitcode`'s binary: a third of the details' size in memory as strings and
+    /// vectors (an order of four products is eleven allocations), unpacked when shown.
+    details: Box<[u8]>,
 }
 
 /// Numbers users and customers in the order they first appear in a load, and holds the
@@ -46,6 +49,8 @@ pub(super) struct Slots {
     users: HashMap<Arc<str>, u32>,
     customers: HashMap<CustomerId, (u32, Arc<CustomerRef>)>,
     action_texts: HashSet<Arc<str>>,
+    /// Packs each row's details, reused from row to row.
+    packer: bitcode::Buffer,
 }
 
 impl Slots {
@@ -67,6 +72,10 @@ impl Slots {
             .entry(customer.id)
             .or_insert_with(|| (number, Arc::new(customer)))
             .clone()
+    }
+
+    fn pack(&mut self, details: &ActionDetails) -> Box<[u8]> {
+        self.packer.encode(details).into()
     }
 
     fn action_text(&mut self, text: String) -> Arc<str> {
@@ -103,45 +112,58 @@ impl LoadedRow {
             own_text.then_some(action_text),
             details,
         );
-        LoadedRow::made(
-            row,
-            slots.user(partner_user),
-            customer.map(|c| slots.customer(c)),
-            slots,
-        )
+        let user = slots.user(partner_user);
+        let customer = customer.map(|c| slots.customer(c));
+        LoadedRow::made(row, user, customer, slots).0
     }
 
-    /// A page's rows, each of its users and customers looked up once rather than per row.
-    pub(super) fn from_page(page: EventPage, slots: &mut Slots) -> impl Iterator<Item = Arc<LoadedRow>> {
+    /// Adds a page's rows to `rows` (the load's rows so far), each of its users and
+    /// customers looked up once rather than per row. Each row's search key and counted
+    /// facts go into `index` while its details are at hand, before they are packed (writing
+    /// keys later would unpack every row's details again), when `index` holds exactly the
+    /// rows so far; otherwise the view's `RowIndex::follow` writes them when it shows them.
+    pub(super) fn add_page(
+        page: EventPage,
+        slots: &mut Slots,
+        index: &mut RowIndex,
+        rows: &mut Vec<Arc<LoadedRow>>,
+    ) {
         let EventPage {
             customers,
             users,
-            rows,
+            rows: page_rows,
             ..
         } = page;
         let customers: Vec<_> = customers.into_iter().map(|c| slots.customer(c)).collect();
         let users: Vec<_> = users.into_iter().map(|name| slots.user(name)).collect();
-        // A row pointing past the lists (a bug, never sent by the server) gets no customer
-        // and an empty user rather than a panic.
-        rows.into_iter().map(move |row| {
+        let indexing = index.holds(rows);
+        rows.reserve(page_rows.len());
+        for row in page_rows {
+            // A row pointing past the lists (a bug, never sent by the server) gets no
+            // customer and an empty user rather than a panic.
             let user = match users.get(row.4 as usize) {
                 Some(user) => user.clone(),
                 None => slots.user(String::new()),
             };
             let customer = row.3.and_then(|index| customers.get(index as usize)).cloned();
-            LoadedRow::made(row, user, customer, slots)
-        })
+            let (made, details) = LoadedRow::made(row, user, customer, slots);
+            if indexing {
+                index.add(&made, details);
+            }
+            rows.push(made);
+        }
     }
 
-    /// `row` with its user and customer (its own indexes into a page are not read).
+    /// `row` with its user and customer (its own indexes into a page are not read), and its
+    /// details before they were packed.
     fn made(
         row: CompactEvent,
         (user_name, user): (Arc<str>, u32),
         customer: Option<(u32, Arc<CustomerRef>)>,
         slots: &mut Slots,
-    ) -> Arc<LoadedRow> {
+    ) -> (Arc<LoadedRow>, ActionDetails) {
         let CompactEvent(id, event_id, at, _, _, action, action_text, details) = row;
-        Arc::new(LoadedRow {
+        let made = Arc::new(LoadedRow {
             id,
             at,
             action,
@@ -151,8 +173,9 @@ impl LoadedRow {
             customer_ref: customer.map(|(_, customer)| customer),
             action_text: action_text.map(|text| slots.action_text(text)),
             event_id: event_id.into_boxed_str(),
-            details,
-        })
+            details: slots.pack(&details),
+        });
+        (made, details)
     }
 
     pub(super) fn occurred_at(&self) -> DateTime<Utc> {
@@ -179,8 +202,9 @@ impl EventTexts for LoadedRow {
     fn partner_user(&self) -> &str {
         &self.user_name
     }
-    fn details(&self) -> &ActionDetails {
-        &self.details
+    fn details(&self) -> Cow<'_, ActionDetails> {
+        // Packed by `made` from a value of this type: it unpacks.
+        Cow::Owned(bitcode::decode(&self.details).expect("details packed by LoadedRow::made"))
     }
     fn event_id(&self) -> &str {
         &self.event_id
@@ -209,28 +233,86 @@ pub(super) struct RowIndex {
 }
 
 impl RowIndex {
-    pub(super) fn follow(&mut self, rows: &[Arc<LoadedRow>]) {
-        let same_load = match (&self.first, rows.first()) {
-            (Some(first), Some(row)) => Arc::ptr_eq(first, row) && self.index.len() <= rows.len(),
-            _ => false,
-        };
-        if !same_load {
-            self.index.clear();
-            self.facts.clear();
-            self.first = rows.first().cloned();
+    /// Whether this index holds exactly `rows` (a load's rows so far, in order); an empty
+    /// `rows` (a load beginning) starts it anew.
+    fn holds(&mut self, rows: &[Arc<LoadedRow>]) -> bool {
+        match (rows.first(), &self.first) {
+            (None, _) => {
+                self.clear();
+                true
+            }
+            (Some(row), Some(first)) => Arc::ptr_eq(row, first) && self.index.len() == rows.len(),
+            (Some(_), None) => false,
         }
-        for row in &rows[self.index.len()..] {
-            // Customer 0 is none; the others are numbered from 1.
-            let customer = row.customer.map_or(0, |customer| customer + 1);
-            SearchKey::add_row(row.as_ref(), customer, row.user, &mut self.index);
-            self.facts.push(RowFacts {
-                kind: row.action.index() as u8,
-                user: row.user,
-                customer: row.customer,
-            });
+    }
+
+    fn clear(&mut self) {
+        self.index.clear();
+        self.facts.clear();
+        self.first = None;
+    }
+
+    /// Adds `row`'s key (made with its `details`, unpacked) and facts after the others.
+    fn add(&mut self, row: &Arc<LoadedRow>, details: ActionDetails) {
+        if self.first.is_none() {
+            self.first = Some(row.clone());
+        }
+        // Customer 0 is none; the others are numbered from 1.
+        let customer = row.customer.map_or(0, |customer| customer + 1);
+        let unpacked = Unpacked {
+            row,
+            details: &details,
+        };
+        SearchKey::add_row(&unpacked, customer, row.user, &mut self.index);
+        self.facts.push(RowFacts {
+            kind: row.action.index() as u8,
+            user: row.user,
+            customer: row.customer,
+        });
+    }
+
+    /// Brings the index up to `rows` (starting it anew for another load). It may already
+    /// hold more of the load than `rows` (the loader indexes pages before they are shown):
+    /// searches then find rows past `rows`, which the caller drops.
+    pub(super) fn follow(&mut self, rows: &[Arc<LoadedRow>]) {
+        let same_load =
+            matches!((&self.first, rows.first()), (Some(first), Some(row)) if Arc::ptr_eq(first, row));
+        if !same_load {
+            self.clear();
+        }
+        for row in rows.iter().skip(self.index.len()) {
+            self.add(row, row.details().into_owned());
         }
     }
 }
+
+/// A loaded row with its details unpacked, for writing its search key.
+struct Unpacked<'a> {
+    row: &'a LoadedRow,
+    details: &'a ActionDetails,
+}
+
+impl EventTexts for Unpacked<'_> {
+    fn action(&self) -> ActionKind {
+        self.row.action
+    }
+    fn own_action_text(&self) -> Option<&str> {
+        self.row.own_action_text()
+    }
+    fn customer_name(&self) -> &str {
+        self.row.customer_name()
+    }
+    fn partner_user(&self) -> &str {
+        self.row.partner_user()
+    }
+    fn details(&self) -> Cow<'_, ActionDetails> {
+        Cow::Borrowed(self.details)
+    }
+    fn event_id(&self) -> &str {
+        self.row.event_id()
+    }
+}
+
 /// Indexes into [`Rows`].
 pub(super) type Positions = Arc<Vec<u32>>;
 
@@ -339,8 +421,9 @@ mod tests {
             EventPage::pack(entries[2..4].to_vec(), None),
         ];
         let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
+        let mut index = RowIndex::default();
         for page in pages {
-            rows.extend(LoadedRow::from_page(page, &mut slots));
+            LoadedRow::add_page(page, &mut slots, &mut index, &mut rows);
         }
         rows.push(LoadedRow::new(entries[4].clone(), &mut slots));
 
@@ -349,7 +432,7 @@ mod tests {
             assert_eq!(row.occurred_at(), entry.occurred_at);
             assert_eq!(row.customer(), entry.customer.as_ref());
             assert_eq!(row.partner_user(), entry.partner_user);
-            assert_eq!(row.details(), &entry.details);
+            assert_eq!(*row.details(), entry.details);
             assert_eq!(row.event_id(), entry.event_id);
             for l in Locale::ALL {
                 assert_eq!(row.action_text_in(l), entry.action_text_in(l));
@@ -372,12 +455,92 @@ mod tests {
         ));
     }
 
+    /// The keys the loader writes while pages arrive (details at hand) are the keys the
+    /// view writes from the rows (details unpacked), and the view finds them in place: it
+    /// neither rewrites nor drops them when it shows fewer rows than were indexed, and it
+    /// starts anew for another load, and the loader then leaves the keys to it.
+    #[test]
+    fn keys_written_as_pages_arrive_are_the_keys_of_the_rows_shown() {
+        let entries: Vec<ActivityEntry> = (0..6)
+            .map(|n| {
+                let mut entry = sample_order(if n % 2 == 0 { "Contoso" } else { "Fabrikam" });
+                entry.id = EventId(100 + n);
+                entry.event_id = format!("evt-{n}");
+                entry.details = match n % 3 {
+                    0 => entry.details,
+                    1 => ActionDetails::PasswordReset {
+                        user_principal_name: format!("User{n}@Example.com"),
+                    },
+                    _ => ActionDetails::NewCustomer {
+                        domain: format!("Domain{n}.example"),
+                    },
+                };
+                entry
+            })
+            .collect();
+        let (mut slots, mut index, mut rows) = (Slots::default(), RowIndex::default(), Vec::new());
+        LoadedRow::add_page(
+            EventPage::pack(entries[..3].to_vec(), None),
+            &mut slots,
+            &mut index,
+            &mut rows,
+        );
+        let shown = rows.clone();
+        LoadedRow::add_page(
+            EventPage::pack(entries[3..].to_vec(), None),
+            &mut slots,
+            &mut index,
+            &mut rows,
+        );
+        assert_eq!(index.index.len(), 6, "the loader indexed both pages");
+        let mut by_view = RowIndex::default();
+        by_view.follow(&rows);
+        for filter in [
+            "user3@example",
+            "domain5",
+            "contoso",
+            "action:created_customer",
+            "-evt-0",
+        ] {
+            let filter = crate::activity::filter::Filter::parse(filter);
+            assert_eq!(
+                filter.matching_rows(&mut index.index),
+                filter.matching_rows(&mut by_view.index),
+                "{filter:?}"
+            );
+        }
+        // Shown fewer rows than it holds: nothing is dropped or rewritten.
+        index.follow(&shown);
+        assert_eq!(index.index.len(), 6);
+        assert_eq!(index.facts.len(), 6);
+        // Another load's rows, shown before its loader wrote any: the view indexes them, and
+        // the loader, seeing the index is not its rows so far, leaves them to the view.
+        let mut other_rows = Vec::new();
+        let mut other_slots = Slots::default();
+        LoadedRow::add_page(
+            EventPage::pack(entries[..2].to_vec(), None),
+            &mut other_slots,
+            &mut RowIndex::default(),
+            &mut other_rows,
+        );
+        index.follow(&other_rows);
+        assert_eq!(index.index.len(), 2);
+        LoadedRow::add_page(
+            EventPage::pack(entries[2..4].to_vec(), None),
+            &mut other_slots,
+            &mut index,
+            &mut rows,
+        );
+        assert_eq!(index.index.len(), 2, "not the loader's rows so far: left alone");
+    }
+
     #[test]
     fn a_row_pointing_past_its_page_lists_gets_no_customer_and_no_user() {
         let mut page = EventPage::pack(vec![sample_order("Contoso")], None);
         page.rows[0].3 = Some(9);
         page.rows[0].4 = 9;
-        let rows: Vec<_> = LoadedRow::from_page(page, &mut Slots::default()).collect();
+        let mut rows = Vec::new();
+        LoadedRow::add_page(page, &mut Slots::default(), &mut RowIndex::default(), &mut rows);
         assert_eq!(rows[0].customer(), None);
         assert_eq!(rows[0].partner_user(), "");
     }
