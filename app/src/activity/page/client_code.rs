@@ -36,6 +36,8 @@ pub(super) struct ClientCode {
     /// Adds a decoded page's rows to the load's rows and their keys to its index
     /// (`LoadedRow::add_page`).
     pub(super) add_page: fn(EventPage, &mut Slots, &mut RowIndex, &mut Vec<Arc<LoadedRow>>),
+    /// Makes a row of an event that came live (`LoadedRow::new`).
+    pub(super) make_row: super::live::MakeRow,
     /// A page's `next` cursor, read before the page is decoded; `None` if it is not a page.
     pub(super) next_cursor: fn(&[u8]) -> Option<Option<String>>,
     /// The memos over the loaded rows; called once, under the page's owner.
@@ -57,6 +59,7 @@ pub(super) fn client_code() -> ClientCode {
         decode: EncodedPage::decode,
         decode_live: |bytes| EncodedPage::decode_json(bytes).ok(),
         add_page: LoadedRow::add_page,
+        make_row: LoadedRow::new,
         next_cursor: EncodedPage::next_cursor,
         loaded_log: LoadedLog::new,
         summary,

@@ -29,7 +29,13 @@ pub(super) struct Live {
     pub(super) pending: RwSignal<Vec<ActivityEntry>>,
     /// Ids of every row shown, so an event both loaded and sent live shows once.
     known: StoredValue<Option<HashSet<EventId>>>,
+    /// Makes a row of an event that came live (`LoadedRow::new`, from the chunk: naming it
+    /// here would bring its details' packing into the main module); set once loaded.
+    make_row: StoredValue<Option<MakeRow>>,
 }
+
+/// `LoadedRow::new`, handed over from the chunk.
+pub(super) type MakeRow = fn(ActivityEntry, &mut Slots) -> Arc<LoadedRow>;
 
 impl Live {
     pub(super) fn new() -> Live {
@@ -39,6 +45,7 @@ impl Live {
             from_row: RwSignal::new(usize::MAX),
             pending: RwSignal::new(Vec::new()),
             known: StoredValue::new(None),
+            make_row: StoredValue::new(None),
         }
     }
 
@@ -51,14 +58,19 @@ impl Live {
         close_stream();
     }
 
-    /// The load is complete with `rows` rows numbered by `slots`.
-    pub(super) fn loaded(self, rows: usize, slots: Slots) {
+    /// The load is complete with `rows` rows numbered by `slots`; rows that come live are
+    /// made by `make_row`.
+    pub(super) fn loaded(self, rows: usize, slots: Slots, make_row: MakeRow) {
         self.slots.set_value(slots);
+        self.make_row.set_value(Some(make_row));
         self.from_row.set(rows);
     }
 
     /// Adds `entries` to the loaded rows, leaving out any already there.
     pub(super) fn show(self, load: RwSignal<Load>, entries: Vec<ActivityEntry>) {
+        let Some(make_row) = self.make_row.get_value() else {
+            return;
+        };
         load.update(|load| {
             let Load::Loaded(rows) = load else {
                 return;
@@ -73,7 +85,7 @@ impl Live {
             self.slots.update_value(|slots| {
                 for entry in entries {
                     if known.insert(entry.id) {
-                        added.push(LoadedRow::new(entry, slots));
+                        added.push(make_row(entry, slots));
                     }
                 }
             });

@@ -110,7 +110,7 @@ async fn load_pages(
             return;
         }
         let Some(next_asked) = next_asked else {
-            live.loaded(rows.len(), std::mem::take(&mut slots));
+            live.loaded(rows.len(), std::mem::take(&mut slots), code.make_row);
             load.set(Load::Loaded(Arc::new(rows)));
             follow_if_it_includes_now(view, live, load, range, code.decode_live);
             return;
