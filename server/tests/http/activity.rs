@@ -301,3 +301,65 @@ async fn a_page_comes_gzip_compressed_to_clients_that_take_it() {
         pages[0].1
     );
 }
+
+/// The log page's page is packed from the rows as they are read (`store::events_page`): it
+/// says exactly what packing the same period's stored entries says (rows without a customer
+/// and with their own action text included), and its cursor leads to the next page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_packed_from_its_rows_is_the_page_of_their_entries() {
+    use app::activity::period::UtcRange;
+    use app::activity::server::store::{PageCursor, events_in_range, events_page};
+    use app::events::EventTexts;
+    use app::ids::PartnerId;
+
+    let app = spawn_app().await;
+    let token = app.contoso_token().await;
+    let two_days_ago = rfc3339(app.now - Duration::days(2));
+    app.store_password_resets(&token, [("no-customer".to_string(), two_days_ago.clone())])
+        .await;
+    let own_text = serde_json::json!({ "events": [{
+        "id": "own-text", "occurred_at": two_days_ago,
+        "partner_user": "helpdesk.agent@contoso.example", "action": "reset_user_password",
+        "action_text": "Reset a password by phone",
+        "details": {"type": "password_reset", "user_principal_name": "megan@adatum.example"}
+    }]});
+    let response = client()
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&token)
+        .json(&own_text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let (from, to) = (
+        rfc3339(app.now - Duration::days(30)),
+        rfc3339(app.now + Duration::hours(1)),
+    );
+    let range = UtcRange::parse(&from, &to).unwrap();
+    let entries = events_in_range(&app.db, PartnerId(1), range).await.unwrap();
+    assert!(entries.len() > 6, "{} entries", entries.len());
+    assert!(entries.iter().any(|entry| entry.customer.is_none()));
+    assert!(entries.iter().any(|entry| entry.own_action_text().is_some()));
+
+    let whole = events_page(&app.db, PartnerId(1), range, None, entries.len() + 1)
+        .await
+        .unwrap();
+    assert_eq!(whole, EventPage::pack(entries.clone(), None));
+
+    let first = events_page(&app.db, PartnerId(1), range, None, 3).await.unwrap();
+    let cursor = first.next.clone().expect("a full page names the next");
+    assert_eq!(
+        first,
+        EventPage::pack(entries[..3].to_vec(), Some(cursor.clone()))
+    );
+    let after = PageCursor::parse(&cursor).expect("a cursor the server reads back");
+    let second = events_page(&app.db, PartnerId(1), range, Some(after), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        EventPage::pack(entries[3..6].to_vec(), second.next.clone())
+    );
+    assert!(second.next.is_some());
+}
