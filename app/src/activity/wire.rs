@@ -9,6 +9,8 @@
 //! them back into the same type (axum's `Form` and `Query`), so a renamed field is renamed on
 //! both sides at once; `the_wire_names_are_pinned` holds the names other clients rely on.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use chrono::DateTime;
 use leptos::server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
@@ -19,7 +21,7 @@ use crate::ids::{CustomerId, EventId};
 
 /// One page of a period's events as the server sends it: customers and users once, rows as
 /// short arrays that point at them. Several times smaller than a list of [`ActivityEntry`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, bitcode::Encode, bitcode::Decode)]
 pub struct EventPage {
     /// Pass as `after` for the next page; `None` on the last page. Also first in the bytes,
     /// so the browser can read it and ask for the next page before decoding this one
@@ -48,47 +50,72 @@ pub struct CompactEvent(
     pub ActionDetails,
 );
 
+/// Builds an [`EventPage`] row by row, numbering its customers and users in the order they
+/// first appear, each kept once (`EventPage::pack`, and the server's page read straight from
+/// its rows).
+#[derive(Debug, Default)]
+pub struct PageBuilder {
+    pub page: EventPage,
+    customers: HashMap<CustomerId, u32>,
+    users: HashMap<String, u32>,
+}
+
+impl PageBuilder {
+    pub fn with_capacity(rows: usize) -> PageBuilder {
+        let mut builder = PageBuilder::default();
+        builder.page.rows.reserve(rows);
+        builder
+    }
+
+    /// The page's numbers of a row's customer (id and name) and user, each added to the
+    /// page's lists when first seen.
+    pub fn number(&mut self, customer: Option<(CustomerId, &str)>, user: &str) -> (Option<u32>, u32) {
+        let page = &mut self.page;
+        let customer = customer.map(|(id, company_name)| {
+            *self.customers.entry(id).or_insert_with(|| {
+                page.customers.push(CustomerRef {
+                    id,
+                    company_name: company_name.to_string(),
+                });
+                page.customers.len() as u32 - 1
+            })
+        });
+        let user = match self.users.get(user) {
+            Some(number) => *number,
+            None => {
+                page.users.push(user.to_string());
+                let number = page.users.len() as u32 - 1;
+                self.users.insert(user.to_string(), number);
+                number
+            }
+        };
+        (customer, user)
+    }
+}
+
 impl EventPage {
     /// Packs entries (in order) into a page.
     pub fn pack(entries: Vec<ActivityEntry>, next: Option<String>) -> EventPage {
-        use std::collections::HashMap;
-        let mut customers: Vec<CustomerRef> = Vec::new();
-        let mut customer_index: HashMap<CustomerId, u32> = HashMap::new();
-        let mut users: Vec<String> = Vec::new();
-        let mut user_index: HashMap<String, u32> = HashMap::new();
-        let rows = entries
-            .into_iter()
-            .map(|entry| {
-                let customer = entry.customer.map(|customer| {
-                    *customer_index.entry(customer.id).or_insert_with(|| {
-                        customers.push(customer);
-                        customers.len() as u32 - 1
-                    })
-                });
-                let user = *user_index.entry(entry.partner_user.clone()).or_insert_with(|| {
-                    users.push(entry.partner_user);
-                    users.len() as u32 - 1
-                });
-                let text = (entry.action_text != entry.action.label()).then_some(entry.action_text);
-                CompactEvent(
-                    entry.id,
-                    entry.event_id,
-                    entry.occurred_at.timestamp(),
-                    customer,
-                    user,
-                    entry.action,
-                    text,
-                    entry.details,
-                )
-            })
-            .collect();
-        EventPage {
-            customers,
-            users,
-            rows,
-            next,
-            head: 0,
+        let mut builder = PageBuilder::with_capacity(entries.len());
+        for entry in entries {
+            let customer = entry
+                .customer
+                .as_ref()
+                .map(|customer| (customer.id, customer.company_name.as_str()));
+            let (customer, user) = builder.number(customer, &entry.partner_user);
+            let text = (entry.action_text != entry.action.label()).then_some(entry.action_text);
+            builder.page.rows.push(CompactEvent(
+                entry.id,
+                entry.event_id,
+                entry.occurred_at.timestamp(),
+                customer,
+                user,
+                entry.action,
+                text,
+                entry.details,
+            ));
         }
+        EventPage { next, ..builder.page }
     }
 
     /// The page's entries, in order. A row pointing past the lists (a bug, never sent by the

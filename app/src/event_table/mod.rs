@@ -184,6 +184,33 @@ impl<'a> EventRowRef<'a> {
     pub fn decoded_details(&self) -> Result<ActionDetails, AppError> {
         serde_json::from_str(self.details).map_err(|_| unreadable(self.id, "details"))
     }
+
+    /// When it happened, read from its stored time.
+    pub fn decoded_occurred_at(&self) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+        from_db_time(self.occurred_at).map_err(|_| unreadable(self.id, "occurred_at"))
+    }
+
+    /// Its action, read from its stored name.
+    pub fn decoded_action(&self) -> Result<ActionKind, AppError> {
+        ActionKind::parse(self.action_kind).ok_or_else(|| unreadable(self.id, "action_kind"))
+    }
+}
+
+impl EventRow {
+    /// This row's columns, borrowed.
+    pub fn as_ref(&self) -> EventRowRef<'_> {
+        EventRowRef {
+            id: self.id.0,
+            event_id: &self.event_id,
+            occurred_at: &self.occurred_at,
+            action_kind: &self.action_kind,
+            action_text: &self.action_text,
+            details: &self.details,
+            partner_user: &self.partner_user,
+            customer_id: self.customer_id.map(|id| id.0),
+            company_name: self.company_name.as_deref(),
+        }
+    }
 }
 
 /// A stored row that doesn't read as an event: logged, and the read fails.
@@ -225,34 +252,37 @@ pub fn entry_from_row(row: EventRow) -> Result<ActivityEntry, AppError> {
 }
 
 pub fn stored_entry_from_row(row: EventRow) -> Result<StoredEntry, AppError> {
+    let (occurred_at, action, details) = {
+        let stored = row.as_ref();
+        (
+            stored.decoded_occurred_at()?,
+            stored.decoded_action()?,
+            stored.decoded_details()?,
+        )
+    };
     let EventRow {
         id,
         event_id,
-        occurred_at,
-        action_kind,
         action_text,
-        details,
+        details: details_json,
         partner_user,
         customer_id,
         company_name,
+        ..
     } = row;
-    let corrupt = |what: &str| unreadable(id.0, what);
     let entry = ActivityEntry {
         id,
         event_id,
-        occurred_at: from_db_time(&occurred_at).map_err(|_| corrupt("occurred_at"))?,
+        occurred_at,
         customer: customer_id
             .zip(company_name)
             .map(|(id, company_name)| CustomerRef { id, company_name }),
-        action: ActionKind::parse(&action_kind).ok_or_else(|| corrupt("action_kind"))?,
+        action,
         action_text,
         partner_user,
-        details: serde_json::from_str::<ActionDetails>(&details).map_err(|_| corrupt("details"))?,
+        details,
     };
-    Ok(StoredEntry {
-        entry,
-        details_json: details,
-    })
+    Ok(StoredEntry { entry, details_json })
 }
 
 #[cfg(test)]

@@ -1,17 +1,15 @@
 //! What the log page asks of the events table (`event_table`, which holds every SQL text of
 //! it): a period's events newest first, one keyset page at a time, packed for the wire.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use crate::activity::period::UtcRange;
-use crate::activity::wire::{CompactEvent, EventPage};
+use crate::activity::wire::{CompactEvent, EventPage, PageBuilder};
 use crate::db::{Db, from_db_time, to_db_time};
 use crate::errors::AppError;
 use crate::event_table::period::{self, Next, Slice};
 use crate::event_table::{EventRowRef, entry_from_row};
-use crate::events::{ActionKind, ActivityEntry, CustomerRef};
+use crate::events::ActivityEntry;
 use crate::ids::{CustomerId, EventId, PartnerId};
 
 /// Where a page ends: the last row's time and id (rows are ordered by both, newest first).
@@ -54,67 +52,32 @@ pub async fn events_page(
         Some(cursor) => (to_db_time(cursor.occurred_at), cursor.id),
         None => slice.start(),
     };
-    let packing = PagePacker::with_capacity(limit);
+    let packing = PagePacker {
+        builder: PageBuilder::with_capacity(limit),
+        last: None,
+    };
     let add = |packing: &mut PagePacker, row: EventRowRef<'_>| packing.add(row).map(|()| Next::Go);
     let packed = period::for_each_in_slice(db, &slice, start, limit as i64, packing, add).await?;
-    let full = packed.page.rows.len() == limit;
-    let mut page = packed.page;
+    let mut page = packed.builder.page;
+    let full = page.rows.len() == limit;
     page.next = full.then_some(packed.last).flatten().map(|last| last.to_text());
     Ok(page)
 }
 
-/// A page being packed from the rows as they are read.
+/// A page being packed from the rows as they are read, with where it ends.
 struct PagePacker {
-    page: EventPage,
-    customers: HashMap<CustomerId, u32>,
-    users: HashMap<String, u32>,
+    builder: PageBuilder,
     last: Option<PageCursor>,
 }
 
 impl PagePacker {
-    fn with_capacity(rows: usize) -> PagePacker {
-        PagePacker {
-            page: EventPage {
-                next: None,
-                customers: Vec::new(),
-                users: Vec::new(),
-                rows: Vec::with_capacity(rows),
-                head: 0,
-            },
-            customers: HashMap::new(),
-            users: HashMap::new(),
-            last: None,
-        }
-    }
-
     fn add(&mut self, row: EventRowRef<'_>) -> Result<(), AppError> {
-        let page = &mut self.page;
-        let customer = row.customer().map(|(id, company_name)| {
-            *self.customers.entry(CustomerId(id)).or_insert_with(|| {
-                page.customers.push(CustomerRef {
-                    id: CustomerId(id),
-                    company_name: company_name.to_string(),
-                });
-                page.customers.len() as u32 - 1
-            })
-        });
-        let user = match self.users.get(row.partner_user) {
-            Some(user) => *user,
-            None => {
-                page.users.push(row.partner_user.to_string());
-                let user = page.users.len() as u32 - 1;
-                self.users.insert(row.partner_user.to_string(), user);
-                user
-            }
-        };
-        let unreadable = |what: &str| {
-            tracing::error!(event_id = row.id, what, "unreadable activity event");
-            AppError::Internal
-        };
-        let occurred_at = from_db_time(row.occurred_at).map_err(|_| unreadable("occurred_at"))?;
-        let action = ActionKind::parse(row.action_kind).ok_or_else(|| unreadable("action_kind"))?;
+        let occurred_at = row.decoded_occurred_at()?;
+        let action = row.decoded_action()?;
+        let customer = row.customer().map(|(id, name)| (CustomerId(id), name));
+        let (customer, user) = self.builder.number(customer, row.partner_user);
         let own_text = (row.action_text != action.label()).then(|| row.action_text.to_string());
-        page.rows.push(CompactEvent(
+        self.builder.page.rows.push(CompactEvent(
             EventId(row.id),
             row.event_id.to_string(),
             occurred_at.timestamp(),
