@@ -348,8 +348,7 @@ impl SearchKey {
     /// lowercased and looked up once, not once per row. Ids index a table: number them
     /// densely from 0 (as the page numbers a load's users and customers).
     pub fn add_row(entry: &(impl EventTexts + ?Sized), customer: u32, user: u32, index: &mut SearchIndex) {
-        let summary = entry.details().summary();
-        let [customer_part, action_part, user_part, own_part] = key_parts(entry, &summary);
+        let [customer_part, action_part, user_part, _] = key_parts(entry, "");
         // Rows with no text of their own for the action share id 0; the others are rare.
         let action_id = entry.own_action_text().is_none().then_some(0);
         let numbers = [
@@ -357,8 +356,10 @@ impl SearchKey {
             index.shared_number(1, action_id, |key| write_part(key, action_part)),
             index.shared_number(2, Some(user), |key| write_part(key, user_part)),
         ];
+        // The own part as `key_parts` makes it, the summary written straight into the key.
         index.push_with(numbers, entry.action().index() as u8, |key| {
-            write_part(key, own_part)
+            write_piece(key, |key| entry.details().write_summary(key));
+            write_piece(key, |key| key.push_str(entry.event_id()));
         });
     }
 
@@ -390,14 +391,33 @@ fn key_parts<'a>(entry: &'a (impl EventTexts + ?Sized), summary: &'a str) -> [[&
 /// then a line break.
 fn write_part(key: &mut String, part: [&str; 2]) {
     for piece in part {
-        if piece.is_ascii() {
-            let start = key.len();
-            key.push_str(piece);
-            key[start..].make_ascii_lowercase();
-        } else {
-            key.push_str(&piece.to_lowercase());
-        }
-        key.push('\n');
+        write_piece(key, |key| key.push_str(piece));
+    }
+}
+
+/// Writes a piece with `write`, lowercases it, and ends it with a line break.
+fn write_piece(key: &mut String, write: impl FnOnce(&mut String)) {
+    let start = key.len();
+    write(key);
+    lowercase_from(key, start);
+    key.push('\n');
+}
+
+/// Lowercases `key[start..]` as `str::to_lowercase` does. In place when every character
+/// that is not ASCII lowercases to itself (the summaries' `×`, `→` and `–`, most text in
+/// Korean and Japanese): a year's 750,000 keys are written as pages arrive.
+fn lowercase_from(key: &mut String, start: usize) {
+    let unchanged = |c: char| {
+        let mut lower = c.to_lowercase();
+        lower.len() == 1 && lower.next() == Some(c)
+    };
+    let tail = &key[start..];
+    if tail.is_ascii() || tail.chars().all(|c| c.is_ascii() || unchanged(c)) {
+        key[start..].make_ascii_lowercase();
+    } else {
+        let lower = key[start..].to_lowercase();
+        key.truncate(start);
+        key.push_str(&lower);
     }
 }
 

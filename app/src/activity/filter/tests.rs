@@ -390,3 +390,23 @@ fn every_action_kind_is_found_by_its_name_in_the_index_and_by_row() {
         assert_eq!(filter.matching_rows(&mut index), vec![row as u32], "{kind:?}");
     }
 }
+
+/// Keys are lowercased in place where they can be; the result is always `to_lowercase`'s.
+#[test]
+fn keys_lowercase_as_to_lowercase_does() {
+    for text in [
+        "Order ORD-1: Azure Plan × 3 (subscription AB-12)",
+        "Quantity: 4 → 9; Period: 2026-01-01 – 2026-01-31",
+        "ΟΔΟΣ ΣΑΣ",
+        "İstanbul",
+        "Ünïcödé ÄÖÜ straße",
+        "한국 고객 株式会社",
+        "",
+    ] {
+        let mut key = "Kept ".to_string();
+        lowercase_from(&mut key, 5);
+        key.push_str(text);
+        lowercase_from(&mut key, 5);
+        assert_eq!(key, format!("Kept {}", text.to_lowercase()), "{text}");
+    }
+}
