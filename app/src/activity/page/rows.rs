@@ -2,6 +2,7 @@
 //! user and customer numbers), the load's state, and the URL as the page's state.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -37,9 +38,53 @@ pub(super) struct LoadedRow {
     /// `None` when the sender used the action's label.
     action_text: Option<Arc<str>>,
     event_id: Box<str>,
-    /// In `bitcode`'s binary: a third of the details' size in memory as strings and
-    /// vectors (an order of four products is eleven allocations), unpacked when shown.
-    details: Box<[u8]>,
+    details: PackedDetails,
+}
+
+/// How many rows' details are packed together. `bitcode` has a fixed cost for each value it
+/// packs (~0.6 µs in the browser: a year's rows one by one took ~0.45 s of its load), and
+/// the rows of a block are mostly shown together (their page's order is the table's).
+const DETAILS_BLOCK: usize = 64;
+
+/// A row's details: in `bitcode`'s binary, with those of the rows beside it in its page (a
+/// third of their size in memory as strings and vectors: an order of four products is
+/// eleven allocations), unpacked when shown.
+#[derive(Debug, Clone)]
+struct PackedDetails {
+    block: Arc<[u8]>,
+    /// This row's place in the block.
+    at: u8,
+}
+
+impl PartialEq for PackedDetails {
+    fn eq(&self, other: &PackedDetails) -> bool {
+        self.unpack() == other.unpack()
+    }
+}
+
+/// A block and its details unpacked.
+type UnpackedBlock = (Arc<[u8]>, Vec<ActionDetails>);
+
+thread_local! {
+    /// The block unpacked last: the table's rows, a sort by details or an index written
+    /// anew take the rows of a block one after another.
+    static UNPACKED: RefCell<Option<UnpackedBlock>> = const { RefCell::new(None) };
+}
+
+impl PackedDetails {
+    fn unpack(&self) -> ActionDetails {
+        UNPACKED.with_borrow_mut(|unpacked| {
+            let fresh = matches!(unpacked, Some((block, _)) if Arc::ptr_eq(block, &self.block));
+            if !fresh {
+                // Packed by `Slots::pack` from a slice of this type: it unpacks.
+                let details: Vec<ActionDetails> =
+                    bitcode::decode(&self.block).expect("details packed by Slots::pack");
+                *unpacked = Some((self.block.clone(), details));
+            }
+            let (_, details) = unpacked.as_ref().expect("unpacked above");
+            details[self.at as usize].clone()
+        })
+    }
 }
 
 /// Numbers users and customers in the order they first appear in a load, and holds the
@@ -74,7 +119,8 @@ impl Slots {
             .clone()
     }
 
-    fn pack(&mut self, details: &ActionDetails) -> Box<[u8]> {
+    /// Packs the details of up to [`DETAILS_BLOCK`] rows into one block.
+    fn pack(&mut self, details: &[ActionDetails]) -> Arc<[u8]> {
         self.packer.encode(details).into()
     }
 
@@ -102,19 +148,22 @@ impl LoadedRow {
             partner_user,
             details,
         } = entry;
-        let row = CompactEvent(
+        let head = Head {
             id,
             event_id,
-            occurred_at.timestamp(),
-            None,
-            0,
+            at: occurred_at.timestamp(),
+            customer: None,
+            user: 0,
             action,
-            own_text.then_some(action_text),
-            details,
-        );
+            action_text: own_text.then_some(action_text),
+        };
         let user = slots.user(partner_user);
         let customer = customer.map(|c| slots.customer(c));
-        LoadedRow::made(row, user, customer, slots).0
+        let details = PackedDetails {
+            block: slots.pack(std::slice::from_ref(&details)),
+            at: 0,
+        };
+        LoadedRow::made(head, user, customer, details, slots)
     }
 
     /// Adds a page's rows to `rows` (the load's rows so far), each of its users and
@@ -138,44 +187,56 @@ impl LoadedRow {
         let users: Vec<_> = users.into_iter().map(|name| slots.user(name)).collect();
         let indexing = index.holds(rows);
         rows.reserve(page_rows.len());
-        for row in page_rows {
-            // A row pointing past the lists (a bug, never sent by the server) gets no
-            // customer and an empty user rather than a panic.
-            let user = match users.get(row.4 as usize) {
-                Some(user) => user.clone(),
-                None => slots.user(String::new()),
-            };
-            let customer = row.3.and_then(|index| customers.get(index as usize)).cloned();
-            let (made, details) = LoadedRow::made(row, user, customer, slots);
-            if indexing {
-                index.add(&made, details);
+        let mut page_rows = page_rows.into_iter().peekable();
+        while page_rows.peek().is_some() {
+            let (heads, details): (Vec<Head>, Vec<ActionDetails>) =
+                page_rows.by_ref().take(DETAILS_BLOCK).map(Head::split).unzip();
+            let block = slots.pack(&details);
+            for ((at, head), details) in heads.into_iter().enumerate().zip(details) {
+                // A row pointing past the lists (a bug, never sent by the server) gets no
+                // customer and an empty user rather than a panic.
+                let user = match users.get(head.user as usize) {
+                    Some(user) => user.clone(),
+                    None => slots.user(String::new()),
+                };
+                let customer = head
+                    .customer
+                    .and_then(|index| customers.get(index as usize))
+                    .cloned();
+                let packed = PackedDetails {
+                    block: block.clone(),
+                    at: at as u8,
+                };
+                let made = LoadedRow::made(head, user, customer, packed, slots);
+                if indexing {
+                    index.add(&made, details);
+                }
+                rows.push(made);
             }
-            rows.push(made);
         }
     }
 
-    /// `row` with its user and customer (its own indexes into a page are not read), and its
-    /// details before they were packed.
+    /// The row of `head` with its user, customer (its own indexes into a page are not read)
+    /// and details.
     fn made(
-        row: CompactEvent,
+        head: Head,
         (user_name, user): (Arc<str>, u32),
         customer: Option<(u32, Arc<CustomerRef>)>,
+        details: PackedDetails,
         slots: &mut Slots,
-    ) -> (Arc<LoadedRow>, ActionDetails) {
-        let CompactEvent(id, event_id, at, _, _, action, action_text, details) = row;
-        let made = Arc::new(LoadedRow {
-            id,
-            at,
-            action,
+    ) -> Arc<LoadedRow> {
+        Arc::new(LoadedRow {
+            id: head.id,
+            at: head.at,
+            action: head.action,
             user,
             customer: customer.as_ref().map(|(number, _)| *number),
             user_name,
             customer_ref: customer.map(|(_, customer)| customer),
-            action_text: action_text.map(|text| slots.action_text(text)),
-            event_id: event_id.into_boxed_str(),
-            details: slots.pack(&details),
-        });
-        (made, details)
+            action_text: head.action_text.map(|text| slots.action_text(text)),
+            event_id: head.event_id.into_boxed_str(),
+            details,
+        })
     }
 
     pub(super) fn occurred_at(&self) -> DateTime<Utc> {
@@ -203,11 +264,38 @@ impl EventTexts for LoadedRow {
         &self.user_name
     }
     fn details(&self) -> Cow<'_, ActionDetails> {
-        // Packed by `made` from a value of this type: it unpacks.
-        Cow::Owned(bitcode::decode(&self.details).expect("details packed by LoadedRow::made"))
+        Cow::Owned(self.details.unpack())
     }
     fn event_id(&self) -> &str {
         &self.event_id
+    }
+}
+
+/// A page's row but its details (packed apart, by the block).
+struct Head {
+    id: EventId,
+    event_id: String,
+    at: i64,
+    /// Its customer's and user's places in the page's lists.
+    customer: Option<u32>,
+    user: u32,
+    action: ActionKind,
+    action_text: Option<String>,
+}
+
+impl Head {
+    fn split(row: CompactEvent) -> (Head, ActionDetails) {
+        let CompactEvent(id, event_id, at, customer, user, action, action_text, details) = row;
+        let head = Head {
+            id,
+            event_id,
+            at,
+            customer,
+            user,
+            action,
+            action_text,
+        };
+        (head, details)
     }
 }
 
@@ -532,6 +620,52 @@ mod tests {
             &mut rows,
         );
         assert_eq!(index.index.len(), 2, "not the loader's rows so far: left alone");
+    }
+
+    /// Details are packed by blocks of rows: every row unpacks its own, whichever row of
+    /// whichever block was unpacked before it.
+    #[test]
+    fn rows_packed_by_blocks_unpack_their_own_details() {
+        let entries: Vec<ActivityEntry> = (0..150)
+            .map(|n| {
+                let mut entry = sample_order("Contoso");
+                entry.id = EventId(n);
+                entry.details = match n % 3 {
+                    0 => ActionDetails::PasswordReset {
+                        user_principal_name: format!("user{n}@contoso.example"),
+                    },
+                    1 => ActionDetails::NewCustomer {
+                        domain: format!("domain{n}.example"),
+                    },
+                    _ => entry.details,
+                };
+                entry
+            })
+            .collect();
+        let (mut slots, mut rows) = (Slots::default(), Vec::new());
+        for page in entries.chunks(100) {
+            LoadedRow::add_page(
+                EventPage::pack(page.to_vec(), None),
+                &mut slots,
+                &mut RowIndex::default(),
+                &mut rows,
+            );
+        }
+        rows.push(LoadedRow::new(entries[7].clone(), &mut slots));
+        let blocks: HashSet<_> = rows.iter().map(|row| Arc::as_ptr(&row.details.block)).collect();
+        assert_eq!(
+            blocks.len(),
+            4,
+            "100 rows in 64 + 36, 50 in one block, the live row alone"
+        );
+        let order = (0..rows.len())
+            .rev()
+            .chain((0..rows.len()).step_by(7))
+            .chain(0..rows.len());
+        for at in order {
+            let entry = if at == 150 { &entries[7] } else { &entries[at] };
+            assert_eq!(*rows[at].details(), entry.details, "row {at}");
+        }
     }
 
     #[test]
