@@ -45,7 +45,10 @@ pub struct SearchIndex {
     /// For each of the [`PAIR_HASHES`] hashes of a byte pair, the rows whose own text holds
     /// a pair with that hash. A text of two bytes or more can only be in rows that have all
     /// its pairs' bits: a few ANDs of bitsets pass over most rows without searching their text.
-    pair_rows: Vec<Bits>,
+    /// Kept by 64 rows (a word of rows for every hash): writing a row's ~100 bits then stays
+    /// within a few kilobytes, and the index grows by blocks of that size (one bitset per hash,
+    /// each doubling as it grew, left a third of their memory unused).
+    pair_rows: Vec<Box<[u64]>>,
     kinds: Vec<u8>,
     /// Per shared column, the value number of each id a caller of `add_row` gave for it
     /// (`u32::MAX`: not seen yet), so a value repeated by many rows is lowercased and looked
@@ -216,11 +219,11 @@ impl SearchIndex {
         self.text.extend_from_slice(own);
         let row = self.starts.len() - 1;
         if row.is_multiple_of(64) {
-            self.pair_rows.resize_with(PAIR_HASHES, || Bits(Vec::new()));
-            self.pair_rows.iter_mut().for_each(|rows| rows.0.push(0));
+            self.pair_rows.push(vec![0; PAIR_HASHES].into_boxed_slice());
         }
+        let words = self.pair_rows.last_mut().expect("a block for every 64 rows");
         for hash in pair_hashes(own) {
-            self.pair_rows[hash].set(row);
+            words[hash] |= 1 << (row % 64);
         }
         self.kinds.push(kind);
         self.found.clear();
@@ -369,8 +372,10 @@ impl SearchIndex {
         if let (true, Some(wanted)) = (term.own, &term.pairs) {
             // Those that have every pair of the text.
             let mut candidates = unfound;
-            for hash in wanted {
-                candidates.and(&self.pair_rows[*hash]);
+            for (words, rows) in self.pair_rows.iter().zip(&mut candidates.0) {
+                if *rows != 0 {
+                    *rows = wanted.iter().fold(*rows, |rows, hash| rows & words[*hash]);
+                }
             }
             for row in candidates.ones() {
                 if self.finder_in_own_text(term.finder, row) {
