@@ -105,6 +105,25 @@ impl UtcRange {
         (text(self.from), text(self.to))
     }
 
+    /// The range cut into `parts` stretches of whole seconds, newest first, together exactly
+    /// the range (fewer when it is too short to cut).
+    pub fn split(self, parts: i64) -> Vec<UtcRange> {
+        let (from, to) = (self.from.timestamp(), self.to.timestamp());
+        let parts = parts.clamp(1, (to - from).max(1));
+        let at = |part: i64| match part {
+            0 => self.from,
+            part if part == parts => self.to,
+            part => DateTime::from_timestamp(from + (to - from) * part / parts, 0).unwrap_or(self.to),
+        };
+        (0..parts)
+            .rev()
+            .map(|part| UtcRange {
+                from: at(part),
+                to: at(part + 1),
+            })
+            .collect()
+    }
+
     pub fn parse(from: &str, to: &str) -> Result<UtcRange, PeriodError> {
         let from = parse_instant(from, PeriodError::MissingFrom)?;
         let to = parse_instant(to, PeriodError::MissingTo)?;
@@ -132,6 +151,35 @@ fn parse_instant(text: &str, missing: PeriodError) -> Result<DateTime<Utc>, Peri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_splits_into_stretches_that_are_exactly_it_newest_first() {
+        let instant = |text: &str| parse_instant(text, PeriodError::MissingFrom).unwrap();
+        let range = UtcRange {
+            from: instant("2025-12-07T00:00:00+09:00"),
+            to: instant("2026-12-08T00:00:00+09:00"),
+        };
+        for parts in [1, 2, 3, 7] {
+            let stretches = range.split(parts);
+            assert_eq!(stretches.len() as i64, parts);
+            assert_eq!(stretches[0].to, range.to);
+            assert_eq!(stretches.last().unwrap().from, range.from);
+            for pair in stretches.windows(2) {
+                assert_eq!(pair[0].from, pair[1].to, "{parts}: no gap, no overlap");
+            }
+            for stretch in &stretches {
+                assert!(stretch.from < stretch.to);
+                assert_eq!(stretch.from.timestamp_subsec_nanos(), 0);
+                let (from, to) = stretch.to_texts();
+                assert_eq!(UtcRange::parse(&from, &to).unwrap(), *stretch, "whole seconds");
+            }
+        }
+        let short = UtcRange {
+            from: range.from,
+            to: range.from + Duration::seconds(1),
+        };
+        assert_eq!(short.split(2), vec![short]);
+    }
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

@@ -1,12 +1,13 @@
 //! Loading the period: whenever its instants change, its events arrive page by page
-//! (`list_activity`, keyset-paged, newest first; the next page asked for while the last is
-//! decoded) into [`Load`], shown as they come (less often as they grow); a newer period drops
-//! the answers of an older one. Once the last page is in, a period that includes now is
+//! (`list_activity`, keyset-paged, newest first; the period in stretches fetched side by
+//! side, each stretch's next page asked for while the last is decoded) into [`Load`], shown
+//! as they come (less often as they grow); a newer period drops the answers of an older one. Once the last page is in, a period that includes now is
 //! followed live (`live`).
 
 use std::sync::Arc;
 
-use futures::channel::oneshot;
+use futures::StreamExt;
+use futures::channel::mpsc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -46,20 +47,38 @@ pub(super) fn load_each_period(
     });
 }
 
-/// The period's pages one after another, each asked for as soon as the page before it names
-/// its cursor (before that page is decoded), so the server reads a page while the browser
-/// decodes the last; `current` says whether this load is still the one wanted.
+/// How many stretches a period longer than [`ONE_STRETCH`] loads in, side by side
+/// (`UtcRange::split`): the server reads a page of each at once, while the browser adds the
+/// pages in order. In one, the server's time per page was most of a year's first load, the
+/// browser waiting on every page.
+const STRETCHES: i64 = 2;
+
+/// Periods up to this long load in one stretch: they are a few pages at most, and a second
+/// stretch would only add a request.
+const ONE_STRETCH: chrono::Duration = chrono::Duration::days(7);
+
+/// The period's pages, newest first: each stretch's pages are fetched one after another
+/// (`fetch_pages`), all stretches at once; the rows are added stretch after stretch, page by
+/// page. `current` says whether this load is still the one wanted.
 async fn load_pages(
     view: LogView,
     live: Live,
     load: RwSignal<Load>,
     search: StoredValue<RowIndex>,
     range: UtcRange,
-    current: impl Fn() -> bool + 'static,
+    current: impl Fn() -> bool + Copy + 'static,
 ) {
     let l = use_locale();
-    let (from, to) = range.to_texts();
-    let ask = move |after: String| ask_for_page(from.clone(), to.clone(), after);
+    let parts = if range.to - range.from > ONE_STRETCH {
+        STRETCHES
+    } else {
+        1
+    };
+    let stretches: Vec<_> = range
+        .split(parts)
+        .into_iter()
+        .map(|stretch| fetch_pages(stretch, current))
+        .collect();
     let mut rows: Vec<Arc<LoadedRow>> = Vec::new();
     // Each showing runs the whole view (filter, days, chart and facet counts, order) over
     // every row so far: after every page, a year's 150 pages would cost the square of its
@@ -67,71 +86,84 @@ async fn load_pages(
     // showings for a year, every row counted about three times), and at the end.
     let mut shown = 0;
     let mut slots = Slots::default();
-    let mut asked = ask(String::new());
     let mut first = true;
-    loop {
-        let result = asked.await.unwrap_or(Err(AppError::Internal));
-        // A newer period was picked while this one loaded: drop the stale answer (after each
-        // wait).
-        if !current() {
-            return;
-        }
-        // Decoded by the chunk: waits for it only if it is still on its way.
-        let code = client_code().await;
-        let read = result.and_then(|bytes| {
-            let next = (code.next_cursor)(&bytes.0).ok_or(AppError::Internal)?;
-            Ok((bytes, next.map(&ask)))
-        });
-        let (bytes, next_asked) = match read {
-            Ok(read) => read,
-            Err(error) => {
-                load.set(Load::Failed(error.message_in(l)));
+    for mut pages in stretches {
+        while let Some(result) = pages.next().await {
+            // A newer period was picked while this one loaded: drop the stale answer.
+            if !current() {
                 return;
             }
-        };
-        // Lets the next page's task run up to its request before this page's decoding
-        // holds the thread.
-        leptos::task::tick().await;
-        if !current() {
-            return;
+            // Decoded by the chunk: waits for it only if it is still on its way.
+            let code = client_code().await;
+            let page = result.and_then(|bytes| (code.decode)(&bytes.0).ok_or(AppError::Internal));
+            let page = match page {
+                Ok(page) => page,
+                Err(error) => {
+                    load.set(Load::Failed(error.message_in(l)));
+                    return;
+                }
+            };
+            if std::mem::take(&mut first) {
+                live.head.set_value(page.head);
+            }
+            // The page is gone when nothing holds the index any more.
+            if search
+                .try_update_value(|index| (code.add_page)(page, &mut slots, index, &mut rows))
+                .is_none()
+            {
+                return;
+            }
+            if rows.len() >= shown + shown / 2 {
+                shown = rows.len();
+                load.set(Load::Loading(Arc::new(rows.clone())));
+            }
         }
-        let Some(page) = (code.decode)(&bytes.0) else {
-            load.set(Load::Failed(AppError::Internal.message_in(l)));
-            return;
-        };
-        if std::mem::take(&mut first) {
-            live.head.set_value(page.head);
-        }
-        // The page is gone when nothing holds the index any more.
-        if search
-            .try_update_value(|index| (code.add_page)(page, &mut slots, index, &mut rows))
-            .is_none()
-        {
-            return;
-        }
-        let Some(next_asked) = next_asked else {
-            live.loaded(rows.len(), std::mem::take(&mut slots), code.make_row);
-            load.set(Load::Loaded(Arc::new(rows)));
-            follow_if_it_includes_now(view, live, load, range, code.decode_live);
-            return;
-        };
-        if rows.len() >= shown + shown / 2 {
-            shown = rows.len();
-            load.set(Load::Loading(Arc::new(rows.clone())));
-        }
-        asked = next_asked;
     }
+    if !current() {
+        return;
+    }
+    let code = client_code().await;
+    live.loaded(rows.len(), std::mem::take(&mut slots), code.make_row);
+    load.set(Load::Loaded(Arc::new(rows)));
+    follow_if_it_includes_now(view, live, load, range, code.decode_live);
 }
 
-/// Sends a page's request at once, in a task of its own (a future nobody polls yet would not
-/// send it), and hands back where its answer will arrive.
-fn ask_for_page(from: String, to: String, after: String) -> oneshot::Receiver<Result<EncodedPage, AppError>> {
-    let (answer, answered) = oneshot::channel();
+/// Fetches `range`'s pages in a task of its own, one after another, each asked for as soon
+/// as the page before it names its cursor (before that page is decoded), and hands them over
+/// in order. It stops after the last page, after an error (handed over), or when this load
+/// is no longer `current` or nobody takes its pages.
+fn fetch_pages(
+    range: UtcRange,
+    current: impl Fn() -> bool + 'static,
+) -> mpsc::UnboundedReceiver<Result<EncodedPage, AppError>> {
+    let (pages, received) = mpsc::unbounded();
+    let (from, to) = range.to_texts();
     spawn_local(async move {
-        // Nobody waits any more when a newer period was picked: the answer is dropped.
-        let _ = answer.send(list_activity(from, to, after).await);
+        let mut after = String::new();
+        loop {
+            let answer = list_activity(from.clone(), to.clone(), after).await;
+            if !current() {
+                return;
+            }
+            let code = client_code().await;
+            let next = match &answer {
+                Ok(bytes) => (code.next_cursor)(&bytes.0).ok_or(AppError::Internal),
+                Err(error) => Err(error.clone()),
+            };
+            let (answer, next) = match next {
+                Ok(next) => (answer, next),
+                Err(error) => (Err(error), None),
+            };
+            if pages.unbounded_send(answer).is_err() {
+                return;
+            }
+            match next {
+                Some(cursor) => after = cursor,
+                None => return,
+            }
+        }
     });
-    answered
+    received
 }
 
 /// Opens the live stream when the period includes now. At the top of the unfiltered table
