@@ -71,19 +71,23 @@ pub struct SearchIndex {
 const ASCII_PAIR_HASHES: usize = 1024;
 const PAIR_HASHES: usize = ASCII_PAIR_HASHES + 64;
 
-/// The hashes of the byte pairs in `text`, each once, in order (a set of bits walked by its
-/// set bits: this runs for every row as pages arrive).
+/// The hash of a byte pair: the top bits of a multiplicative hash of the two bytes.
+fn pair_hash(first: u8, second: u8) -> usize {
+    let mixed = (u32::from(first) << 8 | u32::from(second)).wrapping_mul(0x9E37_79B1);
+    let hash = if first.is_ascii() && second.is_ascii() {
+        mixed >> 22
+    } else {
+        ASCII_PAIR_HASHES as u32 + (mixed >> 26)
+    };
+    hash as usize
+}
+
+/// The hashes of the byte pairs in `text`, each once, in order (a term's, as searched).
 fn pair_hashes(text: &[u8]) -> impl Iterator<Item = usize> {
     let mut seen = [0u64; PAIR_HASHES / 64];
     for pair in text.windows(2) {
-        // A multiplicative hash of the two bytes; its top bits pick the hash.
-        let mixed = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1);
-        let hash = if pair[0].is_ascii() && pair[1].is_ascii() {
-            mixed >> 22
-        } else {
-            ASCII_PAIR_HASHES as u32 + (mixed >> 26)
-        };
-        seen[hash as usize / 64] |= 1 << (hash % 64);
+        let hash = pair_hash(pair[0], pair[1]);
+        seen[hash / 64] |= 1 << (hash % 64);
     }
     seen.into_iter().enumerate().flat_map(|(word_index, mut word)| {
         std::iter::from_fn(move || {
@@ -222,8 +226,9 @@ impl SearchIndex {
             self.pair_rows.push(vec![0; PAIR_HASHES].into_boxed_slice());
         }
         let words = self.pair_rows.last_mut().expect("a block for every 64 rows");
-        for hash in pair_hashes(own) {
-            words[hash] |= 1 << (row % 64);
+        // Straight into the block's words: a pair seen twice sets its bit twice.
+        for pair in own.windows(2) {
+            words[pair_hash(pair[0], pair[1])] |= 1 << (row % 64);
         }
         self.kinds.push(kind);
         self.found.clear();

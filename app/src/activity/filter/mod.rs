@@ -405,19 +405,26 @@ fn write_piece(key: &mut String, write: impl FnOnce(&mut String)) {
 
 /// Lowercases `key[start..]` as `str::to_lowercase` does. In place when every character
 /// that is not ASCII lowercases to itself (the summaries' `×`, `→` and `–`, most text in
-/// Korean and Japanese): a year's 750,000 keys are written as pages arrive.
+/// Korean and Japanese): a year's 750,000 keys are written as pages arrive. Only those
+/// characters are decoded; the ASCII runs between them are skipped over as bytes.
 fn lowercase_from(key: &mut String, start: usize) {
-    let unchanged = |c: char| {
-        let mut lower = c.to_lowercase();
-        lower.len() == 1 && lower.next() == Some(c)
-    };
+    key[start..].make_ascii_lowercase();
     let tail = &key[start..];
-    if tail.is_ascii() || tail.chars().all(|c| c.is_ascii() || unchanged(c)) {
-        key[start..].make_ascii_lowercase();
-    } else {
-        let lower = key[start..].to_lowercase();
-        key.truncate(start);
-        key.push_str(&lower);
+    let mut at = 0;
+    while let Some(offset) = tail.as_bytes()[at..].iter().position(|byte| !byte.is_ascii()) {
+        at += offset;
+        // A byte that is not ASCII after whole characters starts one.
+        let Some(c) = tail[at..].chars().next() else { break };
+        let mut lower = c.to_lowercase();
+        if !(lower.len() == 1 && lower.next() == Some(c)) {
+            // The same as lowercasing the text as it came: ASCII letters were cased
+            // letters before and still are.
+            let lower = tail.to_lowercase();
+            key.truncate(start);
+            key.push_str(&lower);
+            return;
+        }
+        at += c.len_utf8();
     }
 }
 
