@@ -45,9 +45,11 @@ pub struct SearchIndex {
     /// For each of the [`PAIR_HASHES`] hashes of a byte pair, the rows whose own text holds
     /// a pair with that hash. A text of two bytes or more can only be in rows that have all
     /// its pairs' bits: a few ANDs of bitsets pass over most rows without searching their text.
-    /// Kept by 64 rows (a word of rows for every hash): writing a row's ~100 bits then stays
-    /// within a few kilobytes, and the index grows by blocks of that size (one bitset per hash,
-    /// each doubling as it grew, left a third of their memory unused).
+    /// Kept by [`BLOCK_ROWS`] rows: hash `h`'s words of a block's rows are its words
+    /// `h * BLOCK_WORDS..(h + 1) * BLOCK_WORDS`. Writing a row's ~100 bits stays within a
+    /// block, and the index grows by blocks (one bitset per hash, each doubling as it grew,
+    /// left a third of their memory unused); a search reads a hash's words of a block as one
+    /// cache line.
     pair_rows: Vec<Box<[u64]>>,
     kinds: Vec<u8>,
     /// Per shared column, the value number of each id a caller of `add_row` gave for it
@@ -69,6 +71,11 @@ pub struct SearchIndex {
 /// text read (~0.4 µs a row, scattered over the buffer): with 1,024, `adat` reads about 100
 /// rows' text of 170k. The cost: 136 bytes a row.
 const ASCII_PAIR_HASHES: usize = 1024;
+/// The words of rows of each hash in a block of pair bits (one cache line), and its rows.
+/// A block of 64 rows (one word) made a search read one word per block and hash, each from
+/// another cache line: a few milliseconds more for a keystroke over a year.
+const BLOCK_WORDS: usize = 8;
+const BLOCK_ROWS: usize = BLOCK_WORDS * 64;
 const PAIR_HASHES: usize = ASCII_PAIR_HASHES + 64;
 
 /// The hash of a byte pair: the top bits of a multiplicative hash of the two bytes.
@@ -222,13 +229,18 @@ impl SearchIndex {
         self.starts.push(self.text.len() as u32);
         self.text.extend_from_slice(own);
         let row = self.starts.len() - 1;
-        if row.is_multiple_of(64) {
-            self.pair_rows.push(vec![0; PAIR_HASHES].into_boxed_slice());
+        if row.is_multiple_of(BLOCK_ROWS) {
+            self.pair_rows
+                .push(vec![0; PAIR_HASHES * BLOCK_WORDS].into_boxed_slice());
         }
-        let words = self.pair_rows.last_mut().expect("a block for every 64 rows");
+        let words = self
+            .pair_rows
+            .last_mut()
+            .expect("a block for every BLOCK_ROWS rows");
+        let (word, bit) = (row % BLOCK_ROWS / 64, row % 64);
         // Straight into the block's words: a pair seen twice sets its bit twice.
         for pair in own.windows(2) {
-            words[pair_hash(pair[0], pair[1])] |= 1 << (row % 64);
+            words[pair_hash(pair[0], pair[1]) * BLOCK_WORDS + word] |= 1 << bit;
         }
         self.kinds.push(kind);
         self.found.clear();
@@ -377,9 +389,12 @@ impl SearchIndex {
         if let (true, Some(wanted)) = (term.own, &term.pairs) {
             // Those that have every pair of the text.
             let mut candidates = unfound;
-            for (words, rows) in self.pair_rows.iter().zip(&mut candidates.0) {
+            for (index, rows) in candidates.0.iter_mut().enumerate() {
                 if *rows != 0 {
-                    *rows = wanted.iter().fold(*rows, |rows, hash| rows & words[*hash]);
+                    let (words, word) = (&self.pair_rows[index / BLOCK_WORDS], index % BLOCK_WORDS);
+                    *rows = wanted
+                        .iter()
+                        .fold(*rows, |rows, hash| rows & words[hash * BLOCK_WORDS + word]);
                 }
             }
             for row in candidates.ones() {

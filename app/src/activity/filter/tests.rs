@@ -216,8 +216,8 @@ fn varied_entries() -> Vec<ActivityEntry> {
 
 #[test]
 fn the_page_index_matches_exactly_the_rows_the_export_matches() {
-    // 160 rows: more than one 64-row word of bits, and not a multiple of 64.
-    let entries: Vec<ActivityEntry> = varied_entries().into_iter().cycle().take(160).collect();
+    // 600 rows: more than one block of pair bits (512 rows), and not a multiple of 64.
+    let entries: Vec<ActivityEntry> = varied_entries().into_iter().cycle().take(600).collect();
     assert_index_matches_rows(&entries);
 }
 
