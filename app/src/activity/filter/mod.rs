@@ -330,11 +330,12 @@ impl SearchKey {
     pub fn of(entry: &(impl EventTexts + ?Sized)) -> SearchKey {
         let mut text = String::new();
         let mut ends = [0; 4];
-        let summary = entry.details().summary();
-        for (slot, part) in key_parts(entry, &summary).into_iter().enumerate() {
+        for (slot, part) in shared_parts(entry).into_iter().enumerate() {
             write_part(&mut text, part);
             ends[slot] = text.len();
         }
+        write_own_part(&mut text, entry);
+        ends[3] = text.len();
         SearchKey {
             text,
             ends,
@@ -348,7 +349,7 @@ impl SearchKey {
     /// lowercased and looked up once, not once per row. Ids index a table: number them
     /// densely from 0 (as the page numbers a load's users and customers).
     pub fn add_row(entry: &(impl EventTexts + ?Sized), customer: u32, user: u32, index: &mut SearchIndex) {
-        let [customer_part, action_part, user_part, _] = key_parts(entry, "");
+        let [customer_part, action_part, user_part] = shared_parts(entry);
         // Rows with no text of their own for the action share id 0; the others are rare.
         let action_id = entry.own_action_text().is_none().then_some(0);
         let numbers = [
@@ -356,10 +357,8 @@ impl SearchKey {
             index.shared_number(1, action_id, |key| write_part(key, action_part)),
             index.shared_number(2, Some(user), |key| write_part(key, user_part)),
         ];
-        // The own part as `key_parts` makes it, the summary written straight into the key.
         index.push_with(numbers, entry.action().index() as u8, |key| {
-            write_piece(key, |key| entry.details().write_summary(key));
-            write_piece(key, |key| key.push_str(entry.event_id()));
+            write_own_part(key, entry)
         });
     }
 
@@ -375,16 +374,22 @@ impl SearchKey {
     }
 }
 
-/// A row's key, column by column (customer, the action's own text, user, the row's own
-/// text), each of one or two pieces. The action's own text only when it is not its label
-/// (labels match by kind).
-fn key_parts<'a>(entry: &'a (impl EventTexts + ?Sized), summary: &'a str) -> [[&'a str; 2]; 4] {
+/// A row's key, column by column: the columns rows share (customer, the action's own text,
+/// user), each of two pieces, then the row's own text (`write_own_part`). The action's own
+/// text only when it is not its label (labels match by kind).
+fn shared_parts(entry: &(impl EventTexts + ?Sized)) -> [[&str; 2]; 3] {
     [
         [entry.customer_name(), ""],
         [entry.own_action_text().unwrap_or(""), ""],
         [entry.partner_user(), ""],
-        [summary, entry.event_id()],
     ]
+}
+
+/// Writes the row's own column into a key, as `write_part` writes the others: its details'
+/// summary (written straight into the key: a year's 750,000 of them) and its event id.
+fn write_own_part(key: &mut String, entry: &(impl EventTexts + ?Sized)) {
+    write_piece(key, |key| entry.details().write_summary(key));
+    write_piece(key, |key| key.push_str(entry.event_id()));
 }
 
 /// Writes a column's pieces into a key: each in lowercase (as `str::to_lowercase` does),
