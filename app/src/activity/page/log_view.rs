@@ -8,10 +8,13 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use leptos::prelude::*;
 
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
 use super::local_time::{self, utc_bounds};
-use super::rows::ViewUrl;
+use crate::activity::PAGE_PATH;
 use crate::activity::period::{LocalPeriod, PeriodError, UtcRange};
-use crate::activity::view::{Column, Sort, ZoneChoice};
+use crate::activity::view::{Column, Sort, ViewState, ZoneChoice};
 use crate::preferences::Preferences;
 
 /// How long typing in the filter rests before the URL follows.
@@ -175,4 +178,60 @@ fn applied_after_paint(text: RwSignal<String>) -> ReadSignal<String> {
         });
     });
     applied
+}
+
+/// The URL as the page's state: read it with `view`, change it with `update`.
+///
+/// The filter box is the one exception: it answers each keystroke at once from `filter_text`
+/// and the URL follows when typing rests, so every write takes the box's text along, and
+/// only back/forward (not our own writes arriving late) put the URL's text into the box.
+#[derive(Clone, Copy)]
+pub(super) struct ViewUrl {
+    pub(super) view: Memo<ViewState>,
+    pub(super) go: Callback<(ViewState, bool)>,
+    pub(super) filter_text: RwSignal<String>,
+}
+
+impl ViewUrl {
+    pub(super) fn new() -> ViewUrl {
+        let query = use_query_map();
+        let navigate = use_navigate();
+        let view = Memo::new(move |_| query.with(|query| ViewState::from_params(|name| query.get(name))));
+        let filter_text = RwSignal::new(view.get_untracked().query);
+        #[cfg(feature = "hydrate")]
+        {
+            let handle = window_event_listener(leptos::ev::popstate, move |_| {
+                let in_url = web_sys::window()
+                    .and_then(|window| window.location().search().ok())
+                    .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
+                    .and_then(|params| params.get("q"))
+                    .unwrap_or_default();
+                filter_text.set(in_url);
+            });
+            on_cleanup(move || handle.remove());
+        }
+        ViewUrl {
+            view,
+            filter_text,
+            go: Callback::new(move |(view, replace): (ViewState, bool)| {
+                let options = NavigateOptions {
+                    replace,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                };
+                navigate(&format!("{PAGE_PATH}{}", view.query_string()), options);
+            }),
+        }
+    }
+
+    /// Changes the view; `replace` for changes too small for their own history entry
+    /// (typing, opening a row).
+    pub(super) fn update(self, replace: bool, edit: impl FnOnce(&mut ViewState)) {
+        let mut view = self.view.get_untracked();
+        view.query = self.filter_text.get_untracked();
+        edit(&mut view);
+        if view != self.view.get_untracked() {
+            self.go.run((view, replace));
+        }
+    }
 }

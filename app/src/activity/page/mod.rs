@@ -32,6 +32,7 @@ mod loaded_log;
 mod loader;
 pub mod local_time;
 mod log_view;
+mod packed_details;
 mod rows;
 mod saved_choices;
 mod table;

@@ -1,24 +1,17 @@
 //! The rows a load brings: each event with what the page computes from it once (search key,
-//! user and customer numbers), the load's state, and the URL as the page's state.
+//! user and customer numbers), and the load's state.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
-
+use super::packed_details::{DETAILS_BLOCK, PackedDetails};
 use crate::activity::filter::{SearchIndex, SearchKey};
-use crate::activity::view::ViewState;
 use crate::activity::wire::{CompactEvent, EventPage};
 use crate::events::{ActionDetails, ActionKind, ActivityEntry, CustomerRef, EventTexts};
 use crate::ids::{CustomerId, EventId};
-
-use crate::activity::PAGE_PATH;
 
 /// A loaded event, held small: a year's page holds most of a million of them. The texts that
 /// repeat from row to row (user, customer, the action's own text) are shared by every row
@@ -41,52 +34,6 @@ pub(super) struct LoadedRow {
     details: PackedDetails,
 }
 
-/// How many rows' details are packed together. `bitcode` has a fixed cost for each value it
-/// packs (~0.6 µs in the browser: a year's rows one by one took ~0.45 s of its load), and
-/// the rows of a block are mostly shown together (their page's order is the table's).
-const DETAILS_BLOCK: usize = 64;
-
-/// A row's details: in `bitcode`'s binary, with those of the rows beside it in its page (a
-/// third of their size in memory as strings and vectors: an order of four products is
-/// eleven allocations), unpacked when shown.
-#[derive(Debug, Clone)]
-struct PackedDetails {
-    block: Arc<[u8]>,
-    /// This row's place in the block.
-    at: u8,
-}
-
-impl PartialEq for PackedDetails {
-    fn eq(&self, other: &PackedDetails) -> bool {
-        self.unpack() == other.unpack()
-    }
-}
-
-/// A block and its details unpacked.
-type UnpackedBlock = (Arc<[u8]>, Vec<ActionDetails>);
-
-thread_local! {
-    /// The block unpacked last: the table's rows, a sort by details or an index written
-    /// anew take the rows of a block one after another.
-    static UNPACKED: RefCell<Option<UnpackedBlock>> = const { RefCell::new(None) };
-}
-
-impl PackedDetails {
-    fn unpack(&self) -> ActionDetails {
-        UNPACKED.with_borrow_mut(|unpacked| {
-            let fresh = matches!(unpacked, Some((block, _)) if Arc::ptr_eq(block, &self.block));
-            if !fresh {
-                // Packed by `Slots::pack` from a slice of this type: it unpacks.
-                let details: Vec<ActionDetails> =
-                    bitcode::decode(&self.block).expect("details packed by Slots::pack");
-                *unpacked = Some((self.block.clone(), details));
-            }
-            let (_, details) = unpacked.as_ref().expect("unpacked above");
-            details[self.at as usize].clone()
-        })
-    }
-}
-
 /// Numbers users and customers in the order they first appear in a load, and holds the
 /// texts its rows share.
 #[derive(Default)]
@@ -94,7 +41,7 @@ pub(super) struct Slots {
     users: HashMap<Arc<str>, u32>,
     customers: HashMap<CustomerId, (u32, Arc<CustomerRef>)>,
     action_texts: HashSet<Arc<str>>,
-    /// Packs each row's details, reused from row to row.
+    /// Packs the rows' details, reused from block to block.
     packer: bitcode::Buffer,
 }
 
@@ -121,7 +68,7 @@ impl Slots {
 
     /// Packs the details of up to [`DETAILS_BLOCK`] rows into one block.
     fn pack(&mut self, details: &[ActionDetails]) -> Arc<[u8]> {
-        self.packer.encode(details).into()
+        PackedDetails::block(&mut self.packer, details)
     }
 
     fn action_text(&mut self, text: String) -> Arc<str> {
@@ -209,7 +156,7 @@ impl LoadedRow {
                 };
                 let made = LoadedRow::made(head, user, customer, packed, slots);
                 if indexing {
-                    index.add(&made, details);
+                    index.add(&made, &details);
                 }
                 rows.push(made);
             }
@@ -341,16 +288,13 @@ impl RowIndex {
     }
 
     /// Adds `row`'s key (made with its `details`, unpacked) and facts after the others.
-    fn add(&mut self, row: &Arc<LoadedRow>, details: ActionDetails) {
+    fn add(&mut self, row: &Arc<LoadedRow>, details: &ActionDetails) {
         if self.first.is_none() {
             self.first = Some(row.clone());
         }
         // Customer 0 is none; the others are numbered from 1.
         let customer = row.customer.map_or(0, |customer| customer + 1);
-        let unpacked = Unpacked {
-            row,
-            details: &details,
-        };
+        let unpacked = Unpacked { row, details };
         SearchKey::add_row(&unpacked, customer, row.user, &mut self.index);
         self.facts.push(RowFacts {
             kind: row.action.index() as u8,
@@ -369,7 +313,7 @@ impl RowIndex {
             self.clear();
         }
         for row in rows.iter().skip(self.index.len()) {
-            self.add(row, row.details().into_owned());
+            self.add(row, &row.details());
         }
     }
 }
@@ -419,62 +363,6 @@ impl Load {
         match self {
             Load::Loading(rows) | Load::Loaded(rows) => Some(rows),
             _ => None,
-        }
-    }
-}
-
-/// The URL as the page's state: read it with `view`, change it with `update`.
-///
-/// The filter box is the one exception: it answers each keystroke at once from `filter_text`
-/// and the URL follows when typing rests, so every write takes the box's text along, and
-/// only back/forward (not our own writes arriving late) put the URL's text into the box.
-#[derive(Clone, Copy)]
-pub(super) struct ViewUrl {
-    pub(super) view: Memo<ViewState>,
-    pub(super) go: Callback<(ViewState, bool)>,
-    pub(super) filter_text: RwSignal<String>,
-}
-
-impl ViewUrl {
-    pub(super) fn new() -> ViewUrl {
-        let query = use_query_map();
-        let navigate = use_navigate();
-        let view = Memo::new(move |_| query.with(|query| ViewState::from_params(|name| query.get(name))));
-        let filter_text = RwSignal::new(view.get_untracked().query);
-        #[cfg(feature = "hydrate")]
-        {
-            let handle = window_event_listener(leptos::ev::popstate, move |_| {
-                let in_url = web_sys::window()
-                    .and_then(|window| window.location().search().ok())
-                    .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
-                    .and_then(|params| params.get("q"))
-                    .unwrap_or_default();
-                filter_text.set(in_url);
-            });
-            on_cleanup(move || handle.remove());
-        }
-        ViewUrl {
-            view,
-            filter_text,
-            go: Callback::new(move |(view, replace): (ViewState, bool)| {
-                let options = NavigateOptions {
-                    replace,
-                    scroll: false,
-                    ..NavigateOptions::default()
-                };
-                navigate(&format!("{PAGE_PATH}{}", view.query_string()), options);
-            }),
-        }
-    }
-
-    /// Changes the view; `replace` for changes too small for their own history entry
-    /// (typing, opening a row).
-    pub(super) fn update(self, replace: bool, edit: impl FnOnce(&mut ViewState)) {
-        let mut view = self.view.get_untracked();
-        view.query = self.filter_text.get_untracked();
-        edit(&mut view);
-        if view != self.view.get_untracked() {
-            self.go.run((view, replace));
         }
     }
 }
@@ -543,13 +431,10 @@ mod tests {
         ));
     }
 
-    /// The keys the loader writes while pages arrive (details at hand) are the keys the
-    /// view writes from the rows (details unpacked), and the view finds them in place: it
-    /// neither rewrites nor drops them when it shows fewer rows than were indexed, and it
-    /// starts anew for another load, and the loader then leaves the keys to it.
-    #[test]
-    fn keys_written_as_pages_arrive_are_the_keys_of_the_rows_shown() {
-        let entries: Vec<ActivityEntry> = (0..6)
+    /// `count` entries of two customers and three kinds of details (an order, a password
+    /// reset, a new customer), with text in capitals.
+    fn varied_entries(count: i64) -> Vec<ActivityEntry> {
+        (0..count)
             .map(|n| {
                 let mut entry = sample_order(if n % 2 == 0 { "Contoso" } else { "Fabrikam" });
                 entry.id = EventId(100 + n);
@@ -565,7 +450,16 @@ mod tests {
                 };
                 entry
             })
-            .collect();
+            .collect()
+    }
+
+    /// The keys the loader writes while pages arrive (details at hand) are the keys the
+    /// view writes from the rows (details unpacked), and the view finds them in place: it
+    /// neither rewrites nor drops them when it shows fewer rows than were indexed, and it
+    /// starts anew for another load, and the loader then leaves the keys to it.
+    #[test]
+    fn keys_written_as_pages_arrive_are_the_keys_of_the_rows_shown() {
+        let entries = varied_entries(6);
         let (mut slots, mut index, mut rows) = (Slots::default(), RowIndex::default(), Vec::new());
         LoadedRow::add_page(
             EventPage::pack(entries[..3].to_vec(), None),
@@ -626,22 +520,7 @@ mod tests {
     /// whichever block was unpacked before it.
     #[test]
     fn rows_packed_by_blocks_unpack_their_own_details() {
-        let entries: Vec<ActivityEntry> = (0..150)
-            .map(|n| {
-                let mut entry = sample_order("Contoso");
-                entry.id = EventId(n);
-                entry.details = match n % 3 {
-                    0 => ActionDetails::PasswordReset {
-                        user_principal_name: format!("user{n}@contoso.example"),
-                    },
-                    1 => ActionDetails::NewCustomer {
-                        domain: format!("domain{n}.example"),
-                    },
-                    _ => entry.details,
-                };
-                entry
-            })
-            .collect();
+        let entries = varied_entries(150);
         let (mut slots, mut rows) = (Slots::default(), Vec::new());
         for page in entries.chunks(100) {
             LoadedRow::add_page(

@@ -10,7 +10,8 @@ use crate::i18n::use_locale;
 use crate::ids::EventId;
 
 use super::event_row::{EventTableRow, row_at};
-use super::rows::{Positions, Rows, ViewUrl};
+use super::log_view::ViewUrl;
+use super::rows::{Positions, Rows};
 
 /// Rows below and above the viewport that are rendered too, so fast scrolling shows rows:
 /// about 330 px each way. Every row in the window is updated when the filter changes, so
