@@ -90,54 +90,61 @@ pub async fn list_activity(
 }
 
 /// A kept page as this request takes it: in binary to a client that asks for it (the log
-/// page), else as JSON; gzip-compressed when the client accepts gzip (as every browser does).
+/// page), else as JSON; compressed with zstd (as kept) or gzip when the client takes either.
 #[cfg(feature = "ssr")]
 fn send(page: &crate::state::page_cache::KeptPage) -> Result<EncodedPage, AppError> {
+    use crate::state::page_cache::Coding;
     use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY};
     let headers = crate::auth::session::request_headers();
-    let asks = |name, what: fn(&str) -> bool| {
+    let asks = |name, what: &dyn Fn(&str) -> bool| {
         headers
             .get_all(name)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .any(what)
     };
-    let gzip = asks(ACCEPT_ENCODING, crate::state::page_cache::accepts_gzip);
-    let binary = asks(ACCEPT, |accept| accept.contains(super::wire::PAGE_CONTENT_TYPE));
+    let binary = asks(ACCEPT, &|accept| accept.contains(super::wire::PAGE_CONTENT_TYPE));
     let response = use_context::<leptos_axum::ResponseOptions>();
+    // Compressed only where the answer can say so.
+    let coding = [Coding::Zstd, Coding::Gzip]
+        .into_iter()
+        .find(|coding| asks(ACCEPT_ENCODING, &|value| coding.accepted_by(value)))
+        .filter(|_| response.is_some());
     if let Some(response) = &response {
         response.insert_header(VARY, HeaderValue::from_static("accept, accept-encoding"));
     }
-    // Compressed only where the answer can say so.
-    let gzip = gzip && response.is_some();
-    if binary && gzip {
+    // Said only once the body is ready: an error's body is neither compressed nor JSON.
+    let sent = |body: bytes::Bytes| {
         if let Some(response) = &response {
-            response.insert_header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            if let Some(coding) = coding {
+                response.insert_header(CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+            }
+            if !binary {
+                response.insert_header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
         }
-        return Ok(EncodedPage(page.gzip.clone()));
+        Ok(EncodedPage(body))
+    };
+    if binary && coding == Some(Coding::Zstd) {
+        return sent(page.zstd.clone());
     }
     let failed = |error: std::io::Error| {
         tracing::error!(%error, "a kept page of the log could not be read back");
         AppError::Internal
     };
     let plain = page.plain().map_err(failed)?;
-    if binary {
-        return Ok(EncodedPage(plain.into()));
-    }
     // JSON is made from the kept binary each time: only scripts and tests ask for it.
-    let json = EncodedPage::decode(&plain)
-        .and_then(|page| EncodedPage::encode_json(&page).ok())
-        .ok_or_else(|| failed(std::io::Error::other("not a page")))?;
-    if let Some(response) = &response {
-        response.insert_header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if gzip {
-            response.insert_header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            return crate::state::page_cache::gzip(&json)
-                .map(EncodedPage)
-                .map_err(failed);
-        }
+    let body = if binary {
+        plain
+    } else {
+        EncodedPage::decode(&plain)
+            .and_then(|page| EncodedPage::encode_json(&page).ok())
+            .ok_or_else(|| failed(std::io::Error::other("not a page")))?
+    };
+    match coding {
+        Some(coding) => sent(coding.compress(&body).map_err(failed)?),
+        None => sent(body.into()),
     }
-    Ok(EncodedPage(json.into()))
 }
 
 /// The integrity badge's answer: whether the signed-in partner's chain is intact (walking

@@ -20,55 +20,83 @@ pub struct PageKey {
     pub after: String,
 }
 
-/// A page's bytes, gzip-compressed, and the partner's chain position they were read at.
+/// A page's bytes, zstd-compressed, and the partner's chain position they were read at.
 /// Kept only compressed, as browsers take them: the budget holds about twice the pages it
 /// would with the plain bytes beside them (a year of one partner, 150 pages, fits in 64 MiB).
+/// Zstd rather than gzip: a page of the year compresses in a third of gzip's time, to fewer
+/// bytes, and decompresses faster in the browser; every current browser takes it.
 #[derive(Debug, Clone)]
 pub struct KeptPage {
     pub read_at: i64,
-    pub gzip: Bytes,
+    pub zstd: Bytes,
 }
 
 impl KeptPage {
     pub fn new(read_at: i64, bytes: &[u8]) -> std::io::Result<KeptPage> {
         Ok(KeptPage {
             read_at,
-            gzip: gzip(bytes)?,
+            zstd: Coding::Zstd.compress(bytes)?,
         })
     }
 
-    /// The bytes as they were kept, for a client that takes no gzip (rare: scripts).
+    /// The bytes as they were kept, for a client that takes no zstd (scripts; a browser
+    /// over plain HTTP to a host other than its own).
     pub fn plain(&self) -> std::io::Result<Vec<u8>> {
-        use std::io::Read;
-        let mut plain = Vec::with_capacity(self.gzip.len() * 3);
-        flate2::read::GzDecoder::new(&self.gzip[..]).read_to_end(&mut plain)?;
-        Ok(plain)
+        zstd::stream::decode_all(&self.zstd[..])
     }
 }
 
-/// `bytes` gzip-compressed at the fastest level (a page of 5,000 events: some hundreds of
-/// KB, in milliseconds).
-pub fn gzip(bytes: &[u8]) -> std::io::Result<Bytes> {
-    use std::io::Write;
-    let mut encoder =
-        flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
-    encoder.write_all(bytes)?;
-    Ok(encoder.finish()?.into())
+/// Zstd's fastest level but the negative ones: a page of 5,000 events, half a MB, in about
+/// a millisecond, to about 36 % of its size.
+const ZSTD_LEVEL: i32 = 1;
+
+/// A content coding an `Accept-Encoding` value may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Zstd,
+    Gzip,
 }
 
-/// Whether an `Accept-Encoding` value takes gzip (`gzip`, `x-gzip` or `*`, and not `q=0`).
-pub fn accepts_gzip(accept_encoding: &str) -> bool {
-    accept_encoding.split(',').any(|coding| {
-        let mut parts = coding.split(';').map(str::trim);
-        let name = parts.next().unwrap_or("").to_ascii_lowercase();
-        let refused = parts.any(|parameter| {
-            parameter
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        matches!(name.as_str(), "gzip" | "x-gzip" | "*") && !refused
-    })
+impl Coding {
+    /// Its name in `Content-Encoding`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Coding::Zstd => "zstd",
+            Coding::Gzip => "gzip",
+        }
+    }
+
+    /// `bytes` compressed at the coding's fastest level (a page of 5,000 events: some hundreds
+    /// of KB, in a millisecond or a few).
+    pub fn compress(self, bytes: &[u8]) -> std::io::Result<Bytes> {
+        match self {
+            Coding::Zstd => Ok(zstd::bulk::compress(bytes, ZSTD_LEVEL)?.into()),
+            Coding::Gzip => {
+                use std::io::Write;
+                let buffer = Vec::with_capacity(bytes.len() / 4);
+                let mut encoder = flate2::write::GzEncoder::new(buffer, flate2::Compression::fast());
+                encoder.write_all(bytes)?;
+                Ok(encoder.finish()?.into())
+            }
+        }
+    }
+
+    /// Whether an `Accept-Encoding` value takes this coding (by name, `x-gzip` for gzip, or
+    /// `*`; and not with `q=0`).
+    pub fn accepted_by(self, accept_encoding: &str) -> bool {
+        accept_encoding.split(',').any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("").to_ascii_lowercase();
+            let refused = parts.any(|parameter| {
+                parameter
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            let named = name == self.name() || (self == Coding::Gzip && name == "x-gzip");
+            (named || name == "*") && !refused
+        })
+    }
 }
 
 /// Pages weigh their bytes (plus the key), so the budget bounds the memory they hold.
@@ -77,7 +105,7 @@ struct ByBytes;
 
 impl Weighter<PageKey, KeptPage> for ByBytes {
     fn weight(&self, key: &PageKey, page: &KeptPage) -> u64 {
-        (page.gzip.len() + key.after.len() + 2 * size_of::<chrono::DateTime<chrono::Utc>>() + 64) as u64
+        (page.zstd.len() + key.after.len() + 2 * size_of::<chrono::DateTime<chrono::Utc>>() + 64) as u64
     }
 }
 
@@ -140,34 +168,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gzip_is_sent_only_to_clients_that_take_it() {
-        for (header, takes) in [
-            ("gzip, deflate, br, zstd", true),
-            ("br;q=1.0, GZIP;q=0.5", true),
-            ("*", true),
-            ("x-gzip", true),
-            ("gzip;q=0", false),
-            ("gzip; q=0.0, br", false),
-            ("identity", false),
-            ("br, zstd", false),
-            ("", false),
-            ("gzipx", false),
+    fn a_coding_is_sent_only_to_clients_that_take_it() {
+        for (header, gzip, zstd) in [
+            ("gzip, deflate, br, zstd", true, true),
+            ("br;q=1.0, GZIP;q=0.5", true, false),
+            ("*", true, true),
+            ("x-gzip", true, false),
+            ("gzip;q=0", false, false),
+            ("gzip; q=0.0, br", false, false),
+            ("zstd;q=0, gzip", true, false),
+            ("identity", false, false),
+            ("br, zstd", false, true),
+            ("ZSTD", false, true),
+            ("", false, false),
+            ("gzipx, zstdx", false, false),
         ] {
-            assert_eq!(accepts_gzip(header), takes, "{header:?}");
+            assert_eq!(Coding::Gzip.accepted_by(header), gzip, "gzip in {header:?}");
+            assert_eq!(Coding::Zstd.accepted_by(header), zstd, "zstd in {header:?}");
         }
     }
 
     #[test]
     fn a_kept_page_decompresses_to_its_bytes() {
-        use std::io::Read;
         let bytes = "{\"rows\":[]}".repeat(1000).into_bytes();
         let page = KeptPage::new(7, &bytes).unwrap();
-        assert!(page.gzip.len() < bytes.len() / 10);
-        let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(&page.gzip[..])
-            .read_to_end(&mut plain)
-            .unwrap();
-        assert_eq!(plain, bytes);
+        assert!(page.zstd.len() < bytes.len() / 10);
+        assert_eq!(zstd::stream::decode_all(&page.zstd[..]).unwrap(), bytes);
         assert_eq!(page.plain().unwrap(), bytes);
     }
 }
