@@ -17,8 +17,11 @@ use crate::activity::period::{LocalPeriod, PeriodError, UtcRange};
 use crate::activity::view::{Column, Sort, ViewState, ZoneChoice};
 use crate::preferences::Preferences;
 
-/// How long typing in the filter rests before the URL follows.
-const TYPING_PAUSE: Duration = Duration::from_millis(300);
+/// How long typing in the filter rests before the URL follows. A second, not less: a write
+/// costs the page a task and a frame of its own, and Chromium then fetches and decodes the
+/// favicon again (~10 ms in all, traced over a year), which a key pressed just then waits
+/// behind. Typing a key every 300 ms met a write before each key.
+const TYPING_PAUSE: Duration = Duration::from_millis(1_000);
 
 #[derive(Clone, Copy)]
 pub(super) struct LogView {
@@ -122,7 +125,12 @@ impl LogView {
             pending.clear();
         }
         let url = self.url;
-        let write = move || url.update(typing, |view| view.query = text);
+        let write = move || {
+            // Back or forward since the keys put the URL's own text in the box: keep it.
+            if url.filter_text.with_untracked(|now| *now == text) {
+                url.update(typing, |view| view.query = text);
+            }
+        };
         if typing {
             self.pending_url
                 .set_value(set_timeout_with_handle(write, TYPING_PAUSE).ok());
