@@ -136,6 +136,10 @@ async fn tamper(pool: &SqlitePool, partner: i64, kind: Tamper, rng: &mut StdRng)
                 ),
                 format!("UPDATE activity_events SET chain_seq = chain_seq + 100000 WHERE id = {id}"),
                 format!("UPDATE activity_events SET customer_id = 'seven' WHERE id = {id}"),
+                // Bytes that are not text where text belongs: an edit to report, not a failed read.
+                format!(
+                    "UPDATE activity_events SET details = CAST(X'FF' || details AS BLOB) WHERE id = {id}"
+                ),
             ];
             run(edits.choose(rng).unwrap().clone()).await
         }
