@@ -33,7 +33,7 @@ pub(super) struct ClientCode {
     pub(super) decode: fn(&[u8]) -> Option<EventPage>,
     /// A page of events as the live stream sends it (JSON); `None` if it is not one.
     pub(super) decode_live: fn(&[u8]) -> Option<EventPage>,
-    /// Adds a decoded page's rows to the load's rows and their keys to its index
+    /// Adds a decoded page's rows to the load's rows and their facts to its index
     /// (`LoadedRow::add_page`).
     pub(super) add_page: fn(EventPage, &mut Slots, &mut RowIndex, &mut Vec<Arc<LoadedRow>>),
     /// Makes a row of an event that came live (`LoadedRow::new`).

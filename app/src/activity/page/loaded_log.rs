@@ -132,7 +132,7 @@ fn day_starts(period: LocalPeriod, zone: ZoneChoice) -> (Vec<NaiveDate>, Vec<i64
 }
 
 /// Rows the filter lets through, in loaded (newest first) order, searched in one buffer of
-/// every loaded row's key (the index adds each page's keys as it shows).
+/// every loaded row's key (written here for the rows that lack one).
 fn matched_rows(search: StoredValue<RowIndex>, rows: Signal<Rows>, filter: Memo<Filter>) -> Memo<Positions> {
     Memo::new(move |_| {
         let rows = rows.get();
@@ -140,10 +140,10 @@ fn matched_rows(search: StoredValue<RowIndex>, rows: Signal<Rows>, filter: Memo<
         let result: Positions = Arc::new(if filter.is_empty() {
             (0..rows.len() as u32).collect()
         } else {
-            // Adds the rows the index lacks (or starts it anew for a new load).
+            // Writes the keys the index lacks (or starts it anew for a new load).
             let mut found = search
                 .try_update_value(|search| {
-                    search.follow(&rows);
+                    search.key(&rows, usize::MAX);
                     filter.matching_rows(&mut search.index)
                 })
                 .unwrap_or_default();
