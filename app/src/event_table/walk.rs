@@ -136,11 +136,11 @@ fn sqlite_walk(
         received.recv().await.map(|batch| (batch, received))
     })
     .flat_map(|batch| {
-        let rows: Vec<_> = match batch {
-            Ok(rows) => rows.into_iter().map(Ok).collect(),
-            Err(error) => vec![Err(error)],
+        let (rows, failed) = match batch {
+            Ok(rows) => (rows, None),
+            Err(error) => (Vec::new(), Some(error)),
         };
-        futures::stream::iter(rows)
+        futures::stream::iter(rows.into_iter().map(Ok).chain(failed.map(Err)))
     })
     .boxed()
 }

@@ -410,7 +410,7 @@ fn write_piece(key: &mut String, write: impl FnOnce(&mut String)) {
 
 /// Lowercases `key[start..]` as `str::to_lowercase` does. In place when every character
 /// that is not ASCII lowercases to itself (the summaries' `×`, `→` and `–`, most text in
-/// Korean and Japanese): a year's 750,000 keys are written as pages arrive. Only those
+/// Korean and Japanese): a year's 750,000 keys are written once its rows show. Only those
 /// characters are decoded; the ASCII runs between them are skipped over as bytes.
 fn lowercase_from(key: &mut String, start: usize) {
     key[start..].make_ascii_lowercase();

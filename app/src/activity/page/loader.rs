@@ -1,8 +1,9 @@
 //! Loading the period: whenever its instants change, its events arrive page by page
 //! (`list_activity`, keyset-paged, newest first; the period in stretches fetched side by
 //! side, each stretch's next page asked for while the last is decoded) into [`Load`], shown
-//! as they come (less often as they grow); a newer period drops the answers of an older one. Once the last page is in, a period that includes now is
-//! followed live (`live`).
+//! as they come (less often as they grow); a newer period drops the answers of an older
+//! one. Once the last page is in, the rows' search keys are written in pieces, and a period
+//! that includes now is followed live (`live`).
 
 use std::sync::Arc;
 

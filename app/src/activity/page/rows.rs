@@ -272,14 +272,16 @@ impl RowIndex {
     /// Whether this index holds exactly `rows`'s facts (a load's rows so far, in order); an
     /// empty `rows` (a load beginning) starts it anew.
     fn holds(&mut self, rows: &[Arc<LoadedRow>]) -> bool {
-        match (rows.first(), &self.first) {
-            (None, _) => {
-                self.clear();
-                true
-            }
-            (Some(row), Some(first)) => Arc::ptr_eq(row, first) && self.facts.len() == rows.len(),
-            (Some(_), None) => false,
+        if rows.is_empty() {
+            self.clear();
+            return true;
         }
+        self.is_of_load(rows) && self.facts.len() == rows.len()
+    }
+
+    /// Whether this index was started by the load `rows` are of (the same first row).
+    fn is_of_load(&self, rows: &[Arc<LoadedRow>]) -> bool {
+        matches!((&self.first, rows.first()), (Some(first), Some(row)) if Arc::ptr_eq(first, row))
     }
 
     fn clear(&mut self) {
@@ -290,9 +292,7 @@ impl RowIndex {
 
     /// Starts the index anew unless it is of the load `rows` are of.
     fn of_load(&mut self, rows: &[Arc<LoadedRow>]) {
-        let same_load =
-            matches!((&self.first, rows.first()), (Some(first), Some(row)) if Arc::ptr_eq(first, row));
-        if !same_load {
+        if !self.is_of_load(rows) {
             self.clear();
             self.first = rows.first().cloned();
         }
